@@ -1,0 +1,1 @@
+"""Real hardware drivers, one module per instrument family, behind tamrig's interfaces."""

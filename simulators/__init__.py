@@ -1,0 +1,1 @@
+"""Simulated devices, the virtual TAM sample, and protocol emulators for driver tests."""

@@ -1,0 +1,1 @@
+"""In-process simulated devices sharing one :class:`~simulators.world.World`."""

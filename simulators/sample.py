@@ -1,0 +1,140 @@
+"""The virtual sample: carrier transport and the ΔT/T signal it produces (physics.md).
+
+MSD(t) = M_SD + M_AA + M_hop (per axis, nm²), σ²(t) = σ₀² + MSD(t); the signal is a
+population-conserving Gaussian convolved with a Gaussian instrument response.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy.special import gamma, gammainc
+
+from tamrig.units import cm2_s_to_nm2_fs
+
+Preset = Literal["cqd", "qdip40", "qdip90", "custom"]
+
+#: Super-diffusive parameters of the paper's samples (τ_s fs, D_s cm²/s, perovskite fraction).
+PRESETS: dict[str, dict[str, float]] = {
+    "cqd": {"tau_s_fs": 387.0, "d_s_cm2_s": 132.8, "perovskite_fraction": 0.0},
+    "qdip40": {"tau_s_fs": 492.8, "d_s_cm2_s": 138.0, "perovskite_fraction": 0.4},
+    "qdip90": {"tau_s_fs": 492.8, "d_s_cm2_s": 138.0, "perovskite_fraction": 0.9},
+}
+
+
+class SampleSettings(BaseModel):
+    """``[simulation.sample]``: a preset plus any parameter overridden."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    preset: Preset = "cqd"
+    alpha: float = Field(1.2, gt=0)
+    n: float = Field(6.0, gt=0, description="sharpness of the localisation cut-off")
+    tau_s_fs: float | None = Field(None, gt=0)
+    d_s_cm2_s: float | None = Field(None, ge=0)
+    perovskite_fraction: float | None = Field(None, ge=0, le=1)
+    auger_l2_nm2: float = Field(1600.0, ge=0, description="L_A² at N_abs = 0.045")
+    auger_p: float = 1.0
+    auger_tau_fs: float = Field(20_000.0, gt=0)
+    d_hop_cm2_s: float = Field(0.020, ge=0)
+    sigma0_nm: float = Field(141.0, gt=0)
+    amplitude: float = Field(1.0e-3, description="A₀ at the bleach maximum, N_abs = 0.045")
+    auger_b: float = 0.3
+    tau_cool_fs: float = Field(200.0, gt=0)
+    tau_pop_fs: float = Field(2.0e6, gt=0)
+    irf_fwhm_fs: float = Field(40.0, gt=0)
+    cross_section_cm2: float = Field(9.6e-16, gt=0, description="σ_abs at the pump wavelength")
+
+    @model_validator(mode="after")
+    def _fill_from_preset(self) -> SampleSettings:
+        base = PRESETS.get(self.preset, PRESETS["cqd"])
+        for key, value in base.items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)
+        return self
+
+
+class VirtualSample:
+    def __init__(self, settings: SampleSettings) -> None:
+        self.settings = settings
+
+    # -- transport -------------------------------------------------------------------------
+    def superdiffusive_scale(self) -> float:
+        phi = float(self.settings.perovskite_fraction or 0.0)
+        return float(np.clip((0.9 - phi) / 0.5, 0.0, 1.0)) if phi > 0.4 else 1.0
+
+    def msd_nm2(self, t_fs: npt.ArrayLike, n_abs: float = 0.045) -> npt.NDArray[np.float64]:
+        """Per-axis mean squared displacement at delay ``t_fs`` (0 for t ≤ 0)."""
+        s = self.settings
+        t = np.clip(np.asarray(t_fs, dtype=float), 0.0, None)
+        tau = float(s.tau_s_fs or 1.0)
+        d_s = float(cm2_s_to_nm2_fs(s.d_s_cm2_s or 0.0))
+        a_n = s.alpha / s.n
+        m_sd = 2 * d_s * tau / s.n * gamma(a_n) * gammainc(a_n, (t / tau) ** s.n)
+        m_sd = m_sd * self.superdiffusive_scale()
+        m_aa = s.auger_l2_nm2 * (n_abs / 0.045) ** s.auger_p * (1 - np.exp(-t / s.auger_tau_fs))
+        m_hop = 2 * float(cm2_s_to_nm2_fs(s.d_hop_cm2_s)) * t
+        return np.asarray(m_sd + m_aa + m_hop, dtype=float)
+
+    def sigma2_nm2(self, t_fs: npt.ArrayLike, n_abs: float = 0.045) -> npt.NDArray[np.float64]:
+        return self.settings.sigma0_nm**2 + self.msd_nm2(t_fs, n_abs)
+
+    def diffusivity_cm2_s(
+        self, t_fs: npt.ArrayLike, n_abs: float = 0.045
+    ) -> npt.NDArray[np.float64]:
+        """Apparent D(t) = MSD/2t, the quantity the pipeline recovers."""
+        t = np.asarray(t_fs, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = self.msd_nm2(t, n_abs) / (2 * t)
+        return np.asarray(d / 0.1, dtype=float)
+
+    # -- signal ----------------------------------------------------------------------------
+    def spectral_factor(self, probe_nm: float) -> float:
+        """Sign and relative size of ΔT/T at a probe wavelength (bleach > 0, PIA < 0)."""
+        bands = (  # (centre nm, FWHM nm, relative amplitude)
+            (905.0, 90.0, 1.0),  # PbS excitonic bleach
+            (670.0, 60.0, -0.6),  # photo-induced absorption
+            (565.0, 25.0, 0.5 * float(self.settings.perovskite_fraction or 0.0)),
+        )
+        value = 0.0
+        for centre, fwhm, amp in bands:
+            value += amp * math.exp(-4 * math.log(2) * ((probe_nm - centre) / fwhm) ** 2)
+        return value
+
+    def amplitude(
+        self, t_fs: npt.ArrayLike, n_abs: float, probe_nm: float
+    ) -> npt.NDArray[np.float64]:
+        s = self.settings
+        t = np.asarray(t_fs, dtype=float)
+        kinetics = (1 - s.auger_b * np.exp(-np.clip(t, 0, None) / s.tau_cool_fs)) * np.exp(
+            -np.clip(t, 0, None) / s.tau_pop_fs
+        )
+        a = s.amplitude * (n_abs / 0.045) * self.spectral_factor(probe_nm) * kinetics
+        return np.where(t >= 0, a, 0.0)
+
+    def dtt_image(
+        self,
+        delay_fs: float,
+        n_abs: float,
+        probe_nm: float,
+        r2_nm2: npt.NDArray[np.float64],
+        n_irf: int = 15,
+    ) -> npt.NDArray[np.float64]:
+        """ΔT/T at squared distances ``r2_nm2`` from the pump centre, IRF-weighted."""
+        sd = self.settings.irf_fwhm_fs / (2 * math.sqrt(2 * math.log(2)))
+        offsets = np.linspace(-3 * sd, 3 * sd, n_irf)
+        weights = np.exp(-0.5 * (offsets / sd) ** 2)
+        weights /= weights.sum()
+        times = delay_fs - offsets  # carriers created at t' probed at delay: age = delay - t'
+        amps = self.amplitude(times, n_abs, probe_nm)
+        sig2 = self.sigma2_nm2(times, n_abs)
+        s0 = self.settings.sigma0_nm**2
+        image = np.zeros_like(r2_nm2, dtype=float)
+        for w, a, s2 in zip(weights, amps, sig2, strict=True):
+            if a != 0.0:
+                image += w * a * (s0 / s2) * np.exp(-r2_nm2 / (2 * s2))
+        return image

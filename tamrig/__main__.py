@@ -1,0 +1,5 @@
+"""Allow ``python -m tamrig``."""
+
+from tamrig.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,109 @@
+"""Camera: GenICam-style area camera delivering raw probe frames with per-frame metadata.
+
+Frames travel in blocks (``FrameBlock``) so the acquisition path stays vectorised: the
+differential-imaging code never touches Python objects per frame.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from tamrig.devices.base import Device
+
+PixelFormat = Literal["Mono8", "Mono12", "Mono16"]
+TriggerMode = Literal["free-run", "hardware"]
+
+
+@dataclass(frozen=True)
+class Roi:
+    """Region of interest on the sensor, in pixels (offsets from the sensor corner)."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    """What the camera is set to; changed only while it is not acquiring."""
+
+    roi: Roi
+    exposure_us: float
+    frame_rate_hz: float
+    pixel_format: PixelFormat = "Mono12"
+    trigger: TriggerMode = "free-run"
+
+
+@dataclass
+class FrameBlock:
+    """Consecutive frames and their metadata.
+
+    ``pump_on`` is the per-frame pump-state tag read from hardware (chopper reference on a
+    camera line / chunk); None when the camera has no tag source, in which case the caller
+    must use a shutter-block scheme rather than trusting parity.
+    """
+
+    data: npt.NDArray[np.uint16]  # (n, height, width)
+    frame_id: npt.NDArray[np.int64]  # (n,)
+    timestamp_s: npt.NDArray[np.float64]  # (n,)
+    pump_on: npt.NDArray[np.bool_] | None = None
+    dropped: int = field(default=0)  # frames missing inside / right before this block
+
+    def __len__(self) -> int:
+        return int(self.data.shape[0])
+
+
+class Camera(Device):
+    family: ClassVar[str] = "camera"
+
+    @property
+    @abc.abstractmethod
+    def sensor_shape(self) -> tuple[int, int]:
+        """Full sensor size (height, width) in pixels."""
+
+    @abc.abstractmethod
+    def config(self) -> CameraConfig:
+        """Current configuration as read back from the camera."""
+
+    @abc.abstractmethod
+    def configure(
+        self,
+        *,
+        roi: Roi | None = None,
+        exposure_us: float | None = None,
+        frame_rate_hz: float | None = None,
+        pixel_format: PixelFormat | None = None,
+        trigger: TriggerMode | None = None,
+    ) -> CameraConfig:
+        """Apply settings (only while stopped); returns what the camera actually took."""
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Start streaming into the driver's buffer."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop streaming; wakes any reader blocked in :meth:`read`."""
+
+    @property
+    @abc.abstractmethod
+    def acquiring(self) -> bool: ...
+
+    @abc.abstractmethod
+    def read(self, n_frames: int, timeout_s: float = 5.0) -> FrameBlock:
+        """Return the next ``n_frames`` consecutive frames (raises DeviceTimeout on a stall)."""
+
+    @property
+    @abc.abstractmethod
+    def dropped_frames(self) -> int:
+        """Frames lost since start (frame-id gaps)."""
+
+    def _safe_state(self) -> None:
+        if self.connected and self.acquiring:
+            self.stop()

@@ -1,0 +1,58 @@
+"""Delay stage: a linear translation stage in mm. Delay conversion lives in tamrig.delay."""
+
+from __future__ import annotations
+
+import abc
+from typing import ClassVar
+
+from tamrig.devices.base import Device
+
+
+class DelayStage(Device):
+    """A motorised linear stage; positions in mm, travel limits enforced by the driver."""
+
+    family: ClassVar[str] = "stage"
+
+    @property
+    @abc.abstractmethod
+    def limits_mm(self) -> tuple[float, float]:
+        """Usable travel (software limits) in mm."""
+
+    @abc.abstractmethod
+    def position_mm(self) -> float:
+        """Current (measured) position."""
+
+    @abc.abstractmethod
+    def start_move(self, position_mm: float) -> None:
+        """Begin an absolute move and return at once; raises if outside the limits."""
+
+    @abc.abstractmethod
+    def is_moving(self) -> bool:
+        """True while the stage is in motion."""
+
+    @abc.abstractmethod
+    def wait_until_stopped(self, timeout_s: float) -> None:
+        """Block until motion ends; raise DeviceTimeout / DeviceStateError on stall or error."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop motion now."""
+
+    def home(self) -> None:
+        """Reference the stage if the hardware needs it (default: nothing to do)."""
+
+    def move_to(self, position_mm: float, timeout_s: float = 30.0) -> float:
+        """Move and wait; returns the position reached."""
+        self.check_in_limits(position_mm)
+        self.start_move(position_mm)
+        self.wait_until_stopped(timeout_s)
+        return self.position_mm()
+
+    def check_in_limits(self, position_mm: float) -> None:
+        lo, hi = self.limits_mm
+        if not lo <= position_mm <= hi:
+            raise self.fault(f"position {position_mm:.6f} mm outside travel [{lo}, {hi}] mm")
+
+    def _safe_state(self) -> None:
+        if self.connected and self.is_moving():
+            self.stop()

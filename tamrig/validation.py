@@ -1,0 +1,85 @@
+"""Turn pydantic validation errors and TOML syntax errors into messages a user can act on."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from tamrig.errors import InputError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def field_path(loc: Sequence[int | str], prefix: str = "") -> str:
+    """``("devices", "stage", "velocity")`` -> ``devices.stage.velocity`` (list items as [i])."""
+    text = prefix
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> tuple[str, str, str]:
+    """(field, message, expected) for the first error, plus a count of the others."""
+    # A typo shows up as an unknown key plus a missing one; the unknown key is the useful news.
+    errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
+    loc = [p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    field = field_path(loc, prefix)
+    kind = first["type"]
+    given = first.get("input")
+    if kind == "extra_forbidden":
+        message = "unknown key"
+        expected = "one of the documented keys (check spelling)"
+    elif kind == "missing":
+        message = "required key is missing"
+        expected = "a value"
+    else:
+        message = f"invalid value {given!r}" if not isinstance(given, dict) else "invalid table"
+        expected = first["msg"]
+        if expected.lower().startswith("value error, "):
+            expected = expected[len("value error, ") :]
+    if len(errors) > 1:
+        others = ", ".join(field_path([p for p in e["loc"]], prefix) for e in errors[1:4])
+        message += f" (and {len(errors) - 1} more problem(s): {others})"
+    return field, message, expected
+
+
+def validate_model(
+    model: type[M],
+    data: Any,
+    *,
+    file: str | Path | None,
+    prefix: str = "",
+    error: type[InputError] = InputError,
+) -> M:
+    """Validate ``data`` against ``model``; raise ``error`` naming file and field on failure."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        field, message, expected = describe_validation_error(exc, prefix=prefix)
+        raise error(message, file=file, field=field, expected=expected) from None
+
+
+def load_toml(path: str | Path, *, error: type[InputError] = InputError) -> dict[str, Any]:
+    """Read a TOML file; a missing file or a syntax error names the file (and line)."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise error("file not found", file=path) from None
+    except IsADirectoryError:
+        raise error("is a directory, not a TOML file", file=path) from None
+    except PermissionError:
+        raise error("cannot be read (permission denied)", file=path) from None
+    except UnicodeDecodeError as exc:
+        raise error(f"not UTF-8 text ({exc.reason})", file=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"TOML syntax error: {exc}", file=path) from None
