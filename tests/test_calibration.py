@@ -10,11 +10,13 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import SIM_RIG, write_variant
+from pydantic import ValidationError
 
 from tamrig.calibration import (
     CALIBRATION_DIR_ENV,
     FluenceCalibration,
     HwpLaw,
+    SampleAbsorption,
     SweepOptions,
     apply_fluence,
     calibrate_fluence,
@@ -23,6 +25,7 @@ from tamrig.calibration import (
     load_calibration,
     load_calibration_file,
     nominal_calibration,
+    pump_sigma_nm,
     save_calibration,
 )
 from tamrig.calibration.fit import fit_hwp, hwp_power
@@ -365,3 +368,64 @@ def test_nominal_calibration_prefers_the_saved_file(
     monkeypatch.setattr("tamrig.calibration.nominal.is_simulated", lambda rig: False)
     with pytest.raises(InputError, match="no fluence calibration"):
         nominal_calibration(rig)
+
+
+def test_meter_behind_the_shutter_is_zeroed_with_the_shutter_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_variant(
+        tmp_path,
+        "power_behind_chopper = true",
+        "power_behind_chopper = true\npower_meter_behind_shutter = true",
+    )
+    r = connected(path)
+    try:
+        meter = r.power_meter
+        assert meter is not None
+        zeroed: list[bool] = []
+        monkeypatch.setattr(meter, "zero", lambda: zeroed.append(r.pump_shutter.is_open()))
+        calibration = calibrate_fluence(r, SweepOptions(points=8, repeats=2))
+        assert zeroed == [False]
+        assert calibration.meter_zeroed
+    finally:
+        r.shutdown()
+
+
+# -- sample settings ---------------------------------------------------------------------------
+def test_sample_absorption_from_cross_section_or_pbs_size() -> None:
+    direct = SampleAbsorption(cross_section_cm2=9.6e-16)
+    assert direct.cross_section_at(580.0) == 9.6e-16
+    by_size = SampleAbsorption(pbs_diameter_nm=3.0, absorbance_ratio=0.4)
+    assert by_size.cross_section_at(580.0) == pytest.approx(9.6e-16, rel=0.01)
+    exciton = sizing_exciton_nm(3.0)
+    by_peak = SampleAbsorption(pbs_exciton_nm=exciton, absorbance_ratio=0.4)
+    assert by_peak.cross_section_at(580.0) == pytest.approx(by_size.cross_section_at(580.0))
+    for bad in (
+        {},
+        {"cross_section_cm2": 1e-15, "pbs_diameter_nm": 3.0},
+        {"cross_section_cm2": 1e-15, "absorbance_ratio": 0.4},
+        {"cross_section_cm2": -1.0},
+    ):
+        with pytest.raises(ValidationError):
+            SampleAbsorption.model_validate(bad)
+    with pytest.raises(InputError, match="absorbance_ratio"):
+        SampleAbsorption(pbs_diameter_nm=3.0).cross_section_at(580.0)
+
+
+def sizing_exciton_nm(diameter_nm: float) -> float:
+    from tamrig.sizing import HC_EV_NM, pbs_band_gap_ev
+
+    return HC_EV_NM / pbs_band_gap_ev(diameter_nm)
+
+
+def test_pump_sigma_from_rig_setting_or_measured_sigma0(tmp_path: Path) -> None:
+    plain = build_rig(SIM_RIG).settings
+    assert plain.pump_sigma_nm is None
+    assert pump_sigma_nm(plain, 139.5) == 139.5
+    with pytest.raises(InputError, match=r"rig\.pump_sigma_nm"):
+        pump_sigma_nm(plain)
+    path = write_variant(
+        tmp_path, "pixel_size_nm = 50.0", "pixel_size_nm = 50.0\npump_sigma_nm = 133.0"
+    )
+    fixed = build_rig(path).settings
+    assert pump_sigma_nm(fixed, 139.5) == 133.0  # the rig's measured focus wins

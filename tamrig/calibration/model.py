@@ -58,6 +58,7 @@ class FluenceCalibration(BaseModel):
     rep_rate_hz: float = Field(gt=0)
     power_behind_chopper: bool
     pump_shutter_open: bool = Field(False, description="pump shutter state during the sweep")
+    meter_zeroed: bool = Field(False, description="meter dark-zeroed behind the closed shutter")
     max_fluence_uj_cm2: float = Field(gt=0, description="the rig's fluence interlock")
     pump_sigma_nm: float | None = Field(None, gt=0)
     cross_section_cm2: float | None = Field(None, gt=0)

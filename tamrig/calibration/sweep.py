@@ -103,6 +103,7 @@ def calibrate_fluence(
         if options.averaging is not None:
             meter.averaging = options.averaging
         if behind_shutter:
+            meter.zero()  # dark zero while the closed pump shutter blocks the beam
             log.warning("power meter behind the pump shutter: opening it for the calibration")
             rig.pump_shutter.open()
         law: HwpLaw | TableLaw
@@ -129,6 +130,7 @@ def calibrate_fluence(
         rep_rate_hz=settings.rep_rate_hz,
         power_behind_chopper=settings.power_behind_chopper,
         pump_shutter_open=behind_shutter,
+        meter_zeroed=behind_shutter,
         max_fluence_uj_cm2=settings.max_fluence_uj_cm2,
         pump_sigma_nm=pump_sigma_nm if pump_sigma_nm is not None else settings.pump_sigma_nm,
         cross_section_cm2=cross_section_cm2,
