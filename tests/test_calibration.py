@@ -429,3 +429,14 @@ def test_pump_sigma_from_rig_setting_or_measured_sigma0(tmp_path: Path) -> None:
     )
     fixed = build_rig(path).settings
     assert pump_sigma_nm(fixed, 139.5) == 133.0  # the rig's measured focus wins
+
+
+def test_dark_meter_is_a_device_fault() -> None:
+    r = connected(pump_power_max_w=1e-15)  # only the meter's noise floor is left
+    try:
+        with pytest.raises(DeviceFault, match="no pump power above its noise") as info:
+            calibrate_fluence(r)
+        assert info.value.exit_code == 1
+        assert not r.pump_shutter.is_open()
+    finally:
+        r.shutdown()

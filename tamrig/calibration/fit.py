@@ -49,12 +49,13 @@ def noise_model(power_w: Array, sd_w: Array, n: npt.NDArray[np.int_]) -> Array |
     trusting each point's own 2–5 readings. None when the readings show no scatter at all.
     """
     ok = n >= 2
-    if ok.sum() < 2:
+    peak = float(np.max(np.abs(power_w))) if power_w.size else 0.0
+    if ok.sum() < 2 or peak <= 0:
         return None
     var_mean = (sd_w[ok] ** 2) / n[ok]
     scale = max(float(np.max(var_mean)), 1e-300)
     target = var_mean / scale
-    design = np.column_stack([np.ones(ok.sum()), (power_w[ok] / np.max(np.abs(power_w))) ** 2])
+    design = np.column_stack([np.ones(ok.sum()), (power_w[ok] / peak) ** 2])
     weight = np.ones_like(target)
     # iteratively reweighted: each variance is uncertain in proportion to its own size
     for _ in range(8):
@@ -63,7 +64,7 @@ def noise_model(power_w: Array, sd_w: Array, n: npt.NDArray[np.int_]) -> Array |
         if not np.all(predicted > 0):
             break
         weight = 1.0 / predicted
-    p_rel = power_w / np.max(np.abs(power_w))
+    p_rel = power_w / peak
     model = np.sqrt(np.clip(coef[0] + coef[1] * p_rel**2, 0.0, None) * scale)
     if not np.all(model > 0):
         return None

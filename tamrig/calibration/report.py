@@ -55,6 +55,8 @@ def parameter_table(calibration: FluenceCalibration) -> Table:
                 f"{lo_n:.4g} … {hi_n:.4g}",
                 f"σ_abs {calibration.cross_section_cm2:.3g} cm²",
             )
+    else:
+        table.add_row("peak fluence (µJ/cm²)", "needs the pump σ", "--sigma-nm / rig.pump_sigma_nm")
     return table
 
 

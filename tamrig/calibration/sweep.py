@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int, float, float], None]
 
 MIN_CONTRAST = 0.5  # (P_max − P_min)/P_max below this: the meter does not see the attenuator
+MIN_SIGNIFICANCE = 10.0  # P_max must exceed this many standard errors
 
 
 @dataclass(frozen=True)
@@ -187,10 +188,15 @@ def _sigma_of_means(readings: _Readings) -> np.ndarray | None:
     return noise_model(mean, sd, n)
 
 
-def _check_contrast(meter: PowerMeter, attenuator: Attenuator, p_min: float, p_max: float) -> None:
-    if p_max <= 0:
+def _check_contrast(
+    meter: PowerMeter, attenuator: Attenuator, p_min: float, p_max: float, p_max_err: float
+) -> None:
+    """Refuse a sweep in which the meter does not see the attenuated pump."""
+    if p_max <= MIN_SIGNIFICANCE * p_max_err or p_max <= 0:
         raise DeviceFault(
-            meter.name, "reads no pump power: is the meter in the beam and the laser on?"
+            meter.name,
+            f"reads no pump power above its noise (P_max {p_max:.3g} ± {p_max_err:.2g} W): "
+            "is the meter in the beam and the laser on?",
         )
     if (p_max - p_min) / p_max < MIN_CONTRAST:
         raise DeviceFault(
@@ -227,7 +233,7 @@ def _sweep_hwp(
         _measure(attenuator, meter, coarse, options.repeats, readings, progress, 0, total)
         theta, power, _, _ = readings.arrays()
         first = fit_hwp(theta, power, _sigma_of_means(readings))
-        _check_contrast(meter, attenuator, first.p_min_w, first.p_max_w)
+        _check_contrast(meter, attenuator, first.p_min_w, first.p_max_w, float(first.errors[1]))
         start, end = choose_branch(first.theta0_deg, (lo, hi), options.margin_deg, lo)
         d = 1.0 if end > start else -1.0
         fine = np.linspace(
@@ -238,7 +244,7 @@ def _sweep_hwp(
     theta, power, _, n = readings.arrays()
     sigma = _sigma_of_means(readings)
     fit = fit_hwp(theta, power, sigma)
-    _check_contrast(meter, attenuator, fit.p_min_w, fit.p_max_w)
+    _check_contrast(meter, attenuator, fit.p_min_w, fit.p_max_w, float(fit.errors[1]))
     start, end = choose_branch(fit.theta0_deg, (lo, hi), options.margin_deg, near)
     err = fit.errors
     law = HwpLaw(
@@ -281,7 +287,8 @@ def _sweep_table(
     _measure(attenuator, meter, slots, options.repeats, readings, progress, 0, len(slots))
     setting, power, sd, n = readings.arrays()
     sem = sd / np.sqrt(n)
-    _check_contrast(meter, attenuator, float(power.min()), float(power.max()))
+    top = int(np.argmax(power))
+    _check_contrast(meter, attenuator, float(power.min()), float(power[top]), float(sem[top]))
     entries = [
         TableEntry(setting=int(s), power_w=float(p), power_err_w=float(e))
         for s, p, e in zip(setting, power, sem, strict=True)
