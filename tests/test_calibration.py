@@ -440,3 +440,16 @@ def test_dark_meter_is_a_device_fault() -> None:
         assert not r.pump_shutter.is_open()
     finally:
         r.shutdown()
+
+
+def test_explicit_branch_sweep_with_single_readings(rig: Rig) -> None:
+    """No coarse pass, one reading per angle: errors come from the residual scatter."""
+    cal = calibrate_fluence(rig, SweepOptions(sweep_deg=(5.0, 46.0), points=30, repeats=1))
+    law = cal.law
+    assert isinstance(law, HwpLaw)
+    assert len(cal.points) == 30 and cal.reduced_chi2 is None
+    assert 0 < law.theta0_err_deg < 0.02
+    assert abs(law.theta0_deg - 3.0) < 4 * law.theta0_err_deg
+    assert abs(law.extinction - 1e-3) < 4 * law.extinction_err
+    assert cal.rms_residual_w is not None
+    assert cal.points[0].power_err_w == pytest.approx(cal.rms_residual_w, rel=0.2)

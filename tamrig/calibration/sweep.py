@@ -212,7 +212,7 @@ def _sweep_hwp(
     meter: PowerMeter,
     options: SweepOptions,
     progress: Progress | None,
-) -> tuple[HwpLaw, list[SweepPoint], float, float]:
+) -> tuple[HwpLaw, list[SweepPoint], float | None, float]:
     lo, hi = attenuator.setting_range
     readings = _Readings([], [], [], [])
     if options.sweep_deg is not None:
@@ -259,7 +259,12 @@ def _sweep_hwp(
         branch_end_deg=end,
         margin_deg=options.margin_deg,
     )
-    sem = sigma if sigma is not None else np.full_like(power, np.sqrt(fit.reduced_chi2))
+    residual = power - fit.model_w
+    if sigma is None:  # no scatter model (single readings): the residual scatter stands in
+        sem = np.full_like(power, np.sqrt(np.sum(residual**2) / fit.dof))
+        chi2: float | None = None
+    else:
+        sem, chi2 = sigma, fit.reduced_chi2
     points = [
         SweepPoint(
             setting=float(t),
@@ -270,8 +275,8 @@ def _sweep_hwp(
         )
         for t, p, s, k, m in zip(theta, power, sem, n, fit.model_w, strict=True)
     ]
-    rms = float(np.sqrt(np.mean((power - fit.model_w) ** 2)))
-    return law, points, fit.reduced_chi2, rms
+    rms = float(np.sqrt(np.mean(residual**2)))
+    return law, points, chi2, rms
 
 
 # -- discrete ND wheel ---------------------------------------------------------------------------
