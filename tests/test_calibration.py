@@ -83,6 +83,13 @@ def test_sweep_recovers_the_simulated_hwp_law(sim_calibration: FluenceCalibratio
     assert abs(law.extinction - 1e-3) < 4 * law.extinction_err
     assert abs(law.p_max_w - 0.5e-6) < 4 * law.p_max_err_w
     assert sim_calibration.reduced_chi2 is not None and 0.5 < sim_calibration.reduced_chi2 < 2.0
+    # the read-back through the fitted inverse lands on its targets
+    assert len(sim_calibration.verification) == 3
+    for check in sim_calibration.verification:
+        assert abs(check.deviation) < 0.01
+        assert abs(check.measured_power_w - check.target_power_w) < 5 * max(
+            check.measured_err_w, 1e-11
+        )
     # the branch starts at a maximum and avoids both flat ends by the margin
     assert law.branch_start_deg == pytest.approx(law.theta0_deg)
     assert law.setting_limits() == pytest.approx((law.theta0_deg + 2, law.theta0_deg + 43))

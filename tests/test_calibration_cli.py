@@ -43,7 +43,7 @@ def test_calibrate_prints_fit_and_residuals_and_saves(
     out = capsys.readouterr().out
     assert code == 0
     assert "θ0 (deg)" in out and "extinction" in out and "residual" in out
-    assert "⟨N_abs⟩" in out and "saved to" in out
+    assert "⟨N_abs⟩" in out and "saved to" in out and "read back" in out
     saved = calibration_dir / "simulated-tam-rig.json"
     calibration = load_calibration_file(saved)
     assert isinstance(calibration.law, HwpLaw)
@@ -75,31 +75,45 @@ def _run(*args: str, env_dir: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """Run in-process; argparse usage errors leave by SystemExit(2)."""
+    try:
+        code = main(["calibrate", *args])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "args, needle",
     [
         (["fluence", "--points", "2"], "points"),
+        (["fluence", "--verify", "-1"], "verify_points"),
         (["fluence", "--absorbance-ratio", "0.4"], "--pbs-diameter-nm"),
         (["power"], "invalid choice"),
         (["fluence", "--pbs-diameter-nm", "3"], "absorbance_ratio"),
     ],
 )
-def test_bad_arguments_exit_2(args: list[str], needle: str, calibration_dir: Path) -> None:
-    result = _run(*args, env_dir=calibration_dir)
-    assert result.returncode == 2, result.stderr
-    assert needle in result.stderr and "Traceback" not in result.stderr
+def test_bad_arguments_exit_2(
+    args: list[str], needle: str, calibration_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _main(args, capsys)
+    assert code == 2, err
+    assert needle in err and "Traceback" not in err
     assert not calibration_dir.exists()
 
 
-def test_rig_without_attenuator_exits_2(tmp_path: Path, calibration_dir: Path) -> None:
+def test_rig_without_attenuator_exits_2(
+    tmp_path: Path, calibration_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = (REPO / "config" / "rigs" / "simulated.toml").read_text()
     start = text.index("[devices.attenuator]")
     end = text.index("[devices.wavelength_selector]")
     path = tmp_path / "no-attenuator.toml"
     path.write_text(text[:start] + text[end:])
-    result = _run("fluence", "--rig", str(path), env_dir=calibration_dir)
-    assert result.returncode == 2
-    assert str(path) in result.stderr and "devices.attenuator" in result.stderr
+    code, err = _main(["fluence", "--rig", str(path)], capsys)
+    assert code == 2
+    assert str(path) in err and "devices.attenuator" in err
 
 
 def test_meter_fault_exits_1(tmp_path: Path, calibration_dir: Path) -> None:

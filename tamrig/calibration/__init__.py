@@ -17,7 +17,7 @@ Typical use by a scan::
 from __future__ import annotations
 
 from tamrig.calibration.laws import AttenuatorLaw, HwpLaw, TableEntry, TableLaw
-from tamrig.calibration.model import FluenceCalibration, SweepPoint
+from tamrig.calibration.model import FluenceCalibration, SweepPoint, VerificationPoint
 from tamrig.calibration.nominal import nominal_calibration
 from tamrig.calibration.sample import SampleAbsorption, pump_sigma_nm
 from tamrig.calibration.setpoint import (
@@ -47,6 +47,7 @@ __all__ = [
     "SweepPoint",
     "TableEntry",
     "TableLaw",
+    "VerificationPoint",
     "apply_fluence",
     "calibrate_fluence",
     "calibration_path",

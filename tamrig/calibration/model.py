@@ -36,6 +36,21 @@ class SweepPoint(BaseModel):
         return None if self.model_w is None else self.power_w - self.model_w
 
 
+class VerificationPoint(BaseModel):
+    """A power set through the inverse law after the fit, and what the meter then read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target_power_w: float
+    setting: float
+    measured_power_w: float
+    measured_err_w: float
+
+    @property
+    def deviation(self) -> float:
+        return self.measured_power_w / self.target_power_w - 1.0
+
+
 class FluenceCalibration(BaseModel):
     """A rig's attenuator calibration plus everything needed to turn power into ⟨N_abs⟩.
 
@@ -64,6 +79,7 @@ class FluenceCalibration(BaseModel):
     cross_section_cm2: float | None = Field(None, gt=0)
     law: AttenuatorLaw
     points: list[SweepPoint] = Field(default_factory=list)
+    verification: list[VerificationPoint] = Field(default_factory=list)
     reduced_chi2: float | None = None
     rms_residual_w: float | None = None
 

@@ -78,6 +78,23 @@ def residual_table(calibration: FluenceCalibration) -> Table:
     return table
 
 
+def verification_table(calibration: FluenceCalibration) -> Table:
+    table = Table(title="Check: powers set through the fitted law and read back")
+    for column in ("target (W)", "setting", "measured (W)", "± (W)", "deviation"):
+        table.add_column(column, justify="right")
+    for v in calibration.verification:
+        table.add_row(
+            f"{v.target_power_w:.4g}",
+            f"{v.setting:.3f}",
+            f"{v.measured_power_w:.4g}",
+            f"{v.measured_err_w:.2g}",
+            f"{v.deviation:+.2%}",
+        )
+    return table
+
+
 def print_report(console: Console, calibration: FluenceCalibration) -> None:
     console.print(parameter_table(calibration))
     console.print(residual_table(calibration))
+    if calibration.verification:
+        console.print(verification_table(calibration))

@@ -26,7 +26,7 @@ from tamrig.calibration.laws import (
     TableLaw,
     choose_branch,
 )
-from tamrig.calibration.model import FluenceCalibration, SweepPoint
+from tamrig.calibration.model import FluenceCalibration, SweepPoint, VerificationPoint
 from tamrig.devices import Attenuator, PowerMeter
 from tamrig.errors import ConfigError, DeviceFault, InputError
 from tamrig.rig import Rig
@@ -38,6 +38,7 @@ Progress = Callable[[int, int, float, float], None]
 
 MIN_CONTRAST = 0.5  # (P_max − P_min)/P_max below this: the meter does not see the attenuator
 MIN_SIGNIFICANCE = 10.0  # P_max must exceed this many standard errors
+VERIFY_WARN = 0.02  # a read-back off its target by more than this is logged
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class SweepOptions:
     averaging: int | None = None  # meter averaging; None keeps the meter's setting
     margin_deg: float = 2.0  # keep clear of the flat ends of the branch
     sweep_deg: tuple[float, float] | None = None  # explicit fine-sweep range; skips coarse
+    verify_points: int = 3  # powers set through the fitted inverse and read back
 
     def check(self) -> None:
         if self.points < 4:
@@ -57,6 +59,10 @@ class SweepOptions:
                 f"coarse_points = {self.coarse_points}",
                 field="coarse_points",
                 expected="at least 6 to locate θ0 (or an explicit sweep range)",
+            )
+        if self.verify_points < 0:
+            raise InputError(
+                f"verify_points = {self.verify_points}", field="verify_points", expected="≥ 0"
             )
         if self.repeats < 1:
             raise InputError(f"repeats = {self.repeats}", field="repeats", expected="at least 1")
@@ -114,6 +120,7 @@ def calibrate_fluence(
             law, points, chi2, rms = _sweep_table(attenuator, meter, options, progress)
         else:
             law, points, chi2, rms = _sweep_hwp(attenuator, meter, options, progress)
+        verification = _verify(law, attenuator, meter, options)
     finally:
         rig.close_pump()
     # leave the pump at its weakest: the safe end of the attenuator
@@ -137,6 +144,7 @@ def calibrate_fluence(
         cross_section_cm2=cross_section_cm2,
         law=law,
         points=points,
+        verification=verification,
         reduced_chi2=chi2,
         rms_residual_w=rms,
     )
@@ -204,6 +212,37 @@ def _check_contrast(
             f"the measured power hardly changes with the setting (P_min {p_min:.3g} W, "
             f"P_max {p_max:.3g} W): is the polariser in place and the meter after it?",
         )
+
+
+def _verify(
+    law: HwpLaw | TableLaw, attenuator: Attenuator, meter: PowerMeter, options: SweepOptions
+) -> list[VerificationPoint]:
+    """Close the loop: set powers across the usable range through the inverse, read them."""
+    if options.verify_points == 0 or not isinstance(law, HwpLaw):
+        return []
+    lo, hi = law.power_range()
+    targets = np.geomspace(lo * 2.0, hi * 0.9, options.verify_points)
+    result = []
+    for target in targets:
+        setting = attenuator.set_setting(law.setting_for_power(float(target)))
+        values = np.array([meter.read_power_w() for _ in range(options.repeats)])
+        err = float(values.std(ddof=1) / np.sqrt(values.size)) if values.size > 1 else 0.0
+        point = VerificationPoint(
+            target_power_w=float(target),
+            setting=float(setting),
+            measured_power_w=float(values.mean()),
+            measured_err_w=err,
+        )
+        if abs(point.deviation) > VERIFY_WARN:
+            log.warning(
+                "calibration check: set %.4g W at %.3f, read %.4g W (%+.1f %%)",
+                target,
+                setting,
+                point.measured_power_w,
+                100 * point.deviation,
+            )
+        result.append(point)
+    return result
 
 
 # -- half-wave plate ---------------------------------------------------------------------------

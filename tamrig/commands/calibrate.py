@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--averaging", type=int, help="power-meter averaging per reading")
     parser.add_argument("--repeats", type=int, default=3, help="readings per setting")
     parser.add_argument(
+        "--verify", type=int, default=3, help="powers set and read back after the fit (0: none)"
+    )
+    parser.add_argument(
         "--margin", type=float, default=2.0, help="deg kept clear of the branch's flat ends"
     )
     parser.add_argument(
@@ -83,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         averaging=args.averaging,
         margin_deg=args.margin,
         sweep_deg=(args.sweep[0], args.sweep[1]) if args.sweep else None,
+        verify_points=args.verify,
     )
     options.check()
     rig = build_rig(args.rig)
