@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+from PyQt6 import sip
 from PyQt6.QtCore import QSettings
 
 SIM_RIG = Path(__file__).resolve().parent.parent / "config" / "rigs" / "simulated.toml"
@@ -32,9 +33,9 @@ def window(qtbot: Any, gui_settings: Any) -> Iterator[Any]:
     rig = build_rig(SIM_RIG, overrides={"time_scale": 0.0})
     rig.connect()
     win = MainWindow(rig, settings=gui_settings, poll_interval_ms=50)
-    qtbot.addWidget(win)
     win.show()
     qtbot.waitUntil(lambda: "stage" in win.last_states, timeout=10_000)
     yield win
-    win.close()
+    if not sip.isdeleted(win):
+        win.close()
     assert not rig.pump_shutter.connected

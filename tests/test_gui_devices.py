@@ -135,3 +135,31 @@ def test_closing_the_window_leaves_the_rig_safe(window: Any, qtbot: Any) -> None
     assert not window.device_thread.thread.isRunning()
     assert not window.rig.pump_shutter.true_open()
     assert not window.rig.camera.acquiring
+
+
+def test_switching_rigs_leaves_the_old_rig_safe(
+    qtbot: Any, gui_settings: Any, tmp_path: Any
+) -> None:
+    from conftest import write_variant
+
+    from tamrig.gui.app import GuiController, connect_rig
+
+    controller = GuiController(
+        connect_rig(gui_support.SIM_RIG, {"time_scale": 0.0}),
+        gui_settings,
+        overrides={"time_scale": 0.0},
+        interactive=False,
+    )
+    first = controller.window
+    other = write_variant(tmp_path, 'name = "Simulated TAM rig"', 'name = "Second rig"')
+    assert controller.open_rig(str(other))
+    assert not first.rig.pump_shutter.connected  # old rig safe and released
+    assert controller.window.rig.settings.name == "Second rig"
+    assert gui_settings.recent_rigs()[0] == str(other.resolve())
+
+    broken = write_variant(tmp_path, "passes = 2", "passes = 0", name="broken.toml")
+    assert not controller.open_rig(str(broken))
+    assert "passes" in controller.errors[-1]
+    assert controller.window.rig.settings.name == "Second rig"  # reconnected
+    assert controller.window.rig.stage.connected
+    controller.window.close()

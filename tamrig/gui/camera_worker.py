@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PyQt6.QtCore import QObject, QTimer, pyqtSignal, pyqtSlot
+from PyQt6.QtCore import QTimer, pyqtSignal, pyqtSlot
 
 from tamrig.devices import FrameBlock
 from tamrig.errors import TamrigError
 from tamrig.gui.rigaccess import RigAccess
+from tamrig.gui.threads import ThreadWorker
 
 BlockSink = Callable[[FrameBlock], None]
 
@@ -31,7 +32,7 @@ class LiveFrame:
     dropped: int
 
 
-class CameraWorker(QObject):
+class CameraWorker(ThreadWorker):
     frame = pyqtSignal(object)  # LiveFrame
     live_changed = pyqtSignal(bool)
     failed = pyqtSignal(str)
@@ -58,8 +59,7 @@ class CameraWorker(QObject):
         self._timer.setInterval(self.tick_ms)
         self._timer.timeout.connect(self.read_once)
 
-    @pyqtSlot()
-    def teardown(self) -> None:
+    def stop_work(self) -> None:
         self.stop_live()
 
     @property

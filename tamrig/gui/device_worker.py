@@ -10,17 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PyQt6.QtCore import QObject, QTimer, pyqtSignal, pyqtSlot
+from PyQt6.QtCore import QTimer, pyqtSignal, pyqtSlot
 
 from tamrig.errors import TamrigError
 from tamrig.gui.rigaccess import RigAccess
 from tamrig.gui.state import DeviceState, read_state
+from tamrig.gui.threads import ThreadWorker
 from tamrig.rig import Rig
 
 Action = Callable[[Rig], Any]
 
 
-class DeviceWorker(QObject):
+class DeviceWorker(ThreadWorker):
     #: dict role -> DeviceState, after every poll
     states = pyqtSignal(object)
     #: label, result of a command that succeeded
@@ -45,8 +46,7 @@ class DeviceWorker(QObject):
         self._timer.start()
         self.poll()
 
-    @pyqtSlot()
-    def teardown(self) -> None:
+    def stop_work(self) -> None:
         if self._timer is not None:
             self._timer.stop()
 

@@ -6,6 +6,7 @@ are ready for the next image, so drawing speed never throttles the producer.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -17,13 +18,23 @@ from tamrig.records import GaussianFit
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 
+_VIEW_IDS = itertools.count()
 CONTOUR_PEN = pg.mkPen("#00e5ff", width=2)
 CUT_DATA_PEN = pg.mkPen("#444444", width=1)
 CUT_FIT_PEN = pg.mkPen("#e4572e", width=2)
 
 
 def _image_view() -> pg.ImageView:
-    view = pg.ImageView()
+    """An ImageView whose view boxes are not in pyqtgraph's global registry of linkable views.
+
+    The registry connects a Python lambda to each view box's ``destroyed`` signal, which
+    crashes when the window is deleted during garbage collection; we link no views, so both
+    the connection and the registration are dropped.
+    """
+    view = pg.ImageView(name=f"image{next(_VIEW_IDS)}")
+    for box in (view.view, view.ui.roiPlot.getViewBox()):
+        box.destroyed.disconnect()
+        box.unregister()
     view.ui.roiBtn.hide()
     view.ui.menuBtn.hide()
     return view

@@ -9,6 +9,7 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QCloseEvent
 from PyQt6.QtWidgets import (
     QDockWidget,
+    QFileDialog,
     QMainWindow,
     QScrollArea,
     QSplitter,
@@ -19,6 +20,7 @@ from PyQt6.QtWidgets import (
 )
 
 from tamrig.errors import DeviceFault
+from tamrig.gui.analysis_plots import AnalysisPlots
 from tamrig.gui.banner import FaultBanner
 from tamrig.gui.camera_worker import CameraWorker, LiveFrame
 from tamrig.gui.device_worker import Action, DeviceWorker
@@ -37,6 +39,8 @@ class MainWindow(QMainWindow):
     """Owns the rig for its lifetime: closing the window leaves the rig in its safe state."""
 
     closed = pyqtSignal()
+    #: the operator asked for another rig file (handled by the application controller)
+    rig_requested = pyqtSignal(str)
 
     def __init__(
         self, rig: Rig, *, settings: GuiSettings | None = None, poll_interval_ms: int = 250
@@ -45,6 +49,9 @@ class MainWindow(QMainWindow):
         self.rig = rig
         self.settings = settings or GuiSettings()
         self.access = RigAccess(rig)
+        # Deleted by Qt's event loop once closed, never in the middle of Python's garbage
+        # collection (pyqtgraph items connect Python slots to their destroyed signals).
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(f"tamrig — {rig.settings.name}")
         self.resize(1500, 950)
         self.last_states: dict[str, DeviceState] = {}
@@ -65,6 +72,8 @@ class MainWindow(QMainWindow):
         live.addWidget(self.camera_view)
         live.addWidget(self.dtt_view)
         self.tabs.addTab(live, "Live")
+        self.analysis = AnalysisPlots()
+        self.tabs.addTab(self.analysis, "Analysis")
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -76,6 +85,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status_bar)
         self.panels: dict[str, DevicePanel] = {}
         self._build_device_dock()
+        self._build_menus()
         self._connect_workers()
         self._restore_layout()
         self.device_thread.start()
@@ -99,6 +109,35 @@ class MainWindow(QMainWindow):
         dock.setWidget(scroll)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.device_dock = dock
+
+    def _build_menus(self) -> None:
+        menu_bar = self.menuBar()
+        assert menu_bar is not None
+        file_menu = menu_bar.addMenu("&File")
+        assert file_menu is not None
+        file_menu.addAction("Open &rig…", self.choose_rig)
+        self.recent_menu = file_menu.addMenu("Recent rigs")
+        self._fill_recent_menu()
+        file_menu.addSeparator()
+        file_menu.addAction("&Quit", self.close)
+        view_menu = menu_bar.addMenu("&View")
+        assert view_menu is not None
+        self.view_menu = view_menu
+        view_menu.addAction(self.device_dock.toggleViewAction())
+
+    def _fill_recent_menu(self) -> None:
+        menu = self.recent_menu
+        assert menu is not None
+        menu.clear()
+        for path in self.settings.recent_rigs():
+            menu.addAction(path, lambda p=path: self.rig_requested.emit(p))
+        menu.setEnabled(bool(self.settings.recent_rigs()))
+
+    def choose_rig(self) -> None:
+        start = self.rig.loaded.path
+        path, _ = QFileDialog.getOpenFileName(self, "Open rig file", start, "Rig files (*.toml)")
+        if path:
+            self.rig_requested.emit(path)
 
     def _connect_workers(self) -> None:
         self.device_worker.states.connect(self.apply_states)

@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QMetaObject, QObject, Qt, QThread
+from PyQt6.QtCore import QCoreApplication, QMetaObject, QObject, Qt, QThread, pyqtSlot
+
+
+class ThreadWorker(QObject):
+    """Base of the GUI's workers: ``setup`` runs in the worker thread when it starts;
+    ``teardown`` stops the work and hands the worker (and its timers) back to the main
+    thread, so Python can later delete them from there safely."""
+
+    @pyqtSlot()
+    def setup(self) -> None:
+        """Create timers etc. in the worker thread."""
+
+    def stop_work(self) -> None:
+        """Stop timers and release devices (runs in the worker thread)."""
+
+    @pyqtSlot()
+    def teardown(self) -> None:
+        self.stop_work()
+        app = QCoreApplication.instance()
+        if app is not None:
+            self.moveToThread(app.thread())
 
 
 class WorkerThread:
     """Owns ``worker`` and the thread it runs in.
 
-    The worker must define the slots ``setup`` (called in its thread once it starts) and
-    ``teardown`` (called, blocking the caller, before the thread stops).
+    ``worker.setup`` runs in the thread once it starts; ``worker.teardown`` runs there,
+    blocking the caller, before the thread stops.
     """
 
-    def __init__(self, worker: QObject, name: str) -> None:
+    def __init__(self, worker: ThreadWorker, name: str) -> None:
         self.worker = worker
         self.thread = QThread()
         self.thread.setObjectName(name)
         worker.moveToThread(self.thread)
-        self.thread.started.connect(worker.setup)  # type: ignore[attr-defined]
+        self.thread.started.connect(worker.setup)
 
     def start(self) -> None:
         self.thread.start()
