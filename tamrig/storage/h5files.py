@@ -18,6 +18,12 @@ import h5py
 
 LIBVER = "latest"  # SWMR needs the v3 superblock and the newest object formats
 
+#: In SWMR mode HDF5 retries a metadata read whose checksum fails (a torn read while the
+#: writer flushes). Its default of 100 attempts, with a back-off growing towards minutes,
+#: turns one damaged block of a file into an hours-long hang; 26 attempts still span ~0.1 s
+#: of retries for a torn read, then report the damage.
+SWMR_READ_ATTEMPTS = 26
+
 
 @functools.cache
 def _libhdf5() -> ctypes.CDLL:
@@ -41,6 +47,8 @@ def _libhdf5() -> ctypes.CDLL:
         if hasattr(lib, "H5Pset"):
             lib.H5Pset.argtypes = [ctypes.c_int64, ctypes.c_char_p, ctypes.c_void_p]
             lib.H5Pset.restype = ctypes.c_int
+            lib.H5Pset_metadata_read_attempts.argtypes = [ctypes.c_int64, ctypes.c_uint]
+            lib.H5Pset_metadata_read_attempts.restype = ctypes.c_int
             return lib
     raise OSError("the HDF5 library used by h5py could not be located to clear status flags")
 
@@ -48,6 +56,8 @@ def _libhdf5() -> ctypes.CDLL:
 def _fapl(*, clear_flags: bool = False) -> Any:
     fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
     fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    if _libhdf5().H5Pset_metadata_read_attempts(fapl.id, SWMR_READ_ATTEMPTS) < 0:
+        raise OSError("HDF5 refused the metadata read attempts property")
     if clear_flags:
         flag = ctypes.c_bool(True)
         if _libhdf5().H5Pset(fapl.id, b"clear_status_flags", ctypes.byref(flag)) < 0:
@@ -78,7 +88,8 @@ def open_update(path: str | Path) -> h5py.File:
 def open_read(path: str | Path) -> tuple[h5py.File, bool]:
     """Open for reading; SWMR when the file allows it. Returns (file, swmr)."""
     try:
-        return h5py.File(path, "r", libver=LIBVER, swmr=True), True
+        flags = h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ
+        return h5py.File(h5py.h5f.open(str(path).encode(), flags, fapl=_fapl())), True
     except OSError:
         # Not a SWMR-capable file (written by another program): plain read.
         return h5py.File(path, "r"), False

@@ -5,15 +5,36 @@ Only rows marked ``completed`` are exposed, so a reader never sees a half-writte
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from tamrig.errors import StorageError
 from tamrig.storage import layout as L
 from tamrig.storage.metadata import from_json
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: What h5py, numpy and json raise on a damaged file (bad checksums, missing objects,
+#: mangled text); a reader turns them into a StorageError naming the file.
+_DAMAGE = (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError)
+
+
+def _reads_file(method: F) -> F:
+    """A damaged file is a StorageError with the file's name, never a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self: ScanFile, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except _DAMAGE as exc:
+            raise StorageError(f"{self.path}: damaged or unreadable scan file ({exc})") from exc
+
+    return cast(F, wrapper)
 
 
 def _text(value: Any) -> str:
@@ -35,9 +56,16 @@ class ScanFile:
             self._file, self.swmr = h5files.open_read(self.path)
         except OSError as exc:
             raise StorageError(f"cannot open scan file {self.path}: {exc}") from exc
+        try:
+            self._load()
+        except BaseException:
+            self._file.close()
+            raise
+
+    @_reads_file
+    def _load(self) -> None:
         f = self._file
         if L.METADATA_JSON not in f or L.COMPLETED not in f:
-            self._file.close()
             raise StorageError(f"{self.path} is not a tamrig scan file (no {L.METADATA_JSON})")
         self.metadata: dict[str, Any] = from_json(f[L.METADATA_JSON][()])
         self.plan: dict[str, Any] = from_json(f["/entry/plan"][()]) or {}
@@ -50,6 +78,7 @@ class ScanFile:
         self.refresh()
 
     # ------------------------------------------------------------------ state
+    @_reads_file
     def refresh(self) -> None:
         """See rows, status and events written since opening (no-op on a closed file)."""
         f = self._file
@@ -78,15 +107,18 @@ class ScanFile:
         ]
 
     @property
+    @_reads_file
     def status(self) -> str:
         """running | finished | aborted | fault ("running" also for a killed writer)."""
         return _text(self._file[L.STATUS][()])
 
     @property
+    @_reads_file
     def end_time(self) -> str:
         return _text(self._file[L.END_TIME][()])
 
     @property
+    @_reads_file
     def image_shape(self) -> tuple[int, int]:
         shape = self.metadata["image_shape"]
         return int(shape[0]), int(shape[1])
@@ -103,6 +135,7 @@ class ScanFile:
         return list(self._index_to_row)
 
     # ------------------------------------------------------------------ data
+    @_reads_file
     def points(self) -> dict[str, np.ndarray]:
         """Per-point table of completed points (CONTRACTS §3 keys plus fit details)."""
         out: dict[str, np.ndarray] = {}
@@ -113,11 +146,13 @@ class ScanFile:
             out[key] = values
         return out
 
+    @_reads_file
     def positions(self) -> dict[str, np.ndarray]:
         """Named device positions per completed point."""
         names = self.metadata.get("position_names", [])
         return {n: self._file[L.position_path(n)][()][self._rows] for n in names}
 
+    @_reads_file
     def point_extra(self, i: int) -> dict[str, Any]:
         """Per-point JSON (unnamed positions, record.extra) of point index ``i``."""
         return from_json(self._file[L.POINT_JSON][self._row(i)]) or {}
@@ -130,6 +165,7 @@ class ScanFile:
                 f"{self.path}: point {i} is not stored (stored: {len(self)} points)"
             ) from None
 
+    @_reads_file
     def image(self, name: str, i: int) -> np.ndarray:
         """One per-point image by name: dtt, dtt_errors, pump_on_mean, ..., dark_err."""
         for path, _, _ in L.IMAGE_STACKS:
@@ -145,6 +181,7 @@ class ScanFile:
     def dtt_err(self, i: int) -> np.ndarray:
         return self.image("dtt_errors", i)
 
+    @_reads_file
     def events(self) -> list[dict[str, Any]]:
         """The event / fault log: time, kind, point_index (-1: none), message."""
         return [
@@ -162,6 +199,7 @@ class ScanFile:
     def has_raw_frames(self) -> bool:
         return L.RAW_DATA in self._file
 
+    @_reads_file
     def frame_table(self) -> dict[str, np.ndarray]:
         """frame_id, frame_time, pump_on, point_index of every committed raw frame."""
         if not self.has_raw_frames:
@@ -175,6 +213,7 @@ class ScanFile:
         valid = owners >= 0
         return {p.rsplit("/", 1)[1]: self._file[p][:n][valid] for p, *_ in L.RAW_COLUMNS}
 
+    @_reads_file
     def frames(self, i: int) -> np.ndarray:
         """Raw frames recorded for point index ``i`` (n, h, w)."""
         if not self.has_raw_frames:

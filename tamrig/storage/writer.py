@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 FINAL_STATUSES = ("finished", "aborted", "fault")
 _H5_ERRORS = (OSError, RuntimeError)
+#: What reopening a damaged file raises besides h5py errors: missing objects, mangled JSON.
+_DAMAGE_ERRORS = (KeyError, ValueError, TypeError, IndexError)
 
 
 def _probe_folder(folder: Path) -> None:
@@ -136,6 +138,8 @@ class ScanWriter:
             writer = cls(path, h5files.open_swmr_write(path), metadata)
         except _H5_ERRORS as exc:
             raise StorageError(f"cannot resume {path}: {_reason(exc, path)}") from exc
+        except _DAMAGE_ERRORS as exc:
+            raise StorageError(f"cannot resume {path}: damaged scan file ({exc})") from exc
         writer.log_event(
             "resume",
             f"resumed with {len(writer.completed_indices())} completed points "
