@@ -13,10 +13,12 @@ the shot noise; block results are accumulated in float64.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 from tamrig.devices import FrameBlock
 from tamrig.errors import DeviceStateError
@@ -31,6 +33,11 @@ F64 = npt.NDArray[np.float64]
 
 #: Bytes of float32 work slab per pixel chunk: small enough to stay in a core's L2 cache.
 CHUNK_BYTES = 512 * 1024
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 class AcquisitionStopped(Exception):
@@ -132,6 +139,19 @@ class DifferentialAccumulator:
         first = self._offset32 is None
         if first:
             self._first_block(flat)
+        # The products are many and small: BLAS threads cost more than they give (and are
+        # ruinous on a busy machine), so one thread inside this block.
+        with _blas().limit(limits=1, user_api="blas"):
+            self._accumulate(flat, tags, first, block)
+
+    def _accumulate(
+        self,
+        flat: npt.NDArray[np.integer],
+        tags: npt.NDArray[np.bool_],
+        first: bool,
+        block: FrameBlock,
+    ) -> None:
+        n = flat.shape[0]
         offset = self._offset32
         assert offset is not None
         chunks = self._chunks(n)
@@ -276,6 +296,7 @@ def acquire_point(
     block_frames: int = 64,
     dark: npt.NDArray[np.floating] | None,
     should_stop: Callable[[], bool] | None = None,
+    dark_err: npt.NDArray[np.floating] | None = None,
     normalise: bool = True,
     norm_mask: npt.NDArray[np.bool_] | None = None,
     settle_frames: int = 1,
@@ -297,7 +318,7 @@ def acquire_point(
     camera = rig.camera
     shape = _image_shape(rig)
     mask = border_mask(shape) if norm_mask is None else norm_mask
-    acc = DifferentialAccumulator(shape, dark, normalise, norm_mask=mask)
+    acc = DifferentialAccumulator(shape, dark, normalise, norm_mask=mask, dark_err=dark_err)
 
     def take(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
         try:

@@ -26,6 +26,32 @@ Nesting = tuple[OuterAxis, OuterAxis, OuterAxis]
 DEFAULT_NESTING: Nesting = ("wavelength", "fluence", "sweep")
 
 
+class Sample(BaseModel):
+    """``[sample]``: what is measured, and what turns fluence into ⟨N_abs⟩.
+
+    The absorption cross-section at the pump is given directly (``cross_section_cm2``) or,
+    for PbS dots, from their size (``pbs_diameter_nm`` / ``pbs_exciton_nm``, see
+    :class:`tamrig.calibration.SampleAbsorption`). ``pump_sigma_nm`` is the pump spot σ when
+    the rig file has none (e.g. σ₀ from an earlier scan). Free notes go in ``[sample.metadata]``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = ""
+    description: str = ""
+    cross_section_cm2: float | None = Field(None, gt=0)
+    pbs_diameter_nm: float | None = Field(None, gt=0)
+    pbs_exciton_nm: float | None = Field(None, gt=0)
+    absorbance_ratio: float | None = Field(None, gt=0)
+    pump_sigma_nm: float | None = Field(None, gt=0)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def absorption_fields(self) -> dict[str, float]:
+        """The keys of :class:`tamrig.calibration.SampleAbsorption` that are set."""
+        names = ("cross_section_cm2", "pbs_diameter_nm", "pbs_exciton_nm", "absorbance_ratio")
+        return {n: float(getattr(self, n)) for n in names if getattr(self, n) is not None}
+
+
 class Sweeps(BaseModel):
     """``[sweeps]``: repeats of the delay axis and the order each one visits it in."""
 
@@ -62,7 +88,7 @@ class ScanPlan(BaseModel):
 
     name: str = Field("scan", min_length=1)
     description: str = ""
-    sample: dict[str, Any] = Field(default_factory=dict, description="free sample metadata")
+    sample: Sample = Field(default_factory=Sample)
     delays: DelayAxis
     fluence: FluenceAxis | None = Field(None, description="None: leave the attenuator alone")
     probe: ProbeAxis | None = Field(None, description="None: leave the selector alone")

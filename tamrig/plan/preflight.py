@@ -27,8 +27,9 @@ from tamrig.plan.points import ScanPoint, scan_points
 if TYPE_CHECKING:
     from tamrig.rig import Rig
 
-#: Float64 images stored per point: ΔT/T, its error, on/off means and their errors.
-IMAGES_PER_POINT = 6
+#: Float32 images stored per point: ΔT/T, its error, on/off means, dark, and their errors.
+IMAGES_PER_POINT = 8
+IMAGE_BYTES = 4
 POINT_OVERHEAD_BYTES = 4096
 DISK_MARGIN = 1.2
 DISK_RESERVE_BYTES = 64 * 1024**2
@@ -47,12 +48,12 @@ class ResolvedPlan:
 
 
 def expected_bytes(plan: ScanPlan, image_shape: tuple[int, int]) -> int:
-    """Data the scan will write (images, fits, raw frames if recorded)."""
+    """Data the scan will write, uncompressed (images, fits, raw frames if recorded)."""
     pixels = image_shape[0] * image_shape[1]
-    per_point = IMAGES_PER_POINT * 8 * pixels + POINT_OVERHEAD_BYTES
+    per_point = IMAGES_PER_POINT * IMAGE_BYTES * pixels + POINT_OVERHEAD_BYTES
     if plan.acquisition.record_raw_frames:
         per_point += 2 * plan.acquisition.pairs_per_point * 2 * pixels
-    return plan.n_points() * per_point + plan.acquisition.dark_frames * 0 + 8 * pixels
+    return plan.n_points() * per_point
 
 
 def _check_delays(plan: ScanPlan, rig: Rig) -> None:
@@ -179,6 +180,15 @@ def _check_disk(plan: ScanPlan, out_path: str | Path | None, need: int) -> None:
             f"the scan needs about {need / 1e6:.1f} MB but {folder} has {free / 1e6:.1f} MB free",
             "fewer points, no raw frames, or another --out folder",
         )
+
+
+def check_rig(plan: ScanPlan, rig: Rig, *, out_path: str | Path | None = None) -> None:
+    """The checks that need no fluence calibration (delays, wavelengths, camera, disk)."""
+    _check_delays(plan, rig)
+    _check_wavelengths(plan, rig)
+    _check_acquisition(plan, rig)
+    roi = rig.camera.config().roi
+    _check_disk(plan, out_path, expected_bytes(plan, (roi.height, roi.width)))
 
 
 def validate_for(
