@@ -22,8 +22,7 @@ if TYPE_CHECKING:
     from tamrig.rig import Rig
 
 OuterAxis = Literal["sweep", "wavelength", "fluence"]
-Nesting = tuple[OuterAxis, OuterAxis, OuterAxis]
-DEFAULT_NESTING: Nesting = ("wavelength", "fluence", "sweep")
+DEFAULT_NESTING: tuple[OuterAxis, ...] = ("wavelength", "fluence", "sweep")
 
 
 class Sample(BaseModel):
@@ -94,13 +93,13 @@ class ScanPlan(BaseModel):
     probe: ProbeAxis | None = Field(None, description="None: leave the selector alone")
     sweeps: Sweeps = Field(default_factory=Sweeps)
     acquisition: Acquisition = Field(default_factory=Acquisition)
-    nesting: Nesting = DEFAULT_NESTING
+    nesting: list[OuterAxis] = Field(default_factory=lambda: list(DEFAULT_NESTING))
 
     _source: str | None = PrivateAttr(None)
 
     @field_validator("nesting")
     @classmethod
-    def _permutation(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _permutation(cls, value: list[OuterAxis]) -> list[OuterAxis]:
         if sorted(value) != sorted(DEFAULT_NESTING):
             raise ValueError(
                 "each of 'sweep', 'wavelength', 'fluence' once (outermost first; "

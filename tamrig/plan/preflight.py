@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tamrig.errors import DeviceFault
+from tamrig.errors import DeviceFault, InputError
 from tamrig.plan.fluence import (
     NO_FLUENCE_AXIS,
     FluenceCalibrationLike,
@@ -117,6 +117,8 @@ def _check_fluences(
             )
         try:
             step = resolve_fluence(axis, i, calibration)
+        except InputError as exc:  # the calibration's own reachability / interlock checks
+            raise plan.error(field, f"{value:g} {axis.unit}: {exc.detail}", exc.expected) from None
         except (ValueError, ArithmeticError) as exc:
             raise plan.error(field, f"{value:g} {axis.unit} cannot be resolved: {exc}") from None
         if step.setting is not None and not s_lo <= step.setting <= s_hi:
