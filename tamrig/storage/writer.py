@@ -11,8 +11,8 @@ The file runs in SWMR mode, whose ordered metadata flushes keep it openable at e
 from __future__ import annotations
 
 import errno
-import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -27,12 +27,10 @@ import numpy as np
 from tamrig.devices.camera import FrameBlock
 from tamrig.errors import StorageError
 from tamrig.records import PointRecord
-from tamrig.storage import h5files, skeleton
+from tamrig.storage import h5files, skeleton, space
 from tamrig.storage import layout as L
 from tamrig.storage.metadata import ScanMetadata, from_json
 from tamrig.storage.rows import check_shapes, point_row
-
-log = logging.getLogger(__name__)
 
 FINAL_STATUSES = ("finished", "aborted", "fault")
 _H5_ERRORS = (OSError, RuntimeError)
@@ -56,6 +54,7 @@ class ScanWriter:
         self.metadata = metadata
         self._file = file
         self._closed = False
+        self.check_space = True  # look ahead for a full disk (see tamrig.storage.space)
         self._broken: str | None = None
         self._finished = False
         self._columns: dict[str, h5py.Dataset] = {}
@@ -89,22 +88,32 @@ class ScanWriter:
     ) -> ScanWriter:
         """New scan file at ``path``; StorageError if it exists (unless ``overwrite``)."""
         path = Path(path)
-        if path.exists() and not overwrite:
+        try:
+            exists = path.exists()
+        except OSError as exc:
+            raise StorageError(f"cannot access {path}: {exc.strerror}") from exc
+        if exists and not overwrite:
             raise StorageError(
                 f"{path} already exists; choose another --out or pass --overwrite to replace it"
             )
         if path.is_dir():
             raise StorageError(f"{path} is a folder; expected a file name such as scan.h5")
         _probe_folder(path.parent)
+        space.ensure_room(path, 2**20, "the new scan file", 0)
         # Build the tree in a side file and rename it into place: the target path only ever
         # holds a complete, closed skeleton or a SWMR file -- never a half-made tree.
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         title = str(metadata.plan.get("name") or path.stem)
         try:
-            with h5py.File(tmp, "w", libver=h5files.LIBVER) as f:
-                skeleton.build(f, metadata, title=title, raw_frames=record_raw_frames)
+            f = h5py.File(tmp, "w", libver=h5files.LIBVER)
+        except _H5_ERRORS as exc:
+            raise StorageError(f"cannot create {path}: {_reason(exc, path)}") from exc
+        try:
+            skeleton.build(f, metadata, title=title, raw_frames=record_raw_frames)
+            f.close()
             os.replace(tmp, path)
         except _H5_ERRORS as exc:
+            h5files.abandon(f)
             tmp.unlink(missing_ok=True)
             raise StorageError(f"cannot create {path}: {_reason(exc, path)}") from exc
         try:
@@ -165,6 +174,11 @@ class ScanWriter:
         problem = check_shapes(row, self.metadata.image_shape, record.index)
         if problem:
             raise StorageError(f"{self.path}: {problem}")
+        if self.check_space:
+            need = 2 * sum(np.size(im) for im in row.images.values()) * L.IMAGE_DTYPE.itemsize
+            space.ensure_room(
+                self.path, need + 2**16, f"point {record.index}", len(self._completed)
+            )
         n = self._rows
         with self._guard(f"writing point {record.index}"):
             for path, value in row.scalars.items():
@@ -206,6 +220,9 @@ class ScanWriter:
         k = len(block)
         if k == 0:
             return
+        if self.check_space:
+            need = 2 * data.size * L.RAW_DTYPE.itemsize
+            space.ensure_room(self.path, need, f"raw frames of point {index}", len(self._completed))
         n0, n1 = self._n_frames, self._n_frames + k
         pump = (
             np.full(k, -1, np.int8)
@@ -257,16 +274,16 @@ class ScanWriter:
         if self._closed:
             return
         self._closed = True
+        if self._broken is not None:
+            # Completed rows were flushed before the failure; leave the disk as it is.
+            h5files.abandon(self._file)
+            return
         try:
             self._file.close()
         except _H5_ERRORS as exc:
-            if self._broken is None:
-                raise StorageError(
-                    f"closing {self.path} failed: {_reason(exc, self.path)}"
-                ) from exc
-            # The original failure was already raised to the caller; completed rows were
-            # flushed before it, so only the failed point is missing.
-            log.warning("closing %s after a storage failure: %s", self.path, exc)
+            self._broken = str(exc)
+            h5files.abandon(self._file)
+            raise StorageError(f"closing {self.path} failed: {_reason(exc, self.path)}") from exc
 
     def __enter__(self) -> ScanWriter:
         return self
@@ -318,8 +335,11 @@ def _reason(exc: BaseException, path: Path) -> str:
     """Turn an HDF5 error into words: is the disk full, the file too large, the folder read-only?"""
     text = str(exc)
     err = getattr(exc, "errno", None)
+    found = re.search(r"errno = (\d+)", text)
+    if err is None and found:
+        err = int(found.group(1))
     if err in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-        text = os.strerror(err)
+        return f"{os.strerror(err)} (disk full or file-size limit reached)"
     try:
         free = shutil.disk_usage(path.parent).free
     except OSError:
