@@ -229,19 +229,35 @@ class ScanWriter:
             if block.pump_on is None
             else np.asarray(block.pump_on, dtype=np.int8)
         )
+        frames = np.ascontiguousarray(data, dtype=L.RAW_DTYPE)
         columns: list[tuple[str, np.ndarray]] = [
-            (L.RAW_DATA, np.ascontiguousarray(data, dtype=L.RAW_DTYPE)),
             (f"{L.RAW}/frame_id", np.asarray(block.frame_id, np.int64)),
             (f"{L.RAW}/frame_time", np.asarray(block.timestamp_s, np.float64)),
             (f"{L.RAW}/pump_on", pump),
             (L.RAW_COMMIT, np.full(k, index, np.int64)),
         ]
         with self._guard(f"writing raw frames of point {index}"):
+            stack = self._raw[L.RAW_DATA]
+            stack.resize((n1, *stack.shape[1:]))
+            if stack.chunks == (1, *expected) and stack.compression is None:
+                # One frame is one unfiltered chunk: hand it to the file as it is, bypassing
+                # HDF5's selection and chunk-cache machinery.
+                for k, frame in enumerate(frames):
+                    stack.id.write_direct_chunk((n0 + k, 0, 0), frame)
+            else:
+                stack.write_direct(frames, dest_sel=np.s_[n0:n1])
             for path, values in columns:
                 ds = self._raw[path]
                 ds.resize((n1, *ds.shape[1:]))
                 ds.write_direct(values, dest_sel=np.s_[n0:n1])
         self._n_frames = n1
+
+    def flush(self) -> None:
+        """Push everything written so far to the disk and to SWMR readers (write_point does
+        this itself; call it to make raw frames of a long point visible earlier)."""
+        self._check_open()
+        with self._guard("flushing"):
+            self._file.flush()
 
     def log_event(self, kind: str, message: str, index: int | None = None) -> None:
         """Record a fault, pause, resume... in the file's event log (flushed at once)."""
