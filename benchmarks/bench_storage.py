@@ -23,6 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tamrig.devices.camera import FrameBlock
+from tamrig.records import DifferentialImage, GaussianFit, PointRecord
 from tamrig.storage import ScanMetadata, ScanWriter
 
 
@@ -64,6 +65,23 @@ def bench_hdf5(path: Path, blocks: list[FrameBlock], frames_per_point: int) -> f
                 point += 1
     _fsync(path)
     return time.perf_counter() - t0
+
+
+def bench_points(path: Path, shape: tuple[int, int], n_points: int) -> list[float]:
+    """Seconds per write_point (eight compressed float32 images, the fit row, two flushes)."""
+    rng = np.random.default_rng(1)
+    noise = [rng.normal(0, 1e-4, shape) for _ in range(6)]
+    image = DifferentialImage(*noise, n_on=100, n_off=100)
+    fit = GaussianFit(250.0, 1.0, 10.0, 10.0, 1e-3, 0.0)
+    times = []
+    with ScanWriter.create(path, _metadata(shape, n_points)) as writer:
+        for i in range(n_points):
+            record = PointRecord(i, (0, 0, 0, i), 0.0, 0.0, "b", 1.0, 0.01, 0.0, 800.0, image, fit)
+            t0 = time.perf_counter()
+            writer.write_point(record)
+            times.append(time.perf_counter() - t0)
+    path.unlink()
+    return times
 
 
 def bench_plain(path: Path, blocks: list[FrameBlock]) -> float:
@@ -128,6 +146,9 @@ def main() -> None:
         f"{np.median(fractions):.0%} median of paired runs (target >= 80 %)"
     )
     print(f"camera at {args.fps:.0f} fps needs {need:.1f} MB/s: headroom x{h5r / need:.1f}")
+    for size in (256, 512, args.size):
+        times = bench_points(folder / "points.h5", (size, size), 20)
+        print(f"write_point of a {size}x{size} point: median {np.median(times) * 1e3:.1f} ms")
     if args.dir is None:
         folder.rmdir()
 

@@ -20,7 +20,7 @@ import pytest
 from storage_support import make_metadata, make_record
 
 from tamrig.errors import StorageError
-from tamrig.storage import ScanMetadata, ScanWriter, open_scan
+from tamrig.storage import ScanMetadata, ScanWriter, open_scan, recover
 
 SUPPORT = Path(__file__).with_name("storage_support.py")
 REPO = SUPPORT.parent.parent
@@ -138,6 +138,29 @@ def test_kill_9_at_random_moments_never_loses_a_completed_point(tmp_path: Path) 
             with open_scan(path) as scan:
                 owners = scan.frame_table()["point_index"]
                 assert set(owners.tolist()) <= set(range(n))
+
+
+def test_killed_file_opens_in_generic_readers_after_recover(tmp_path: Path) -> None:
+    from nexusformat.nexus import nxload
+
+    path = tmp_path / "killed.h5"
+    code, lines, _ = _run(str(path), "6", "--kill-after-ops", "700")
+    assert code == -signal.SIGKILL
+    acknowledged = _done(lines)
+    assert acknowledged
+    with pytest.raises(OSError, match="already open for write"):
+        h5py.File(path, "r")  # what HDF5 does to a file whose writer died
+    with open_scan(path) as scan:  # tamrig's reader needs no repair
+        assert acknowledged <= set(scan.indices())
+    recover(path)
+    root = nxload(str(path))
+    try:
+        flags = root.entry.data.completed.nxvalue
+        assert flags.sum() >= len(acknowledged)
+        assert root.entry.data.nxsignal.nxname == "dtt"
+    finally:
+        root.nxfile.close()
+    _check_points(path, acknowledged, make_metadata(6))
 
 
 def test_full_disk_stops_before_writing_and_keeps_the_file_clean(tmp_path: Path) -> None:

@@ -131,3 +131,14 @@ def abandon(file: h5py.File) -> None:
         finally:
             os.close(null)
     file.close()
+
+
+def recover(path: str | Path) -> None:
+    """Make a file left by a killed or failed writer readable by any HDF5 program.
+
+    Only for files no process is writing any more: it clears the "open for write" flags
+    and restores the recorded file end. tamrig's own reader does not need it (it reads
+    through SWMR), and ``ScanWriter.resume`` does it itself.
+    """
+    restore_eof(path)
+    clear_status_flags(path)

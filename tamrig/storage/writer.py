@@ -11,15 +11,17 @@ The file runs in SWMR mode, whose ordered metadata flushes keep it openable at e
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 import shutil
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import h5py
 import numpy as np
@@ -33,6 +35,24 @@ from tamrig.storage.metadata import ScanMetadata, from_json
 from tamrig.storage.rows import check_shapes, point_row
 
 FINAL_STATUSES = ("finished", "aborted", "fault")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(
+    method: Callable[Concatenate[ScanWriter, P], R],
+) -> Callable[Concatenate[ScanWriter, P], R]:
+    """One writer call at a time: the engine thread writes points while a GUI thread may
+    log a pause or an abort."""
+
+    @functools.wraps(method)
+    def wrapper(self: ScanWriter, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 _H5_ERRORS = (OSError, RuntimeError)
 
 
@@ -53,6 +73,7 @@ class ScanWriter:
         self.path = path
         self.metadata = metadata
         self._file = file
+        self._lock = threading.RLock()
         self._closed = False
         self.check_space = True  # look ahead for a full disk (see tamrig.storage.space)
         self._broken: str | None = None
@@ -165,6 +186,7 @@ class ScanWriter:
         return self._n_frames
 
     # ------------------------------------------------------------------ writing
+    @_locked
     def write_point(self, record: PointRecord) -> None:
         """Append one complete point and flush it to disk (visible to SWMR readers)."""
         self._check_open()
@@ -198,6 +220,7 @@ class ScanWriter:
         if row.overflow:
             self.log_event("storage", "per-point extra values too long; kept keys only", n)
 
+    @_locked
     def write_frames(self, index: int, block: FrameBlock) -> None:
         """Append raw camera frames of point ``index`` (needs record_raw_frames=True).
 
@@ -252,6 +275,7 @@ class ScanWriter:
                 ds.write_direct(values, dest_sel=np.s_[n0:n1])
         self._n_frames = n1
 
+    @_locked
     def flush(self) -> None:
         """Push everything written so far to the disk and to SWMR readers (write_point does
         this itself; call it to make raw frames of a long point visible earlier)."""
@@ -259,6 +283,7 @@ class ScanWriter:
         with self._guard("flushing"):
             self._file.flush()
 
+    @_locked
     def log_event(self, kind: str, message: str, index: int | None = None) -> None:
         """Record a fault, pause, resume... in the file's event log (flushed at once)."""
         self._check_open()
@@ -273,6 +298,7 @@ class ScanWriter:
             self._events[n] = entry
             self._file.flush()
 
+    @_locked
     def finish(self, status: str) -> None:
         """Mark the scan finished / aborted / fault and stamp end_time."""
         if status not in FINAL_STATUSES:
@@ -285,6 +311,7 @@ class ScanWriter:
             self._file.flush()
         self._finished = True
 
+    @_locked
     def close(self) -> None:
         """Close the file (idempotent). After a storage failure, closing cannot raise again."""
         if self._closed:
