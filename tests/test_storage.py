@@ -249,3 +249,19 @@ def test_events_from_another_thread_interleave_safely(tmp_path: Path) -> None:
         assert scan.indices() == list(range(30))
         notes = [e["message"] for e in scan.events() if e["kind"] == "pause"]
         assert notes == [f"note {k}" for k in range(40)]
+
+
+def test_same_process_reader_sees_points_while_the_writer_runs(tmp_path: Path) -> None:
+    """The GUI's browser and the engine may share one process and one file."""
+    path = tmp_path / "scan.h5"
+    md = make_metadata(4)
+    with ScanWriter.create(path, md) as writer, open_scan(path) as scan:
+        assert len(scan) == 0 and scan.status == "running"
+        for i in range(4):
+            writer.write_point(make_record(i, md))
+            scan.refresh()
+            assert scan.indices() == list(range(i + 1))
+            np.testing.assert_allclose(scan.dtt(i), make_record(i, md).image.dtt, rtol=1e-6)
+        writer.finish("aborted")
+        scan.refresh()
+        assert scan.status == "aborted"
