@@ -262,6 +262,8 @@ def test_same_process_reader_sees_points_while_the_writer_runs(tmp_path: Path) -
             scan.refresh()
             assert scan.indices() == list(range(i + 1))
             np.testing.assert_allclose(scan.dtt(i), make_record(i, md).image.dtt, rtol=1e-6)
+        with pytest.raises(StorageError, match="still being written"):
+            ScanWriter.resume(path)
         writer.finish("aborted")
         scan.refresh()
         assert scan.status == "aborted"

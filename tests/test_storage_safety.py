@@ -78,7 +78,10 @@ def test_reader_follows_a_running_scan_from_another_process(tmp_path: Path) -> N
                 assert scan.indices() == list(range(i + 1))
                 np.testing.assert_allclose(scan.dtt(i), make_record(i, md).image.dtt, rtol=1e-6)
                 assert len(scan.frames(i)) == 4
-                assert scan.status == "running"
+                assert scan.status == "running"  # the writer process holds the file
+                if i == 2:
+                    with pytest.raises(StorageError, match="still being written"):
+                        ScanWriter.resume(path)  # two writers would corrupt the file
                 proc.stdin.write("next\n")
                 proc.stdin.flush()
             assert proc.wait(timeout=60) == 0
@@ -155,6 +158,7 @@ def test_killed_file_opens_in_generic_readers_after_recover(tmp_path: Path) -> N
         h5py.File(path, "r")  # what HDF5 does to a file whose writer died
     with open_scan(path) as scan:  # tamrig's reader needs no repair
         assert acknowledged <= set(scan.indices())
+        assert scan.status == "interrupted"  # "running" on file, but no writer holds it
     recover(path)
     root = nxload(str(path))
     try:

@@ -29,7 +29,7 @@ import numpy as np
 from tamrig.devices.camera import FrameBlock
 from tamrig.errors import StorageError
 from tamrig.records import PointRecord
-from tamrig.storage import h5files, skeleton, space
+from tamrig.storage import h5files, liveness, skeleton, space
 from tamrig.storage import layout as L
 from tamrig.storage.metadata import ScanMetadata, from_json
 from tamrig.storage.rows import check_shapes, point_row
@@ -74,6 +74,7 @@ class ScanWriter:
         self.metadata = metadata
         self._file = file
         self._lock = threading.RLock()
+        self._liveness_fd = liveness.hold(path)  # tells readers this file is being written
         self._closed = False
         self.check_space = True  # look ahead for a full disk (see tamrig.storage.space)
         self._broken: str | None = None
@@ -154,6 +155,11 @@ class ScanWriter:
         path = Path(path)
         if not path.is_file():
             raise StorageError(f"cannot resume {path}: no such file")
+        if liveness.in_use(path):
+            raise StorageError(
+                f"cannot resume {path}: it is still being written by a running scan; "
+                "stop that scan first"
+            )
         _probe_folder(path.parent)
         try:
             with h5files.open_update(path) as f:
@@ -317,6 +323,7 @@ class ScanWriter:
         if self._closed:
             return
         self._closed = True
+        liveness.release(self._liveness_fd)
         if self._broken is not None:
             # Completed rows were flushed before the failure; leave the disk as it is.
             h5files.abandon(self._file)
