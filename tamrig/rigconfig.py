@@ -48,6 +48,11 @@ class RigSettings(BaseModel):
     power_behind_chopper: bool = Field(
         True, description="the power meter reads the pump behind the running 50 % chopper"
     )
+    power_meter_behind_shutter: bool = Field(
+        False,
+        description="the power meter sits behind the pump shutter (calibration opens it); "
+        "False = on a pick-off before the shutter, read with the shutter closed",
+    )
     pump_sigma_nm: float | None = Field(
         None, gt=0, description="pump spot σ; None = use the measured σ₀ of the scan"
     )
