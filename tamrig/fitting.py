@@ -60,7 +60,7 @@ def fit_gaussian(
         clean = np.where(valid, data, 0.0)
     if n_valid <= n_params:
         return _failed(data, "too few valid pixels for a Gaussian fit")
-    start = start_values(clean, valid)
+    start = start_values(clean, w)
     offset0 = start[-1]
     start[-1] = 0.0  # fit the offset relative to its start value: keeps χ² sums precise
     if anisotropic:
@@ -87,26 +87,28 @@ def _weights(data: FloatArray, weights: npt.ArrayLike | None) -> FloatArray:
     return np.where(good, w, 0.0)
 
 
-def start_values(image: FloatArray, valid: npt.NDArray[np.bool_] | None = None) -> FloatArray:
+def start_values(image: FloatArray, weights: FloatArray | None = None) -> FloatArray:
     """Robust start [A, x0, y0, σ, offset] in pixels: peak and half width of a smoothed image.
 
     The offset is the median of the border; the sign of the spot is whichever extremum of the
     smoothed image stands out more, so photo-induced absorption (negative) spots work too.
+    With ``weights`` (0 for invalid pixels) the smoothing is a normalised convolution, so
+    noisy or dead pixels neither count nor pull towards zero.
     """
     ny, nx = image.shape
-    all_valid = valid is None or bool(valid.all())
-    mask = np.ones(image.shape, dtype=bool) if valid is None else valid
     border = np.concatenate([image[0], image[-1], image[1:-1, 0], image[1:-1, -1]])
-    if not all_valid:
-        keep = np.concatenate([mask[0], mask[-1], mask[1:-1, 0], mask[1:-1, -1]])
-        border = border[keep]
+    if weights is not None:
+        wb = np.concatenate([weights[0], weights[-1], weights[1:-1, 0], weights[1:-1, -1]])
+        border = border[wb > 0]
     k = border.size // 2
     offset = float(np.partition(border, k)[k]) if border.size else 0.0  # median
-    centred = image - offset if all_valid else np.where(mask, image - offset, 0.0)
-    smoothed = _smooth(centred)
-    if not all_valid:  # normalised convolution: invalid pixels neither count nor pull to zero
-        norm = _smooth(mask.astype(float))
-        smoothed = np.where(norm > 0.05, smoothed / np.maximum(norm, 1e-12), 0.0)
+    if weights is None:
+        smoothed = _smooth(image - offset)
+    else:
+        w = weights / float(weights.max())
+        norm = _smooth(w)
+        smoothed = _smooth(w * (image - offset))
+        smoothed = np.where(norm > 0.05 * norm.max(), smoothed / np.maximum(norm, 1e-300), 0.0)
     hi, lo = float(smoothed.max()), float(smoothed.min())
     sign = 1.0 if abs(hi) >= abs(lo) else -1.0
     signed = sign * smoothed
