@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         live = QSplitter(Qt.Orientation.Horizontal)
         live.addWidget(self.camera_view)
         live.addWidget(self.dtt_view)
+        live.setSizes([1, 1])
         self.tabs.addTab(live, "Live")
         self.analysis = AnalysisPlots()
         self.tabs.addTab(self.analysis, "Analysis")
