@@ -198,7 +198,7 @@ def test_acquire_point_chopper_on_sim_rig(sim_rig: Rig) -> None:
     strong_pump(sim_rig)
     sim_rig.set_delay_fs(1000.0)
     dark, dark_err = measure_dark(sim_rig, 64)
-    assert float(np.median(dark_err)) == pytest.approx(4.1 / 8, rel=0.3)  # read noise 4.1 counts / √64
+    assert float(np.median(dark_err)) == pytest.approx(4.1 / 8, rel=0.3)  # read noise / √64
     assert np.median(dark) == pytest.approx(100.0, abs=2.0)
     assert sim_rig.probe_shutter is not None and sim_rig.probe_shutter.is_open()
     image = acquire_point(sim_rig, n_pairs=400, scheme="chopper", dark=dark)
