@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import math
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -158,6 +160,22 @@ def test_existing_file_is_never_overwritten_silently(tmp_path: Path) -> None:
     writer.close()
     with open_scan(path) as scan:
         assert len(scan) == 0
+
+
+def test_live_file_is_not_overwritten_and_stale_side_files_go(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale = tmp_path / f".scan.h5.{int(dead.stdout)}.tmp"  # left by a creator killed early
+    stale.write_bytes(b"partial")
+    with ScanWriter.create(path, make_metadata()):
+        assert not stale.exists()
+        with pytest.raises(StorageError, match="being written by a running scan"):
+            ScanWriter.create(path, make_metadata(), overwrite=True)
 
 
 def test_bad_points_are_refused(tmp_path: Path) -> None:

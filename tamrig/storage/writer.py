@@ -120,8 +120,11 @@ class ScanWriter:
             )
         if path.is_dir():
             raise StorageError(f"{path} is a folder; expected a file name such as scan.h5")
+        if exists and liveness.in_use(path):
+            raise StorageError(f"{path} is being written by a running scan; not overwriting it")
         _probe_folder(path.parent)
         space.ensure_room(path, 2**20, "the new scan file", 0)
+        _remove_stale_side_files(path)
         # Build the tree in a side file and rename it into place: the target path only ever
         # holds a complete, closed skeleton or a SWMR file -- never a half-made tree.
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -398,6 +401,20 @@ def _reason(exc: BaseException, path: Path) -> str:
     if err in (errno.EACCES, errno.EROFS, errno.EPERM):
         hint = "no write permission"
     return f"{text} ({hint}? {free / 2**20:.0f} MiB free on the disk)"
+
+
+def _remove_stale_side_files(path: Path) -> None:
+    """Delete side files of earlier creations of ``path`` whose process has died."""
+    for side in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = side.name[len(path.name) + 2 : -len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            side.unlink(missing_ok=True)
+        except OSError:
+            continue  # alive (owned by someone else): not ours to remove
 
 
 def _truncate_incomplete(f: h5py.File, md: ScanMetadata) -> tuple[int, int]:
