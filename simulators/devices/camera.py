@@ -231,17 +231,23 @@ class SimulatedCamera(SimulatedDevice, Camera):
             peak_e = 0.0
         t_mean = self._mean_exposure_time(ids, times)
         drift = 1.0 + s.drift_amplitude * np.sin(2 * math.pi * t_mean / s.drift_period_s)
-        mean = (peak_e * drift)[:, None, None] * profile[None, :, :]
+        # k × mean photo-electrons per frame, built in place (blocks can be large)
+        mean = np.empty((n, *profile.shape))
+        np.multiply((k * peak_e * drift)[:, None, None], profile[None, :, :], out=mean)
         if pump.any() and peak_e > 0:
             mean[pump] *= 1.0 + self._dtt(t_mean[pump], ys, xs)
-        mean = np.minimum(mean, s.full_well_e)  # a full pixel stays full in every exposure
-        electrons = self.rng.poisson(k * mean).astype(np.float64)
-        electrons += self.rng.standard_normal(mean.shape) * (s.read_noise_e * math.sqrt(k))
-        counts = np.rint(electrons / s.electrons_per_count + k * s.dark_counts)
-        counts = np.clip(counts, 0, k * ADC_MAX)
+        np.minimum(mean, k * s.full_well_e, out=mean)  # a full pixel is full in every exposure
+        counts = self.rng.poisson(mean).astype(np.float64)
+        noise = self.rng.standard_normal(mean.shape)
+        noise *= s.read_noise_e * math.sqrt(k)
+        counts += noise
+        counts *= 1.0 / s.electrons_per_count
+        counts += k * s.dark_counts
+        np.rint(counts, out=counts)
+        np.clip(counts, 0, k * ADC_MAX, out=counts)
         shift = FORMAT_SHIFT[c.pixel_format]
         if shift:
-            counts = np.floor(counts / 2**shift)
+            np.floor_divide(counts, 2**shift, out=counts)
         return counts.astype(np.uint16 if k == 1 else np.uint32)
 
     def _mean_exposure_time(
