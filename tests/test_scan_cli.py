@@ -49,10 +49,17 @@ def test_demo_plan_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert f.plan["name"] == "demo"
         # the bleach is there: at 300 fs (N = 0.18) the centre of ΔT/T is well above the
         # error of its 4x4-pixel mean
-        at = zip(points["index"], points["delay_fs"], points["n_abs"])
-        index = next(int(i) for i, d, n in at if d == 300.0 and n == 0.18)
+        at = enumerate(zip(points["index"], points["delay_fs"], points["n_abs"]))
+        row, index = next(
+            (r, int(i))
+            for r, (i, d, n) in at
+            if d == 300.0 and n == 0.18 and not f.point_extra(int(i))["extra"]["reference"]
+        )
         dtt, err = f.dtt(index)[30:34, 30:34], f.dtt_err(index)[30:34, 30:34]
         assert dtt.mean() > 5 * err.mean() / 4
+        # …and the live fit saw it: σ near σ₀ = 141 nm, σ₀ known for the series
+        assert 120 < points["sigma_nm"][row] < 220
+        assert 120 < points["sigma0_nm"][row] < 165
     # an existing file is refused without --overwrite (exit 1: storage), kept intact
     assert scan_cli(str(DEMO), "--out", str(out)) == 1
     assert "already exists" in capsys.readouterr().err
@@ -173,7 +180,7 @@ def test_kill_9_then_resume_stores_every_point_once(tmp_path: Path) -> None:
     with open_scan(out) as f:
         killed_at = len(f.indices())
         total = f.metadata["n_points_planned"]
-        assert f.status == "running" and 3 <= killed_at < total
+        assert f.status == "interrupted" and 3 <= killed_at < total
     resumed = subprocess.run(
         [sys.executable, "-m", "tamrig", "scan", "--resume", str(out), "--quiet"],
         cwd=REPO,

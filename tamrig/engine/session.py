@@ -13,7 +13,6 @@ the file.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 import tempfile
@@ -35,6 +34,7 @@ from tamrig.calibration import (
 from tamrig.engine.engine import POSITION_NAMES, FaultPolicy, ScanEngine, Subscriber
 from tamrig.engine.protocols import Monitor
 from tamrig.errors import InputError, PlanError
+from tamrig.monitor import LiveMonitor
 from tamrig.plan import ResolvedPlan, ScanPlan, load_plan, plan_from_dict
 from tamrig.plan.preflight import check_rig
 from tamrig.records import DifferentialImage
@@ -80,15 +80,9 @@ def calibration_for(plan: ScanPlan, rig: Rig) -> FluenceCalibration | None:
     return nominal_calibration(rig, pump_sigma_nm=sigma, cross_section_cm2=cross_section)
 
 
-def make_monitor(pixel_size_nm: float) -> Monitor | None:
-    """The live Gaussian-width monitor, when the fitting package is installed."""
-    try:
-        module = importlib.import_module("tamrig.monitor")
-    except ModuleNotFoundError:
-        log.warning("tamrig.monitor not available: points are stored without live fits")
-        return None
-    monitor: Monitor = module.LiveMonitor(pixel_size_nm)
-    return monitor
+def make_monitor(pixel_size_nm: float) -> Monitor:
+    """The live Gaussian-width monitor (σ, σ₀, MSD, D per series)."""
+    return LiveMonitor(pixel_size_nm)
 
 
 def scan_metadata(
@@ -267,7 +261,6 @@ def resume_scan(
     same set-up after its file moved). The engine skips every completed point.
     """
     path = Path(path)
-    monitor = make_monitor(1.0) if live_fit else None  # re-made below with the pixel size
     writer = ScanWriter.resume(path)
     metadata = writer.metadata
     the_rig: Rig | None = None
@@ -291,9 +284,8 @@ def resume_scan(
                 file=path,
                 field="plan",
             )
-        if live_fit and monitor is not None:
-            monitor = make_monitor(metadata.pixel_size_nm)
-            assert monitor is not None
+        monitor = make_monitor(metadata.pixel_size_nm) if live_fit else None
+        if monitor is not None:
             _replay(path, monitor)
         engine = ScanEngine(
             the_rig,
