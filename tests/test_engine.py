@@ -275,3 +275,76 @@ def test_engine_runs_once(sim_rig: Rig, tmp_path: Path) -> None:
         with pytest.raises(RuntimeError, match="runs once"):
             scan.run()
         assert isinstance(scan.engine, ScanEngine)
+
+
+def test_raw_frames_are_recorded_once_per_successful_point(sim_rig: Rig, tmp_path: Path) -> None:
+    plan = tiny_plan(
+        sweeps={"count": 1},
+        acquisition={"pairs_per_point": 6, "block_frames": 4, "record_raw_frames": True},
+    )
+    with start(sim_rig, tmp_path, plan=plan) as scan:
+        World.of(sim_rig).faults.inject(
+            device="camera", kind="timeout", operation="read", on_call=4
+        )
+        assert scan.run() == "finished"
+    with open_scan(tmp_path / "scan.h5") as f:
+        assert f.has_raw_frames
+        for index in f.indices():
+            frames = f.frames(index)
+            assert frames.shape == (12, 64, 64)  # 6 pairs, none from the failed attempt
+        table = f.frame_table()
+        assert len(table["frame_id"]) == 12 * len(f.indices())
+
+
+def test_shutter_scheme_scan(tmp_path: Path) -> None:
+    from conftest import write_variant
+
+    from tamrig.rig import build_rig
+
+    rig_file = write_variant(
+        tmp_path, 'kind = "simulated.camera"', 'kind = "simulated.camera"\nchopper = false'
+    )
+    plan = tiny_plan(
+        sweeps={"count": 1},
+        acquisition={"scheme": "shutter", "pairs_per_point": 8, "block_frames": 4},
+    )
+    with build_rig(rig_file) as rig, start(rig, tmp_path, plan=plan) as scan:
+        assert scan.run() == "finished"
+        assert not rig.pump_shutter.is_open()
+    with open_scan(tmp_path / "scan.h5") as f:
+        points = f.points()
+        assert np.all(points["n_on"] >= 8) and np.all(points["n_off"] >= 8)
+        assert sorted(f.indices()) == list(range(5))
+
+
+def test_sweep_events_follow_the_nesting(sim_rig: Rig, tmp_path: Path) -> None:
+    plan = tiny_plan(
+        nesting=["sweep", "wavelength", "fluence"],
+        fluence={"unit": "n_abs", "values": [0.045, 0.09]},
+        delays={"segments": [{"kind": "list", "values": [0, 500]}]},
+    )
+    rec = Recorder()
+    with start(sim_rig, tmp_path, plan=plan, subscribers=[rec]) as scan:
+        assert scan.run() == "finished"
+    sweeps = rec.of(SweepDone)
+    assert [s.sweep for s in sweeps] == [0, 1]  # sweep outermost: one event per sweep…
+    assert all(s.series == ("905nm/N=0.045", "905nm/N=0.09") for s in sweeps)  # …all curves
+    fits = [e.record.fit for e in rec.of(PointDone)]
+    assert all(fit is not None for fit in fits)  # the live monitor fitted every point
+
+
+def test_plan_rejected_by_the_engine_finishes_the_file(sim_rig: Rig, tmp_path: Path) -> None:
+    from tamrig.engine.session import make_monitor, scan_metadata
+    from tamrig.errors import PlanError
+    from tamrig.storage import ScanWriter
+
+    good = tiny_plan(fluence=None)
+    resolved = good.validate_for(sim_rig)
+    writer = ScanWriter.create(tmp_path / "x.h5", scan_metadata(good, sim_rig, resolved, None))
+    bad = tiny_plan(fluence=None, delays={"segments": [{"kind": "list", "values": [5e6]}]})
+    engine = ScanEngine(sim_rig, bad, writer, make_monitor(50.0))
+    with writer, pytest.raises(PlanError):
+        engine.run()  # no pre-checked plan given: the engine checks it itself
+    assert engine.state == "aborted"
+    with open_scan(tmp_path / "x.h5") as f:
+        assert f.status == "aborted" and f.indices() == []

@@ -42,7 +42,7 @@ from tamrig.engine.events import (
     SweepDone,
 )
 from tamrig.engine.protocols import Monitor, PointWriter
-from tamrig.errors import DeviceDisconnected, DeviceFault
+from tamrig.errors import DeviceDisconnected, DeviceFault, StorageError
 from tamrig.plan import FluenceCalibrationLike, FluenceStep, ResolvedPlan, ScanPlan, ScanPoint
 from tamrig.records import DifferentialImage, PointRecord
 from tamrig.rig import Rig
@@ -189,19 +189,25 @@ class ScanEngine:
                 raise RuntimeError("a ScanEngine runs once; create a new one")
             self._state = "running"
         start = self._clock()
-        resolved = self._resolved or self.plan.validate_for(self.rig, calibration=self.calibration)
+        try:
+            resolved = self._resolved or self.plan.validate_for(
+                self.rig, calibration=self.calibration
+            )
+        except BaseException as exc:
+            self._end_in_safe_state("aborted", "error", str(exc), 0, 0, start)
+            raise
         self._resolved = resolved
         points = resolved.points
         completed = self.writer.completed_indices() & {p.index for p in points}
         todo = [p for p in points if p.index not in completed]
         ends_sweep = self._sweep_ends(points)
         total, done = len(points), len(completed)
-        self._emit(
-            ScanStarted(self.plan.name, total, done, self.plan.sweeps.count, bool(completed))
-        )
         durations: list[float] = []
         sweep_series: set[str] = set()
         try:
+            self._emit(
+                ScanStarted(self.plan.name, total, done, self.plan.sweeps.count, bool(completed))
+            )
             self._with_retries(self._begin, None)
             for point in todo:
                 self._checkpoint(point.index)
@@ -462,13 +468,19 @@ class ScanEngine:
     def _end_in_safe_state(
         self, status: str, kind: str, message: str, done: int, total: int, start: float
     ) -> None:
-        """Safe state, the reason in the file, the file finished — even if one step fails."""
+        """Safe state, the reason in the file, the file finished — even if one step fails.
+
+        A storage failure here is logged, not raised, so the error that ended the scan (the
+        one the caller must see, e.g. Ctrl-C -> exit 130) is the one that propagates.
+        """
         try:
             self.rig.safe_state()
         finally:
             try:
                 self.writer.log_event(kind, message)
                 self.writer.finish("fault" if status == "fault" else "aborted")
+            except StorageError as exc:
+                log.error("could not record the end of the scan in the file: %s", exc)
             finally:
                 self._set_state("fault" if status == "fault" else "aborted")
                 if status != "fault":
