@@ -12,7 +12,9 @@ the shot noise; block results are accumulated in float64.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
@@ -38,6 +40,28 @@ CHUNK_BYTES = 512 * 1024
 @cache
 def _blas() -> ThreadpoolController:
     return ThreadpoolController()
+
+
+@cache
+def _pool_workers() -> tuple[ThreadPoolExecutor, ...]:
+    """One single-thread executor per core (at most 2): slabs are split between cores.
+
+    numpy releases the GIL inside its array loops and BLAS calls, so the slab work of two
+    threads runs truly in parallel; the Python glue between calls is small.
+    """
+    count = max(1, min(2, os.cpu_count() or 1))
+    return tuple(ThreadPoolExecutor(1, thread_name_prefix="tamrig-acc") for _ in range(count))
+
+
+Slab = tuple[int, int, F32]
+
+
+def _parallel(work: Callable[[list[Slab]], F64], shares: list[list[Slab]]) -> list[F64]:
+    """Run ``work`` on each share of slabs, the first in this thread, the rest in the pool."""
+    futures = [pool.submit(work, share) for pool, share in zip(_pool_workers()[1:], shares[1:])]
+    results = [work(shares[0])]
+    results += [f.result() for f in futures]
+    return results
 
 
 class AcquisitionStopped(Exception):
@@ -76,7 +100,7 @@ class DifferentialAccumulator:
         self.normalise = normalise
         mask = np.ones(self.size, bool) if norm_mask is None else norm_mask.reshape(-1)
         self._mask_vec = (mask / mask.sum()).astype(np.float32)
-        self._buffer: F32 = np.empty((0, 0), np.float32)
+        self._buffer: F32 = np.empty((0, 0, 0), np.float32)
         self.reset()
 
     # -- state ----------------------------------------------------------------------------
@@ -104,17 +128,25 @@ class DifferentialAccumulator:
         return int(self._counts[1])
 
     # -- accumulation -----------------------------------------------------------------------
-    def _chunks(self, n: int) -> list[tuple[int, int]]:
-        """Pixel ranges whose n-frame float32 slab stays in a core's L2 cache."""
-        width = int(np.clip(CHUNK_BYTES // (4 * max(n, 1)), 1024, self.size))
-        return [(a, min(self.size, a + width)) for a in range(0, self.size, width)]
+    def _width(self, n: int) -> int:
+        """Pixels per slab: an n-frame float32 slab stays in a core's L2 cache."""
+        return int(np.clip(CHUNK_BYTES // (4 * max(n, 1)), 1024, self.size))
 
-    def _centred(self, flat: npt.NDArray[np.integer]) -> F32:
-        """Reused (n, pixels) float32 buffer for Y = I - D - R."""
-        n = flat.shape[0]
-        if self._buffer.shape[0] < n or self._buffer.shape[1] != self.size:
-            self._buffer = np.empty((n, self.size), np.float32)
-        return self._buffer[:n]
+    def _slabs(self, n: int) -> list[tuple[int, int, F32]]:
+        """(first pixel, end pixel, work slab) covering the frame; slabs are compact.
+
+        Each slab is its own contiguous (n, width) array: a view into one (n, pixels)
+        buffer would have a power-of-two row stride, and its rows would evict one another
+        from the cache.
+        """
+        width = self._width(n)
+        count = -(-self.size // width)
+        if self._buffer.shape[:2] != (count, n) or self._buffer.shape[2] != width:
+            self._buffer = np.empty((count, n, width), np.float32)
+        return [
+            (a, min(self.size, a + width), self._buffer[c, :, : min(self.size, a + width) - a])
+            for c, a in enumerate(range(0, self.size, width))
+        ]
 
     def _first_block(self, flat: npt.NDArray[np.integer]) -> None:
         """Baseline R = rounded mean dark-subtracted frame of the first block."""
@@ -154,14 +186,20 @@ class DifferentialAccumulator:
         n = flat.shape[0]
         offset = self._offset32
         assert offset is not None
-        chunks = self._chunks(n)
-        y = self._centred(flat)
-        levels = np.full(n, self._base_level)  # frame means of I - D over the mask
-        for a, b in chunks:  # pass 1: centre, and the frame means
-            part = y[:, a:b]
-            part[...] = flat[:, a:b]
-            part -= offset[a:b]
-            levels += part @ self._mask_vec[a:b]
+        slabs = self._slabs(n)
+        workers = len(_pool_workers())
+        shares = [slabs[i::workers] for i in range(workers)]
+
+        def centre(mine: list[tuple[int, int, F32]]) -> F64:
+            """Pass 1 on some slabs: Y = I - D - R, and their part of the frame means."""
+            partial = np.zeros(n)
+            for a, b, part in mine:
+                part[...] = flat[:, a:b]
+                part -= offset[a:b]
+                partial += part @ self._mask_vec[a:b]
+            return partial
+
+        levels = self._base_level + np.sum(_parallel(centre, shares), axis=0)  # means of I - D
         if self.normalise:
             if np.any(levels <= 0):
                 bad = int(np.argmin(levels))
@@ -185,11 +223,16 @@ class DifferentialAccumulator:
         rows1 = np.stack([on * w, off * w, on * w * wm1, off * w * wm1])[:n_rows]
         rows1 = rows1.astype(np.float32)
         rows2 = np.stack([on * w * w, off * w * w]).astype(np.float32)
-        for a, b in chunks:  # pass 2: weighted sums per tag, slab by slab (cache-resident)
-            part = y[:, a:b]
-            self._g1[:n_rows, a:b] += rows1 @ part
-            np.square(part, out=part)
-            self._g2[:, a:b] += rows2 @ part
+
+        def products(mine: list[tuple[int, int, F32]]) -> F64:
+            """Pass 2 on some slabs: weighted sums per tag while each slab is in cache."""
+            for a, b, part in mine:
+                self._g1[:n_rows, a:b] += rows1 @ part
+                np.square(part, out=part)
+                self._g2[:, a:b] += rows2 @ part
+            return np.zeros(0)
+
+        _parallel(products, shares)
         self._wsums += [[on @ wm1, on @ (wm1 * wm1)], [off @ wm1, off @ (wm1 * wm1)]]
         self._counts += (int(tags.sum()), int(n - tags.sum()))
 
