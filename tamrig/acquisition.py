@@ -379,10 +379,19 @@ def acquire_point(
     try:
         if scheme == "chopper":
             rig.open_pump()
+            budget = 4 * n_pairs + 2 * block_frames  # a running chopper needs 2 * n_pairs
+            read = 0
             while acc.n_on < n_pairs or acc.n_off < n_pairs:
                 check_stop()
+                if read > budget:
+                    raise DeviceStateError(
+                        camera.name,
+                        f"pump-state tags stuck: {acc.n_on} pump-on and {acc.n_off} pump-off "
+                        f"frames in {read} (is the chopper running and its reference wired?)",
+                    )
                 need = 2 * max(n_pairs - acc.n_on, n_pairs - acc.n_off)
                 block = camera.read(max(2, min(block_frames, need)))
+                read += len(block)
                 if block.pump_on is None:
                     raise DeviceStateError(
                         camera.name,
