@@ -303,3 +303,22 @@ def test_counts_of_grid_cells() -> None:
     points = scan_points(plan_from_dict(small_plan()))
     per_cell = Counter((p.wavelength_index, p.fluence_index, p.delay_index) for p in points)
     assert set(per_cell.values()) == {3}  # every cell once per sweep
+
+
+def test_raw_attenuator_settings_are_checked(sim_rig: Rig) -> None:
+    assert sim_rig.attenuator is not None
+    _, hi = sim_rig.attenuator.setting_range
+    plan = plan_from_dict(small_plan(fluence={"unit": "setting", "values": [40.0, 44.0]}))
+    resolved = plan.validate_for(sim_rig, calibration=calibration_for(plan, sim_rig))
+    steps = resolved.fluences
+    assert [s.setting for s in steps] == [40.0, 44.0]
+    assert steps[0].fluence_uj_cm2 > steps[1].fluence_uj_cm2 > 0  # toward extinction at 48°
+    assert steps[0].label == "att=40"
+    outside = plan_from_dict(small_plan(fluence={"unit": "setting", "values": [hi + 10]}))
+    with pytest.raises(PlanError) as info:
+        preflight(outside, sim_rig)
+    assert info.value.field == "fluence.values[0]"
+    full = plan_from_dict(small_plan(fluence={"unit": "setting", "values": [3.0]}))
+    with pytest.raises(PlanError) as info:  # full transmission is above the interlock
+        preflight(full, sim_rig)
+    assert info.value.field == "fluence.values[0]" and "interlock" in str(info.value)
