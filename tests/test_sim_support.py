@@ -121,6 +121,7 @@ def fit_sigma(image: Image, pixel_nm: float, err: Image | None = None) -> dict[s
     y, x = np.mgrid[0:h, 0:w] * pixel_nm
     peak = float(image.flat[np.argmax(np.abs(image))])
     p0 = (peak, (w - 1) / 2 * pixel_nm, (h - 1) / 2 * pixel_nm, 150.0, 0.0)
+    size = max(h, w) * pixel_nm
     popt, pcov = curve_fit(
         _gauss,
         (x.ravel(), y.ravel()),
@@ -128,6 +129,7 @@ def fit_sigma(image: Image, pixel_nm: float, err: Image | None = None) -> dict[s
         p0=p0,
         sigma=None if err is None else err.ravel(),
         absolute_sigma=err is not None,
+        bounds=([-np.inf, 0, 0, 10.0, -np.inf], [np.inf, size, size, size, np.inf]),
     )
     err_p = np.sqrt(np.diag(pcov))
     return {
