@@ -76,7 +76,7 @@ SPECIFIC_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
 class FaultSpec(BaseModel):
     """One fault: ``[[simulation.faults]]`` in a rig file, or ``faults.inject(...)``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     device: str = Field(description="rig role, e.g. 'stage' or 'pump_shutter'")
     kind: FaultKind

@@ -53,7 +53,7 @@ def superdiffusive_scale(fraction: float) -> float:
 class SampleSettings(BaseModel):
     """``[simulation.sample]``: a preset plus any parameter overridden."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     preset: Preset = "cqd"
     alpha: float = Field(1.2, gt=0)

@@ -24,9 +24,11 @@ from tamrig.validation import validate_model
 class SimulationSettings(BaseModel):
     """The rig file's ``[simulation]`` table."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    time_scale: float = Field(0.0, ge=0, description="0 = instantaneous, 1 = real time")
+    time_scale: float = Field(
+        0.0, ge=0, le=10, description="0 = instantaneous, 1 = real time (at most 10x slower)"
+    )
     seed: int = 20260101
     pump_power_max_w: float = Field(
         1.0e-6,

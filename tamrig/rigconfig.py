@@ -36,7 +36,7 @@ REQUIRED_ROLES = ("stage", "pump_shutter", "camera")
 class RigSettings(BaseModel):
     """Optical and timing facts of the set-up, shared by every scan on it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = "unnamed rig"
     description: str = ""

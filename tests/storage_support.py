@@ -172,6 +172,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--fsize", type=int, default=0)
     parser.add_argument("--kill-after-ops", type=int, default=0)
+    parser.add_argument("--no-space-check", action="store_true")
+    parser.add_argument("--size", type=int, default=0, help="square image size")
     args = parser.parse_args(argv)
     if args.fsize:
         import resource
@@ -180,19 +182,20 @@ def main(argv: list[str]) -> int:
         resource.setrlimit(resource.RLIMIT_FSIZE, (args.fsize, args.fsize))
     if args.kill_after_ops:
         _self_kill_after(args.kill_after_ops)
-    md = make_metadata(args.n)
+    md = make_metadata(args.n, (args.size, args.size) if args.size else SHAPE)
     try:
         if args.resume:
             writer = ScanWriter.resume(args.path)
         else:
             writer = ScanWriter.create(args.path, md, record_raw_frames=args.raw)
+        writer.check_space = not args.no_space_check
         print("created", flush=True)
         with writer:
             for i in range(args.n):
                 if i in writer.completed_indices():
                     continue
                 if args.raw:
-                    writer.write_frames(i, make_frames(i, 4))
+                    writer.write_frames(i, make_frames(i, 4, md.image_shape))
                 writer.write_point(make_record(i, md))
                 print(f"done {i}", flush=True)
                 if args.lockstep and sys.stdin.readline().strip() != "next":

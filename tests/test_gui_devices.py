@@ -163,3 +163,26 @@ def test_switching_rigs_leaves_the_old_rig_safe(
     assert controller.window.rig.settings.name == "Second rig"  # reconnected
     assert controller.window.rig.stage.connected
     controller.window.close()
+
+
+def test_device_faults_show_in_the_panel_and_reconnect_recovers(window: Any, qtbot: Any) -> None:
+    meter_panel = window.power_panel
+    meter = window.rig.power_meter
+    meter.inject_fault("garbage", operation="read", on_call=1)
+    qtbot.waitUntil(lambda: "unparseable reply" in meter_panel.error.text(), timeout=10_000)
+    assert meter.last_error is not None and "unparseable" in meter.last_error
+    # the fault fired once: later readings succeed, the last error stays visible
+    n = len(meter_panel.powers)
+    qtbot.waitUntil(lambda: len(meter_panel.powers) > n, timeout=10_000)
+    assert "last device error" in meter_panel.error.text()
+
+    stage_panel = window.panels["stage"]
+    window.rig.stage.inject_fault("disconnect", operation="position", on_call=1)
+    qtbot.waitUntil(lambda: "connection lost" in stage_panel.connection.text(), timeout=10_000)
+    assert stage_panel.reconnect_button.isVisibleTo(stage_panel)
+    stage_panel.reconnect_button.click()
+    qtbot.waitUntil(lambda: stage_panel.connection.text() == "● connected", timeout=10_000)
+    assert not stage_panel.reconnect_button.isVisibleTo(stage_panel)
+    stage_panel.target.setValue(300.0)
+    stage_panel.go.click()
+    qtbot.waitUntil(lambda: abs(window.rig.delay_fs() - 300.0) < 0.01, timeout=10_000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import threading
 from pathlib import Path
 
 import h5py
@@ -228,3 +229,39 @@ def test_open_scan_errors_name_the_file(tmp_path: Path) -> None:
     _write(tmp_path / "scan.h5", 2)
     with open_scan(tmp_path / "scan.h5") as scan, pytest.raises(StorageError, match="point 7"):
         scan.dtt(7)
+
+
+def test_events_from_another_thread_interleave_safely(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    md = make_metadata(30)
+    with ScanWriter.create(path, md) as writer:
+
+        def log_many() -> None:
+            for k in range(40):
+                writer.log_event("pause", f"note {k}")
+
+        thread = threading.Thread(target=log_many)
+        thread.start()
+        for i in range(30):
+            writer.write_point(make_record(i, md))
+        thread.join()
+    with open_scan(path) as scan:
+        assert scan.indices() == list(range(30))
+        notes = [e["message"] for e in scan.events() if e["kind"] == "pause"]
+        assert notes == [f"note {k}" for k in range(40)]
+
+
+def test_same_process_reader_sees_points_while_the_writer_runs(tmp_path: Path) -> None:
+    """The GUI's browser and the engine may share one process and one file."""
+    path = tmp_path / "scan.h5"
+    md = make_metadata(4)
+    with ScanWriter.create(path, md) as writer, open_scan(path) as scan:
+        assert len(scan) == 0 and scan.status == "running"
+        for i in range(4):
+            writer.write_point(make_record(i, md))
+            scan.refresh()
+            assert scan.indices() == list(range(i + 1))
+            np.testing.assert_allclose(scan.dtt(i), make_record(i, md).image.dtt, rtol=1e-6)
+        writer.finish("aborted")
+        scan.refresh()
+        assert scan.status == "aborted"

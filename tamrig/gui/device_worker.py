@@ -66,8 +66,15 @@ class DeviceWorker(ThreadWorker):
 
     @pyqtSlot(str, object)
     def execute(self, label: str, action: Action) -> None:
+        """Run a command labelled ``"role: what"``; the role's device records its faults."""
+        role = label.split(":", 1)[0]
+
+        def guarded(rig: Rig) -> Any:
+            device = rig.devices.get(role)
+            return action(rig) if device is None else device.guard(lambda: action(rig))
+
         try:
-            value = self.access.call(action, what=label)
+            value = self.access.call(guarded, what=label)
         except TamrigError as exc:
             self.command_failed.emit(label, str(exc))
         else:

@@ -118,11 +118,13 @@ class DttView(QWidget):
         layout.addWidget(split, 1)
         layout.addWidget(self.info)
         self.images_drawn = 0
+        self._shape: tuple[int, ...] | None = None
         self.last_fit: GaussianFit | None = None
 
     def show_dtt(self, dtt: np.ndarray, fit: GaussianFit | None, caption: str = "") -> None:
-        first = self.images_drawn == 0
-        self.image.setImage(dtt, autoLevels=True, autoRange=first, autoHistogramRange=True)
+        new = dtt.shape != self._shape
+        self._shape = dtt.shape
+        self.image.setImage(dtt, autoLevels=True, autoRange=new, autoHistogramRange=True)
         self.images_drawn += 1
         self.last_fit = fit
         a = self.pixel_size_nm

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import Qt, pyqtSignal
@@ -22,6 +23,7 @@ from PyQt6.QtWidgets import (
 from tamrig.errors import DeviceFault
 from tamrig.gui.analysis_plots import AnalysisPlots
 from tamrig.gui.banner import FaultBanner
+from tamrig.gui.browser import DataBrowser
 from tamrig.gui.camera_worker import CameraWorker, LiveFrame
 from tamrig.gui.device_worker import Action, DeviceWorker
 from tamrig.gui.liveview import CameraView, DttView
@@ -71,9 +73,12 @@ class MainWindow(QMainWindow):
         live = QSplitter(Qt.Orientation.Horizontal)
         live.addWidget(self.camera_view)
         live.addWidget(self.dtt_view)
+        live.setSizes([1, 1])
         self.tabs.addTab(live, "Live")
         self.analysis = AnalysisPlots()
         self.tabs.addTab(self.analysis, "Analysis")
+        self.browser = DataBrowser()
+        self.tabs.addTab(self.browser, "Data")
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -118,6 +123,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction("Open &rig…", self.choose_rig)
         self.recent_menu = file_menu.addMenu("Recent rigs")
         self._fill_recent_menu()
+        file_menu.addAction("Open &data file…", self.open_data_file)
         file_menu.addSeparator()
         file_menu.addAction("&Quit", self.close)
         view_menu = menu_bar.addMenu("&View")
@@ -139,12 +145,18 @@ class MainWindow(QMainWindow):
         if path:
             self.rig_requested.emit(path)
 
+    def open_data_file(self) -> None:
+        self.browser.start_dir = self.settings.last_data_dir() or ""
+        self.tabs.setCurrentWidget(self.browser)
+        self.browser.choose_file()
+
     def _connect_workers(self) -> None:
         self.device_worker.states.connect(self.apply_states)
         self.device_worker.command_failed.connect(self.on_command_failed)
         self.device_worker.command_done.connect(self.on_command_done)
         self.camera_worker.frame.connect(self.on_frame)
         self.camera_worker.live_changed.connect(self.on_live_changed)
+        self.browser.opened.connect(lambda p: self.settings.remember_data_dir(Path(p).parent))
         self.camera_worker.failed.connect(lambda m: self.on_command_failed("camera: live", m))
 
     def _restore_layout(self) -> None:
@@ -215,6 +227,7 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
+        self.browser.close_file()
         self.camera_thread.stop()
         self.device_thread.stop()
         with self.access.lock:

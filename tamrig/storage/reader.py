@@ -62,6 +62,9 @@ class ScanFile:
             f[L.STATUS].refresh()
             f[L.END_TIME].refresh()
             f[L.EVENTS].refresh()
+            if L.RAW_DATA in f:
+                for path in (L.RAW_DATA, *(p for p, *_ in L.RAW_COLUMNS)):
+                    f[path].refresh()
         flags = f[L.COMPLETED][()]
         n = min([len(flags), *(f[p].shape[0] for p in self._all_paths())])
         self._rows = np.flatnonzero(flags[:n] == 1)
@@ -167,9 +170,6 @@ class ScanFile:
         if not self.has_raw_frames:
             return {}
         paths = [L.RAW_DATA, *(p for p, *_ in L.RAW_COLUMNS)]
-        if self.swmr:
-            for p in paths:
-                self._file[p].refresh()
         n = min(self._file[p].shape[0] for p in paths)
         owners = self._file[L.RAW_COMMIT][:n]
         valid = owners >= 0
