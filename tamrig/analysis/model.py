@@ -37,10 +37,9 @@ def superdiffusive_msd(
     """
     tc = np.clip(t, 0.0, None)
     a_n = alpha / n
-    return np.asarray(
-        2 * d_s * tau / n * gamma(a_n) * gammainc(a_n, (tc / tau) ** n) + b * tc + c,
-        dtype=float,
-    )
+    with np.errstate(over="ignore"):  # (t/τ)^n → inf only where P(a, ·) is already 1
+        x = (tc / tau) ** n
+    return np.asarray(2 * d_s * tau / n * gamma(a_n) * gammainc(a_n, x) + b * tc + c, dtype=float)
 
 
 @dataclass(frozen=True)
@@ -93,18 +92,38 @@ def fit_model_peak(
     upper = [np.inf, 20 * t_max_fs, 4.0, 30.0, np.inf, np.inf]
     p0, lower, upper = p0[:n_par], lower[:n_par], upper[:n_par]
 
+    # The σ₀² offset trades against the curvature of the early rise, so a single start can
+    # end in a poor local minimum: start from several offsets and keep the best χ².
+    offsets = [0.0]
+    if joint_sigma0:
+        scale = 2 * series.sigma0.value_nm * max(series.sigma0.err_nm, 0.5)
+        offsets = [0.0, -2 * scale, 2 * scale]
+
     def fit(values: FloatArray) -> tuple[FloatArray, FloatArray]:
-        popt, pcov = curve_fit(
-            superdiffusive_msd,
-            t,
-            values,
-            p0=p0,
-            sigma=e,
-            absolute_sigma=True,
-            bounds=(lower, upper),
-            max_nfev=4000,
-        )
-        return np.asarray(popt, dtype=float), np.asarray(pcov, dtype=float)
+        best: tuple[float, FloatArray, FloatArray] | None = None
+        for c0 in offsets:
+            start = list(p0)
+            if joint_sigma0:
+                start[5] = c0
+            try:
+                popt, pcov = curve_fit(
+                    superdiffusive_msd,
+                    t,
+                    values,
+                    p0=start,
+                    sigma=e,
+                    absolute_sigma=True,
+                    bounds=(lower, upper),
+                    max_nfev=4000,
+                )
+            except RuntimeError:
+                continue
+            chi2 = float(np.sum(((values - superdiffusive_msd(t, *popt)) / e) ** 2))
+            if best is None or chi2 < best[0]:
+                best = (chi2, np.asarray(popt, dtype=float), np.asarray(pcov, dtype=float))
+        if best is None:
+            raise RuntimeError("the model fit did not converge from any start")
+        return best[1], best[2]
 
     try:
         with warnings.catch_warnings():

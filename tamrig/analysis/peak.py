@@ -43,7 +43,7 @@ class PeakSettings:
     #: the model-free estimate (see tamrig.analysis.model); "smooth": model-free only.
     method: str = "model"
     model_t_max_fs: float = 2_000.0
-    model_joint_sigma0: bool = False
+    model_joint_sigma0: bool = True  # fit σ₀ with the curve: unbiased by early spreading
 
 
 @dataclass(frozen=True)

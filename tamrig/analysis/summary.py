@@ -39,6 +39,9 @@ class AnalysisSettings:
     auger_fs: tuple[float, float] = (1_000.0, 100_000.0)
     hopping_min_fs: float = 150_000.0
     d_hop_tolerance: float = 0.15  # D_hop "the same at every fluence" within this fraction
+    #: points whose spot amplitude is below min_snr × its error carry no width information
+    #: (before time zero there is no spot; a fit there finds noise) and are left out
+    min_snr: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,9 @@ def analyse_points(
 
     Needs ``delay_fs``, ``sigma_nm`` and ``sigma_err_nm``; uses ``delay_fs_measured`` when
     present and finite, groups by ``probe_wavelength_nm`` and ``fluence_label`` (or
-    ``n_abs``) when present. σ and MSD are recomputed from the widths so repeated sweeps are
-    merged and σ₀ uses all of them.
+    ``n_abs``) when present, and with ``amplitude``/``amplitude_err`` drops points without a
+    significant spot. σ and MSD are recomputed from the widths so repeated sweeps are merged
+    and σ₀ uses all of them.
     """
     cfg = settings or AnalysisSettings()
     for key in ("delay_fs", "sigma_nm", "sigma_err_nm"):
@@ -105,6 +109,12 @@ def analyse_points(
         delay = np.where(np.isfinite(measured), measured, delay)
     sigma = np.asarray(points["sigma_nm"], dtype=float)
     sigma_err = np.asarray(points["sigma_err_nm"], dtype=float)
+    if "amplitude" in points and "amplitude_err" in points:
+        amp = np.asarray(points["amplitude"], dtype=float)
+        amp_err = np.asarray(points["amplitude_err"], dtype=float)
+        with np.errstate(invalid="ignore"):
+            weak = ~(np.abs(amp) >= cfg.min_snr * amp_err)
+        sigma = np.where(weak, np.nan, sigma)  # dropped by the series builder
     probe = _column(points, "probe_wavelength_nm", n, float("nan"))
     n_abs = _column(points, "n_abs", n, float("nan"))
     if "fluence_label" in points:
