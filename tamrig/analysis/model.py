@@ -54,6 +54,7 @@ class ModelPeak:
     t_peak_err_fs: float
     length_nm: float
     length_err_nm: float
+    offset_err_nm2: float = float("nan")  # error of params[5], the fitted σ₀² correction
 
 
 def _peak_of(params: FloatArray, grid: FloatArray) -> tuple[float, float, float]:
@@ -149,10 +150,21 @@ def fit_model_peak(
     peaks = np.array([_peak_of(p, grid) for p in draws])
     # robust spread (1.4826·MAD): a few draws into degenerate corners must not dominate
     err = 1.4826 * np.median(np.abs(peaks - np.median(peaks, axis=0)), axis=0)
+    offset_err = math.sqrt(float(cov[5, 5])) if joint_sigma0 else nan
     if not joint_sigma0:  # σ₀'s common error: half the change between the ±1σ refits
         sys = np.abs(np.array(_peak_of(p_up, grid)) - np.array(_peak_of(p_down, grid))) / 2
         err = np.hypot(err, sys)
         popt = np.append(popt, 0.0)
     return ModelPeak(
-        True, "ok", popt, reduced, d0, float(err[0]), t0, float(err[1]), l0, float(err[2])
+        True,
+        "ok",
+        popt,
+        reduced,
+        d0,
+        float(err[0]),
+        t0,
+        float(err[1]),
+        l0,
+        float(err[2]),
+        offset_err,
     )

@@ -64,6 +64,9 @@ class SuperDiffusivePeak:
     rise_z: float  # significance of the rise from the early edge to the peak
     fall_z: float  # and of the fall to the late edge
     method: str = "smooth"  # which estimate the numbers come from: "model" or "smooth"
+    #: σ₀² correction the model fit found (observed MSD = transport + this); NaN if none
+    sigma0_correction_nm2: float = float("nan")
+    sigma0_correction_err_nm2: float = float("nan")
     t_grid_fs: FloatArray = field(repr=False, default_factory=lambda: np.empty(0))
     d_smooth_cm2_s: FloatArray = field(repr=False, default_factory=lambda: np.empty(0))
     d_smooth_err_cm2_s: FloatArray = field(repr=False, default_factory=lambda: np.empty(0))
@@ -133,6 +136,7 @@ def superdiffusive_peak(
     t_peak_err = float(np.std(t_b, ddof=1))
     length_err = float(np.std(np.sqrt(np.clip(msd_peak_b, 0, None)), ddof=1))
     method = "smooth"
+    correction, correction_err = nan, nan
     if found and cfg.method == "model":
         m = fit_model_peak(
             series,
@@ -156,6 +160,8 @@ def superdiffusive_peak(
             t_peak, t_peak_err = m.t_peak_fs, m.t_peak_err_fs
             length, length_err = m.length_nm, m.length_err_nm
             verdict = f"super-diffusive peak at {t_peak:.0f} fs"
+            if cfg.model_joint_sigma0:
+                correction, correction_err = float(m.params[5]), m.offset_err_nm2
     mobility = einstein_mobility_cm2_vs(d_peak, cfg.temperature_k)
     return SuperDiffusivePeak(
         found=bool(found),
@@ -172,6 +178,8 @@ def superdiffusive_peak(
         rise_z=rise_z,
         fall_z=fall_z,
         method=method,
+        sigma0_correction_nm2=correction,
+        sigma0_correction_err_nm2=correction_err,
         t_grid_fs=grid,
         d_smooth_cm2_s=d,
         d_smooth_err_cm2_s=d_err,

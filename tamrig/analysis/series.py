@@ -8,6 +8,7 @@ that each analysis can treat it as the correlated systematic it is.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -45,6 +46,20 @@ class TransportSeries:
     def diffusivity(self) -> tuple[FloatArray, FloatArray]:
         """D(t) = MSD/2t in cm²/s with the full error (σ₀ included); NaN for t ≤ 0."""
         return diffusivity_cm2_s(self.delay_fs, self.msd_nm2, self.msd_total_err_nm2())
+
+    def with_sigma0_correction(self, correction_nm2: float, err_nm2: float) -> TransportSeries:
+        """The series with σ₀² raised by ``correction_nm2`` (e.g. from a fit of the whole
+        early curve), σ₀'s error then being that of the correction."""
+        s0_sq = self.sigma0.value_nm**2 + correction_nm2
+        if not (math.isfinite(correction_nm2) and s0_sq > 0):
+            return self
+        s0 = math.sqrt(s0_sq)
+        err = abs(err_nm2) / (2 * s0) if math.isfinite(err_nm2) else self.sigma0.err_nm
+        return dataclasses.replace(
+            self,
+            msd_nm2=self.msd_nm2 - correction_nm2,
+            sigma0=Sigma0(s0, err, self.sigma0.n_points, self.sigma0.birge_ratio),
+        )
 
     def select(self, t_min: float, t_max: float) -> tuple[FloatArray, FloatArray, FloatArray]:
         """(t, MSD, MSD error) with t_min ≤ t ≤ t_max."""

@@ -6,6 +6,7 @@ serves ``tamrig analyze``, notebooks and tests.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -70,10 +71,25 @@ def analyse_series(
     series: TransportSeries, settings: AnalysisSettings | None = None
 ) -> SeriesAnalysis:
     cfg = settings or AnalysisSettings()
+    peak = superdiffusive_peak(series, cfg.peak)
+    if math.isfinite(peak.sigma0_correction_nm2):
+        # The model fit of the whole early curve pins σ₀ better than the mean over the
+        # window (which spreading inside the window biases upwards): adopt it, so that every
+        # regime below and the plotted D(t) use the same σ₀; the refit then finds c ≈ 0.
+        series = series.with_sigma0_correction(
+            peak.sigma0_correction_nm2, peak.sigma0_correction_err_nm2
+        )
+        refit = superdiffusive_peak(series, cfg.peak)
+        if refit.found and refit.method == "model":
+            peak = dataclasses.replace(
+                refit,
+                sigma0_correction_nm2=peak.sigma0_correction_nm2,
+                sigma0_correction_err_nm2=peak.sigma0_correction_err_nm2,
+            )
     hop = hopping_diffusivity(series, cfg.hopping_min_fs)
     return SeriesAnalysis(
         series=series,
-        peak=superdiffusive_peak(series, cfg.peak),
+        peak=peak,
         early_power_law=fit_power_law(series, *cfg.early_fit_fs),
         auger_power_law=fit_power_law(series, *cfg.auger_fs),
         local_exponent=local_exponent(series),
