@@ -86,6 +86,13 @@ def analyse_series(
                 sigma0_correction_nm2=peak.sigma0_correction_nm2,
                 sigma0_correction_err_nm2=peak.sigma0_correction_err_nm2,
             )
+        else:  # keep the model's numbers, show the model-free curve of the corrected data
+            peak = dataclasses.replace(
+                peak,
+                t_grid_fs=refit.t_grid_fs,
+                d_smooth_cm2_s=refit.d_smooth_cm2_s,
+                d_smooth_err_cm2_s=refit.d_smooth_err_cm2_s,
+            )
     hop = hopping_diffusivity(series, cfg.hopping_min_fs)
     return SeriesAnalysis(
         series=series,
