@@ -64,8 +64,8 @@ class EmulatorServer:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"socket://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"socket://127.0.0.1:{port}"
 
     @property
     def emulators(self) -> list[Emulator]:
