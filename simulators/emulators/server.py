@@ -60,7 +60,9 @@ class EmulatorServer:
 
     def __init__(self, factory: Callable[[], Emulator]) -> None:
         self._server = _Server(factory)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
