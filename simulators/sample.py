@@ -18,6 +18,15 @@ from tamrig.units import cm2_s_to_nm2_fs
 
 Preset = Literal["cqd", "qdip40", "qdip90", "custom"]
 
+#: Spectral bands of ΔT/T: (centre nm, FWHM nm, relative amplitude, scales with φ). The PbS
+#: excitonic bleach (~905 nm) is positive, the photo-induced absorption (~670 nm, still
+#: strong at the paper's 690 nm) negative; the perovskite bleach (565 nm) grows with φ.
+SPECTRAL_BANDS: tuple[tuple[float, float, float, bool], ...] = (
+    (905.0, 90.0, 1.0, False),
+    (670.0, 60.0, -0.6, False),
+    (565.0, 25.0, 0.5, True),
+)
+
 #: Super-diffusive parameters of the paper's samples (τ_s fs, D_s cm²/s, perovskite fraction).
 PRESETS: dict[str, dict[str, float]] = {
     "cqd": {"tau_s_fs": 387.0, "d_s_cm2_s": 132.8, "perovskite_fraction": 0.0},
@@ -26,10 +35,25 @@ PRESETS: dict[str, dict[str, float]] = {
 }
 
 
+def superdiffusive_parameters(fraction: float) -> tuple[float, float]:
+    """(τ_s fs, D_s cm²/s) at perovskite fraction φ: linear between the CQD and QDiP 40 films
+    on 0–0.4, held at the QDiP 40 values above (where the term fades out instead)."""
+    cqd, q40 = PRESETS["cqd"], PRESETS["qdip40"]
+    w = min(max(fraction, 0.0), 0.4) / 0.4
+    tau = cqd["tau_s_fs"] + w * (q40["tau_s_fs"] - cqd["tau_s_fs"])
+    d_s = cqd["d_s_cm2_s"] + w * (q40["d_s_cm2_s"] - cqd["d_s_cm2_s"])
+    return tau, d_s
+
+
+def superdiffusive_scale(fraction: float) -> float:
+    """Weight of M_SD at perovskite fraction φ: 1 up to 0.4, clip((0.9 − φ)/0.5, 0, 1) above."""
+    return float(np.clip((0.9 - fraction) / 0.5, 0.0, 1.0)) if fraction > 0.4 else 1.0
+
+
 class SampleSettings(BaseModel):
     """``[simulation.sample]``: a preset plus any parameter overridden."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     preset: Preset = "cqd"
     alpha: float = Field(1.2, gt=0)
@@ -51,10 +75,15 @@ class SampleSettings(BaseModel):
 
     @model_validator(mode="after")
     def _fill_from_preset(self) -> SampleSettings:
-        base = PRESETS.get(self.preset, PRESETS["cqd"])
-        for key, value in base.items():
-            if getattr(self, key) is None:
-                object.__setattr__(self, key, value)
+        """The preset fixes φ; τ_s and D_s follow φ (physics.md) unless given explicitly."""
+        if self.perovskite_fraction is None:
+            base = PRESETS.get(self.preset, PRESETS["cqd"])
+            object.__setattr__(self, "perovskite_fraction", base["perovskite_fraction"])
+        tau, d_s = superdiffusive_parameters(float(self.perovskite_fraction or 0.0))
+        if self.tau_s_fs is None:
+            object.__setattr__(self, "tau_s_fs", tau)
+        if self.d_s_cm2_s is None:
+            object.__setattr__(self, "d_s_cm2_s", d_s)
         return self
 
 
@@ -64,8 +93,7 @@ class VirtualSample:
 
     # -- transport -------------------------------------------------------------------------
     def superdiffusive_scale(self) -> float:
-        phi = float(self.settings.perovskite_fraction or 0.0)
-        return float(np.clip((0.9 - phi) / 0.5, 0.0, 1.0)) if phi > 0.4 else 1.0
+        return superdiffusive_scale(float(self.settings.perovskite_fraction or 0.0))
 
     def msd_nm2(self, t_fs: npt.ArrayLike, n_abs: float = 0.045) -> npt.NDArray[np.float64]:
         """Per-axis mean squared displacement at delay ``t_fs`` (0 for t ≤ 0)."""
@@ -93,27 +121,31 @@ class VirtualSample:
         return np.asarray(d / 0.1, dtype=float)
 
     # -- signal ----------------------------------------------------------------------------
-    def spectral_factor(self, probe_nm: float) -> float:
-        """Sign and relative size of ΔT/T at a probe wavelength (bleach > 0, PIA < 0)."""
-        bands = (  # (centre nm, FWHM nm, relative amplitude)
-            (905.0, 90.0, 1.0),  # PbS excitonic bleach
-            (670.0, 60.0, -0.6),  # photo-induced absorption
-            (565.0, 25.0, 0.5 * float(self.settings.perovskite_fraction or 0.0)),
-        )
+    def spectral_factor(self, probe_nm: float, bandwidth_nm: float = 0.0) -> float:
+        """Sign and relative size of ΔT/T at a probe wavelength (bleach > 0, PIA < 0).
+
+        The probe band (Gaussian, FWHM ``bandwidth_nm``) averages each Gaussian band: widths
+        add in quadrature and the peak drops by the same ratio.
+        """
+        phi = float(self.settings.perovskite_fraction or 0.0)
         value = 0.0
-        for centre, fwhm, amp in bands:
-            value += amp * math.exp(-4 * math.log(2) * ((probe_nm - centre) / fwhm) ** 2)
+        for centre, fwhm, amp, perovskite in SPECTRAL_BANDS:
+            size = amp * (phi if perovskite else 1.0)
+            width = math.hypot(fwhm, bandwidth_nm)
+            size *= fwhm / width
+            value += size * math.exp(-4 * math.log(2) * ((probe_nm - centre) / width) ** 2)
         return value
 
     def amplitude(
-        self, t_fs: npt.ArrayLike, n_abs: float, probe_nm: float
+        self, t_fs: npt.ArrayLike, n_abs: float, probe_nm: float, bandwidth_nm: float = 0.0
     ) -> npt.NDArray[np.float64]:
+        """A(t) = A₀ (N/0.045)(1 − b e^(−t/τ_cool)) e^(−t/τ_pop) × the spectral factor."""
         s = self.settings
         t = np.asarray(t_fs, dtype=float)
         kinetics = (1 - s.auger_b * np.exp(-np.clip(t, 0, None) / s.tau_cool_fs)) * np.exp(
             -np.clip(t, 0, None) / s.tau_pop_fs
         )
-        a = s.amplitude * (n_abs / 0.045) * self.spectral_factor(probe_nm) * kinetics
+        a = s.amplitude * (n_abs / 0.045) * self.spectral_factor(probe_nm, bandwidth_nm) * kinetics
         return np.where(t >= 0, a, 0.0)
 
     def dtt_image(
@@ -123,14 +155,18 @@ class VirtualSample:
         probe_nm: float,
         r2_nm2: npt.NDArray[np.float64],
         n_irf: int = 15,
+        bandwidth_nm: float = 0.0,
     ) -> npt.NDArray[np.float64]:
-        """ΔT/T at squared distances ``r2_nm2`` from the pump centre, IRF-weighted."""
+        """ΔT/T at squared distances ``r2_nm2`` (any shape) from the pump centre.
+
+        Gaussian IRF: carriers born at t' (weights of the IRF, ±3 sd) have age delay − t'.
+        """
         sd = self.settings.irf_fwhm_fs / (2 * math.sqrt(2 * math.log(2)))
         offsets = np.linspace(-3 * sd, 3 * sd, n_irf)
         weights = np.exp(-0.5 * (offsets / sd) ** 2)
         weights /= weights.sum()
         times = delay_fs - offsets  # carriers created at t' probed at delay: age = delay - t'
-        amps = self.amplitude(times, n_abs, probe_nm)
+        amps = self.amplitude(times, n_abs, probe_nm, bandwidth_nm)
         sig2 = self.sigma2_nm2(times, n_abs)
         s0 = self.settings.sigma0_nm**2
         image = np.zeros_like(r2_nm2, dtype=float)

@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from simulators.clock import SimClock
+from simulators.faults import FaultInjector, FaultSpec
 from simulators.sample import SampleSettings, VirtualSample
 from tamrig import units
 from tamrig.errors import ConfigError
@@ -23,14 +24,26 @@ from tamrig.validation import validate_model
 class SimulationSettings(BaseModel):
     """The rig file's ``[simulation]`` table."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    time_scale: float = Field(0.0, ge=0, description="0 = instantaneous, 1 = real time")
+    time_scale: float = Field(
+        0.0, ge=0, le=10, description="0 = instantaneous, 1 = real time (at most 10x slower)"
+    )
     seed: int = 20260101
     pump_power_max_w: float = Field(
-        1.0e-6, gt=0, description="average pump power at the sample with the attenuator open"
+        1.0e-6,
+        gt=0,
+        description="average pump power at the sample, attenuator open, chopper not counted",
+    )
+    camera_accumulate: int | None = Field(
+        None,
+        ge=1,
+        description="overrides every simulated camera's `accumulate` (fast, honest test mode)",
     )
     sample: SampleSettings = Field(default_factory=SampleSettings)
+    faults: list[FaultSpec] = Field(
+        default_factory=list, description="[[simulation.faults]] tables (simulators.faults)"
+    )
 
 
 class World:
@@ -41,6 +54,7 @@ class World:
         self.sample = VirtualSample(settings.sample)
         self._seed = settings.seed
         self.devices: dict[str, Any] = {}
+        self.faults = FaultInjector(list(settings.faults), self.rng("faults"))
 
     @classmethod
     def from_context(cls, context: Any) -> World:
@@ -57,6 +71,14 @@ class World:
             return cls(settings, context.rig)
 
         world: World = context.shared_object("simulators.world", make)
+        return world
+
+    @classmethod
+    def of(cls, rig: Any) -> World:
+        """The world behind a built simulated rig (tests use it to inject faults)."""
+        world = rig.context.shared.get("simulators.world")
+        if not isinstance(world, World):
+            raise LookupError("this rig has no simulated devices")
         return world
 
     def rng(self, stream: str) -> np.random.Generator:
@@ -82,17 +104,25 @@ class World:
         return 1.0 if attenuator is None else float(attenuator.transmission())
 
     def pump_power_w(self) -> float:
-        """Average pump power after the attenuator (the power meter's pick-off)."""
+        """Average pump power after the attenuator, unchopped (pulse energy × rep rate)."""
         return self.settings.pump_power_max_w * self.pump_transmission()
+
+    def chopper_running(self) -> bool:
+        """The 50 % pump chopper runs whenever the camera it is locked to has it enabled."""
+        camera = self.devices.get("camera")
+        return camera is not None and bool(camera.settings.chopper)
 
     def pump_sigma_nm(self) -> float:
         return self.rig.pump_sigma_nm or self.sample.settings.sigma0_nm
 
     def peak_fluence_uj_cm2(self) -> float:
+        """Peak fluence of the pulses that reach the sample (a chopper passes or blocks
+        whole pulses, so it does not change the pulse energy)."""
         energy = units.pulse_energy_j(self.pump_power_w(), self.rig.rep_rate_hz)
         return units.peak_fluence_uj_cm2(energy, self.pump_sigma_nm())
 
     def n_abs(self) -> float:
+        """⟨N_abs⟩ = σ_abs · j₀ at the pump peak (physics.md, "Fluence and ⟨N_abs⟩")."""
         return units.n_abs_from_fluence(
             self.peak_fluence_uj_cm2(),
             self.rig.pump_wavelength_nm,

@@ -42,7 +42,8 @@ def resolve_kind(kind: str) -> type[Device]:
         target = kinds[kind]
     try:
         cls = _import_path(target)
-    except (ImportError, AttributeError) as exc:
+    except (ImportError, AttributeError, ValueError, TypeError) as exc:
+        # ValueError / TypeError: malformed module names such as ":Class" or ".relative:Class"
         raise LookupError(f"an importable device class ({exc})") from None
     if not (isinstance(cls, type) and issubclass(cls, Device)):
         raise LookupError(f"a tamrig Device subclass, but {target} is not one")

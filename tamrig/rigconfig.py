@@ -36,7 +36,7 @@ REQUIRED_ROLES = ("stage", "pump_shutter", "camera")
 class RigSettings(BaseModel):
     """Optical and timing facts of the set-up, shared by every scan on it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = "unnamed rig"
     description: str = ""
@@ -47,6 +47,11 @@ class RigSettings(BaseModel):
     rep_rate_hz: float = Field(1.0e6, gt=0, description="laser repetition rate")
     power_behind_chopper: bool = Field(
         True, description="the power meter reads the pump behind the running 50 % chopper"
+    )
+    power_meter_behind_shutter: bool = Field(
+        False,
+        description="the power meter sits behind the pump shutter (calibration opens it); "
+        "False = on a pick-off before the shutter, read with the shutter closed",
     )
     pump_sigma_nm: float | None = Field(
         None, gt=0, description="pump spot σ; None = use the measured σ₀ of the scan"

@@ -80,3 +80,30 @@ def n_abs_from_fluence(
 def fluence_from_n_abs(n_abs: float, wavelength_nm: float, cross_section_cm2: float) -> float:
     """Peak fluence in µJ/cm² that gives ⟨N_abs⟩ (inverse of :func:`n_abs_from_fluence`)."""
     return n_abs / cross_section_cm2 * photon_energy_j(wavelength_nm) * 1e6
+
+
+def photon_fluence_cm2(fluence_uj_cm2: float, wavelength_nm: float) -> float:
+    """Photon fluence j = F/(hc/λ) in photons/cm² for a fluence in µJ/cm²."""
+    return fluence_uj_cm2 * 1e-6 / photon_energy_j(wavelength_nm)
+
+
+def mean_fluence_uj_cm2(pulse_energy: float, spot_sigma_nm: float) -> float:
+    """Mean fluence E/(π w₀²) with w₀ = 2σ the 1/e² radius: exactly half the peak fluence.
+
+    It is also the excitation-weighted mean ∫F² dA / ∫F dA of the Gaussian spot.
+    """
+    return 0.5 * peak_fluence_uj_cm2(pulse_energy, spot_sigma_nm)
+
+
+def pulse_energy_for_peak_fluence(fluence_uj_cm2: float, spot_sigma_nm: float) -> float:
+    """Pulse energy in J giving the peak fluence (inverse of :func:`peak_fluence_uj_cm2`)."""
+    sigma_cm = spot_sigma_nm * 1e-7
+    return fluence_uj_cm2 * 1e-6 * 2.0 * math.pi * sigma_cm**2
+
+
+def power_for_pulse_energy(
+    pulse_energy: float, rep_rate_hz: float, behind_chopper: bool = False
+) -> float:
+    """Average power a meter reads for ``pulse_energy`` (inverse of :func:`pulse_energy_j`)."""
+    power = pulse_energy * rep_rate_hz
+    return 0.5 * power if behind_chopper else power

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from simulators.devices.common import SimulatedDevice
 from tamrig.devices import Attenuator, DeviceSettings
+from tamrig.errors import DeviceTimeout
 
 
 class SimulatedHwpSettings(DeviceSettings):
@@ -33,6 +34,7 @@ class SimulatedHwpAttenuator(SimulatedDevice, Attenuator):
         return self.settings.range_deg
 
     def transmission(self) -> float:
+        """T(θ) = ε + (1 − ε) cos²(2(θ − θ₀)): half-wave plate before a polariser."""
         s = self.settings
         c2 = math.cos(2 * math.radians(self._angle - s.theta0_deg)) ** 2
         return s.extinction + (1 - s.extinction) * c2
@@ -43,13 +45,23 @@ class SimulatedHwpAttenuator(SimulatedDevice, Attenuator):
 
     def set_setting(self, value: float, timeout_s: float = 10.0) -> float:
         self.check_setting(value)
-        self.maybe_fault("move")
+        spec = self.maybe_fault("move")
+        if spec is not None and spec.kind == "stall":
+            self._angle += 0.37 * (float(value) - self._angle)  # stuck part-way
+            self.world.clock.sleep(timeout_s)
+            raise self.fault(
+                f"rotation to {value} deg not finished after {timeout_s} s "
+                f"(at {self._angle:.3f} deg)",
+                DeviceTimeout,
+            )
         self.world.clock.sleep(abs(value - self._angle) / self.settings.speed_deg_s)
         self._angle = float(value)
         return self._angle
 
     def _identify(self) -> str:
+        self.check_link()
         return "tamrig simulated HWP rotation mount + polariser"
 
     def _status(self) -> dict[str, Any]:
+        self.check_link()
         return {"angle_deg": round(self._angle, 4), "transmission": round(self.transmission(), 6)}

@@ -1,9 +1,21 @@
 """Simulated GenICam-like camera imaging the probe through the virtual sample.
 
-Frames are raw counts: probe profile × (1 + ΔT/T on pump-on frames), with shot and read
-noise, dark offset, 12-bit saturation and slow probe-power drift. The pump-state tag comes
-from a simulated chopper locked to the frame clock (half the frame rate), as a camera line
-would report it; the pump only reaches the sample when the pump shutter is open.
+Frames are raw counts: probe profile × (1 + ΔT/T on pump-on frames) with Poisson shot noise
+(full well ~2×10⁵ e⁻, ~49 e⁻/count), Gaussian read noise, dark offset, 12-bit ADC
+saturation, slow probe-power drift and optional beam-centre drift. The pump-state tag comes
+from a simulated chopper locked to the frame clock (half the frame rate, random phase at each
+start), as a camera line would report it; the pump only reaches the sample through an open
+pump shutter, and the probe through an open probe shutter (closed -> dark frames).
+
+On-camera accumulation (``accumulate = K``): the camera sums K exposures of the same chopper
+phase into each delivered frame — two on-board accumulators fed exposure by exposure, as a
+gated-integration camera does — so pump-on and pump-off frames still interleave at the
+exposure rate and probe drift cancels as without accumulation. The statistics are exact: the
+sum of K Poisson exposures is Poisson with K times the mean, the read noise adds in
+quadrature, and the dark offset is K times larger. Delivered data are then ``uint32`` (the
+sum can exceed 16 bits) and saturate at K × the single-exposure full scale. A delivered
+frame takes K exposure periods, so K = 1000 makes one frame worth 1000 exposures in one
+random draw: how a test reaches the reference noise quickly without faking it.
 """
 
 from __future__ import annotations
@@ -12,12 +24,16 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import Field
 
 from simulators.devices.common import SimulatedDevice
 from tamrig.devices import Camera, CameraConfig, DeviceSettings, FrameBlock, Roi
 from tamrig.devices.camera import PixelFormat, TriggerMode
-from tamrig.errors import DeviceStateError
+from tamrig.errors import DeviceStateError, DeviceTimeout
+
+ADC_MAX = 4095  # 12-bit sensor ADC
+FORMAT_SHIFT = {"Mono8": 4, "Mono12": 0, "Mono16": 0}  # Mono8 keeps the top 8 of 12 bits
 
 
 class SimulatedCameraSettings(DeviceSettings):
@@ -29,15 +45,20 @@ class SimulatedCameraSettings(DeviceSettings):
     frame_rate_hz: float = Field(200.0, gt=0)
     exposure_us: float = Field(4000.0, gt=0)
     pixel_format: PixelFormat = "Mono12"
-    probe_peak_counts: float = Field(2500.0, gt=0, description="probe peak, pump off")
+    probe_peak_counts: float = Field(
+        2500.0, gt=0, description="probe peak above dark, pump off, at `exposure_us`"
+    )
     probe_sigma_um: float = Field(8.0, gt=0, description="wide-field probe spot σ")
     electrons_per_count: float = Field(49.0, gt=0)
+    full_well_e: float = Field(2.0e5, gt=0)
     read_noise_e: float = Field(200.0, ge=0)
     dark_counts: float = Field(100.0, ge=0)
     drift_amplitude: float = Field(0.01, ge=0, description="relative probe-power drift")
     drift_period_s: float = Field(60.0, gt=0)
-    centre_drift_nm_per_s: float = Field(0.0, ge=0, description="beam-centre drift")
+    centre_drift_nm_per_s: float = Field(0.0, ge=0, description="pump-centre drift speed")
+    centre_drift_angle_deg: float = Field(30.0, description="drift direction from +x")
     chopper: bool = Field(True, description="pump chopped at half the frame rate")
+    accumulate: int = Field(1, ge=1, le=100_000, description="exposures summed per frame")
 
 
 class SimulatedCamera(SimulatedDevice, Camera):
@@ -54,10 +75,14 @@ class SimulatedCamera(SimulatedDevice, Camera):
             frame_rate_hz=s.frame_rate_hz,
             pixel_format=s.pixel_format,
         )
+        override = world.settings.camera_accumulate
+        self._accumulate = override if override is not None else s.accumulate
         self._acquiring = False
+        self._stream_stalled = False
+        self._chopper_phase = 0
         self._next_id = 0
         self._dropped = 0
-        self._grid_cache: tuple[Roi, np.ndarray, np.ndarray] | None = None
+        self._grid_cache: tuple[Roi, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # -- configuration ---------------------------------------------------------------------
     @property
@@ -76,6 +101,7 @@ class SimulatedCamera(SimulatedDevice, Camera):
         pixel_format: PixelFormat | None = None,
         trigger: TriggerMode | None = None,
     ) -> CameraConfig:
+        self.maybe_fault("configure")
         if self._acquiring:
             raise self.fault("settings are locked while acquiring", DeviceStateError)
         c = self._config
@@ -98,9 +124,25 @@ class SimulatedCamera(SimulatedDevice, Camera):
         return self._config
 
     # -- streaming -------------------------------------------------------------------------
+    @property
+    def accumulate(self) -> int:
+        """Exposures summed into each delivered frame."""
+        return self._accumulate
+
+    def set_accumulate(self, count: int) -> None:
+        """Change on-camera accumulation (only while stopped, like any camera setting)."""
+        if self._acquiring:
+            raise self.fault("accumulation is locked while acquiring", DeviceStateError)
+        if not 1 <= count <= 100_000:
+            raise self.fault(f"accumulate {count} outside 1-100000")
+        self._accumulate = int(count)
+
     def start(self) -> None:
         self.maybe_fault("start")
         self._acquiring = True
+        self._stream_stalled = False
+        # The chopper free-runs: its phase relative to the frame counter is unknown.
+        self._chopper_phase = int(self.rng.integers(2))
 
     def stop(self) -> None:
         self._acquiring = False
@@ -113,8 +155,8 @@ class SimulatedCamera(SimulatedDevice, Camera):
     def dropped_frames(self) -> int:
         return self._dropped
 
-    def _grid(self) -> tuple[np.ndarray, np.ndarray]:
-        """Squared distance (nm²) from the pump centre and the probe profile, per ROI pixel."""
+    def _grid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Pixel positions y, x (nm, from the sensor centre) and the probe profile (counts)."""
         roi = self._config.roi
         if self._grid_cache is None or self._grid_cache[0] != roi:
             h, w = self.sensor_shape
@@ -123,54 +165,130 @@ class SimulatedCamera(SimulatedDevice, Camera):
             xs = (np.arange(roi.x, roi.x + roi.width) - (w - 1) / 2) * a
             r2 = ys[:, None] ** 2 + xs[None, :] ** 2
             probe_sigma_nm = self.settings.probe_sigma_um * 1e3
-            profile = self.settings.probe_peak_counts * np.exp(-r2 / (2 * probe_sigma_nm**2))
-            self._grid_cache = (roi, r2, profile)
-        return self._grid_cache[1], self._grid_cache[2]
+            profile = np.exp(-r2 / (2 * probe_sigma_nm**2))
+            self._grid_cache = (roi, ys, xs, profile)
+        return self._grid_cache[1], self._grid_cache[2], self._grid_cache[3]
+
+    def frame_period_s(self) -> float:
+        """Time between delivered frames (K exposures each)."""
+        return self._accumulate / self._config.frame_rate_hz
 
     def read(self, n_frames: int, timeout_s: float = 5.0) -> FrameBlock:
         if not self._acquiring:
             raise self.fault("read while not acquiring", DeviceStateError)
-        self.maybe_fault("read")
-        s, c, world = self.settings, self._config, self.world
-        r2, profile = self._grid()
-        t0 = world.clock.now()
-        ids = np.arange(self._next_id, self._next_id + n_frames, dtype=np.int64)
-        self._next_id += n_frames
-        times = t0 + (ids - ids[0] + 1) / c.frame_rate_hz
-        world.clock.sleep(n_frames / c.frame_rate_hz)
-
-        tag = (ids % 2 == 0) if s.chopper else np.ones(n_frames, dtype=bool)
-        pump_reaches = tag & world.shutter_open("pump_shutter")
-        probe_on = world.shutter_open("probe_shutter")
-        dtt = np.zeros_like(r2)
-        if pump_reaches.any():
-            dtt = world.sample.dtt_image(
-                world.delay_fs(), world.n_abs(), world.probe_wavelength_nm(), r2
+        if n_frames < 1:
+            raise self.fault(f"asked for {n_frames} frames (expected >= 1)")
+        spec = self.maybe_fault("read")
+        if spec is not None and spec.kind == "stream_stall":
+            self._stream_stalled = True
+        if self._stream_stalled:
+            self.world.clock.sleep(timeout_s)
+            raise self.fault(
+                f"no frame within {timeout_s} s: stream stalled (stop and restart)", DeviceTimeout
             )
-        drift = 1.0 + s.drift_amplitude * np.sin(2 * math.pi * times / s.drift_period_s)
-        mean = np.broadcast_to(profile, (n_frames, *profile.shape)).copy()
-        if not probe_on:
-            mean[:] = 0.0
-        mean *= drift[:, None, None]
-        mean[pump_reaches] *= 1.0 + dtt
-        electrons = mean * s.electrons_per_count
-        noise_sd = np.sqrt(electrons + s.read_noise_e**2)
-        electrons = electrons + self.rng.standard_normal(mean.shape) * noise_sd
-        counts = electrons / s.electrons_per_count + s.dark_counts
-        full_scale = {"Mono8": 255, "Mono12": 4095, "Mono16": 65535}[c.pixel_format]
-        frames = np.clip(np.rint(counts), 0, full_scale).astype(np.uint16)
-        return FrameBlock(
-            data=frames,
-            frame_id=ids,
-            timestamp_s=times,
-            pump_on=tag if s.chopper else None,
-        )
+        period = self.frame_period_s()
+        lost = spec.frames if spec is not None and spec.kind == "drop_frames" else 0
+        ids = np.arange(self._next_id, self._next_id + n_frames + lost, dtype=np.int64)
+        times = self.world.clock.now() + (ids - ids[0] + 1) * period
+        if lost:
+            keep = np.sort(self.rng.choice(ids.size, size=n_frames, replace=False))
+            ids, times = ids[keep], times[keep]
+        late = spec.delay_s if spec is not None and spec.kind == "late_frames" else 0.0
+        if late:
+            where = int(self.rng.integers(n_frames))
+            times[where:] += late
+            if late > timeout_s:
+                self.world.clock.sleep(timeout_s)
+                self._next_id = int(ids[where])
+                self._dropped += where  # frames before the late one never reach the caller
+                raise self.fault(
+                    f"frame {int(ids[where])} late by {late} s (read timeout {timeout_s} s)",
+                    DeviceTimeout,
+                )
+        self._next_id = int(ids[-1]) + 1 if lost == 0 else self._next_id + n_frames + lost
+        self._dropped += lost
+        self.world.clock.advance_to(float(times[-1]))
+        pump_on = ((ids + self._chopper_phase) % 2 == 0) if self.settings.chopper else None
+        data = self._expose(ids, times, pump_on)
+        return FrameBlock(data=data, frame_id=ids, timestamp_s=times, pump_on=pump_on, dropped=lost)
+
+    def _expose(
+        self,
+        ids: npt.NDArray[np.int64],
+        times: npt.NDArray[np.float64],
+        pump_on: npt.NDArray[np.bool_] | None,
+    ) -> np.ndarray:
+        """Raw counts of the frames ``ids`` exposed at ``times`` (vectorised over the block)."""
+        s, c, world = self.settings, self._config, self.world
+        k = self._accumulate
+        ys, xs, profile = self._grid()
+        n = ids.size
+        tagged = pump_on if pump_on is not None else np.ones(n, dtype=bool)
+        pump = tagged & world.shutter_open("pump_shutter")
+        # Mean photo-electrons per exposure: probe × drift × (1 + ΔT/T on pump frames).
+        peak_e = s.probe_peak_counts * c.exposure_us / s.exposure_us * s.electrons_per_count
+        if not world.shutter_open("probe_shutter"):
+            peak_e = 0.0
+        t_mean = self._mean_exposure_time(ids, times)
+        drift = 1.0 + s.drift_amplitude * np.sin(2 * math.pi * t_mean / s.drift_period_s)
+        # k × mean photo-electrons per frame, built in place (blocks can be large)
+        mean = np.empty((n, *profile.shape))
+        np.multiply((k * peak_e * drift)[:, None, None], profile[None, :, :], out=mean)
+        if pump.any() and peak_e > 0:
+            mean[pump] *= 1.0 + self._dtt(t_mean[pump], ys, xs)
+        np.minimum(mean, k * s.full_well_e, out=mean)  # a full pixel is full in every exposure
+        counts = self.rng.poisson(mean).astype(np.float64)
+        noise = self.rng.standard_normal(mean.shape)
+        noise *= s.read_noise_e * math.sqrt(k)
+        counts += noise
+        counts *= 1.0 / s.electrons_per_count
+        counts += k * s.dark_counts
+        np.rint(counts, out=counts)
+        np.clip(counts, 0, k * ADC_MAX, out=counts)
+        shift = FORMAT_SHIFT[c.pixel_format]
+        if shift:
+            np.floor_divide(counts, 2**shift, out=counts)
+        return counts.astype(np.uint16 if k == 1 else np.uint32)
+
+    def _mean_exposure_time(
+        self, ids: npt.NDArray[np.int64], times: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """Mean time of the exposures summed into each frame (``times`` = delivery).
+
+        With the chopper, a pump-on / pump-off pair of accumulated frames interleaves its
+        2K exposures, so both frames' mean times sit at the pair centre ∓ half an exposure
+        period; the pair is delivered together at its end, the first frame at mid-pair.
+        """
+        k, rate = self._accumulate, self._config.frame_rate_hz
+        if not self.settings.chopper:
+            return times - k / (2 * rate)
+        second = (ids + self._chopper_phase) % 2  # 0: first (pump-on) slot of its pair
+        return times - second * k / rate + (second - 0.5) / rate
+
+    def _dtt(
+        self, times: npt.NDArray[np.float64], ys: np.ndarray, xs: np.ndarray
+    ) -> npt.NDArray[np.float64]:
+        """ΔT/T images at the current delay for pump-on frames exposed at ``times``."""
+        s, world = self.settings, self.world
+        args = (world.delay_fs(), world.n_abs(), world.probe_wavelength_nm())
+        bandwidth = world.probe_bandwidth_nm()
+        if s.centre_drift_nm_per_s == 0:
+            r2 = ys[:, None] ** 2 + xs[None, :] ** 2
+            image = world.sample.dtt_image(*args, r2, bandwidth_nm=bandwidth)
+            return np.broadcast_to(image, (times.size, *image.shape))
+        angle = math.radians(s.centre_drift_angle_deg)
+        shift = s.centre_drift_nm_per_s * times
+        dx = (xs[None, :] - (shift * math.cos(angle))[:, None])[:, None, :]
+        dy = (ys[None, :] - (shift * math.sin(angle))[:, None])[:, :, None]
+        return world.sample.dtt_image(*args, dx**2 + dy**2, bandwidth_nm=bandwidth)
 
     def _identify(self) -> str:
+        self.check_link()
         h, w = self.sensor_shape
         return f"tamrig simulated camera SIM-CAM {w}x{h}, 12-bit"
 
     def _status(self) -> dict[str, Any]:
+        self.check_link()
         c = self._config
         return {
             "acquiring": self._acquiring,
@@ -178,5 +296,6 @@ class SimulatedCamera(SimulatedDevice, Camera):
             "frame_rate_hz": c.frame_rate_hz,
             "exposure_us": c.exposure_us,
             "pixel_format": c.pixel_format,
+            "accumulate": self._accumulate,
             "dropped_frames": self._dropped,
         }

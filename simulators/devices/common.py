@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Self
 
+from simulators.faults import GENERIC_KINDS, FaultSpec
 from simulators.world import World
 from tamrig.devices.base import Device, DeviceSettings
+from tamrig.errors import DeviceDisconnected, DeviceProtocolError, DeviceTimeout
+
+#: Replies a confused controller might send instead of an answer (picked by the device RNG).
+GARBAGE_REPLIES = (b"\x8f\x00?ERR\xff", b"1#\x15@@", b"\xfe\xfe\xfe", b"OK?;;-3.1e", b"\x00\x00")
 
 
 class SimulatedDevice(Device):
@@ -22,13 +27,43 @@ class SimulatedDevice(Device):
     def attach(self, world: World) -> None:
         self.world = world
         self.rng = world.rng(self.name)
+        self._link_lost = False
         world.register(self.name, self)
 
     def _connect(self) -> None:
+        self._link_lost = False
         self.maybe_fault("connect")
 
     def _disconnect(self) -> None:
         pass
 
-    def maybe_fault(self, operation: str) -> None:
-        """Hook for fault injection (timeouts, garbage, disconnects) before ``operation``."""
+    def inject_fault(self, kind: str, **fields: Any) -> FaultSpec:
+        """Arm a fault on this device (see :mod:`simulators.faults`)."""
+        return self.world.faults.inject(device=self.name, kind=kind, **fields)
+
+    def check_link(self) -> None:
+        """Raise DeviceDisconnected while the (simulated) connection is lost."""
+        if self._link_lost:
+            raise self.fault("connection lost (reconnect the device)", DeviceDisconnected)
+
+    def maybe_fault(self, operation: str) -> FaultSpec | None:
+        """Count a call of ``operation`` and act out any fault that fires on it.
+
+        Generic faults (timeout, garbage, disconnect) raise here; a device-specific one
+        (stall, dropped frames, ...) is returned for the device to act out.
+        """
+        self.check_link()
+        spec = self.world.faults.check(self.name, operation, self.world.clock.now())
+        if spec is None or spec.kind not in GENERIC_KINDS:
+            return spec
+        if spec.kind == "timeout":
+            self.world.clock.sleep(spec.delay_s)
+            raise self.fault(f"no reply to {operation!r} within {spec.delay_s} s", DeviceTimeout)
+        if spec.kind == "garbage":
+            reply = GARBAGE_REPLIES[int(self.rng.integers(len(GARBAGE_REPLIES)))]
+            raise self.fault(
+                f"unparseable reply {reply!r} to {operation!r} (expected a status/value line)",
+                DeviceProtocolError,
+            )
+        self._link_lost = True
+        raise self.fault(f"connection lost during {operation!r}", DeviceDisconnected)

@@ -1,4 +1,8 @@
-"""Simulated delay stage with finite velocity, so moves take (simulated) time."""
+"""Simulated delay stage with finite velocity, so moves take (simulated) time.
+
+A ``stall`` fault leaves the carriage stuck part-way (the move never completes, waiting
+times out); a ``stall_error`` fault makes the controller report the stalled motor.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from pydantic import Field
 
 from simulators.devices.common import SimulatedDevice
 from tamrig.devices import DelayStage, DeviceSettings
-from tamrig.errors import DeviceTimeout
+from tamrig.errors import DeviceStateError, DeviceTimeout
 
 
 class SimulatedStageSettings(DeviceSettings):
@@ -29,17 +33,22 @@ class SimulatedStage(SimulatedDevice, DelayStage):
         self._to = self._from
         self._t_start = 0.0
         self._t_end = 0.0
+        self._stall: str | None = None  # None, "stall" or "stall_error" for the current move
+        self._stall_mm = self._from
 
     @property
     def limits_mm(self) -> tuple[float, float]:
         return self.settings.travel_mm
 
     def true_position_mm(self) -> float:
-        now = self.world.clock.now()
-        if now >= self._t_end or self._t_end <= self._t_start:
-            return self._to
-        frac = (now - self._t_start) / (self._t_end - self._t_start)
-        return self._from + frac * (self._to - self._from)
+        """Where the carriage really is (what sets the optical delay)."""
+        if self._stall is not None:
+            return self._stall_mm
+        travel_s = abs(self._to - self._from) / self.settings.velocity_mm_s
+        elapsed = self.world.clock.now() - self._t_start
+        if travel_s <= 0 or elapsed >= travel_s:
+            return self._to  # arrived (maybe still settling)
+        return self._from + elapsed / travel_s * (self._to - self._from)
 
     def position_mm(self) -> float:
         self.maybe_fault("position")
@@ -47,7 +56,7 @@ class SimulatedStage(SimulatedDevice, DelayStage):
 
     def start_move(self, position_mm: float) -> None:
         self.check_in_limits(position_mm)
-        self.maybe_fault("move")
+        spec = self.maybe_fault("move")
         here = self.true_position_mm()
         now = self.world.clock.now()
         self._from, self._to = here, float(position_mm)
@@ -55,24 +64,43 @@ class SimulatedStage(SimulatedDevice, DelayStage):
         self._t_end = (
             now + abs(self._to - here) / self.settings.velocity_mm_s + self.settings.settle_s
         )
+        self._stall = spec.kind if spec is not None else None
+        self._stall_mm = here + 0.37 * (self._to - here)  # stuck a third of the way
 
     def is_moving(self) -> bool:
-        return self.world.clock.now() < self._t_end
+        self.check_link()
+        return self._stall == "stall" or self.world.clock.now() < self._t_end
 
     def wait_until_stopped(self, timeout_s: float) -> None:
-        remaining = self._t_end - self.world.clock.now()
+        self.maybe_fault("wait")
+        if self._stall == "stall_error":
+            self.world.clock.advance_to(self._t_start + 0.37 * (self._t_end - self._t_start))
+            raise self.fault(
+                f"controller reports motor stalled (following error) at {self._stall_mm:.4f} mm "
+                f"on the way to {self._to:.4f} mm",
+                DeviceStateError,
+            )
+        remaining = float("inf") if self._stall == "stall" else self._t_end - self.world.clock.now()
         if remaining > timeout_s:
             self.world.clock.sleep(timeout_s)
-            raise self.fault(f"move not finished after {timeout_s} s", DeviceTimeout)
+            raise self.fault(
+                f"move to {self._to:.4f} mm not finished after {timeout_s} s "
+                f"(position {self.true_position_mm():.4f} mm)",
+                DeviceTimeout,
+            )
         self.world.clock.sleep(remaining)
 
     def stop(self) -> None:
+        self.check_link()
         here = self.true_position_mm()
         self._from = self._to = here
         self._t_end = self.world.clock.now()
+        self._stall = None
 
     def _identify(self) -> str:
+        self.check_link()
         return "tamrig simulated delay stage (SIM-DL300)"
 
     def _status(self) -> dict[str, Any]:
+        self.check_link()
         return {"position_mm": round(self.true_position_mm(), 6), "moving": self.is_moving()}

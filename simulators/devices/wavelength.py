@@ -8,6 +8,7 @@ from pydantic import Field
 
 from simulators.devices.common import SimulatedDevice
 from tamrig.devices import DeviceSettings, WavelengthSelector
+from tamrig.errors import DeviceTimeout
 
 
 class SimulatedFilterWheelSettings(DeviceSettings):
@@ -52,7 +53,12 @@ class SimulatedFilterWheel(SimulatedDevice, WavelengthSelector):
 
     def set_wavelength_nm(self, wavelength_nm: float, timeout_s: float = 10.0) -> float:
         self.check_available(wavelength_nm)
-        self.maybe_fault("move")
+        spec = self.maybe_fault("move")
+        if spec is not None and spec.kind == "stall":
+            self.world.clock.sleep(timeout_s)
+            raise self.fault(
+                f"wheel did not reach {wavelength_nm} nm within {timeout_s} s", DeviceTimeout
+            )
         slot = min(
             self.settings.filters_nm,
             key=lambda k: abs(self.settings.filters_nm[k][0] - wavelength_nm),
@@ -62,8 +68,10 @@ class SimulatedFilterWheel(SimulatedDevice, WavelengthSelector):
         return self._filter()[0]
 
     def _identify(self) -> str:
+        self.check_link()
         return "tamrig simulated 6-slot bandpass filter wheel"
 
     def _status(self) -> dict[str, Any]:
+        self.check_link()
         centre, fwhm = self._filter()
         return {"slot": self._slot, "wavelength_nm": centre, "bandwidth_nm": fwhm}

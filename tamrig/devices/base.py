@@ -16,7 +16,7 @@ T = TypeVar("T")
 class DeviceSettings(BaseModel):
     """Base of every device's rig-file table; unknown keys are errors (typos must not pass)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Device(abc.ABC):

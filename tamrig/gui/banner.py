@@ -1,0 +1,30 @@
+"""A fault banner across the top of the window: which device, what happened, rig state."""
+
+from __future__ import annotations
+
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+
+
+class FaultBanner(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("faultBanner")
+        self.setStyleSheet(
+            "#faultBanner { background: #b01c1c; } QLabel { color: white; font-weight: bold; }"
+        )
+        self.setAutoFillBackground(True)
+        self.text = QLabel("")
+        self.text.setWordWrap(True)
+        dismiss = QPushButton("dismiss")
+        dismiss.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(dismiss)
+        self.device = ""
+        self.message = ""
+        self.hide()
+
+    def show_fault(self, device: str, message: str, safe_state: str) -> None:
+        self.device, self.message = device, message
+        self.text.setText(f"FAULT — {device}: {message}   ·   {safe_state}")
+        self.show()

@@ -1,0 +1,82 @@
+"""Polls every device and runs the panels' commands, in a worker thread.
+
+Panels send ``(label, action)`` pairs through :attr:`DeviceWorker.request`; the worker runs
+``action(rig)`` under the rig lock, reports failure with the device's message, and re-reads
+the states so the panels show the result at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PyQt6.QtCore import QTimer, pyqtSignal, pyqtSlot
+
+from tamrig.errors import TamrigError
+from tamrig.gui.rigaccess import RigAccess
+from tamrig.gui.state import DeviceState, read_state
+from tamrig.gui.threads import ThreadWorker
+from tamrig.rig import Rig
+
+Action = Callable[[Rig], Any]
+
+
+class DeviceWorker(ThreadWorker):
+    #: dict role -> DeviceState, after every poll
+    states = pyqtSignal(object)
+    #: label, result of a command that succeeded
+    command_done = pyqtSignal(str, object)
+    #: label, message of a command that failed
+    command_failed = pyqtSignal(str, str)
+    #: GUI -> worker: (label, action)
+    request = pyqtSignal(str, object)
+
+    def __init__(self, access: RigAccess, poll_interval_ms: int = 250) -> None:
+        super().__init__()
+        self.access = access
+        self.poll_interval_ms = poll_interval_ms
+        self._timer: QTimer | None = None
+        self.request.connect(self.execute)
+
+    @pyqtSlot()
+    def setup(self) -> None:
+        self._timer = QTimer(self)
+        self._timer.setInterval(self.poll_interval_ms)
+        self._timer.timeout.connect(self.poll)
+        self._timer.start()
+        self.poll()
+
+    def stop_work(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+
+    @pyqtSlot()
+    def poll(self) -> None:
+        """Read every device, unless a scan owns the rig."""
+        if self.access.scan_active:
+            return
+        result: dict[str, DeviceState] = {}
+        with self.access.lock:
+            if self.access.scan_active:
+                return
+            rig = self.access.rig
+            for role in rig.devices:
+                result[role] = read_state(rig, role)
+        self.states.emit(result)
+
+    @pyqtSlot(str, object)
+    def execute(self, label: str, action: Action) -> None:
+        """Run a command labelled ``"role: what"``; the role's device records its faults."""
+        role = label.split(":", 1)[0]
+
+        def guarded(rig: Rig) -> Any:
+            device = rig.devices.get(role)
+            return action(rig) if device is None else device.guard(lambda: action(rig))
+
+        try:
+            value = self.access.call(guarded, what=label)
+        except TamrigError as exc:
+            self.command_failed.emit(label, str(exc))
+        else:
+            self.command_done.emit(label, value)
+        self.poll()

@@ -1,0 +1,152 @@
+"""Live image views: the raw camera frame, and ΔT/T with its fitted Gaussian.
+
+Both draw whatever they are given as fast as pyqtgraph can and then tell the producer they
+are ready for the next image, so drawing speed never throttles the producer.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+
+from tamrig.records import GaussianFit
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
+
+_VIEW_IDS = itertools.count()
+CONTOUR_PEN = pg.mkPen("#00e5ff", width=2)
+CUT_DATA_PEN = pg.mkPen("#444444", width=1)
+CUT_FIT_PEN = pg.mkPen("#e4572e", width=2)
+
+
+def _image_view() -> pg.ImageView:
+    """An ImageView whose view boxes are not in pyqtgraph's global registry of linkable views.
+
+    The registry connects a Python lambda to each view box's ``destroyed`` signal, which
+    crashes when the window is deleted during garbage collection; we link no views, so both
+    the connection and the registration are dropped.
+    """
+    view = pg.ImageView(name=f"image{next(_VIEW_IDS)}")
+    for box in (view.view, view.ui.roiPlot.getViewBox()):
+        box.destroyed.disconnect()
+        box.unregister()
+    view.ui.roiBtn.hide()
+    view.ui.menuBtn.hide()
+    return view
+
+
+class CameraView(QWidget):
+    """Newest raw frame, its counter and the display/camera frame ratio."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image = _image_view()
+        self.info = QLabel("camera idle")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.image, 1)
+        layout.addWidget(self.info)
+        self.frames_drawn = 0
+        self._levels_set = False
+        self.on_drawn: Callable[[], None] | None = None
+
+    def show_frame(self, image: np.ndarray, caption: str = "") -> None:
+        first = not self._levels_set
+        self.image.setImage(image, autoLevels=first, autoRange=first, autoHistogramRange=first)
+        self._levels_set = True
+        self.frames_drawn += 1
+        if caption:
+            self.info.setText(caption)
+        if self.on_drawn is not None:
+            self.on_drawn()
+
+
+def gaussian_contour(fit: GaussianFit, pixel_size_nm: float, n: int = 121) -> np.ndarray:
+    """(n, 2) points of the 1σ ellipse in pixel-centre image coordinates."""
+    sx = (fit.sigma_x_nm or fit.sigma_nm) / pixel_size_nm
+    sy = (fit.sigma_y_nm or fit.sigma_nm) / pixel_size_nm
+    t = np.linspace(0.0, 2 * np.pi, n)
+    cx, cy = fit.x0_nm / pixel_size_nm + 0.5, fit.y0_nm / pixel_size_nm + 0.5
+    return np.column_stack([cx + sx * np.cos(t), cy + sy * np.sin(t)])
+
+
+def gaussian_cut(fit: GaussianFit, positions_nm: np.ndarray, axis: str) -> np.ndarray:
+    """The fitted model along a line through the centre (``axis`` "x" or "y")."""
+    centre = fit.x0_nm if axis == "x" else fit.y0_nm
+    sigma = (fit.sigma_x_nm if axis == "x" else fit.sigma_y_nm) or fit.sigma_nm
+    return fit.offset + fit.amplitude * np.exp(-((positions_nm - centre) ** 2) / (2 * sigma**2))
+
+
+class DttView(QWidget):
+    """ΔT/T image with the fit's 1σ contour and centre, and x / y cuts through the centre."""
+
+    def __init__(self, pixel_size_nm: float, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.pixel_size_nm = pixel_size_nm
+        self.image = _image_view()
+        try:
+            self.image.setColorMap(pg.colormap.get("CET-D1"))
+        except Exception:  # colour map set is optional; keep the default grey scale
+            pass
+        self.contour = pg.PlotDataItem(pen=CONTOUR_PEN)
+        self.centre = pg.ScatterPlotItem(size=12, symbol="+", pen=pg.mkPen("#00e5ff", width=2))
+        self.image.getView().addItem(self.contour)
+        self.image.getView().addItem(self.centre)
+        self.cut_x = pg.PlotWidget(title="cut along x through centre")
+        self.cut_y = pg.PlotWidget(title="cut along y through centre")
+        self.cuts: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
+        for name, plot in (("x", self.cut_x), ("y", self.cut_y)):
+            plot.setLabel("bottom", name, units="m")
+            plot.setLabel("left", "ΔT/T")
+            data = plot.plot(pen=CUT_DATA_PEN, symbol="o", symbolSize=4)
+            model = plot.plot(pen=CUT_FIT_PEN)
+            self.cuts[name] = (data, model)
+        self.info = QLabel("no ΔT/T yet")
+        cuts = QSplitter(Qt.Orientation.Horizontal)
+        cuts.addWidget(self.cut_x)
+        cuts.addWidget(self.cut_y)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.image)
+        split.addWidget(cuts)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.info)
+        self.images_drawn = 0
+        self._shape: tuple[int, ...] | None = None
+        self.last_fit: GaussianFit | None = None
+
+    def show_dtt(self, dtt: np.ndarray, fit: GaussianFit | None, caption: str = "") -> None:
+        new = dtt.shape != self._shape
+        self._shape = dtt.shape
+        self.image.setImage(dtt, autoLevels=True, autoRange=new, autoHistogramRange=True)
+        self.images_drawn += 1
+        self.last_fit = fit
+        a = self.pixel_size_nm
+        if fit is None or not np.isfinite(fit.sigma_nm):
+            self.contour.setData([], [])
+            self.centre.setData([], [])
+            row, col = dtt.shape[0] // 2, dtt.shape[1] // 2
+        else:
+            ring = gaussian_contour(fit, a)
+            self.contour.setData(ring[:, 0], ring[:, 1])
+            self.centre.setData([fit.x0_nm / a + 0.5], [fit.y0_nm / a + 0.5])
+            row = int(np.clip(round(fit.y0_nm / a), 0, dtt.shape[0] - 1))
+            col = int(np.clip(round(fit.x0_nm / a), 0, dtt.shape[1] - 1))
+        xs = np.arange(dtt.shape[1]) * a
+        ys = np.arange(dtt.shape[0]) * a
+        for name, positions, values in (("x", xs, dtt[row, :]), ("y", ys, dtt[:, col])):
+            data, model = self.cuts[name]
+            data.setData(positions * 1e-9, values)
+            if fit is None or not np.isfinite(fit.sigma_nm):
+                model.setData([], [])
+            else:
+                fine = np.linspace(positions[0], positions[-1], 400)
+                model.setData(fine * 1e-9, gaussian_cut(fit, fine, name))
+        if caption:
+            self.info.setText(caption)

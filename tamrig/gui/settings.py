@@ -1,0 +1,69 @@
+"""What the window remembers between sessions: layout, recent rigs, last plan (QSettings).
+
+Stored as an INI file in the user's configuration folder; tests redirect it with
+``QSettings.setPath(IniFormat, UserScope, tmp_dir)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import QByteArray, QSettings
+
+ORGANISATION = "tamrig"
+APPLICATION = "tamrig"
+MAX_RECENT = 8
+
+
+class GuiSettings:
+    def __init__(self, store: QSettings | None = None) -> None:
+        self.store = store or QSettings(
+            QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION
+        )
+
+    def _str(self, key: str) -> str | None:
+        value = self.store.value(key)
+        return str(value) if value else None
+
+    # -- rigs and plans --------------------------------------------------------------------
+    def recent_rigs(self) -> list[str]:
+        value = self.store.value("rig/recent") or []
+        items = [value] if isinstance(value, str) else list(value)
+        return [str(v) for v in items if v]
+
+    def remember_rig(self, path: str | Path) -> None:
+        text = str(Path(path).resolve())
+        recent = [text, *(r for r in self.recent_rigs() if r != text)][:MAX_RECENT]
+        self.store.setValue("rig/recent", recent)
+        self.store.setValue("rig/last", text)
+
+    def last_rig(self) -> str | None:
+        return self._str("rig/last")
+
+    def last_plan(self) -> str | None:
+        return self._str("plan/last")
+
+    def remember_plan(self, path: str | Path) -> None:
+        self.store.setValue("plan/last", str(Path(path).resolve()))
+
+    def last_data_dir(self) -> str | None:
+        return self._str("data/last_dir")
+
+    def remember_data_dir(self, path: str | Path) -> None:
+        self.store.setValue("data/last_dir", str(Path(path).resolve()))
+
+    # -- layout ----------------------------------------------------------------------------
+    def save_layout(self, geometry: QByteArray, state: QByteArray) -> None:
+        self.store.setValue("window/geometry", geometry)
+        self.store.setValue("window/state", state)
+
+    def layout(self) -> tuple[QByteArray | None, QByteArray | None]:
+        geometry = self.store.value("window/geometry")
+        state = self.store.value("window/state")
+        return (
+            geometry if isinstance(geometry, QByteArray) else None,
+            state if isinstance(state, QByteArray) else None,
+        )
+
+    def sync(self) -> None:
+        self.store.sync()

@@ -1,0 +1,144 @@
+"""Opening scan files in the right HDF5 mode, including files left by a killed writer.
+
+A writer killed with SIGKILL leaves the superblock's "open for (SWMR) write" flags set.
+SWMR readers ignore them, but ordinary readers (and a new writer) refuse the file until
+they are cleared -- the job of HDF5's ``h5clear -s``. We do the same through the library's
+file-access property ``clear_status_flags`` so no external tool is needed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import h5py
+
+LIBVER = "latest"  # SWMR needs the v3 superblock and the newest object formats
+
+
+@functools.cache
+def _libhdf5() -> ctypes.CDLL:
+    """The HDF5 library h5py itself is linked against (already mapped into the process)."""
+    candidates: list[str] = []
+    maps = Path("/proc/self/maps")
+    if maps.exists():
+        for line in maps.read_text().splitlines():
+            name = line.split()[-1] if line.split() else ""
+            base = Path(name).name
+            if base.startswith("libhdf5") and not base.startswith("libhdf5_hl") and ".so" in base:
+                candidates.append(name)
+    found = ctypes.util.find_library("hdf5")
+    if found:
+        candidates.append(found)
+    for candidate in candidates:
+        try:
+            lib = ctypes.CDLL(candidate)
+        except OSError:
+            continue
+        if hasattr(lib, "H5Pset"):
+            lib.H5Pset.argtypes = [ctypes.c_int64, ctypes.c_char_p, ctypes.c_void_p]
+            lib.H5Pset.restype = ctypes.c_int
+            return lib
+    raise OSError("the HDF5 library used by h5py could not be located to clear status flags")
+
+
+def _fapl(*, clear_flags: bool = False) -> Any:
+    fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+    fapl.set_libver_bounds(h5py.h5f.LIBVER_LATEST, h5py.h5f.LIBVER_LATEST)
+    if clear_flags:
+        flag = ctypes.c_bool(True)
+        if _libhdf5().H5Pset(fapl.id, b"clear_status_flags", ctypes.byref(flag)) < 0:
+            raise OSError("HDF5 refused the clear_status_flags property")
+    return fapl
+
+
+def clear_status_flags(path: str | Path) -> None:
+    """Mark a file left open by a killed writer as closed (like ``h5clear -s``)."""
+    fid = h5py.h5f.open(str(path).encode(), h5py.h5f.ACC_RDWR, fapl=_fapl(clear_flags=True))
+    fid.close()
+
+
+def open_swmr_write(path: str | Path) -> h5py.File:
+    """Open an existing, closed file directly in SWMR-write mode (one superblock update)."""
+    flags = h5py.h5f.ACC_RDWR | h5py.h5f.ACC_SWMR_WRITE
+    fid = h5py.h5f.open(str(path).encode(), flags, fapl=_fapl())
+    return h5py.File(fid)
+
+
+_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def restore_eof(path: str | Path) -> bool:
+    """Re-extend a file that ends before its recorded end (a write failed on a full disk).
+
+    The superblock (format v2/v3) records the end-of-file address; HDF5 refuses a file
+    that is shorter, although everything written before the last successful flush is
+    intact. Padding the tail with zeros -- space the failed write had only reserved --
+    makes the file consistent again (what ``h5clear --increment`` achieves). Returns True
+    if the file was extended.
+    """
+    path = Path(path)
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    if head[:8] != _SIGNATURE or head[8] < 2:
+        return False
+    width = head[9]
+    base = int.from_bytes(head[12 : 12 + width], "little")
+    end = int.from_bytes(head[12 + 2 * width : 12 + 3 * width], "little")
+    if base + end <= path.stat().st_size:
+        return False
+    os.truncate(path, base + end)
+    return True
+
+
+def open_update(path: str | Path) -> h5py.File:
+    """Open for ordinary read-write after repairing what a killed writer left."""
+    restore_eof(path)
+    clear_status_flags(path)
+    fid = h5py.h5f.open(str(path).encode(), h5py.h5f.ACC_RDWR, fapl=_fapl())
+    return h5py.File(fid)
+
+
+def open_read(path: str | Path) -> tuple[h5py.File, bool]:
+    """Open for reading; SWMR when the file allows it. Returns (file, swmr)."""
+    try:
+        return h5py.File(path, "r", libver=LIBVER, swmr=True), True
+    except OSError:
+        # Not a SWMR-capable file (written by another program): plain read.
+        return h5py.File(path, "r"), False
+
+
+def abandon(file: h5py.File) -> None:
+    """Close a file whose writes failed (disk full) without touching the disk again.
+
+    After a failed write HDF5 keeps the unwritable metadata dirty and retries it on every
+    close, which fails again and can crash the interpreter at exit. Pointing the file's
+    descriptor at the null device lets the library release the file cleanly while the file
+    on disk stays exactly as it was after its last successful flush.
+    """
+    try:
+        handle = file.id.get_vfd_handle()
+    except (OSError, RuntimeError, ValueError):
+        handle = None
+    if isinstance(handle, int) and handle >= 0:
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            os.dup2(null, handle)
+        finally:
+            os.close(null)
+    file.close()
+
+
+def recover(path: str | Path) -> None:
+    """Make a file left by a killed or failed writer readable by any HDF5 program.
+
+    Only for files no process is writing any more: it clears the "open for write" flags
+    and restores the recorded file end. tamrig's own reader does not need it (it reads
+    through SWMR), and ``ScanWriter.resume`` does it itself.
+    """
+    restore_eof(path)
+    clear_status_flags(path)

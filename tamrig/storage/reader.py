@@ -1,0 +1,215 @@
+"""Read scan files -- finished, aborted, killed, or still being written (SWMR).
+
+Only rows marked ``completed`` are exposed, so a reader never sees a half-written point.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from tamrig.errors import StorageError
+from tamrig.storage import layout as L
+from tamrig.storage.metadata import from_json
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, np.ndarray):
+        return _text(value[()])
+    return str(value)
+
+
+class ScanFile:
+    """A scan file opened for reading; ``refresh()`` picks up points written since."""
+
+    def __init__(self, path: str | Path) -> None:
+        from tamrig.storage import h5files
+
+        self.path = Path(path)
+        try:
+            self._file, self.swmr = h5files.open_read(self.path)
+        except OSError as exc:
+            raise StorageError(f"cannot open scan file {self.path}: {exc}") from exc
+        f = self._file
+        if L.METADATA_JSON not in f or L.COMPLETED not in f:
+            self._file.close()
+            raise StorageError(f"{self.path} is not a tamrig scan file (no {L.METADATA_JSON})")
+        self.metadata: dict[str, Any] = from_json(f[L.METADATA_JSON][()])
+        self.plan: dict[str, Any] = from_json(f["/entry/plan"][()]) or {}
+        self.rig: dict[str, Any] = from_json(f["/entry/rig"][()]) or {}
+        self.calibration: dict[str, Any] | None = from_json(f["/entry/calibration"][()])
+        self.devices: dict[str, Any] = from_json(f["/entry/instrument/devices_json"][()]) or {}
+        self.start_time = _text(f["/entry/start_time"][()])
+        self._rows = np.zeros(0, dtype=np.int64)
+        self._index_to_row: dict[int, int] = {}
+        self.refresh()
+
+    # ------------------------------------------------------------------ state
+    def refresh(self) -> None:
+        """See rows, status and events written since opening (no-op on a closed file)."""
+        f = self._file
+        if self.swmr:
+            # `completed` first: every row it marks was flushed before it, so the other
+            # datasets, refreshed afterwards, are at least that long.
+            f[L.COMPLETED].refresh()
+            for path in self._all_paths():
+                f[path].refresh()
+            f[L.STATUS].refresh()
+            f[L.END_TIME].refresh()
+            f[L.EVENTS].refresh()
+            if L.RAW_DATA in f:
+                for path in (L.RAW_DATA, *(p for p, *_ in L.RAW_COLUMNS)):
+                    f[path].refresh()
+        flags = f[L.COMPLETED][()]
+        n = min([len(flags), *(f[p].shape[0] for p in self._all_paths())])
+        self._rows = np.flatnonzero(flags[:n] == 1)
+        indices = f[f"{L.DATA}/point_index"][:n][self._rows]
+        self._index_to_row = {int(i): int(r) for i, r in zip(indices, self._rows)}
+
+    def _all_paths(self) -> list[str]:
+        names = self.metadata.get("position_names", [])
+        return [
+            *(c.path for c in (*L.DATA_COLUMNS, *L.FIT_COLUMNS)),
+            *(L.position_path(n) for n in names),
+            L.POINT_JSON,
+            *(p for p, _, _ in L.IMAGE_STACKS),
+        ]
+
+    @property
+    def status(self) -> str:
+        """running | finished | aborted | fault ("running" also for a killed writer)."""
+        return _text(self._file[L.STATUS][()])
+
+    @property
+    def end_time(self) -> str:
+        return _text(self._file[L.END_TIME][()])
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        shape = self.metadata["image_shape"]
+        return int(shape[0]), int(shape[1])
+
+    @property
+    def pixel_size_nm(self) -> float:
+        return float(self.metadata["pixel_size_nm"])
+
+    def __len__(self) -> int:
+        return int(self._rows.size)
+
+    def indices(self) -> list[int]:
+        """Point indices stored in full, in the order they were written."""
+        return list(self._index_to_row)
+
+    # ------------------------------------------------------------------ data
+    def points(self) -> dict[str, np.ndarray]:
+        """Per-point table of completed points (CONTRACTS §3 keys plus fit details)."""
+        out: dict[str, np.ndarray] = {}
+        for key, path in L.POINT_FIELDS.items():
+            values = self._file[path][()][self._rows] if self._rows.size else self._file[path][:0]
+            if values.dtype.kind == "S":
+                values = np.array([_text(v) for v in values], dtype=object)
+            out[key] = values
+        return out
+
+    def positions(self) -> dict[str, np.ndarray]:
+        """Named device positions per completed point."""
+        names = self.metadata.get("position_names", [])
+        return {n: self._file[L.position_path(n)][()][self._rows] for n in names}
+
+    def point_extra(self, i: int) -> dict[str, Any]:
+        """Per-point JSON (unnamed positions, record.extra) of point index ``i``."""
+        return from_json(self._file[L.POINT_JSON][self._row(i)]) or {}
+
+    def _row(self, i: int) -> int:
+        try:
+            return self._index_to_row[int(i)]
+        except KeyError:
+            raise StorageError(
+                f"{self.path}: point {i} is not stored (stored: {len(self)} points)"
+            ) from None
+
+    def image(self, name: str, i: int) -> np.ndarray:
+        """One per-point image by name: dtt, dtt_errors, pump_on_mean, ..., dark_err."""
+        for path, _, _ in L.IMAGE_STACKS:
+            if path.rsplit("/", 1)[1] == name:
+                return np.asarray(self._file[path][self._row(i)], dtype=np.float64)
+        names = [p.rsplit("/", 1)[1] for p, _, _ in L.IMAGE_STACKS]
+        raise StorageError(f"unknown image {name!r} (expected one of {names})")
+
+    def dtt(self, i: int) -> np.ndarray:
+        """ΔT/T image of point index ``i`` (as in ``points()["index"]``)."""
+        return self.image("dtt", i)
+
+    def dtt_err(self, i: int) -> np.ndarray:
+        return self.image("dtt_errors", i)
+
+    def events(self) -> list[dict[str, Any]]:
+        """The event / fault log: time, kind, point_index (-1: none), message."""
+        return [
+            {
+                "time": float(e["time"]),
+                "kind": _text(e["kind"]),
+                "point_index": int(e["point_index"]),
+                "message": _text(e["message"]),
+            }
+            for e in self._file[L.EVENTS][()]
+        ]
+
+    # ------------------------------------------------------------------ raw frames
+    @property
+    def has_raw_frames(self) -> bool:
+        return L.RAW_DATA in self._file
+
+    def frame_table(self) -> dict[str, np.ndarray]:
+        """frame_id, frame_time, pump_on, point_index of every committed raw frame."""
+        if not self.has_raw_frames:
+            return {}
+        paths = [L.RAW_DATA, *(p for p, *_ in L.RAW_COLUMNS)]
+        n = min(self._file[p].shape[0] for p in paths)
+        owners = self._file[L.RAW_COMMIT][:n]
+        valid = owners >= 0
+        return {p.rsplit("/", 1)[1]: self._file[p][:n][valid] for p, *_ in L.RAW_COLUMNS}
+
+    def frames(self, i: int) -> np.ndarray:
+        """Raw frames recorded for point index ``i`` (n, h, w)."""
+        if not self.has_raw_frames:
+            raise StorageError(f"{self.path}: no raw frames were recorded in this scan")
+        self._row(i)
+        owners = self._file[L.RAW_COMMIT][()]
+        where = np.flatnonzero(owners == int(i))
+        if where.size == 0:
+            return np.zeros((0, *self.image_shape), dtype=L.RAW_DTYPE)
+        return self._file[L.RAW_DATA][where[0] : where[-1] + 1]
+
+    # ------------------------------------------------------------------ export / lifetime
+    def export_csv(self, path: str | Path) -> None:
+        from tamrig.storage.export import write_points_csv
+
+        write_points_csv(self.points(), path)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> ScanFile:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_scan(path: str | Path) -> ScanFile:
+    """Open a scan file for reading (while it is written, or afterwards)."""
+    return ScanFile(path)
+
+
+__all__ = ["ScanFile", "open_scan"]

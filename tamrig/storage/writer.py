@@ -1,0 +1,426 @@
+"""ScanWriter: append scan points to a NeXus/HDF5 file that readers may open at any time.
+
+Write protocol per point (what makes kill -9 and full disks survivable):
+1. every per-point dataset grows by one row and receives its value,
+2. flush (data and metadata reach the OS),
+3. ``/entry/data/completed`` grows and gets 1 for that row, flush again.
+A reader (or resume) counts only rows marked completed, so a half-written point is ignored.
+The file runs in SWMR mode, whose ordered metadata flushes keep it openable at every instant.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import h5py
+import numpy as np
+
+from tamrig.devices.camera import FrameBlock
+from tamrig.errors import StorageError
+from tamrig.records import PointRecord
+from tamrig.storage import h5files, skeleton, space
+from tamrig.storage import layout as L
+from tamrig.storage.metadata import ScanMetadata, from_json
+from tamrig.storage.rows import check_shapes, point_row
+
+FINAL_STATUSES = ("finished", "aborted", "fault")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(
+    method: Callable[Concatenate[ScanWriter, P], R],
+) -> Callable[Concatenate[ScanWriter, P], R]:
+    """One writer call at a time: the engine thread writes points while a GUI thread may
+    log a pause or an abort."""
+
+    @functools.wraps(method)
+    def wrapper(self: ScanWriter, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+_H5_ERRORS = (OSError, RuntimeError)
+
+
+def _probe_folder(folder: Path) -> None:
+    """Fail before anything starts if the output folder cannot take a new file."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create output folder {folder}: {exc.strerror}") from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StorageError(f"output folder {folder} is not writable")
+
+
+class ScanWriter:
+    """Point-by-point writer of one scan file; create with :meth:`create` or :meth:`resume`."""
+
+    def __init__(self, path: Path, file: h5py.File, metadata: ScanMetadata) -> None:
+        self.path = path
+        self.metadata = metadata
+        self._file = file
+        self._lock = threading.RLock()
+        self._closed = False
+        self.check_space = True  # look ahead for a full disk (see tamrig.storage.space)
+        self._broken: str | None = None
+        self._finished = False
+        self._columns: dict[str, h5py.Dataset] = {}
+        for col in (*L.DATA_COLUMNS, *L.FIT_COLUMNS):
+            self._columns[col.path] = file[col.path]
+        for name in metadata.position_names:
+            self._columns[L.position_path(name)] = file[L.position_path(name)]
+        self._columns[L.POINT_JSON] = file[L.POINT_JSON]
+        self._stacks = {path: file[path] for path, _, _ in L.IMAGE_STACKS}
+        self._completed_ds = file[L.COMPLETED]
+        self._events = file[L.EVENTS]
+        self._raw: dict[str, h5py.Dataset] = {}
+        if L.RAW_DATA in file:
+            self._raw = {L.RAW_DATA: file[L.RAW_DATA]}
+            self._raw.update({p: file[p] for p, *_ in L.RAW_COLUMNS})
+        flags = self._completed_ds[()]
+        indices = file[f"{L.DATA}/point_index"][: len(flags)]
+        self._rows = len(flags)
+        self._completed: set[int] = {int(i) for i, ok in zip(indices, flags) if ok == 1}
+        self._n_frames = len(self._raw[L.RAW_COMMIT]) if self._raw else 0
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        metadata: ScanMetadata,
+        *,
+        overwrite: bool = False,
+        record_raw_frames: bool = False,
+    ) -> ScanWriter:
+        """New scan file at ``path``; StorageError if it exists (unless ``overwrite``)."""
+        path = Path(path)
+        try:
+            exists = path.exists()
+        except OSError as exc:
+            raise StorageError(f"cannot access {path}: {exc.strerror}") from exc
+        if exists and not overwrite:
+            raise StorageError(
+                f"{path} already exists; choose another --out or pass --overwrite to replace it"
+            )
+        if path.is_dir():
+            raise StorageError(f"{path} is a folder; expected a file name such as scan.h5")
+        _probe_folder(path.parent)
+        space.ensure_room(path, 2**20, "the new scan file", 0)
+        # Build the tree in a side file and rename it into place: the target path only ever
+        # holds a complete, closed skeleton or a SWMR file -- never a half-made tree.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        title = str(metadata.plan.get("name") or path.stem)
+        try:
+            f = h5py.File(tmp, "w", libver=h5files.LIBVER)
+        except _H5_ERRORS as exc:
+            raise StorageError(f"cannot create {path}: {_reason(exc, path)}") from exc
+        try:
+            skeleton.build(f, metadata, title=title, raw_frames=record_raw_frames)
+            f.close()
+            os.replace(tmp, path)
+        except _H5_ERRORS as exc:
+            h5files.abandon(f)
+            tmp.unlink(missing_ok=True)
+            raise StorageError(f"cannot create {path}: {_reason(exc, path)}") from exc
+        try:
+            writer = cls(path, h5files.open_swmr_write(path), metadata)
+        except _H5_ERRORS as exc:
+            raise StorageError(f"cannot open {path} for writing: {_reason(exc, path)}") from exc
+        writer.log_event("start", f"scan started, {metadata.n_points_planned} points planned")
+        return writer
+
+    @classmethod
+    def resume(cls, path: str | Path) -> ScanWriter:
+        """Reopen a killed, aborted or finished scan file and continue appending.
+
+        Rows of a point that was being written when the writer died are cut off, so
+        ``completed_indices()`` is exactly the set of points stored in full.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise StorageError(f"cannot resume {path}: no such file")
+        _probe_folder(path.parent)
+        try:
+            with h5files.open_update(path) as f:
+                if L.METADATA_JSON not in f or L.COMPLETED not in f:
+                    raise StorageError(f"cannot resume {path}: not a tamrig scan file")
+                metadata = ScanMetadata.from_dict(from_json(f[L.METADATA_JSON][()]))
+                dropped_rows, dropped_frames = _truncate_incomplete(f, metadata)
+                f[L.STATUS][()] = skeleton.fixed_text("running", L.STATUS_BYTES)
+                f[L.END_TIME][()] = b""
+            writer = cls(path, h5files.open_swmr_write(path), metadata)
+        except _H5_ERRORS as exc:
+            raise StorageError(f"cannot resume {path}: {_reason(exc, path)}") from exc
+        writer.log_event(
+            "resume",
+            f"resumed with {len(writer.completed_indices())} completed points "
+            f"(discarded {dropped_rows} incomplete row(s), {dropped_frames} raw frame(s))",
+        )
+        return writer
+
+    # ------------------------------------------------------------------ state
+    def completed_indices(self) -> set[int]:
+        return set(self._completed)
+
+    @property
+    def records_raw_frames(self) -> bool:
+        return bool(self._raw)
+
+    @property
+    def n_frames(self) -> int:
+        return self._n_frames
+
+    # ------------------------------------------------------------------ writing
+    @_locked
+    def write_point(self, record: PointRecord) -> None:
+        """Append one complete point and flush it to disk (visible to SWMR readers)."""
+        self._check_open()
+        if record.index in self._completed:
+            raise StorageError(f"{self.path}: point {record.index} is already stored")
+        row = point_row(record, self.metadata)
+        problem = check_shapes(row, self.metadata.image_shape, record.index)
+        if problem:
+            raise StorageError(f"{self.path}: {problem}")
+        if self.check_space:
+            need = 2 * sum(np.size(im) for im in row.images.values()) * L.IMAGE_DTYPE.itemsize
+            space.ensure_room(
+                self.path, need + 2**16, f"point {record.index}", len(self._completed)
+            )
+        n = self._rows
+        with self._guard(f"writing point {record.index}"):
+            for path, value in row.scalars.items():
+                ds = self._columns[path]
+                ds.resize((n + 1,))
+                ds[n] = _cell(value, ds.dtype)
+            for path, image in row.images.items():
+                stack = self._stacks[path]
+                stack.resize((n + 1, *stack.shape[1:]))
+                stack[n] = np.asarray(image, dtype=L.IMAGE_DTYPE)
+            self._file.flush()
+            self._completed_ds.resize((n + 1,))
+            self._completed_ds[n] = 1
+            self._file.flush()
+        self._rows = n + 1
+        self._completed.add(record.index)
+        if row.overflow:
+            self.log_event("storage", "per-point extra values too long; kept keys only", n)
+
+    @_locked
+    def write_frames(self, index: int, block: FrameBlock) -> None:
+        """Append raw camera frames of point ``index`` (needs record_raw_frames=True).
+
+        Frames become durable with the next :meth:`write_point` flush; a frame counts once
+        its ``point_index`` is written, which happens last.
+        """
+        self._check_open()
+        if not self._raw:
+            raise StorageError(
+                f"{self.path}: raw-frame recording is off for this scan "
+                "(create the file with record_raw_frames=True)"
+            )
+        data = block.data
+        expected = self._raw[L.RAW_DATA].shape[1:]
+        if data.ndim != 3 or data.shape[1:] != expected:
+            raise StorageError(
+                f"{self.path}: frame block of shape {data.shape} does not match the "
+                f"recorded frame size {expected}"
+            )
+        k = len(block)
+        if k == 0:
+            return
+        if self.check_space:
+            need = 2 * data.size * L.RAW_DTYPE.itemsize
+            space.ensure_room(self.path, need, f"raw frames of point {index}", len(self._completed))
+        n0, n1 = self._n_frames, self._n_frames + k
+        pump = (
+            np.full(k, -1, np.int8)
+            if block.pump_on is None
+            else np.asarray(block.pump_on, dtype=np.int8)
+        )
+        frames = np.ascontiguousarray(data, dtype=L.RAW_DTYPE)
+        columns: list[tuple[str, np.ndarray]] = [
+            (f"{L.RAW}/frame_id", np.asarray(block.frame_id, np.int64)),
+            (f"{L.RAW}/frame_time", np.asarray(block.timestamp_s, np.float64)),
+            (f"{L.RAW}/pump_on", pump),
+            (L.RAW_COMMIT, np.full(k, index, np.int64)),
+        ]
+        with self._guard(f"writing raw frames of point {index}"):
+            stack = self._raw[L.RAW_DATA]
+            stack.resize((n1, *stack.shape[1:]))
+            if stack.chunks == (1, *expected) and stack.compression is None:
+                # One frame is one unfiltered chunk: hand it to the file as it is, bypassing
+                # HDF5's selection and chunk-cache machinery.
+                for k, frame in enumerate(frames):
+                    stack.id.write_direct_chunk((n0 + k, 0, 0), frame)
+            else:
+                stack.write_direct(frames, dest_sel=np.s_[n0:n1])
+            for path, values in columns:
+                ds = self._raw[path]
+                ds.resize((n1, *ds.shape[1:]))
+                ds.write_direct(values, dest_sel=np.s_[n0:n1])
+        self._n_frames = n1
+
+    @_locked
+    def flush(self) -> None:
+        """Push everything written so far to the disk and to SWMR readers (write_point does
+        this itself; call it to make raw frames of a long point visible earlier)."""
+        self._check_open()
+        with self._guard("flushing"):
+            self._file.flush()
+
+    @_locked
+    def log_event(self, kind: str, message: str, index: int | None = None) -> None:
+        """Record a fault, pause, resume... in the file's event log (flushed at once)."""
+        self._check_open()
+        entry = np.zeros((), dtype=L.EVENT_DTYPE)
+        entry["time"] = time.time()
+        entry["kind"] = skeleton.fixed_text(kind, 32)
+        entry["point_index"] = -1 if index is None else int(index)
+        entry["message"] = skeleton.fixed_text(message, L.EVENT_MESSAGE_BYTES)
+        with self._guard(f"logging event {kind!r}"):
+            n = self._events.shape[0]
+            self._events.resize((n + 1,))
+            self._events[n] = entry
+            self._file.flush()
+
+    @_locked
+    def finish(self, status: str) -> None:
+        """Mark the scan finished / aborted / fault and stamp end_time."""
+        if status not in FINAL_STATUSES:
+            raise ValueError(f"status must be one of {FINAL_STATUSES}, not {status!r}")
+        self._check_open()
+        self.log_event("finish", f"scan {status}: {len(self._completed)} points stored")
+        with self._guard("finishing the scan"):
+            self._file[L.END_TIME][()] = skeleton.fixed_text(skeleton.now_iso(), L.TIME_BYTES)
+            self._file[L.STATUS][()] = skeleton.fixed_text(status, L.STATUS_BYTES)
+            self._file.flush()
+        self._finished = True
+
+    @_locked
+    def close(self) -> None:
+        """Close the file (idempotent). After a storage failure, closing cannot raise again."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._broken is not None:
+            # Completed rows were flushed before the failure; leave the disk as it is.
+            h5files.abandon(self._file)
+            return
+        try:
+            self._file.close()
+        except _H5_ERRORS as exc:
+            self._broken = str(exc)
+            h5files.abandon(self._file)
+            raise StorageError(f"closing {self.path} failed: {_reason(exc, self.path)}") from exc
+
+    def __enter__(self) -> ScanWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._finished and not self._closed and self._broken is None:
+                if exc_type is None:
+                    self.finish("finished")
+                else:
+                    self.finish("aborted" if issubclass(exc_type, KeyboardInterrupt) else "fault")
+        finally:
+            self.close()
+
+    # ------------------------------------------------------------------ internals
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError(f"{self.path}: the scan file is closed")
+        if self._broken is not None:
+            raise StorageError(
+                f"{self.path}: writing stopped after an earlier failure ({self._broken})"
+            )
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except _H5_ERRORS as exc:
+            reason = _reason(exc, self.path)
+            self._broken = f"{action}: {reason}"
+            raise StorageError(
+                f"{self.path}: {action} failed: {reason}. Writing has stopped; the "
+                f"{len(self._completed)} completed point(s) already in the file are kept."
+            ) from exc
+
+
+def _cell(value: Any, dtype: np.dtype) -> Any:
+    if dtype.kind == "S":
+        return skeleton.fixed_text(str(value), dtype.itemsize)
+    return value
+
+
+def _reason(exc: BaseException, path: Path) -> str:
+    """Turn an HDF5 error into words: is the disk full, the file too large, the folder read-only?"""
+    text = str(exc)
+    err = getattr(exc, "errno", None)
+    found = re.search(r"errno = (\d+)", text)
+    if err is None and found:
+        err = int(found.group(1))
+    if err in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return f"{os.strerror(err)} (disk full or file-size limit reached)"
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return text
+    hint = "disk full" if free < 64 * 2**20 else "write refused by the system"
+    if err in (errno.EACCES, errno.EROFS, errno.EPERM):
+        hint = "no write permission"
+    return f"{text} ({hint}? {free / 2**20:.0f} MiB free on the disk)"
+
+
+def _truncate_incomplete(f: h5py.File, md: ScanMetadata) -> tuple[int, int]:
+    """Cut rows/frames a killed writer left half-written. Returns (rows, frames) dropped."""
+    flags = f[L.COMPLETED][()]
+    done = np.flatnonzero(flags == 1)
+    keep = int(done[-1]) + 1 if done.size else 0
+    paths = [c.path for c in (*L.DATA_COLUMNS, *L.FIT_COLUMNS)]
+    paths += [L.position_path(n) for n in md.position_names]
+    paths += [L.POINT_JSON, *(p for p, _, _ in L.IMAGE_STACKS)]
+    longest = 0
+    for path in paths:
+        ds = f[path]
+        if ds.shape[0] < keep:
+            raise StorageError(
+                f"{f.filename}: {path} has {ds.shape[0]} rows, fewer than the {keep} completed"
+            )
+        longest = max(longest, ds.shape[0])
+        ds.resize((keep, *ds.shape[1:]))
+    f[L.COMPLETED].resize((keep,))
+    dropped_frames = 0
+    if L.RAW_DATA in f:
+        done_points = set(f[f"{L.DATA}/point_index"][()][flags[:keep] == 1].tolist())
+        raw_paths = [L.RAW_DATA, *(p for p, *_ in L.RAW_COLUMNS)]
+        committed = min(f[p].shape[0] for p in raw_paths)
+        owners = f[L.RAW_COMMIT][:committed]
+        n = committed
+        while n > 0 and int(owners[n - 1]) not in done_points:
+            n -= 1
+        dropped_frames = max(f[p].shape[0] for p in raw_paths) - n
+        for p in raw_paths:
+            f[p].resize((n, *f[p].shape[1:]))
+    return longest - keep, dropped_frames

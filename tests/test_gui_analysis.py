@@ -1,0 +1,87 @@
+"""GUI: transport plots per series with error bars, log-log error bars, settings persistence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gui_support
+import numpy as np
+import pytest
+
+from tamrig.records import TransportPoint
+
+pytestmark = pytest.mark.gui
+gui_settings = gui_support.gui_settings  # fixtures
+
+
+def _point(delay_fs: float, d_cm2_s: float, sigma0: float = 200.0) -> TransportPoint:
+    nm2_per_fs = d_cm2_s * 1e-2  # 1 cm²/s = 1e14 nm² / 1e15 fs
+    msd = 2 * nm2_per_fs * delay_fs
+    sigma = float(np.sqrt(sigma0**2 + msd))
+    return TransportPoint(
+        delay_fs=delay_fs,
+        sigma_nm=sigma,
+        sigma_err_nm=2.0,
+        sigma0_nm=sigma0,
+        sigma0_err_nm=1.0,
+        msd_nm2=msd,
+        msd_err_nm2=2 * sigma * 2.0,
+        diffusivity_cm2_s=d_cm2_s,
+        diffusivity_err_cm2_s=0.1 * d_cm2_s,
+    )
+
+
+def test_log_error_bars_are_asymmetric_and_never_cross_zero() -> None:
+    from tamrig.gui.analysis_plots import log_error_bars
+
+    log_v, lower, upper = log_error_bars(np.array([100.0, 100.0]), np.array([10.0, 150.0]))
+    assert log_v == pytest.approx([2.0, 2.0])
+    assert upper[0] == pytest.approx(np.log10(110) - 2)
+    assert lower[0] == pytest.approx(2 - np.log10(90))
+    assert lower[1] == pytest.approx(1.0)  # clipped at one decade, not log of a negative
+
+
+def test_series_update_point_by_point_and_replace(qtbot: Any) -> None:
+    from tamrig.gui.analysis_plots import AnalysisPlots
+
+    plots = AnalysisPlots()
+    qtbot.addWidget(plots)
+    delays = [-500.0, 1000.0, 3000.0, 10000.0]
+    for delay in delays:
+        plots.add_point("905nm/N=0.05", _point(delay, 1.0))
+    plots.add_point("905nm/N=0.2", _point(1000.0, 3.0))
+    assert plots.n_points("905nm/N=0.05") == 4
+    line, bars = plots.series["905nm/N=0.05"].items["msd"]
+    x, y = line.getData()
+    # negative delay is left out of the log-log plot; the rest sit on a slope-1 line
+    assert len(x) == 3
+    assert np.diff(y) / np.diff(x) == pytest.approx([1.0, 1.0])
+    x_sigma, _ = plots.series["905nm/N=0.05"].items["sigma2"][0].getData()
+    assert list(x_sigma) == [d / 1000 for d in delays]
+    assert bars.opts["top"] is not None
+
+    plots.set_series("905nm/N=0.05", [_point(1000.0, 2.0)])
+    _, d = plots.series["905nm/N=0.05"].items["diffusivity"][0].getData()
+    assert list(d) == [2.0]
+    plots.clear()
+    assert plots.series == {}
+
+
+def test_settings_remember_rigs_plan_and_layout(gui_settings: Any, tmp_path: Any) -> None:
+    from PyQt6.QtCore import QByteArray
+
+    from tamrig.gui.settings import GuiSettings
+
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    gui_settings.remember_rig(a)
+    gui_settings.remember_rig(b)
+    gui_settings.remember_rig(a)
+    gui_settings.remember_plan(tmp_path / "plan.toml")
+    gui_settings.save_layout(QByteArray(b"geo"), QByteArray(b"state"))
+    gui_settings.sync()
+    again = GuiSettings()  # a new session reads the same file
+    assert again.recent_rigs() == [str(a.resolve()), str(b.resolve())]
+    assert again.last_rig() == str(a.resolve())
+    assert again.last_plan() == str((tmp_path / "plan.toml").resolve())
+    geometry, state = again.layout()
+    assert bytes(geometry) == b"geo" and bytes(state) == b"state"

@@ -1,0 +1,267 @@
+"""Scan file writer and reader: layout, round trips, NeXus readability, CSV export."""
+
+from __future__ import annotations
+
+import csv
+import math
+import threading
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+from storage_support import make_frames, make_metadata, make_record
+
+from tamrig.errors import StorageError
+from tamrig.storage import ScanMetadata, ScanWriter, open_scan
+
+
+def _write(path: Path, n: int, *, raw: bool = False, status: str = "finished") -> ScanMetadata:
+    md = make_metadata(n)
+    with ScanWriter.create(path, md, record_raw_frames=raw) as writer:
+        for i in range(n):
+            if raw:
+                writer.write_frames(i, make_frames(i, 3))
+            writer.write_point(make_record(i, md))
+        writer.log_event("pause", "paused by the user", index=1)
+        writer.finish(status)
+    return md
+
+
+def test_points_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    md = _write(path, 6)
+    with open_scan(path) as scan:
+        assert scan.status == "finished"
+        assert scan.end_time  # stamped by finish
+        assert len(scan) == 6 and scan.indices() == list(range(6))
+        pts = scan.points()
+        for i in range(6):
+            rec = make_record(i, md)
+            assert pts["index"][i] == i
+            assert pts["delay_fs"][i] == rec.delay_fs
+            assert pts["delay_fs_measured"][i] == rec.delay_fs_measured
+            assert pts["fluence_label"][i] == rec.fluence_label
+            assert pts["fluence_target"][i] == rec.fluence_target
+            assert pts["sweep"][i] == rec.grid[0] and pts["delay_index"][i] == rec.grid[3]
+            assert pts["sigma_nm"][i] == pytest.approx(rec.fit.sigma_nm)  # type: ignore[union-attr]
+            assert pts["converged"][i] == (i != 3)
+            if rec.transport is None:  # missing values are NaN, never zero
+                assert math.isnan(pts["msd_nm2"][i]) and math.isnan(pts["sigma0_nm"][i])
+            else:
+                assert pts["msd_nm2"][i] == pytest.approx(rec.transport.msd_nm2)
+            if rec.power_w is None:
+                assert math.isnan(pts["power_w"][i])
+            else:
+                assert pts["power_w"][i] == pytest.approx(rec.power_w)
+            np.testing.assert_allclose(scan.dtt(i), rec.image.dtt, rtol=1e-6, atol=1e-12)
+            np.testing.assert_allclose(scan.dtt_err(i), rec.image.dtt_err, rtol=1e-6)
+            np.testing.assert_allclose(
+                scan.image("pump_off_mean", i), rec.image.off_mean, rtol=1e-6
+            )
+            dark = scan.image("dark_mean", i)
+            assert np.isnan(dark).all() if rec.image.dark_mean is None else (dark == 100).all()
+            assert scan.point_extra(i) == {
+                "positions": {"filter_slot": 2.0},
+                "extra": {"note": f"point {i}"},
+            }
+        np.testing.assert_allclose(scan.positions()["stage_mm"], 75.0 + np.arange(6) * 0.01)
+        kinds = [e["kind"] for e in scan.events()]
+        assert kinds == ["start", "pause", "finish"]
+        assert scan.events()[1]["point_index"] == 1
+
+
+def test_metadata_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    md = _write(path, 2)
+    with open_scan(path) as scan:
+        assert ScanMetadata.from_dict(scan.metadata) == md
+        assert scan.plan == md.plan and scan.rig == md.rig
+        assert scan.devices == md.devices and scan.calibration == md.calibration
+    with h5py.File(path, "r") as f:
+        assert f["/entry/rig_file/data"][()].decode() == md.rig_text
+        assert f["/entry/program_name"].attrs["version"] == "0.1.0"
+        assert f["/entry/sample/name"][()].decode() == "PbS QD film"
+        assert f["/entry/data/delay_fs"].attrs["units"] == "fs"
+        assert f["/entry/fit/diffusivity_cm2_s"].attrs["units"] == "cm2/s"
+        assert "stage" in f["/entry/instrument"] and f.attrs["default"] == "entry"
+    resumed = ScanWriter.resume(path)
+    try:
+        assert resumed.metadata == md
+    finally:
+        resumed.close()
+
+
+def test_datasets_grow_row_by_row_without_preallocation(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    md = make_metadata(50)
+    writer = ScanWriter.create(path, md)
+    try:
+        writer.write_point(make_record(0, md))
+        writer.write_point(make_record(1, md))
+        with h5py.File(path, "r", swmr=True) as f:
+            for name in ("data/dtt", "data/delay_fs", "fit/sigma_nm", "images/dark_err"):
+                ds = f[f"/entry/{name}"]
+                assert ds.shape[0] == 2 and ds.maxshape[0] is None
+                assert ds.chunks is not None and ds.compression == "gzip"
+    finally:
+        writer.close()
+
+
+def test_nexus_reader_recognises_signal_and_axes(tmp_path: Path) -> None:
+    from nexusformat.nexus import nxload
+
+    path = tmp_path / "scan.h5"
+    _write(path, 4)
+    root = nxload(str(path))
+    try:
+        data = root.entry.data
+        assert data.nxsignal.nxname == "dtt" and data.nxsignal.shape == (4, 12, 10)
+        assert [a.nxname for a in data.nxaxes] == ["delay_fs", "y", "x"]
+        assert data.nxerrors.nxname == "dtt_errors"
+        fit = root.entry.fit
+        assert fit.nxsignal.nxname == "msd_nm2"
+        assert [a.nxname for a in fit.nxaxes] == ["delay_fs"]
+        np.testing.assert_array_equal(fit.delay_fs.nxvalue, data.delay_fs.nxvalue)
+        assert root.entry.nxclass == "NXentry" and root.entry.start_time.nxvalue
+    finally:
+        root.nxfile.close()
+
+
+def test_csv_export(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    md = _write(path, 5)
+    out = tmp_path / "fits.csv"
+    with open_scan(path) as scan:
+        scan.export_csv(out)
+    with out.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 5
+    assert "sigma_nm [nm]" in rows[0] and "diffusivity_cm2_s [cm2/s]" in rows[0]
+    for i, row in enumerate(rows):
+        rec = make_record(i, md)
+        assert int(row["index"]) == i
+        assert float(row["sigma_nm [nm]"]) == pytest.approx(rec.fit.sigma_nm)  # type: ignore[union-attr]
+        assert row["fluence_label"] == rec.fluence_label
+        msd = row["msd_nm2 [nm2]"]
+        assert msd == "" if rec.transport is None else float(msd) == rec.transport.msd_nm2
+
+
+def test_existing_file_is_never_overwritten_silently(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    _write(path, 2)
+    before = path.read_bytes()
+    with pytest.raises(StorageError, match=r"already exists.*--overwrite"):
+        ScanWriter.create(path, make_metadata())
+    assert path.read_bytes() == before
+    writer = ScanWriter.create(path, make_metadata(), overwrite=True)
+    writer.close()
+    with open_scan(path) as scan:
+        assert len(scan) == 0
+
+
+def test_bad_points_are_refused(tmp_path: Path) -> None:
+    md = make_metadata()
+    with ScanWriter.create(tmp_path / "scan.h5", md) as writer:
+        writer.write_point(make_record(0, md))
+        with pytest.raises(StorageError, match="point 0 is already stored"):
+            writer.write_point(make_record(0, md))
+        wrong = make_record(1, make_metadata(shape=(8, 8)))
+        with pytest.raises(StorageError, match=r"shape \(8, 8\).*expected \(12, 10\)"):
+            writer.write_point(wrong)
+        with pytest.raises(StorageError, match="raw-frame recording is off"):
+            writer.write_frames(1, make_frames(1, 2))
+        writer.write_point(make_record(1, md))
+        assert writer.completed_indices() == {0, 1}
+
+
+def test_raw_frames_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    _write(path, 3, raw=True)
+    with open_scan(path) as scan:
+        assert scan.has_raw_frames
+        for i in range(3):
+            np.testing.assert_array_equal(scan.frames(i), make_frames(i, 3).data)
+        table = scan.frame_table()
+        np.testing.assert_array_equal(table["point_index"], np.repeat(np.arange(3), 3))
+        np.testing.assert_array_equal(table["pump_on"], np.tile([1, 0, 1], 3))
+        np.testing.assert_array_equal(
+            table["frame_id"], np.concatenate([np.arange(3 * i, 3 * i + 3) for i in range(3)])
+        )
+    with h5py.File(path, "r") as f:
+        assert f["/entry/instrument/raw_frames/data"].compression is None
+
+
+def test_context_manager_marks_fault_on_exception(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    md = make_metadata()
+    with pytest.raises(RuntimeError), ScanWriter.create(path, md) as writer:
+        writer.write_point(make_record(0, md))
+        raise RuntimeError("stage stalled")
+    with open_scan(path) as scan:
+        assert scan.status == "fault" and len(scan) == 1
+
+
+def test_resume_continues_appending(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    md = make_metadata(6)
+    with ScanWriter.create(path, md) as writer:
+        for i in range(3):
+            writer.write_point(make_record(i, md))
+        writer.finish("aborted")
+    with ScanWriter.resume(path) as writer:
+        assert writer.completed_indices() == {0, 1, 2}
+        for i in range(3, 6):
+            writer.write_point(make_record(i, md))
+    with open_scan(path) as scan:
+        assert scan.status == "finished" and scan.indices() == list(range(6))
+        assert [e["kind"] for e in scan.events()] == ["start", "finish", "resume", "finish"]
+
+
+def test_open_scan_errors_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match=r"missing\.h5"):
+        open_scan(tmp_path / "missing.h5")
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f["x"] = 1
+    with pytest.raises(StorageError, match="not a tamrig scan file"):
+        open_scan(other)
+    _write(tmp_path / "scan.h5", 2)
+    with open_scan(tmp_path / "scan.h5") as scan, pytest.raises(StorageError, match="point 7"):
+        scan.dtt(7)
+
+
+def test_events_from_another_thread_interleave_safely(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    md = make_metadata(30)
+    with ScanWriter.create(path, md) as writer:
+
+        def log_many() -> None:
+            for k in range(40):
+                writer.log_event("pause", f"note {k}")
+
+        thread = threading.Thread(target=log_many)
+        thread.start()
+        for i in range(30):
+            writer.write_point(make_record(i, md))
+        thread.join()
+    with open_scan(path) as scan:
+        assert scan.indices() == list(range(30))
+        notes = [e["message"] for e in scan.events() if e["kind"] == "pause"]
+        assert notes == [f"note {k}" for k in range(40)]
+
+
+def test_same_process_reader_sees_points_while_the_writer_runs(tmp_path: Path) -> None:
+    """The GUI's browser and the engine may share one process and one file."""
+    path = tmp_path / "scan.h5"
+    md = make_metadata(4)
+    with ScanWriter.create(path, md) as writer, open_scan(path) as scan:
+        assert len(scan) == 0 and scan.status == "running"
+        for i in range(4):
+            writer.write_point(make_record(i, md))
+            scan.refresh()
+            assert scan.indices() == list(range(i + 1))
+            np.testing.assert_allclose(scan.dtt(i), make_record(i, md).image.dtt, rtol=1e-6)
+        writer.finish("aborted")
+        scan.refresh()
+        assert scan.status == "aborted"
