@@ -151,3 +151,19 @@ def test_driver_table_typo_names_file_and_field(tmp_path: Path) -> None:
     path = variant(tmp_path, {"poll_interval_s = 0.002": "pol_interval_s = 0.002"})
     with pytest.raises(ConfigError, match=r"devices\.stage\.pol_interval_s"):
         build_rig(path)
+
+
+def test_acquisition_on_real_drivers_shutter_scheme(watched: tuple[Path, dict]) -> None:
+    """One ΔT/T point through tamrig's acquisition layer: pump shutter blocks on the SC10
+    emulator, frames from the GenICam driver on viky (no chopper tag, so 'shutter')."""
+    from tamrig.acquisition import acquire_point
+
+    path, emus = watched
+    with build_rig(path) as rig:
+        rig.set_delay_fs(500.0)
+        image = acquire_point(rig, n_pairs=8, scheme="shutter", dark=None, block_frames=8)
+        assert image.dtt.shape == (128, 128)
+        assert (image.n_on, image.n_off) == (8, 8)
+        assert emus["pump_shutter"].toggles >= 2  # opened and closed by the real driver
+        assert emus["pump_shutter"].closed
+        assert not rig.camera.acquiring
