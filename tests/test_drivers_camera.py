@@ -225,3 +225,85 @@ def test_viky_refuses_what_it_cannot_do(viky: Any) -> None:
         viky.configure(trigger="hardware")
     with pytest.raises(Exception, match="does not fit"):
         viky.configure(roi=Roi(0, 0, 900, 100))
+
+
+# -- the acquisition thread against a scripted image acquirer ------------------------------
+class FakeBuffer:
+    """What the thread touches on a harvesters buffer: frame id, timestamp, payload."""
+
+    def __init__(self, frame_id: int, image: np.ndarray, ts_ns: int) -> None:
+        self.module = type("Module", (), {"frame_id": frame_id})()
+        component = type("Component", (), {"data": image.reshape(-1)})()
+        self.payload = type("Payload", (), {"components": [component]})()
+        self.timestamp_ns = ts_ns
+        self.queued = False
+
+    def __enter__(self) -> FakeBuffer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.queued = True  # harvesters requeues here; the ring must already hold a copy
+        self.payload.components[0].data[:] = 0
+
+
+class FakeAcquirer:
+    """Hands out scripted buffers, updating the LineStatusAll chunk node as harvesters does."""
+
+    def __init__(self, frames: list[tuple[int, int]], shape: tuple[int, int]) -> None:
+        self.node_map = FakeNodeMap(ChunkLineStatusAll=Node(0))
+        self.remote_device = type("Remote", (), {"node_map": self.node_map})()
+        self.script = [
+            (FakeBuffer(fid, np.full(shape, fid, dtype=np.uint16), 1_000_000 * fid), lines)
+            for fid, lines in frames
+        ]
+        self.num_buffers = 0
+        self.running = False
+        self.drained = threading.Event()
+
+    def start(self) -> None:
+        self.running = True
+
+    def stop(self) -> None:
+        self.running = False
+
+    def is_acquiring(self) -> bool:
+        return self.running
+
+    def try_fetch(self, timeout: float) -> FakeBuffer | None:
+        if not self.script:
+            self.drained.set()
+            threading.Event().wait(timeout)  # like a real producer with nothing to deliver
+            return None
+        buffer, lines = self.script.pop(0)
+        self.node_map.ChunkLineStatusAll.value = lines
+        return buffer
+
+
+def test_acquisition_thread_tags_counts_gaps_and_copies_before_requeue() -> None:
+    from drivers.genicam_camera import GenICamCamera, GenICamSettings
+
+    shape = (4, 6)
+    # frame 3 is missing; Line2 (bit 2) carries the chopper reference
+    acquirer = FakeAcquirer([(1, 0b100), (2, 0b000), (4, 0b100), (5, 0b001)], shape)
+    cam = GenICamCamera(
+        "camera",
+        GenICamSettings(
+            cti="unused.cti", pixel_format="Mono16", pump_tag_line="Line2", ring_frames=8
+        ),
+    )
+    cam._ia = acquirer
+    cam._tagged = True
+    cam._config = CameraConfig(Roi(0, 0, shape[1], shape[0]), 100.0, 100.0, "Mono16")
+    cam.start()
+    block = cam.read(4, timeout_s=10.0)
+    assert acquirer.drained.wait(10.0)
+    cam.stop()
+    assert not cam.acquiring and not acquirer.running
+    assert block.frame_id.tolist() == [1, 2, 4, 5]
+    assert block.pump_on is not None and block.pump_on.tolist() == [True, False, True, False]
+    assert block.dropped == 1 and cam.dropped_frames == 1
+    assert [int(block.data[i, 0, 0]) for i in range(4)] == [1, 2, 4, 5]  # copies survived
+    assert block.timestamp_s.tolist() == pytest.approx([1e-3, 2e-3, 4e-3, 5e-3])
+    assert cam.status()["timestamps"] == "camera"
+    with pytest.raises(DeviceStateError, match="stopped"):
+        cam.read(1, timeout_s=10.0)  # stopped and drained: no wait for the timeout

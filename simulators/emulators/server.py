@@ -98,3 +98,33 @@ class EmulatorServer:
 def serve(emulators: dict[str, Callable[[], Emulator]]) -> dict[str, EmulatorServer]:
     """Start one server per named factory (for a whole emulated rig)."""
     return {name: EmulatorServer(factory).start() for name, factory in emulators.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m simulators.emulators.server smc100 sc10 ...``: serve emulators on TCP
+    until Ctrl-C, printing the socket:// URL of each for a rig file."""
+    import argparse
+
+    from simulators.emulators import EMULATORS, create
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("kinds", nargs="+", choices=sorted(EMULATORS))
+    args = parser.parse_args(argv)
+    servers = [
+        (kind, EmulatorServer(lambda k=kind: create(k)).start())  # type: ignore[misc]
+        for kind in args.kinds
+    ]
+    for kind, srv in servers:
+        print(f"{kind:8s} {srv.url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for _, srv in servers:
+            srv.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
