@@ -47,6 +47,10 @@ class FrameRing:
         self.dropped_total = 0
         self._closed = False
         self.error: BaseException | None = None
+        # Frames [start, end) being copied out by a reader, without the lock held: the
+        # producer never overwrites them (it drops the new frame instead).
+        self._reserved: tuple[int, int] | None = None
+        self._reader = threading.Lock()  # one reader at a time
 
     # -- producer --------------------------------------------------------------------------
     def push(
@@ -59,6 +63,11 @@ class FrameRing:
     ) -> None:
         """Copy one frame in (called with the camera buffer still held)."""
         with self._cond:
+            overwrites = self._written - self.capacity
+            if self._reserved is not None and overwrites >= self._reserved[0]:
+                self._dropped_pending += 1 + dropped_before  # reader still copying that slot
+                self.dropped_total += 1 + dropped_before
+                return
             slot = self._written % self.capacity
             np.copyto(self.frames[slot], image, casting="same_kind")
             self.frame_id[slot] = frame_id
@@ -90,35 +99,44 @@ class FrameRing:
             return self._written - self._read
 
     def take(self, n: int, timeout_s: float) -> FrameBlock:
-        """The next ``n`` frames; raises TimeoutError or RingClosed."""
+        """The next ``n`` frames; raises TimeoutError or RingClosed.
+
+        The lock is held only to wait and to claim the frames; the (widening) copy happens
+        outside it so the acquisition thread is never held up by a reader.
+        """
         if not 1 <= n <= self.capacity:
             raise ValueError(f"block of {n} frames; the ring holds 1..{self.capacity}")
         deadline = time.monotonic() + timeout_s
-        with self._cond:
-            while self._written - self._read < n:
-                if self._closed:
-                    raise RingClosed(
-                        f"acquisition stopped with {self._written - self._read} of {n} frames"
-                    ) from self.error
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(
-                        f"{self._written - self._read} of {n} frames within {timeout_s} s"
-                    )
-                self._cond.wait(left)
-            first = self._read % self.capacity
-            self._read += n
-            dropped, self._dropped_pending = self._dropped_pending, 0
-            if first + n <= self.capacity:  # contiguous: one widening copy, no gather
-                sl = slice(first, first + n)
-                data = self.frames[sl].astype(np.uint16)
-                ids, stamps = self.frame_id[sl].copy(), self.timestamp_s[sl].copy()
-                tags = None if self.pump_on is None else self.pump_on[sl].copy()
-            else:
-                idx = np.arange(first, first + n) % self.capacity
-                data = self.frames[idx].astype(np.uint16, copy=False)
-                ids, stamps = self.frame_id[idx], self.timestamp_s[idx]
-                tags = None if self.pump_on is None else self.pump_on[idx]
+        with self._reader:
+            with self._cond:
+                while self._written - self._read < n:
+                    if self._closed:
+                        raise RingClosed(
+                            f"acquisition stopped with {self._written - self._read} of {n} frames"
+                        ) from self.error
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError(
+                            f"{self._written - self._read} of {n} frames within {timeout_s} s"
+                        )
+                    self._cond.wait(left)
+                start = self._read
+                self._read += n
+                self._reserved = (start, start + n)
+                dropped, self._dropped_pending = self._dropped_pending, 0
+            try:
+                first = start % self.capacity
+                if first + n <= self.capacity:  # contiguous: one widening copy, no gather
+                    sel: slice | npt.NDArray[np.intp] = slice(first, first + n)
+                else:
+                    sel = np.arange(first, first + n) % self.capacity
+                data = self.frames[sel].astype(np.uint16)
+                ids = self.frame_id[sel].copy()
+                stamps = self.timestamp_s[sel].copy()
+                tags = None if self.pump_on is None else self.pump_on[sel].copy()
+            finally:
+                with self._cond:
+                    self._reserved = None
         return FrameBlock(
             data=data,
             frame_id=ids,
