@@ -111,7 +111,7 @@ class GenICamCamera(Camera):
         try:
             cti = find_cti(s.cti)
         except FileNotFoundError as exc:
-            raise ConfigError(str(exc), field="cti") from None
+            raise ConfigError(str(exc), field=f"devices.{self.name}.cti") from None
         h = Harvester()
         try:
             h.add_file(str(cti), check_existence=True, check_validity=True)

@@ -137,3 +137,17 @@ def test_motion_error_bit_fails_the_move() -> None:
     with pytest.raises(VendorError):
         stage = APTStage("s", APTStageSettings(port="unused"))
         stage._check(status, "move")
+
+
+def test_status_stream_is_started_acknowledged_and_stopped() -> None:
+    pairs = [
+        (H("110000005001"), None),  # HW_START_UPDATEMSGS
+        (ACK, status_reply(0x0491, 0, HOMED_BITS)),
+        (H("120000005001"), None),  # HW_STOP_UPDATEMSGS
+    ]
+    with expected_protocol(APTController, pairs) as inst:
+        inst.start_updates()
+        inst.keepalive()
+        assert inst.receive().msg_id == apt.MOT_GET_DCSTATUSUPDATE
+        assert inst.last_status is not None and inst.last_status.bits == HOMED_BITS
+        inst.stop_updates()

@@ -317,3 +317,13 @@ def test_acquisition_thread_tags_counts_gaps_and_copies_before_requeue() -> None
     assert cam.status()["timestamps"] == "camera"
     with pytest.raises(DeviceStateError, match="stopped"):
         cam.read(1, timeout_s=10.0)  # stopped and drained: no wait for the timeout
+
+
+def test_missing_producer_is_an_input_error_naming_the_field(tmp_path: Any) -> None:
+    from drivers.genicam_camera import GenICamCamera, GenICamSettings
+    from tamrig.errors import ConfigError
+
+    cam = GenICamCamera("camera", GenICamSettings(cti=str(tmp_path / "absent.cti")))
+    with pytest.raises(ConfigError, match=r"devices\.camera\.cti.*absent\.cti"):
+        cam.connect()
+    assert not cam.connected
