@@ -25,6 +25,7 @@ class _Handler(socketserver.BaseRequestHandler):
         emulator = self.server.factory()
         self.server.emulators.append(emulator)
         sock: socket.socket = self.request
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle: tiny replies
         sock.settimeout(POLL_S)
         while not self.server.stopping.is_set():
             try:
