@@ -190,7 +190,7 @@ def test_device_faults_show_in_the_panel_and_reconnect_recovers(window: Any, qtb
 
 def test_live_dtt_shows_the_pump_spot_with_its_fitted_width(window: Any, qtbot: Any) -> None:
     rig = window.rig
-    window.camera_worker.block_frames = 256  # simulated time is free: read faster than 200 Hz
+    window.camera_worker.block_frames = 512  # simulated time is free: read faster than 200 Hz
     attenuator = window.panels["attenuator"]
     attenuator.target.setValue(rig.attenuator.settings.theta0_deg)  # full pump power
     attenuator.set_target()
@@ -213,9 +213,11 @@ def test_live_dtt_shows_the_pump_spot_with_its_fitted_width(window: Any, qtbot: 
     world = rig.devices["camera"].world
     assert fit.sigma_nm == pytest.approx(world.pump_sigma_nm(), rel=0.25)
     h, w = view.image.image.shape
-    centre = (w - 1) / 2 * rig.settings.pixel_size_nm
-    assert fit.x0_nm == pytest.approx(centre, abs=2 * rig.settings.pixel_size_nm)
+    a = rig.settings.pixel_size_nm
+    assert fit.x0_nm == pytest.approx((w - 1) / 2 * a, abs=2 * a)
+    assert fit.y0_nm == pytest.approx((h - 1) / 2 * a, abs=2 * a)
     ring_x, ring_y = view.contour.getData()
-    assert len(ring_x) > 10 and "live ΔT/T" in view.info.text()
+    assert len(ring_x) > 10 and max(ring_y) - min(ring_y) == pytest.approx(2 * fit.sigma_nm / a)
+    assert "live ΔT/T" in view.info.text()
     # the camera keeps streaming at its own pace while ΔT/T is fitted and drawn
     assert window.camera_worker.frames_read > window.dtt_view.images_drawn
