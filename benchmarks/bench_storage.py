@@ -146,7 +146,7 @@ def main() -> None:
         f"{np.median(fractions):.0%} median of paired runs (target >= 80 %)"
     )
     print(f"camera at {args.fps:.0f} fps needs {need:.1f} MB/s: headroom x{h5r / need:.1f}")
-    for size in (256, 512, args.size):
+    for size in sorted({256, 512, args.size}):
         times = bench_points(folder / "points.h5", (size, size), 20)
         print(f"write_point of a {size}x{size} point: median {np.median(times) * 1e3:.1f} ms")
     if args.dir is None:

@@ -2,7 +2,7 @@
 
 Run as a script it is the "scan" whose file the tests read, kill or starve of disk:
     python storage_support.py write PATH N [--lockstep] [--raw] [--fsize BYTES]
-        [--kill-after-ops K] [--resume]
+        [--kill-after-ops K] [--kill-after-s SECONDS] [--resume]
 It prints ``done <index>`` after each point is flushed, ``storage-error <msg>`` on a
 StorageError (exit 1).
 """
@@ -173,6 +173,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--fsize", type=int, default=0)
     parser.add_argument("--kill-after-ops", type=int, default=0)
     parser.add_argument("--no-space-check", action="store_true")
+    parser.add_argument("--kill-after-s", type=float, default=0.0)
     parser.add_argument("--size", type=int, default=0, help="square image size")
     args = parser.parse_args(argv)
     if args.fsize:
@@ -182,6 +183,12 @@ def main(argv: list[str]) -> int:
         resource.setrlimit(resource.RLIMIT_FSIZE, (args.fsize, args.fsize))
     if args.kill_after_ops:
         _self_kill_after(args.kill_after_ops)
+    if args.kill_after_s:  # a moment that may fall inside HDF5's own C code
+        import threading
+
+        killer = threading.Timer(args.kill_after_s, os.kill, (os.getpid(), signal.SIGKILL))
+        killer.daemon = True
+        killer.start()
     md = make_metadata(args.n, (args.size, args.size) if args.size else SHAPE)
     try:
         if args.resume:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import math
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -160,6 +162,22 @@ def test_existing_file_is_never_overwritten_silently(tmp_path: Path) -> None:
         assert len(scan) == 0
 
 
+def test_live_file_is_not_overwritten_and_stale_side_files_go(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale = tmp_path / f".scan.h5.{int(dead.stdout)}.tmp"  # left by a creator killed early
+    stale.write_bytes(b"partial")
+    with ScanWriter.create(path, make_metadata()):
+        assert not stale.exists()
+        with pytest.raises(StorageError, match="being written by a running scan"):
+            ScanWriter.create(path, make_metadata(), overwrite=True)
+
+
 def test_bad_points_are_refused(tmp_path: Path) -> None:
     md = make_metadata()
     with ScanWriter.create(tmp_path / "scan.h5", md) as writer:
@@ -262,6 +280,8 @@ def test_same_process_reader_sees_points_while_the_writer_runs(tmp_path: Path) -
             scan.refresh()
             assert scan.indices() == list(range(i + 1))
             np.testing.assert_allclose(scan.dtt(i), make_record(i, md).image.dtt, rtol=1e-6)
+        with pytest.raises(StorageError, match="still being written"):
+            ScanWriter.resume(path)
         writer.finish("aborted")
         scan.refresh()
         assert scan.status == "aborted"

@@ -13,6 +13,7 @@ import numpy as np
 
 from tamrig.errors import StorageError
 from tamrig.storage import layout as L
+from tamrig.storage import liveness
 from tamrig.storage.metadata import from_json
 
 
@@ -82,8 +83,11 @@ class ScanFile:
 
     @property
     def status(self) -> str:
-        """running | finished | aborted | fault ("running" also for a killed writer)."""
-        return _text(self._file[L.STATUS][()])
+        """running | finished | aborted | fault | interrupted (writer gone mid-scan)."""
+        stored = _text(self._file[L.STATUS][()])
+        if stored == "running" and liveness.in_use(self.path) is False:
+            return "interrupted"
+        return stored
 
     @property
     def end_time(self) -> str:

@@ -29,7 +29,7 @@ import numpy as np
 from tamrig.devices.camera import FrameBlock
 from tamrig.errors import StorageError
 from tamrig.records import PointRecord
-from tamrig.storage import h5files, skeleton, space
+from tamrig.storage import h5files, liveness, skeleton, space
 from tamrig.storage import layout as L
 from tamrig.storage.metadata import ScanMetadata, from_json
 from tamrig.storage.rows import check_shapes, point_row
@@ -74,6 +74,7 @@ class ScanWriter:
         self.metadata = metadata
         self._file = file
         self._lock = threading.RLock()
+        self._liveness_fd = liveness.hold(path)  # tells readers this file is being written
         self._closed = False
         self.check_space = True  # look ahead for a full disk (see tamrig.storage.space)
         self._broken: str | None = None
@@ -119,8 +120,11 @@ class ScanWriter:
             )
         if path.is_dir():
             raise StorageError(f"{path} is a folder; expected a file name such as scan.h5")
+        if exists and liveness.in_use(path):
+            raise StorageError(f"{path} is being written by a running scan; not overwriting it")
         _probe_folder(path.parent)
         space.ensure_room(path, 2**20, "the new scan file", 0)
+        _remove_stale_side_files(path)
         # Build the tree in a side file and rename it into place: the target path only ever
         # holds a complete, closed skeleton or a SWMR file -- never a half-made tree.
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -154,6 +158,11 @@ class ScanWriter:
         path = Path(path)
         if not path.is_file():
             raise StorageError(f"cannot resume {path}: no such file")
+        if liveness.in_use(path):
+            raise StorageError(
+                f"cannot resume {path}: it is still being written by a running scan; "
+                "stop that scan first"
+            )
         _probe_folder(path.parent)
         try:
             with h5files.open_update(path) as f:
@@ -317,6 +326,7 @@ class ScanWriter:
         if self._closed:
             return
         self._closed = True
+        liveness.release(self._liveness_fd)
         if self._broken is not None:
             # Completed rows were flushed before the failure; leave the disk as it is.
             h5files.abandon(self._file)
@@ -391,6 +401,20 @@ def _reason(exc: BaseException, path: Path) -> str:
     if err in (errno.EACCES, errno.EROFS, errno.EPERM):
         hint = "no write permission"
     return f"{text} ({hint}? {free / 2**20:.0f} MiB free on the disk)"
+
+
+def _remove_stale_side_files(path: Path) -> None:
+    """Delete side files of earlier creations of ``path`` whose process has died."""
+    for side in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = side.name[len(path.name) + 2 : -len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            side.unlink(missing_ok=True)
+        except OSError:
+            continue  # alive (owned by someone else): not ours to remove
 
 
 def _truncate_incomplete(f: h5py.File, md: ScanMetadata) -> tuple[int, int]:
