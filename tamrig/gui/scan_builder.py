@@ -144,12 +144,15 @@ class ScanBuilder(QWidget):
         self.reference = QLineEdit()
         self.reference.setPlaceholderText("none")
         self.preview = pg.PlotWidget()
-        self.preview.setMinimumHeight(120)
+        self.preview.setMinimumHeight(90)
+        self.preview.setMaximumHeight(140)
         self.preview.setLogMode(x=True, y=False)
         self.preview.setLabel("bottom", "delay (fs, log; ≤ 0 not shown)")
         self.preview.hideAxis("left")
-        self.preview_points = pg.ScatterPlotItem(size=6, brush=pg.mkBrush("#2e86de"))
-        self.preview.addItem(self.preview_points)
+        # a PlotDataItem (not a bare scatter item) so the axis' log mode applies to it
+        self.preview_points = self.preview.plot(
+            [], [], pen=None, symbol="o", symbolSize=6, symbolBrush="#2e86de"
+        )
         self.grid_label = QLabel("")
         dform.addRow(self.preset)
         dform.addRow(self.segments)
@@ -459,7 +462,9 @@ class ScanBuilder(QWidget):
         positive = grid[grid > 0]
         self.preview_points.setData(positive, np.zeros_like(positive))
         if positive.size:
-            self.preview.setXRange(math.log10(positive.min()), math.log10(positive.max()))
+            lo, hi = math.log10(positive.min()), math.log10(positive.max())
+            self.preview.setXRange(lo, hi, padding=0.05)
+            self.preview.setYRange(-1, 1)
         n_nonpos = int((grid <= 0).sum())
         self.grid_label.setText(
             f"{grid.size} delays ({n_nonpos} at ≤ 0 fs), {grid.min():g} … {grid.max():g} fs"
