@@ -76,6 +76,14 @@ def test_shipped_plans_load() -> None:
     assert paper.fluence.unit == "n_abs"
 
 
+def test_template_documents_a_valid_plan(sim_rig: Rig) -> None:
+    plan = load_plan(SCANS / "template.toml")
+    assert plan.sample.metadata == {"batch": "2026-11-A"}
+    assert plan.delays_fs() == [-300, -200, -100, 0, 100, 200, 300, 1000, 10_000, 100_000, 5e5, 1e6]
+    resolved = plan.validate_for(sim_rig, calibration=calibration_for(plan, sim_rig))
+    assert len(resolved.points) == 2 * 2 * 13
+
+
 def test_plan_round_trips_through_json() -> None:
     plan = load_plan(SCANS / "demo.toml")
     again = plan_from_dict(plan.model_dump(mode="json"))
