@@ -157,9 +157,9 @@ DEMO_TEXT = (SCANS / "demo.toml").read_text()
     [
         ('unit = "ps"', 'unit = "us"', "delays.segments[2].log.unit"),
         ("step = 200", "step = -200", "delays.segments[0].linear.step"),
-        ("values = [0.045, 0.18]", "values = []", "fluence.values"),
+        ("values = [0.09, 0.18]", "values = []", "fluence.values"),
         ("wavelengths_nm = [905.0]", "wavelengths_nm = []", "probe.wavelengths_nm"),
-        ("pairs_per_point = 100", "pairs_per_pont = 100", "acquisition.pairs_per_pont"),
+        ("pairs_per_point = 150", "pairs_per_pont = 150", "acquisition.pairs_per_pont"),
         ('order = "alternating"', 'order = "sideways"', "sweeps.order"),
         ('nesting = ["wavelength", "fluence", "sweep"]', 'nesting = ["fluence"]', "nesting"),
         ('unit = "n_abs"', 'unit = "mJ"', "fluence.unit"),

@@ -44,7 +44,7 @@ def test_demo_plan_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert f.status == "finished"
         assert Counter(f.indices()) == Counter(range(104))
         points = f.points()
-        assert set(points["n_abs"].tolist()) == {0.045, 0.18}
+        assert set(points["n_abs"].tolist()) == {0.09, 0.18}
         assert set(points["probe_wavelength_nm"].tolist()) == {905.0}
         assert f.plan["name"] == "demo"
         # the bleach is there: at 300 fs (N = 0.18) the centre of ΔT/T is well above the
@@ -70,7 +70,7 @@ def test_demo_plan_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     [
         ('unit = "ps"', 'unit = "parsec"', "delays.segments[2].log.unit"),
         ("stop = 1000\n", "stop = 5000\n", "delays.segments[2]"),  # 5 ns: past the travel
-        ("values = [0.045, 0.18]", "values = []", "fluence.values"),
+        ("values = [0.09, 0.18]", "values = []", "fluence.values"),
         ("dark_frames = 200", "dark_frame = 200", "acquisition.dark_frame"),
         ("wavelengths_nm = [905.0]", "wavelengths_nm = [1550.0]", "probe.wavelengths_nm[0]"),
     ],
@@ -134,8 +134,8 @@ def slow_setup(tmp_path: Path) -> tuple[Path, Path]:
     plan = tmp_path / "plan.toml"
     plan.write_text(
         DEMO_TEXT.replace("count = 2\n", "count = 1\n", 1)
-        .replace("values = [0.045, 0.18]", "values = [0.09]")
-        .replace("pairs_per_point = 100", "pairs_per_point = 10")
+        .replace("values = [0.09, 0.18]", "values = [0.09]")
+        .replace("pairs_per_point = 150", "pairs_per_point = 10")
     )
     return rig, plan
 
