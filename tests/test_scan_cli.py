@@ -39,7 +39,9 @@ def variant_plan(tmp_path: Path, old: str, new: str) -> Path:
 def test_demo_plan_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo.h5"
     assert scan_cli(str(DEMO), "--out", str(out)) == 0
-    assert "finished, 104 of 104 points stored" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "finished, 104 of 104 points stored" in printed
+    assert "905nm/N=0.18: σ₀ = " in printed  # the live σ₀ of each curve
     with open_scan(out) as f:
         assert f.status == "finished"
         assert Counter(f.indices()) == Counter(range(104))
