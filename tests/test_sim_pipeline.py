@@ -1,0 +1,91 @@
+"""End to end: the default scan on the simulated rig, through the engine, the data file and
+the analysis, recovers physics.md's targets for the pure CQD film at three fluences.
+
+Test mode: ``[simulation] camera_accumulate = 500`` with 70 pairs per delay gives the
+reference noise of 2.5e-5 per pixel, so the 3 × 112-point scan takes seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import write_variant
+
+from tamrig.analysis.summary import ScanAnalysis, analyse_points
+from tamrig.engine.session import run_scan
+from tamrig.storage import open_scan
+
+PLAN = """
+name = "simulated recovery"
+nesting = ["wavelength", "fluence", "sweep"]
+
+[sample]
+name = "PbS CQD film (simulated)"
+cross_section_cm2 = 9.6e-16
+pump_sigma_nm = 141.0
+
+[delays]
+preset = "default"
+reference_fs = 300.0
+
+[fluence]
+unit = "n_abs"
+values = [0.045, 0.09, 0.18]
+
+[probe]
+wavelengths_nm = [905.0]
+
+[sweeps]
+count = 1
+
+[acquisition]
+scheme = "chopper"
+pairs_per_point = 70
+block_frames = 140
+dark_frames = 32
+"""
+
+
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory: pytest.TempPathFactory) -> ScanAnalysis:
+    tmp = tmp_path_factory.mktemp("pipeline")
+    rig = write_variant(tmp, "seed = 20261125", "seed = 20261125\ncamera_accumulate = 500")
+    plan = tmp / "plan.toml"
+    plan.write_text(PLAN)
+    out = tmp / "scan.h5"
+    assert run_scan(plan, out=out, rig=rig) == "finished"
+    with open_scan(out) as scan:
+        points = scan.points()
+    assert len(points["delay_fs"]) == 3 * (112 + 1)  # + the reference delay per sweep
+    return analyse_points(points)
+
+
+def _series(analysis: ScanAnalysis, n_abs: float):  # type: ignore[no-untyped-def]
+    return next(a for a in analysis.series if a.series.n_abs == pytest.approx(n_abs, rel=0.05))
+
+
+def test_sigma0_and_peak_of_the_pure_cqd_film(analysis: ScanAnalysis) -> None:
+    a = _series(analysis, 0.045)
+    assert a.series.sigma0.value_nm == pytest.approx(141.0, abs=3.0)
+    peak = a.peak
+    assert peak.found
+    assert peak.d_peak_cm2_s == pytest.approx(102.0, abs=15.0)
+    assert peak.t_peak_fs == pytest.approx(300.0, abs=40.0)
+    assert peak.length_nm == pytest.approx(78.0, abs=4.0)
+    assert peak.mobility_cm2_vs == pytest.approx(3.95e3, rel=0.15)
+    assert a.early_power_law.alpha > 1.0
+
+
+def test_fluence_trends(analysis: ScanAnalysis) -> None:
+    trend = analysis.fluence[905.0]
+    assert trend.growth_increases_with_n_abs
+    assert trend.d_hop_mean_cm2_s == pytest.approx(0.020, abs=0.004)
+    for value in trend.d_hop_cm2_s:
+        assert value == pytest.approx(0.020, abs=0.004)
+
+
+def test_every_fluence_has_its_sigma0(analysis: ScanAnalysis) -> None:
+    assert len(analysis.series) == 3 and not analysis.skipped
+    for a in analysis.series:
+        assert a.series.sigma0.value_nm == pytest.approx(141.0, abs=3.0)
