@@ -7,8 +7,6 @@ reference noise of 2.5e-5 per pixel, so the 3 × 112-point scan takes seconds.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from conftest import write_variant
 
