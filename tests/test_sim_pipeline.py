@@ -1,5 +1,6 @@
 """End to end: the default scan on the simulated rig, through the engine, the data file and
-the analysis, recovers physics.md's targets for the pure CQD film at three fluences.
+the analysis, recovers physics.md's targets: the pure CQD film at three fluences, the QDiP
+40 vol % film's later peak, and no super-diffusive regime in the QDiP 90 vol % film.
 
 Test mode: ``[simulation] camera_accumulate = 500`` with 70 pairs per delay gives the
 reference noise of 2.5e-5 per pixel, so the 3 × 112-point scan takes seconds.
@@ -7,9 +8,12 @@ reference noise of 2.5e-5 per pixel, so the 3 × 112-point scan takes seconds.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import write_variant
 
+from tamrig.analysis.peak import NO_REGIME
 from tamrig.analysis.summary import ScanAnalysis, analyse_points
 from tamrig.engine.session import run_scan
 from tamrig.storage import open_scan
@@ -45,18 +49,27 @@ dark_frames = 32
 """
 
 
-@pytest.fixture(scope="module")
-def analysis(tmp_path_factory: pytest.TempPathFactory) -> ScanAnalysis:
-    tmp = tmp_path_factory.mktemp("pipeline")
-    rig = write_variant(tmp, "seed = 20261125", "seed = 20261125\ncamera_accumulate = 500")
+def run_default_scan(tmp: Path, preset: str, fluences: str) -> ScanAnalysis:
+    rig = write_variant(
+        tmp,
+        "seed = 20261125",
+        "camera_accumulate = 500\nseed = 20261125",
+    )
+    rig.write_text(rig.read_text().replace('preset = "cqd"', f'preset = "{preset}"'))
     plan = tmp / "plan.toml"
-    plan.write_text(PLAN)
+    plan.write_text(PLAN.replace("values = [0.045, 0.09, 0.18]", f"values = [{fluences}]"))
     out = tmp / "scan.h5"
     assert run_scan(plan, out=out, rig=rig) == "finished"
     with open_scan(out) as scan:
         points = scan.points()
-    assert len(points["delay_fs"]) == 3 * (112 + 1)  # + the reference delay per sweep
+    n_fluences = fluences.count(",") + 1
+    assert len(points["delay_fs"]) == n_fluences * (112 + 1)  # + the reference delay
     return analyse_points(points)
+
+
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory: pytest.TempPathFactory) -> ScanAnalysis:
+    return run_default_scan(tmp_path_factory.mktemp("cqd"), "cqd", "0.045, 0.09, 0.18")
 
 
 def _series(analysis: ScanAnalysis, n_abs: float):  # type: ignore[no-untyped-def]
@@ -87,3 +100,18 @@ def test_every_fluence_has_its_sigma0(analysis: ScanAnalysis) -> None:
     assert len(analysis.series) == 3 and not analysis.skipped
     for a in analysis.series:
         assert a.series.sigma0.value_nm == pytest.approx(141.0, abs=3.0)
+
+
+def test_qdip40_peak_is_later_and_longer(tmp_path: Path) -> None:
+    (a,) = run_default_scan(tmp_path, "qdip40", "0.045").series
+    assert a.series.sigma0.value_nm == pytest.approx(141.0, abs=3.0)
+    assert a.peak.found
+    assert a.peak.d_peak_cm2_s == pytest.approx(106.0, abs=10.0)
+    assert a.peak.t_peak_fs == pytest.approx(382.0, abs=50.0)
+    assert a.peak.length_nm == pytest.approx(90.0, abs=4.0)
+
+
+def test_qdip90_has_no_superdiffusive_regime(tmp_path: Path) -> None:
+    (a,) = run_default_scan(tmp_path, "qdip90", "0.045").series
+    assert not a.peak.found
+    assert a.peak.verdict.startswith(NO_REGIME)
