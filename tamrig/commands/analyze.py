@@ -1,9 +1,10 @@
-"""``tamrig analyze FILE.h5 [--report DIR]``: transport analysis of a scan file.
+"""``tamrig analyze FILE.h5 [FILE.h5 ...] [--report DIR]``: transport analysis of scan files.
 
 Prints one table row per series (probe wavelength × fluence) — σ₀, the super-diffusive peak
 of D(t) with its time, length, number of dots and Einstein mobility, the early power law,
 the Auger-assisted growth and the hopping diffusivity — and the fluence trends. With
-``--report`` it also writes the figures (PNG) and a JSON summary.
+``--report`` it also writes the figures (PNG) and a JSON summary. Several files (e.g. one
+per sample) are analysed alike and compared in extra figures.
 """
 
 from __future__ import annotations
@@ -17,11 +18,17 @@ from typing import Any
 
 import numpy as np
 
+from tamrig.analysis.summary import AnalysisSettings
 from tamrig.errors import EXIT_OK, InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE.h5", help="scan data file (finished or running)")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE.h5",
+        help="scan data file (finished or running); several files (samples) are compared",
+    )
     parser.add_argument("--report", metavar="DIR", help="write figures and summary.json here")
     parser.add_argument(
         "--dot-pitch-nm",
@@ -54,12 +61,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tamrig.analysis.peak import PeakSettings
-    from tamrig.analysis.summary import AnalysisSettings, analyse_points
+    from tamrig.analysis.summary import analyse_points
     from tamrig.storage import open_scan
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise InputError("no such file", file=path, expected="an existing .h5 scan file")
+    paths = [Path(f) for f in args.files]
+    for path in paths:
+        if not path.is_file():
+            raise InputError("no such file", file=path, expected="an existing .h5 scan file")
     if not (math.isfinite(args.dot_pitch_nm) and args.dot_pitch_nm > 0):
         raise InputError(
             f"got {args.dot_pitch_nm}", field="--dot-pitch-nm", expected="a length > 0 in nm"
@@ -67,37 +75,49 @@ def run(args: argparse.Namespace) -> int:
     lo, hi = args.sigma0_window
     if not lo < hi:
         raise InputError(f"got {lo} {hi}", field="--sigma0-window", expected="LO < HI")
-    with open_scan(path) as scan:
-        points = scan.points()
-        rig = scan.rig or {}
-        metadata = scan.metadata or {}
-        status = scan.status
-    temperature = args.temperature_k or _rig_temperature(rig) or 300.0
-    if not (math.isfinite(temperature) and temperature > 0):
-        raise InputError(f"got {temperature}", field="--temperature-k", expected="T > 0 K")
-    settings = AnalysisSettings(
-        sigma0_window_fs=(lo, hi),
-        sigma0_method=args.sigma0_method,
-        peak=PeakSettings(dot_pitch_nm=args.dot_pitch_nm, temperature_k=temperature),
-    )
-    usable = _usable_points(points)
-    if usable["delay_fs"].size == 0:
-        raise InputError(
-            "no fitted points to analyse", file=path, expected="points with a converged fit"
+    results: list[tuple[str, Any, AnalysisSettings, dict[str, Any]]] = []
+    for path in paths:
+        with open_scan(path) as scan:
+            points = scan.points()
+            rig = scan.rig or {}
+            metadata = scan.metadata or {}
+            status = scan.status
+        temperature = args.temperature_k or _rig_temperature(rig) or 300.0
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise InputError(f"got {temperature}", field="--temperature-k", expected="T > 0 K")
+        settings = AnalysisSettings(
+            sigma0_window_fs=(lo, hi),
+            sigma0_method=args.sigma0_method,
+            peak=PeakSettings(dot_pitch_nm=args.dot_pitch_nm, temperature_k=temperature),
         )
-    analysis = analyse_points(usable, settings)
-    sample = _sample_name(metadata, rig, path)
-    summary = _summary(analysis, sample, path, status, temperature, args.dot_pitch_nm)
+        usable = _usable_points(points)
+        if usable["delay_fs"].size == 0:
+            raise InputError(
+                "no fitted points to analyse", file=path, expected="points with a converged fit"
+            )
+        analysis = analyse_points(usable, settings)
+        sample = _sample_name(metadata, rig, path)
+        if any(sample == r[0] for r in results):
+            sample = f"{sample} ({path.stem})"
+        summary = _summary(analysis, sample, path, status, temperature, args.dot_pitch_nm)
+        results.append((sample, analysis, settings, summary))
+        if not args.json:
+            _print_tables(analysis, sample, path, status)
+    combined: dict[str, Any] = (
+        results[0][3] if len(results) == 1 else {"samples": [r[3] for r in results]}
+    )
     if args.json:
-        print(json.dumps(summary, indent=2, default=_jsonable))
-    else:
-        _print_tables(analysis, sample, path, status)
+        print(json.dumps(combined, indent=2, default=_jsonable))
     if args.report:
-        from tamrig.analysis.figures import write_figures
+        from tamrig.analysis.figures import write_comparison, write_figures
 
         folder = Path(args.report)
-        files = write_figures(analysis, folder, sample=sample, settings=settings)
-        (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=_jsonable))
+        files = []
+        for sample, analysis, settings, _ in results:
+            files += write_figures(analysis, folder, sample=sample, settings=settings)
+        if len(results) > 1:
+            files += write_comparison([(r[0], r[1]) for r in results], folder, results[0][2])
+        (folder / "summary.json").write_text(json.dumps(combined, indent=2, default=_jsonable))
         if not args.json:
             print(f"report: {len(files)} figures and summary.json in {folder}")
     return EXIT_OK
