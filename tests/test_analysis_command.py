@@ -143,6 +143,11 @@ def test_analyze_reports_the_cqd_targets(
     assert trend["d_hop_consistent"]
     for r in rows.values():
         assert r["hopping"]["d_hop_cm2_s"] == pytest.approx(0.020, abs=0.004)
+    # the simulated stage is at true zero and the instrument response is 40 fs FWHM
+    # (only the lowest fluence samples the rise finely in this file)
+    assert low["time_zero"]["ok"]
+    assert low["time_zero"]["t0_fs"] == pytest.approx(0.0, abs=6.0)
+    assert low["time_zero"]["irf_fwhm_fs"] == pytest.approx(40.0, rel=0.15)
     files = sorted(p.name for p in report.iterdir())
     assert files == [
         "cqd_905nm_diffusivity.png",

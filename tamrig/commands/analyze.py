@@ -163,11 +163,17 @@ def _fmt(value: float, err: float | None = None, digits: int = 1) -> str:
     return f"{value:.{digits}f} ± {err:.{digits}f}"
 
 
+def _time_zero_text(tz: Any) -> str:
+    if tz is None or not tz.ok:
+        return "–"
+    return f"{tz.t0_fs:+.1f} ± {tz.t0_err_fs:.1f} / {tz.irf_fwhm_fs:.0f}"
+
+
 def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=200)
+    console = Console(width=240)
     table = Table(title=f"{sample}: transport ({path.name}, scan {status})")
     columns = (
         "series",
@@ -181,6 +187,7 @@ def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
         "α 20–250 fs",
         "Auger ΔMSD (nm²)",
         "D_hop (cm²/s)",
+        "t₀ / IRF (fs)",
         "regime",
     )
     for name in columns:
@@ -201,6 +208,7 @@ def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
             else "–",
             _fmt(a.auger.growth_nm2, a.auger.growth_err_nm2, 0) if a.auger.ok else "–",
             _fmt(a.hopping.d_hop_cm2_s, a.hopping.d_hop_err_cm2_s, 4) if a.hopping.ok else "–",
+            _time_zero_text(a.time_zero),
             pk.verdict,
         )
     console.print(table)
@@ -252,6 +260,7 @@ def _summary(
                 "auger_power_law": plain(a.auger_power_law),
                 "auger": plain(a.auger),
                 "hopping": plain(a.hopping),
+                "time_zero": plain(a.time_zero),
             }
         )
     return {
