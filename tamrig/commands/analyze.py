@@ -225,14 +225,24 @@ def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
                 _fmt(dep.d_hop_cm2_s[i], dep.d_hop_err_cm2_s[i], 4),
             )
         console.print(trend)
-        grows = "yes" if dep.growth_increases_with_n_abs else "no"
-        console.print(
-            f"  Auger growth increases with N_abs: {grows}"
-            f" (growth ∝ N_abs^{dep.growth_exponent:.2f});"
-            f" D_hop = {dep.d_hop_mean_cm2_s:.4f} cm²/s, max deviation "
-            f"{100 * dep.d_hop_max_deviation:.0f} % "
-            f"({'the same at every fluence' if dep.d_hop_consistent else 'NOT the same'})"
-        )
+        n_growth = int(np.isfinite(dep.auger_growth_nm2).sum())
+        n_hop = int(np.isfinite(dep.d_hop_cm2_s).sum())
+        if n_growth >= 2:
+            grows = "yes" if dep.growth_increases_with_n_abs else "no"
+            console.print(
+                f"  Auger growth increases with N_abs: {grows}"
+                f" (growth ∝ N_abs^{dep.growth_exponent:.2f})"
+            )
+        else:
+            console.print("  Auger growth vs N_abs: undetermined (fewer than two fluences)")
+        if n_hop >= 2:
+            same = "the same at every fluence" if dep.d_hop_consistent else "NOT the same"
+            console.print(
+                f"  D_hop = {dep.d_hop_mean_cm2_s:.4f} cm²/s, max deviation "
+                f"{100 * dep.d_hop_max_deviation:.0f} % ({same})"
+            )
+        else:
+            console.print("  D_hop vs N_abs: undetermined (fewer than two fluences)")
 
 
 def _summary(
