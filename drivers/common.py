@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import pyvisa
 import serial
 
+from drivers.transport import PortOpenError
 from tamrig.devices.base import Device
 from tamrig.errors import (
     DeviceDisconnected,
@@ -98,6 +99,8 @@ def _translate(device: Device, exc: Exception) -> DeviceFault | None:
         return device.fault(f"no reply: {exc}", DeviceTimeout)
     if isinstance(exc, ReplyError):
         return device.fault(f"unexpected reply: {exc}", DeviceProtocolError)
+    if isinstance(exc, PortOpenError):
+        return device.fault(str(exc), DeviceDisconnected)
     if isinstance(exc, serial.SerialException | OSError):
         return device.fault(f"connection lost: {exc}", DeviceDisconnected)
     return None

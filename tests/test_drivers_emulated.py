@@ -257,3 +257,15 @@ def test_devices_are_safe_to_share_between_threads() -> None:
         done.set()
         poller.join(timeout=10)
     assert not errors
+
+
+@pytest.mark.parametrize(
+    "port", ["/nonexistent/ttyUSB9", "emu://nosuchdevice", "socket://127.0.0.1:1"]
+)
+def test_unopenable_port_is_a_disconnect_naming_the_port(port: str) -> None:
+    from tamrig.errors import DeviceDisconnected
+
+    shutter = SC10Shutter("pump", SC10Settings(port=port))
+    with pytest.raises(DeviceDisconnected, match="cannot open port"):
+        shutter.connect()
+    assert not shutter.connected and shutter.last_error is not None
