@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -157,6 +158,17 @@ def _self_kill_after(ops: int) -> None:
     for name in ("resize", "__setitem__", "write_direct"):
         wrap(h5py.Dataset, name)
     wrap(h5py.File, "flush")
+    # Point rows go through the writer's low-level grow-and-write helper.
+    from tamrig.storage import writer
+
+    append_row = writer._append_row
+
+    def wrapped_append(*args: Any) -> None:
+        tick()
+        append_row(*args)
+        tick()
+
+    writer._append_row = wrapped_append  # type: ignore[assignment]
 
 
 def main(argv: list[str]) -> int:

@@ -105,7 +105,10 @@ def test_datasets_grow_row_by_row_without_preallocation(tmp_path: Path) -> None:
             for name in ("data/dtt", "data/delay_fs", "fit/sigma_nm", "images/dark_err"):
                 ds = f[f"/entry/{name}"]
                 assert ds.shape[0] == 2 and ds.maxshape[0] is None
-                assert ds.chunks is not None and ds.compression == "gzip"
+                assert ds.chunks is not None
+                # Images compressed; the small 1-D columns are not (recompressing their
+                # growing chunks at every per-point flush cost more than it saved).
+                assert ds.compression == ("gzip" if ds.ndim == 3 else None)
     finally:
         writer.close()
 

@@ -106,7 +106,7 @@ def test_kill_9_at_random_moments_never_loses_a_completed_point(tmp_path: Path) 
         raw = run % 2 == 1
         args = [str(path), str(n), *(["--raw"] if raw else [])]
         if run < 6:  # exact: die inside a chosen resize / write / flush
-            code, lines, err = _run(*args, "--kill-after-ops", str(int(rng.integers(1, 1600))))
+            code, lines, err = _run(*args, "--kill-after-ops", str(int(rng.integers(1, 700))))
             acknowledged = _done(lines)
         elif run < 9:  # at a random instant, possibly inside HDF5's C code
             code, lines, err = _run(*args, "--kill-after-s", f"{rng.uniform(0.01, 0.15):.4f}")
@@ -150,7 +150,7 @@ def test_killed_file_opens_in_generic_readers_after_recover(tmp_path: Path) -> N
     from nexusformat.nexus import nxload
 
     path = tmp_path / "killed.h5"
-    code, lines, _ = _run(str(path), "6", "--kill-after-ops", "700")
+    code, lines, _ = _run(str(path), "6", "--kill-after-ops", "300")
     assert code == -signal.SIGKILL
     acknowledged = _done(lines)
     assert acknowledged

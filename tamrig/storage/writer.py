@@ -86,6 +86,7 @@ class ScanWriter:
             self._columns[L.position_path(name)] = file[L.position_path(name)]
         self._columns[L.POINT_JSON] = file[L.POINT_JSON]
         self._stacks = {path: file[path] for path, _, _ in L.IMAGE_STACKS}
+        self._dtypes = {path: ds.dtype for path, ds in self._columns.items()}
         self._completed_ds = file[L.COMPLETED]
         self._events = file[L.EVENTS]
         self._raw: dict[str, h5py.Dataset] = {}
@@ -213,16 +214,13 @@ class ScanWriter:
         n = self._rows
         with self._guard(f"writing point {record.index}"):
             for path, value in row.scalars.items():
-                ds = self._columns[path]
-                ds.resize((n + 1,))
-                ds[n] = _cell(value, ds.dtype)
+                dtype = self._dtypes[path]
+                _append_row(self._columns[path], n, np.array([_cell(value, dtype)], dtype))
             for path, image in row.images.items():
-                stack = self._stacks[path]
-                stack.resize((n + 1, *stack.shape[1:]))
-                stack[n] = np.asarray(image, dtype=L.IMAGE_DTYPE)
+                cell = np.asarray(image, dtype=L.IMAGE_DTYPE)[np.newaxis]
+                _append_row(self._stacks[path], n, np.ascontiguousarray(cell))
             self._file.flush()
-            self._completed_ds.resize((n + 1,))
-            self._completed_ds[n] = 1
+            _append_row(self._completed_ds, n, np.ones(1, self._completed_ds.dtype))
             self._file.flush()
         self._rows = n + 1
         self._completed.add(record.index)
@@ -376,6 +374,16 @@ class ScanWriter:
                 f"{self.path}: {action} failed: {reason}. Writing has stopped; the "
                 f"{len(self._completed)} completed point(s) already in the file are kept."
             ) from exc
+
+
+def _append_row(ds: h5py.Dataset, n: int, cell: np.ndarray) -> None:
+    """Grow ``ds`` to ``n + 1`` rows and write ``cell`` (shape (1, ...), the dataset's dtype,
+    C-contiguous) as row ``n`` through HDF5's own calls: per point this runs for some fifty
+    datasets, and the high-level indexing machinery cost more than the write itself."""
+    ds.id.set_extent((n + 1, *cell.shape[1:]))
+    space = ds.id.get_space()
+    space.select_hyperslab((n, *(0,) * (cell.ndim - 1)), cell.shape)
+    ds.id.write(h5py.h5s.create_simple(cell.shape), space, cell)
 
 
 def _cell(value: Any, dtype: np.dtype) -> Any:
