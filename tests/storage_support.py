@@ -2,7 +2,7 @@
 
 Run as a script it is the "scan" whose file the tests read, kill or starve of disk:
     python storage_support.py write PATH N [--lockstep] [--raw] [--fsize BYTES]
-        [--kill-after-ops K] [--resume]
+        [--kill-after-ops K] [--kill-after-s SECONDS] [--resume]
 It prints ``done <index>`` after each point is flushed, ``storage-error <msg>`` on a
 StorageError (exit 1).
 """
@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -157,6 +158,17 @@ def _self_kill_after(ops: int) -> None:
     for name in ("resize", "__setitem__", "write_direct"):
         wrap(h5py.Dataset, name)
     wrap(h5py.File, "flush")
+    # Point rows go through the writer's low-level grow-and-write helper.
+    from tamrig.storage import writer
+
+    append_row = writer._append_row
+
+    def wrapped_append(*args: Any) -> None:
+        tick()
+        append_row(*args)
+        tick()
+
+    writer._append_row = wrapped_append  # type: ignore[assignment]
 
 
 def main(argv: list[str]) -> int:
@@ -172,6 +184,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--fsize", type=int, default=0)
     parser.add_argument("--kill-after-ops", type=int, default=0)
+    parser.add_argument("--no-space-check", action="store_true")
+    parser.add_argument("--kill-after-s", type=float, default=0.0)
+    parser.add_argument("--size", type=int, default=0, help="square image size")
     args = parser.parse_args(argv)
     if args.fsize:
         import resource
@@ -180,19 +195,26 @@ def main(argv: list[str]) -> int:
         resource.setrlimit(resource.RLIMIT_FSIZE, (args.fsize, args.fsize))
     if args.kill_after_ops:
         _self_kill_after(args.kill_after_ops)
-    md = make_metadata(args.n)
+    if args.kill_after_s:  # a moment that may fall inside HDF5's own C code
+        import threading
+
+        killer = threading.Timer(args.kill_after_s, os.kill, (os.getpid(), signal.SIGKILL))
+        killer.daemon = True
+        killer.start()
+    md = make_metadata(args.n, (args.size, args.size) if args.size else SHAPE)
     try:
         if args.resume:
             writer = ScanWriter.resume(args.path)
         else:
             writer = ScanWriter.create(args.path, md, record_raw_frames=args.raw)
+        writer.check_space = not args.no_space_check
         print("created", flush=True)
         with writer:
             for i in range(args.n):
                 if i in writer.completed_indices():
                     continue
                 if args.raw:
-                    writer.write_frames(i, make_frames(i, 4))
+                    writer.write_frames(i, make_frames(i, 4, md.image_shape))
                 writer.write_point(make_record(i, md))
                 print(f"done {i}", flush=True)
                 if args.lockstep and sys.stdin.readline().strip() != "next":

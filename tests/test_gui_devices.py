@@ -163,3 +163,107 @@ def test_switching_rigs_leaves_the_old_rig_safe(
     assert controller.window.rig.settings.name == "Second rig"  # reconnected
     assert controller.window.rig.stage.connected
     controller.window.close()
+
+
+def test_device_faults_show_in_the_panel_and_reconnect_recovers(window: Any, qtbot: Any) -> None:
+    meter_panel = window.power_panel
+    meter = window.rig.power_meter
+    meter.inject_fault("garbage", operation="read", on_call=1)
+    qtbot.waitUntil(lambda: "unparseable reply" in meter_panel.error.text(), timeout=10_000)
+    assert meter.last_error is not None and "unparseable" in meter.last_error
+    # the fault fired once: later readings succeed, the last error stays visible
+    n = len(meter_panel.powers)
+    qtbot.waitUntil(lambda: len(meter_panel.powers) > n, timeout=10_000)
+    assert "last device error" in meter_panel.error.text()
+
+    stage_panel = window.panels["stage"]
+    window.rig.stage.inject_fault("disconnect", operation="position", on_call=1)
+    qtbot.waitUntil(lambda: "connection lost" in stage_panel.connection.text(), timeout=10_000)
+    assert stage_panel.reconnect_button.isVisibleTo(stage_panel)
+    stage_panel.reconnect_button.click()
+    qtbot.waitUntil(lambda: stage_panel.connection.text() == "● connected", timeout=10_000)
+    assert not stage_panel.reconnect_button.isVisibleTo(stage_panel)
+    stage_panel.target.setValue(300.0)
+    stage_panel.go.click()
+    qtbot.waitUntil(lambda: abs(window.rig.delay_fs() - 300.0) < 0.01, timeout=10_000)
+
+
+def test_live_dtt_shows_the_pump_spot_with_its_fitted_width(window: Any, qtbot: Any) -> None:
+    rig = window.rig
+    window.camera_worker.block_frames = 512  # simulated time is free: read faster than 200 Hz
+    attenuator = window.panels["attenuator"]
+    attenuator.target.setValue(rig.attenuator.settings.theta0_deg)  # full pump power
+    attenuator.set_target()
+    window.panels["probe_shutter"].open_button.click()
+    window.set_live(True)
+    qtbot.waitUntil(lambda: window.panels["pump_shutter"].open_button.isEnabled(), timeout=10_000)
+    window.panels["pump_shutter"].open_button.click()
+    qtbot.waitUntil(lambda: rig.pump_shutter.is_open(), timeout=10_000)
+    window.panels["stage"].target.setValue(200.0)  # just after time zero: a clear spot
+    window.panels["stage"].go.click()
+    qtbot.waitUntil(lambda: abs(rig.delay_fs() - 200.0) < 0.01, timeout=10_000)
+    window.live_dtt_box.setChecked(True)
+    view = window.dtt_view
+    live = window.live_dtt
+    qtbot.waitUntil(
+        lambda: view.images_drawn >= 3 and view.last_fit is not None and live.frames >= 4000,
+        timeout=30_000,
+    )
+    fit = view.last_fit
+    world = rig.devices["camera"].world
+    assert fit.sigma_nm == pytest.approx(world.pump_sigma_nm(), rel=0.25)
+    h, w = view.image.image.shape
+    a = rig.settings.pixel_size_nm
+    assert fit.x0_nm == pytest.approx((w - 1) / 2 * a, abs=2 * a)
+    assert fit.y0_nm == pytest.approx((h - 1) / 2 * a, abs=2 * a)
+    ring_x, ring_y = view.contour.getData()
+    assert len(ring_x) > 10 and max(ring_y) - min(ring_y) == pytest.approx(2 * fit.sigma_nm / a)
+    assert "live ΔT/T" in view.info.text()
+    # the camera keeps streaming at its own pace while ΔT/T is fitted and drawn
+    assert window.camera_worker.frames_read > window.dtt_view.images_drawn
+
+
+def test_layout_and_last_plan_are_remembered(qtbot: Any, gui_settings: Any, tmp_path: Any) -> None:
+    from tamrig.gui.app import connect_rig
+    from tamrig.gui.main_window import MainWindow
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text('name = "remembered"\n[delays]\npreset = "default"\n')
+    first = MainWindow(connect_rig(gui_support.SIM_RIG), settings=gui_settings)
+    first.show()
+    first.scan_panel.builder.load(plan)
+    first.device_dock.hide()
+    first.close()
+    second = MainWindow(connect_rig(gui_support.SIM_RIG), settings=gui_settings)
+    second.show()
+    try:
+        qtbot.waitUntil(lambda: "stage" in second.last_states, timeout=10_000)
+        assert not second.device_dock.isVisible()
+        assert second.scan_panel.run_control is not None
+        assert second.scan_panel.builder.name.text() == "remembered"
+    finally:
+        second.close()
+
+
+def test_tamrig_gui_command_opens_and_closes_the_window(qtbot: Any, gui_settings: Any) -> None:
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from tamrig.cli import main
+
+    opened: list[Any] = []
+
+    def close_when_shown() -> None:
+        windows = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+        mains = [w for w in windows if type(w).__name__ == "MainWindow"]
+        if mains and "stage" in mains[0].last_states:
+            opened.append(mains[0].rig)
+            mains[0].close()
+        else:
+            QTimer.singleShot(50, close_when_shown)
+
+    QTimer.singleShot(50, close_when_shown)
+    assert main(["gui", "--rig", str(gui_support.SIM_RIG)]) == 0
+    (rig,) = opened
+    assert not rig.pump_shutter.connected  # window closed: rig safe and disconnected
+    assert gui_settings.last_rig() == str(gui_support.SIM_RIG.resolve())

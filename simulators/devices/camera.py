@@ -10,12 +10,13 @@ pump shutter, and the probe through an open probe shutter (closed -> dark frames
 On-camera accumulation (``accumulate = K``): the camera sums K exposures of the same chopper
 phase into each delivered frame — two on-board accumulators fed exposure by exposure, as a
 gated-integration camera does — so pump-on and pump-off frames still interleave at the
-exposure rate and probe drift cancels as without accumulation. The statistics are exact: the
-sum of K Poisson exposures is Poisson with K times the mean, the read noise adds in
-quadrature, and the dark offset is K times larger. Delivered data are then ``uint32`` (the
-sum can exceed 16 bits) and saturate at K × the single-exposure full scale. A delivered
-frame takes K exposure periods, so K = 1000 makes one frame worth 1000 exposures in one
-random draw: how a test reaches the reference noise quickly without faking it.
+exposure rate and probe drift cancels as without accumulation. The statistics are those of
+K exposures: the sum of K Poisson exposures is Poisson with K times the mean (drawn in its
+Gaussian limit above 10⁴ e⁻), read noise adds in quadrature, the dark offset is K times
+larger. Delivered data are then ``uint32`` (the sum can exceed 16 bits) and saturate at K ×
+the single-exposure full scale. A delivered frame takes K exposure periods of simulated
+time, so K = 500 gives one frame worth 500 exposures in one random draw: how a test reaches
+physics.md's reference noise quickly without faking it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from tamrig.devices.camera import PixelFormat, TriggerMode
 from tamrig.errors import DeviceStateError, DeviceTimeout
 
 ADC_MAX = 4095  # 12-bit sensor ADC
+POISSON_LIMIT_E = 1.0e4  # above: shot noise drawn in its Gaussian limit
 FORMAT_SHIFT = {"Mono8": 4, "Mono12": 0, "Mono16": 0}  # Mono8 keeps the top 8 of 12 bits
 
 
@@ -231,18 +233,38 @@ class SimulatedCamera(SimulatedDevice, Camera):
             peak_e = 0.0
         t_mean = self._mean_exposure_time(ids, times)
         drift = 1.0 + s.drift_amplitude * np.sin(2 * math.pi * t_mean / s.drift_period_s)
-        mean = (peak_e * drift)[:, None, None] * profile[None, :, :]
+        # k × mean photo-electrons per frame, built in place (blocks can be large)
+        mean = np.empty((n, *profile.shape))
+        np.multiply((k * peak_e * drift)[:, None, None], profile[None, :, :], out=mean)
         if pump.any() and peak_e > 0:
             mean[pump] *= 1.0 + self._dtt(t_mean[pump], ys, xs)
-        mean = np.minimum(mean, s.full_well_e)  # a full pixel stays full in every exposure
-        electrons = self.rng.poisson(k * mean).astype(np.float64)
-        electrons += self.rng.standard_normal(mean.shape) * (s.read_noise_e * math.sqrt(k))
-        counts = np.rint(electrons / s.electrons_per_count + k * s.dark_counts)
-        counts = np.clip(counts, 0, k * ADC_MAX)
+        np.minimum(mean, k * s.full_well_e, out=mean)  # a full pixel is full in every exposure
+        counts = self._photo_electrons(mean, s.read_noise_e * math.sqrt(k))
+        counts *= 1.0 / s.electrons_per_count
+        counts += k * s.dark_counts
+        np.rint(counts, out=counts)
+        np.clip(counts, 0, k * ADC_MAX, out=counts)
         shift = FORMAT_SHIFT[c.pixel_format]
         if shift:
-            counts = np.floor(counts / 2**shift)
+            np.floor_divide(counts, 2**shift, out=counts)
         return counts.astype(np.uint16 if k == 1 else np.uint32)
+
+    def _photo_electrons(self, mean: np.ndarray, read_sd: float) -> np.ndarray:
+        """Detected electrons: Poisson(mean) plus Gaussian read noise (sd ``read_sd``).
+
+        Above ``POISSON_LIMIT_E`` the Poisson law is drawn in its Gaussian limit (same mean
+        and variance; relative skewness 1/√mean < 1 %), which is 3× faster for the bright
+        probe; dimmer pixels and dark frames get the Poisson draw itself.
+        """
+        sd = np.sqrt(mean + read_sd**2)
+        electrons = self.rng.standard_normal(mean.shape)
+        electrons *= sd
+        electrons += mean
+        dim = mean < POISSON_LIMIT_E
+        if dim.any():
+            m = mean[dim]
+            electrons[dim] = self.rng.poisson(m) + self.rng.standard_normal(m.shape) * read_sd
+        return electrons
 
     def _mean_exposure_time(
         self, ids: npt.NDArray[np.int64], times: npt.NDArray[np.float64]

@@ -18,6 +18,35 @@ from tamrig.records import TransportPoint
 FS_PER_PS = 1000.0
 
 
+def series_label(probe_wavelength_nm: float, fluence_label: str) -> str:
+    """One curve of the analysis plots: a probe wavelength and a fluence."""
+    return f"{probe_wavelength_nm:g} nm · {fluence_label}"
+
+
+def transport_from_columns(points: dict[str, np.ndarray]) -> dict[str, list[TransportPoint]]:
+    """Group a data file's per-point table into series of TransportPoints."""
+    out: dict[str, list[TransportPoint]] = {}
+    n = len(points.get("delay_fs", ()))
+    for i in range(n):
+        series = series_label(
+            float(points["probe_wavelength_nm"][i]), str(points["fluence_label"][i])
+        )
+        out.setdefault(series, []).append(
+            TransportPoint(
+                delay_fs=float(points["delay_fs"][i]),
+                sigma_nm=float(points["sigma_nm"][i]),
+                sigma_err_nm=float(points["sigma_err_nm"][i]),
+                sigma0_nm=float(points["sigma0_nm"][i]),
+                sigma0_err_nm=float("nan"),
+                msd_nm2=float(points["msd_nm2"][i]),
+                msd_err_nm2=float(points["msd_err_nm2"][i]),
+                diffusivity_cm2_s=float(points["diffusivity_cm2_s"][i]),
+                diffusivity_err_cm2_s=float(points["diffusivity_err_cm2_s"][i]),
+            )
+        )
+    return out
+
+
 def log_error_bars(
     values: np.ndarray, errors: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

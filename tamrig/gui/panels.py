@@ -24,7 +24,7 @@ from PyQt6.QtWidgets import (
 
 from tamrig.devices import Roi
 from tamrig.gui.device_worker import Action
-from tamrig.gui.state import DeviceState, format_si
+from tamrig.gui.state import DeviceState, format_si, reconnect
 from tamrig.rig import Rig
 
 Submit = Callable[[str, Action], None]
@@ -58,27 +58,35 @@ class DevicePanel(QGroupBox):
         self.error = QLabel("")
         self.error.setWordWrap(True)
         self.error.setStyleSheet(ERROR_STYLE)
+        self.reconnect_button = QPushButton("reconnect")
+        self.reconnect_button.clicked.connect(
+            lambda: self.send("reconnect", lambda rig: reconnect(rig, self.role))
+        )
         header = QHBoxLayout()
         header.addWidget(self.connection)
         header.addStretch(1)
+        header.addWidget(self.reconnect_button)
         self.body = QFormLayout()
         outer = QVBoxLayout(self)
         outer.addLayout(header)
         outer.addWidget(self.error)
         outer.addLayout(self.body)
-        self.controls: list[QWidget] = []
+        self.reconnect_button.hide()
+        self.controls: list[QWidget] = [self.reconnect_button]
 
     def send(self, label: str, action: Action) -> None:
         self.submit(f"{self.role}: {label}", action)
 
     def apply(self, state: DeviceState) -> None:
         self.state = state
-        if state.connected:
+        healthy = state.connected and not state.link_lost
+        if healthy:
             self.connection.setText("● connected")
             self.connection.setStyleSheet(OK_STYLE)
         else:
-            self.connection.setText("○ disconnected")
+            self.connection.setText("○ connection lost" if state.connected else "○ disconnected")
             self.connection.setStyleSheet(BAD_STYLE)
+        self.reconnect_button.setVisible(not healthy)
         self._show_problem()
         if state.values:
             if not self._populated:
@@ -103,9 +111,11 @@ class DevicePanel(QGroupBox):
         self.error.setVisible(bool(text))
 
     def set_locked(self, locked: bool) -> None:
-        """Disable the controls while a scan owns the rig."""
+        """Disable the controls while a scan owns the rig (the readings are then stale)."""
         for widget in self.controls:
             widget.setEnabled(not locked)
+        if locked:
+            self.connection.setText("● in use by the scan")
 
     def populate(self, values: dict[str, Any]) -> None:
         """Set the editors' ranges and initial values from the first reading."""

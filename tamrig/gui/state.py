@@ -21,7 +21,7 @@ from tamrig.devices import (
     Shutter,
     WavelengthSelector,
 )
-from tamrig.errors import TamrigError
+from tamrig.errors import DeviceDisconnected, TamrigError
 from tamrig.rig import Rig
 
 
@@ -35,6 +35,7 @@ class DeviceState:
     last_error: str | None
     values: dict[str, Any] = field(default_factory=dict)
     read_error: str | None = None
+    link_lost: bool = False
     timestamp: float = 0.0
 
 
@@ -122,11 +123,24 @@ def read_state(rig: Rig, role: str, *, skip_slow: bool = False) -> DeviceState:
     if not device.connected or (skip_slow and isinstance(device, PowerMeter)):
         return state
     try:
-        state.values = read_values(rig, device)
+        # guard() records the device's fault as its last_error, which the panel shows
+        state.values = device.guard(lambda: read_values(rig, device))
+    except DeviceDisconnected as exc:
+        state.read_error = str(exc)
+        state.link_lost = True
     except TamrigError as exc:
         state.read_error = str(exc)
     state.last_error = device.last_error
     return state
+
+
+def reconnect(rig: Rig, role: str) -> str:
+    """Drop and re-open one device's connection; returns its identity."""
+    device = rig.devices[role]
+    device.disconnect()
+    device.connect()
+    device.safe_state()
+    return device.identify()
 
 
 def format_si(value: float, unit: str, digits: int = 3) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +79,35 @@ def open_swmr_write(path: str | Path) -> h5py.File:
     return h5py.File(fid)
 
 
+_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def restore_eof(path: str | Path) -> bool:
+    """Re-extend a file that ends before its recorded end (a write failed on a full disk).
+
+    The superblock (format v2/v3) records the end-of-file address; HDF5 refuses a file
+    that is shorter, although everything written before the last successful flush is
+    intact. Padding the tail with zeros -- space the failed write had only reserved --
+    makes the file consistent again (what ``h5clear --increment`` achieves). Returns True
+    if the file was extended.
+    """
+    path = Path(path)
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    if head[:8] != _SIGNATURE or head[8] < 2:
+        return False
+    width = head[9]
+    base = int.from_bytes(head[12 : 12 + width], "little")
+    end = int.from_bytes(head[12 + 2 * width : 12 + 3 * width], "little")
+    if base + end <= path.stat().st_size:
+        return False
+    os.truncate(path, base + end)
+    return True
+
+
 def open_update(path: str | Path) -> h5py.File:
-    """Open for ordinary read-write after clearing any flags a killed writer left."""
+    """Open for ordinary read-write after repairing what a killed writer left."""
+    restore_eof(path)
     clear_status_flags(path)
     fid = h5py.h5f.open(str(path).encode(), h5py.h5f.ACC_RDWR, fapl=_fapl())
     return h5py.File(fid)
@@ -93,3 +121,35 @@ def open_read(path: str | Path) -> tuple[h5py.File, bool]:
     except OSError:
         # Not a SWMR-capable file (written by another program): plain read.
         return h5py.File(path, "r"), False
+
+
+def abandon(file: h5py.File) -> None:
+    """Close a file whose writes failed (disk full) without touching the disk again.
+
+    After a failed write HDF5 keeps the unwritable metadata dirty and retries it on every
+    close, which fails again and can crash the interpreter at exit. Pointing the file's
+    descriptor at the null device lets the library release the file cleanly while the file
+    on disk stays exactly as it was after its last successful flush.
+    """
+    try:
+        handle = file.id.get_vfd_handle()
+    except (OSError, RuntimeError, ValueError):
+        handle = None
+    if isinstance(handle, int) and handle >= 0:
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            os.dup2(null, handle)
+        finally:
+            os.close(null)
+    file.close()
+
+
+def recover(path: str | Path) -> None:
+    """Make a file left by a killed or failed writer readable by any HDF5 program.
+
+    Only for files no process is writing any more: it clears the "open for write" flags
+    and restores the recorded file end. tamrig's own reader does not need it (it reads
+    through SWMR), and ``ScanWriter.resume`` does it itself.
+    """
+    restore_eof(path)
+    clear_status_flags(path)

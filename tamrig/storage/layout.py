@@ -2,7 +2,29 @@
 
 The writer creates exactly these objects before SWMR starts; the reader looks them up here.
 Per-point quantities are 1-D datasets (one row per written point); images are stacks
-(n_points, height, width). Rows are valid only where ``completed`` is 1.
+(n_points, height, width). Rows are valid only where ``completed`` is 1. ::
+
+    /                       NXroot; default=entry, creator, file_time, HDF5_Version
+    /entry                  NXentry; default=data
+        title, start_time, end_time, scan_status (running|finished|aborted|fault)
+        program_name (@version), tamrig_metadata, rig, plan, calibration (JSON text)
+        n_points_planned, pixel_size_nm
+        rig_file/           NXnote: file_name, type, data (the rig file as written)
+        sample/             NXsample: name, sample_json
+        instrument/         NXinstrument: devices_json, <role>/settings_json
+            raw_frames/     NXdetector (optional): data (n, h, w) uint16, frame_id,
+                            frame_time, pump_on, point_index
+        data/               NXdata: signal dtt (n, h, w), dtt_errors; axes delay_fs, y, x;
+                            per-point coordinates point_index, sweep, *_index, delay_fs,
+                            delay_fs_measured, fluence, fluence_label, n_abs,
+                            attenuator_setting, probe_wavelength_nm, power_w, timestamp,
+                            n_on, n_off, dropped_frames, point_json, completed
+        fit/                NXdata: signal msd_nm2 (+ _errors), axis delay_fs; sigma_nm,
+                            sigma_err_nm, sigma0_nm, diffusivity_cm2_s, amplitude, x0/y0...
+        images/             NXcollection: pump_on_mean/_err, pump_off_mean/_err,
+                            dark_mean/_err, each (n, h, w)
+        positions/          NXcollection: one dataset per ScanMetadata.position_names
+        events              compound (time, kind, point_index, message): the event log
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import numpy as np
 
 from tamrig.errors import StorageError
 from tamrig.storage import layout as L
+from tamrig.storage import liveness
 from tamrig.storage.metadata import from_json
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,6 +92,9 @@ class ScanFile:
             f[L.STATUS].refresh()
             f[L.END_TIME].refresh()
             f[L.EVENTS].refresh()
+            if L.RAW_DATA in f:
+                for path in (L.RAW_DATA, *(p for p, *_ in L.RAW_COLUMNS)):
+                    f[path].refresh()
         flags = f[L.COMPLETED][()]
         n = min([len(flags), *(f[p].shape[0] for p in self._all_paths())])
         self._rows = np.flatnonzero(flags[:n] == 1)
@@ -109,8 +113,11 @@ class ScanFile:
     @property
     @_reads_file
     def status(self) -> str:
-        """running | finished | aborted | fault ("running" also for a killed writer)."""
-        return _text(self._file[L.STATUS][()])
+        """running | finished | aborted | fault | interrupted (writer gone mid-scan)."""
+        stored = _text(self._file[L.STATUS][()])
+        if stored == "running" and liveness.in_use(self.path) is False:
+            return "interrupted"
+        return stored
 
     @property
     @_reads_file
@@ -205,9 +212,6 @@ class ScanFile:
         if not self.has_raw_frames:
             return {}
         paths = [L.RAW_DATA, *(p for p, *_ in L.RAW_COLUMNS)]
-        if self.swmr:
-            for p in paths:
-                self._file[p].refresh()
         n = min(self._file[p].shape[0] for p in paths)
         owners = self._file[L.RAW_COMMIT][:n]
         valid = owners >= 0

@@ -62,7 +62,6 @@ def _column(f: h5py.File, col: L.Column) -> None:
         chunks=(L.ROW_CHUNK,),
         dtype=col.dtype,
         fillvalue=col.fill,
-        **COMPRESSION,
     )
     _describe(ds, col.units, col.description)
 

@@ -11,15 +11,17 @@ The file runs in SWMR mode, whose ordered metadata flushes keep it openable at e
 from __future__ import annotations
 
 import errno
-import logging
+import functools
 import os
+import re
 import shutil
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import h5py
 import numpy as np
@@ -27,14 +29,30 @@ import numpy as np
 from tamrig.devices.camera import FrameBlock
 from tamrig.errors import StorageError
 from tamrig.records import PointRecord
-from tamrig.storage import h5files, skeleton
+from tamrig.storage import h5files, liveness, skeleton, space
 from tamrig.storage import layout as L
 from tamrig.storage.metadata import ScanMetadata, from_json
 from tamrig.storage.rows import check_shapes, point_row
 
-log = logging.getLogger(__name__)
-
 FINAL_STATUSES = ("finished", "aborted", "fault")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(
+    method: Callable[Concatenate[ScanWriter, P], R],
+) -> Callable[Concatenate[ScanWriter, P], R]:
+    """One writer call at a time: the engine thread writes points while a GUI thread may
+    log a pause or an abort."""
+
+    @functools.wraps(method)
+    def wrapper(self: ScanWriter, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 _H5_ERRORS = (OSError, RuntimeError)
 #: What reopening a damaged file raises besides h5py errors: missing objects, mangled JSON.
 _DAMAGE_ERRORS = (KeyError, ValueError, TypeError, IndexError)
@@ -57,7 +75,10 @@ class ScanWriter:
         self.path = path
         self.metadata = metadata
         self._file = file
+        self._lock = threading.RLock()
+        self._liveness_fd = liveness.hold(path)  # tells readers this file is being written
         self._closed = False
+        self.check_space = True  # look ahead for a full disk (see tamrig.storage.space)
         self._broken: str | None = None
         self._finished = False
         self._columns: dict[str, h5py.Dataset] = {}
@@ -67,6 +88,7 @@ class ScanWriter:
             self._columns[L.position_path(name)] = file[L.position_path(name)]
         self._columns[L.POINT_JSON] = file[L.POINT_JSON]
         self._stacks = {path: file[path] for path, _, _ in L.IMAGE_STACKS}
+        self._dtypes = {path: ds.dtype for path, ds in self._columns.items()}
         self._completed_ds = file[L.COMPLETED]
         self._events = file[L.EVENTS]
         self._raw: dict[str, h5py.Dataset] = {}
@@ -91,22 +113,35 @@ class ScanWriter:
     ) -> ScanWriter:
         """New scan file at ``path``; StorageError if it exists (unless ``overwrite``)."""
         path = Path(path)
-        if path.exists() and not overwrite:
+        try:
+            exists = path.exists()
+        except OSError as exc:
+            raise StorageError(f"cannot access {path}: {exc.strerror}") from exc
+        if exists and not overwrite:
             raise StorageError(
                 f"{path} already exists; choose another --out or pass --overwrite to replace it"
             )
         if path.is_dir():
             raise StorageError(f"{path} is a folder; expected a file name such as scan.h5")
+        if exists and liveness.in_use(path):
+            raise StorageError(f"{path} is being written by a running scan; not overwriting it")
         _probe_folder(path.parent)
+        space.ensure_room(path, 2**20, "the new scan file", 0)
+        _remove_stale_side_files(path)
         # Build the tree in a side file and rename it into place: the target path only ever
         # holds a complete, closed skeleton or a SWMR file -- never a half-made tree.
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         title = str(metadata.plan.get("name") or path.stem)
         try:
-            with h5py.File(tmp, "w", libver=h5files.LIBVER) as f:
-                skeleton.build(f, metadata, title=title, raw_frames=record_raw_frames)
+            f = h5py.File(tmp, "w", libver=h5files.LIBVER)
+        except _H5_ERRORS as exc:
+            raise StorageError(f"cannot create {path}: {_reason(exc, path)}") from exc
+        try:
+            skeleton.build(f, metadata, title=title, raw_frames=record_raw_frames)
+            f.close()
             os.replace(tmp, path)
         except _H5_ERRORS as exc:
+            h5files.abandon(f)
             tmp.unlink(missing_ok=True)
             raise StorageError(f"cannot create {path}: {_reason(exc, path)}") from exc
         try:
@@ -126,6 +161,11 @@ class ScanWriter:
         path = Path(path)
         if not path.is_file():
             raise StorageError(f"cannot resume {path}: no such file")
+        if liveness.in_use(path):
+            raise StorageError(
+                f"cannot resume {path}: it is still being written by a running scan; "
+                "stop that scan first"
+            )
         _probe_folder(path.parent)
         try:
             with h5files.open_update(path) as f:
@@ -160,6 +200,7 @@ class ScanWriter:
         return self._n_frames
 
     # ------------------------------------------------------------------ writing
+    @_locked
     def write_point(self, record: PointRecord) -> None:
         """Append one complete point and flush it to disk (visible to SWMR readers)."""
         self._check_open()
@@ -169,25 +210,28 @@ class ScanWriter:
         problem = check_shapes(row, self.metadata.image_shape, record.index)
         if problem:
             raise StorageError(f"{self.path}: {problem}")
+        if self.check_space:
+            need = 2 * sum(np.size(im) for im in row.images.values()) * L.IMAGE_DTYPE.itemsize
+            space.ensure_room(
+                self.path, need + 2**16, f"point {record.index}", len(self._completed)
+            )
         n = self._rows
         with self._guard(f"writing point {record.index}"):
             for path, value in row.scalars.items():
-                ds = self._columns[path]
-                ds.resize((n + 1,))
-                ds[n] = _cell(value, ds.dtype)
+                dtype = self._dtypes[path]
+                _append_row(self._columns[path], n, np.array([_cell(value, dtype)], dtype))
             for path, image in row.images.items():
-                stack = self._stacks[path]
-                stack.resize((n + 1, *stack.shape[1:]))
-                stack[n] = np.asarray(image, dtype=L.IMAGE_DTYPE)
+                cell = np.asarray(image, dtype=L.IMAGE_DTYPE)[np.newaxis]
+                _append_row(self._stacks[path], n, np.ascontiguousarray(cell))
             self._file.flush()
-            self._completed_ds.resize((n + 1,))
-            self._completed_ds[n] = 1
+            _append_row(self._completed_ds, n, np.ones(1, self._completed_ds.dtype))
             self._file.flush()
         self._rows = n + 1
         self._completed.add(record.index)
         if row.overflow:
             self.log_event("storage", "per-point extra values too long; kept keys only", n)
 
+    @_locked
     def write_frames(self, index: int, block: FrameBlock) -> None:
         """Append raw camera frames of point ``index`` (needs record_raw_frames=True).
 
@@ -210,26 +254,47 @@ class ScanWriter:
         k = len(block)
         if k == 0:
             return
+        if self.check_space:
+            need = 2 * data.size * L.RAW_DTYPE.itemsize
+            space.ensure_room(self.path, need, f"raw frames of point {index}", len(self._completed))
         n0, n1 = self._n_frames, self._n_frames + k
         pump = (
             np.full(k, -1, np.int8)
             if block.pump_on is None
             else np.asarray(block.pump_on, dtype=np.int8)
         )
+        frames = np.ascontiguousarray(data, dtype=L.RAW_DTYPE)
         columns: list[tuple[str, np.ndarray]] = [
-            (L.RAW_DATA, np.ascontiguousarray(data, dtype=L.RAW_DTYPE)),
             (f"{L.RAW}/frame_id", np.asarray(block.frame_id, np.int64)),
             (f"{L.RAW}/frame_time", np.asarray(block.timestamp_s, np.float64)),
             (f"{L.RAW}/pump_on", pump),
             (L.RAW_COMMIT, np.full(k, index, np.int64)),
         ]
         with self._guard(f"writing raw frames of point {index}"):
+            stack = self._raw[L.RAW_DATA]
+            stack.resize((n1, *stack.shape[1:]))
+            if stack.chunks == (1, *expected) and stack.compression is None:
+                # One frame is one unfiltered chunk: hand it to the file as it is, bypassing
+                # HDF5's selection and chunk-cache machinery.
+                for k, frame in enumerate(frames):
+                    stack.id.write_direct_chunk((n0 + k, 0, 0), frame)
+            else:
+                stack.write_direct(frames, dest_sel=np.s_[n0:n1])
             for path, values in columns:
                 ds = self._raw[path]
                 ds.resize((n1, *ds.shape[1:]))
                 ds.write_direct(values, dest_sel=np.s_[n0:n1])
         self._n_frames = n1
 
+    @_locked
+    def flush(self) -> None:
+        """Push everything written so far to the disk and to SWMR readers (write_point does
+        this itself; call it to make raw frames of a long point visible earlier)."""
+        self._check_open()
+        with self._guard("flushing"):
+            self._file.flush()
+
+    @_locked
     def log_event(self, kind: str, message: str, index: int | None = None) -> None:
         """Record a fault, pause, resume... in the file's event log (flushed at once)."""
         self._check_open()
@@ -244,6 +309,7 @@ class ScanWriter:
             self._events[n] = entry
             self._file.flush()
 
+    @_locked
     def finish(self, status: str) -> None:
         """Mark the scan finished / aborted / fault and stamp end_time."""
         if status not in FINAL_STATUSES:
@@ -256,21 +322,23 @@ class ScanWriter:
             self._file.flush()
         self._finished = True
 
+    @_locked
     def close(self) -> None:
         """Close the file (idempotent). After a storage failure, closing cannot raise again."""
         if self._closed:
             return
         self._closed = True
+        liveness.release(self._liveness_fd)
+        if self._broken is not None:
+            # Completed rows were flushed before the failure; leave the disk as it is.
+            h5files.abandon(self._file)
+            return
         try:
             self._file.close()
         except _H5_ERRORS as exc:
-            if self._broken is None:
-                raise StorageError(
-                    f"closing {self.path} failed: {_reason(exc, self.path)}"
-                ) from exc
-            # The original failure was already raised to the caller; completed rows were
-            # flushed before it, so only the failed point is missing.
-            log.warning("closing %s after a storage failure: %s", self.path, exc)
+            self._broken = str(exc)
+            h5files.abandon(self._file)
+            raise StorageError(f"closing {self.path} failed: {_reason(exc, self.path)}") from exc
 
     def __enter__(self) -> ScanWriter:
         return self
@@ -312,6 +380,16 @@ class ScanWriter:
             ) from exc
 
 
+def _append_row(ds: h5py.Dataset, n: int, cell: np.ndarray) -> None:
+    """Grow ``ds`` to ``n + 1`` rows and write ``cell`` (shape (1, ...), the dataset's dtype,
+    C-contiguous) as row ``n`` through HDF5's own calls: per point this runs for some fifty
+    datasets, and the high-level indexing machinery cost more than the write itself."""
+    ds.id.set_extent((n + 1, *cell.shape[1:]))
+    space = ds.id.get_space()
+    space.select_hyperslab((n, *(0,) * (cell.ndim - 1)), cell.shape)
+    ds.id.write(h5py.h5s.create_simple(cell.shape), space, cell)
+
+
 def _cell(value: Any, dtype: np.dtype) -> Any:
     if dtype.kind == "S":
         return skeleton.fixed_text(str(value), dtype.itemsize)
@@ -322,8 +400,11 @@ def _reason(exc: BaseException, path: Path) -> str:
     """Turn an HDF5 error into words: is the disk full, the file too large, the folder read-only?"""
     text = str(exc)
     err = getattr(exc, "errno", None)
+    found = re.search(r"errno = (\d+)", text)
+    if err is None and found:
+        err = int(found.group(1))
     if err in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-        text = os.strerror(err)
+        return f"{os.strerror(err)} (disk full or file-size limit reached)"
     try:
         free = shutil.disk_usage(path.parent).free
     except OSError:
@@ -332,6 +413,20 @@ def _reason(exc: BaseException, path: Path) -> str:
     if err in (errno.EACCES, errno.EROFS, errno.EPERM):
         hint = "no write permission"
     return f"{text} ({hint}? {free / 2**20:.0f} MiB free on the disk)"
+
+
+def _remove_stale_side_files(path: Path) -> None:
+    """Delete side files of earlier creations of ``path`` whose process has died."""
+    for side in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = side.name[len(path.name) + 2 : -len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            side.unlink(missing_ok=True)
+        except OSError:
+            continue  # alive (owned by someone else): not ours to remove
 
 
 def _truncate_incomplete(f: h5py.File, md: ScanMetadata) -> tuple[int, int]:

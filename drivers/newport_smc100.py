@@ -1,0 +1,337 @@
+"""Newport SMC100CC / SMC100PP motion controller (also CONEX-CC): ASCII over RS-232.
+
+Framing ``<addr><CMD>[value]\\r\\n``; replies echo address and command (``1TP12.5``); set
+commands get no reply, so every set is followed by ``TE`` (latched error letter). ``TS``
+returns four hex digits of positioner error bits and two of controller state. One
+:class:`SMC100Axis` channel per RS-485 address.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from pydantic import Field, model_validator
+from pymeasure.instruments import Channel, Instrument
+
+from drivers.common import (
+    InstrumentLock,
+    ReplyError,
+    VendorError,
+    device_errors,
+    exchange,
+    poll_until,
+)
+from drivers.transport import StrictSerialAdapter, make_adapter
+from tamrig.devices import DelayStage, DeviceSettings
+from tamrig.errors import DeviceStateError
+
+#: TE error letters (SMC100 manual, "TE - Get command error string").
+ERROR_LETTERS = {
+    "@": "no error",
+    "A": "unknown message code or floating point controller address",
+    "B": "controller address not correct",
+    "C": "parameter missing or out of range",
+    "D": "command not allowed",
+    "E": "home sequence already started",
+    "F": "ESP stage name unknown",
+    "G": "displacement out of limits",
+    "H": "command not allowed in NOT REFERENCED state",
+    "I": "command not allowed in CONFIGURATION state",
+    "J": "command not allowed in DISABLE state",
+    "K": "command not allowed in READY state",
+    "L": "command not allowed in HOMING state",
+    "M": "command not allowed in MOVING state",
+    "N": "current position out of software limit",
+    "S": "communication time out",
+    "U": "error during EEPROM access",
+    "V": "error during command execution",
+    "W": "command not allowed for PP version",
+    "X": "command not allowed for CC version",
+}
+
+#: TS positioner error bits (first four hex digits).
+POSITIONER_ERRORS = {
+    0x0200: "80 W output power exceeded",
+    0x0100: "DC voltage too low",
+    0x0080: "wrong ESP stage",
+    0x0040: "homing time out",
+    0x0020: "following error",
+    0x0010: "short circuit detection",
+    0x0008: "RMS current limit",
+    0x0004: "peak current limit",
+    0x0002: "positive end of run",
+    0x0001: "negative end of run",
+}
+
+NOT_REFERENCED = frozenset(range(0x0A, 0x12))
+CONFIGURATION = frozenset({0x14})
+HOMING = frozenset({0x1E, 0x1F})
+MOVING = frozenset({0x28})
+READY = frozenset({0x32, 0x33, 0x34, 0x35})
+DISABLE = frozenset({0x3C, 0x3D, 0x3E})
+JOGGING = frozenset({0x46, 0x47})
+
+
+def state_name(state: int) -> str:
+    for name, group in (
+        ("NOT REFERENCED", NOT_REFERENCED),
+        ("CONFIGURATION", CONFIGURATION),
+        ("HOMING", HOMING),
+        ("MOVING", MOVING),
+        ("READY", READY),
+        ("DISABLE", DISABLE),
+        ("JOGGING", JOGGING),
+    ):
+        if state in group:
+            return name
+    return f"unknown state 0x{state:02X}"
+
+
+def decode_positioner_errors(bits: int) -> list[str]:
+    return [text for bit, text in POSITIONER_ERRORS.items() if bits & bit]
+
+
+class SMC100Axis(Channel):
+    """One controller on the RS-485 chain; commands are prefixed with its address."""
+
+    def insert_id(self, command: str) -> str:
+        return f"{self.id}{command}"
+
+    @property
+    def lock(self) -> Any:
+        """The controller chain's lock: one exchange at a time on the shared port."""
+        return self.parent.lock
+
+    @exchange
+    def _value(self, command: str) -> str:
+        """Query ``command`` and strip the echoed ``<addr><CMD>`` prefix from the reply."""
+        reply = self.ask(command).strip()
+        code = command.rstrip("?")
+        match = re.fullmatch(rf"{self.id}{code}\s*(.*)", reply)
+        if match is None:
+            raise ReplyError(f"{reply!r} to {self.id}{command} (expected '{self.id}{code}...')")
+        return match.group(1)
+
+    def _float(self, command: str) -> float:
+        text = self._value(command)
+        try:
+            return float(text)
+        except ValueError:
+            raise ReplyError(f"{text!r} to {self.id}{command} is not a number") from None
+
+    # -- queries ---------------------------------------------------------------------------
+    def tell_state(self) -> tuple[int, int]:
+        """(positioner error bits, controller state) from TS."""
+        text = self._value("TS")
+        if not re.fullmatch(r"[0-9A-Fa-f]{6}", text):
+            raise ReplyError(f"TS reply {text!r} (expected 6 hex digits)")
+        return int(text[:4], 16), int(text[4:], 16)
+
+    def tell_error(self) -> str:
+        letter = self._value("TE")
+        if len(letter) != 1:
+            raise ReplyError(f"TE reply {letter!r} (expected one letter)")
+        return letter
+
+    def check_error(self, context: str) -> None:
+        """Raise VendorError if the latched error letter is not '@'."""
+        letter = self.tell_error()
+        if letter != "@":
+            raise VendorError(letter, ERROR_LETTERS.get(letter, "undocumented"), context)
+
+    def position(self) -> float:
+        return self._float("TP")
+
+    def limits(self) -> tuple[float, float]:
+        return self._float("SL?"), self._float("SR?")
+
+    def velocity(self) -> float:
+        return self._float("VA?")
+
+    def stage_id(self) -> str:
+        return self._value("ID?")
+
+    def firmware(self) -> str:
+        return self._value("VE")
+
+    # -- actions (each followed by TE) -----------------------------------------------------
+    @exchange
+    def _set(self, command: str) -> None:
+        self.write(command)
+        self.check_error(f"{self.id}{command}")
+
+    def home(self) -> None:
+        self._set("OR")
+
+    def move_absolute(self, position_mm: float) -> None:
+        self._set(f"PA{position_mm:.6f}")
+
+    def set_velocity(self, mm_s: float) -> None:
+        self._set(f"VA{mm_s:g}")
+
+    def enable(self) -> None:
+        self._set("MM1")
+
+    def stop(self) -> None:
+        self._set("ST")
+
+    def wait_state(self, wanted: frozenset[int], timeout_s: float, poll_s: float, what: str) -> int:
+        """Poll TS until the state is in ``wanted``; raise on positioner errors or a fall-back
+        to NOT REFERENCED / DISABLE, and TimeoutError at the deadline."""
+
+        def check() -> int | None:
+            bits, state = self.tell_state()
+            if bits:
+                raise VendorError(f"TS {bits:04X}", ", ".join(decode_positioner_errors(bits)), what)
+            if state in wanted:
+                return state
+            if state in NOT_REFERENCED | DISABLE | CONFIGURATION:
+                raise VendorError(f"state {state:02X}", state_name(state), what)
+            return None
+
+        return poll_until(check, timeout_s, poll_s, what)
+
+
+class SMC100(InstrumentLock, Instrument):
+    """An SMC100 chain; ``axis`` is the controller at ``address``."""
+
+    def __init__(
+        self, adapter: Any, name: str = "Newport SMC100", address: int = 1, **kwargs: Any
+    ) -> None:
+        super().__init__(adapter, name, includeSCPI=False, **kwargs)
+        self.axis: SMC100Axis = self.add_child(SMC100Axis, address, collection="axes")
+
+
+class SMC100Settings(DeviceSettings):
+    port: str = Field(description="serial device or pyserial URL")
+    address: int = Field(1, ge=1, le=31, description="controller address on the RS-485 chain")
+    baudrate: int = 57600
+    timeout_s: float = Field(1.0, gt=0, description="per-reply timeout")
+    travel_mm: tuple[float, float] | None = Field(
+        None, description="usable travel in mm; intersected with the controller's SL/SR"
+    )
+    velocity_mm_s: float | None = Field(None, gt=0)
+    home_on_connect: bool = Field(True, description="home (OR) when NOT REFERENCED")
+    home_timeout_s: float = Field(60.0, gt=0)
+    poll_interval_s: float = Field(0.02, ge=0, description="TS polling period while moving")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SMC100Settings:
+        if self.travel_mm is not None and self.travel_mm[0] >= self.travel_mm[1]:
+            raise ValueError("travel_mm as [low, high] with low < high")
+        return self
+
+
+class SMC100Stage(DelayStage):
+    """Delay stage on an SMC100: homes when needed, software limits, TS-polled moves."""
+
+    Settings = SMC100Settings
+    settings: SMC100Settings
+
+    def __init__(self, name: str, settings: SMC100Settings, instrument: SMC100 | None = None):
+        super().__init__(name, settings)
+        self._inst = instrument
+        self._limits: tuple[float, float] = settings.travel_mm or (0.0, 0.0)
+
+    @property
+    def axis(self) -> SMC100Axis:
+        if self._inst is None:
+            raise self.fault("not connected", DeviceStateError)
+        return self._inst.axis
+
+    def _connect(self) -> None:
+        s = self.settings
+        with device_errors(self):
+            if self._inst is None:
+                adapter = make_adapter(
+                    s.port,
+                    baudrate=s.baudrate,
+                    timeout_s=s.timeout_s,
+                    write_termination="\r\n",
+                    read_termination="\r\n",
+                    xonxoff=True,
+                )
+                self._inst = SMC100(adapter, address=s.address)
+            axis = self.axis
+            _, state = axis.tell_state()
+            if state in DISABLE:
+                axis.enable()
+            elif state in NOT_REFERENCED:
+                if not s.home_on_connect:
+                    raise self.fault("stage is NOT REFERENCED and home_on_connect is false")
+                axis.home()
+                axis.wait_state(READY, s.home_timeout_s, s.poll_interval_s, "homing")
+            lo, hi = axis.limits()
+            if s.travel_mm is not None:
+                lo, hi = max(lo, s.travel_mm[0]), min(hi, s.travel_mm[1])
+            if lo >= hi:
+                raise self.fault(f"empty travel: controller limits and travel_mm give [{lo}, {hi}]")
+            self._limits = (lo, hi)
+            if s.velocity_mm_s is not None:
+                axis.set_velocity(s.velocity_mm_s)
+
+    def _disconnect(self) -> None:
+        if self._inst is not None:
+            adapter = self._inst.adapter
+            if isinstance(adapter, StrictSerialAdapter):
+                adapter.close()
+        self._inst = None
+
+    def _identify(self) -> str:
+        with device_errors(self):
+            return f"Newport {self.axis.firmware()}, stage {self.axis.stage_id()}"
+
+    def _status(self) -> dict[str, Any]:
+        with device_errors(self):
+            bits, state = self.axis.tell_state()
+            return {
+                "position_mm": self.axis.position(),
+                "state": state_name(state),
+                "errors": decode_positioner_errors(bits),
+                "limits_mm": list(self._limits),
+            }
+
+    @property
+    def limits_mm(self) -> tuple[float, float]:
+        return self._limits
+
+    def position_mm(self) -> float:
+        with device_errors(self):
+            return self.axis.position()
+
+    def start_move(self, position_mm: float) -> None:
+        self.check_in_limits(position_mm)
+        with device_errors(self):
+            self.axis.move_absolute(position_mm)
+
+    def is_moving(self) -> bool:
+        with device_errors(self):
+            _, state = self.axis.tell_state()
+        return state in MOVING | HOMING
+
+    def wait_until_stopped(self, timeout_s: float) -> None:
+        with device_errors(self):
+            try:
+                self.axis.wait_state(READY, timeout_s, self.settings.poll_interval_s, "move")
+            except TimeoutError:
+                self.axis.stop()
+                raise
+
+    def stop(self) -> None:
+        with device_errors(self):
+            self.axis.stop()
+
+    def home(self) -> None:
+        s = self.settings
+        with device_errors(self):
+            self.axis.home()
+            self.axis.wait_state(READY, s.home_timeout_s, s.poll_interval_s, "homing")
+
+    def _safe_state(self) -> None:
+        if self._inst is not None and self.is_moving():
+            self.stop()
+            deadline = time.monotonic() + self.settings.timeout_s * 5
+            while self.is_moving() and time.monotonic() < deadline:
+                time.sleep(self.settings.poll_interval_s)

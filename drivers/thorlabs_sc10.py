@@ -1,0 +1,133 @@
+"""Thorlabs SC10 shutter controller (SH05/SH1 shutters), echo + prompt ASCII over RS-232.
+
+``ens`` *toggles* the output, so the driver reads ``ens?`` first and toggles only when the
+state differs; the result is confirmed with the ``closed?`` sensor query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from drivers.common import ReplyError, device_errors, poll_until
+from drivers.thorlabs_prompt import PromptInstrument, prompt_adapter
+from tamrig.devices import DeviceSettings, Shutter
+from tamrig.errors import DeviceStateError
+
+MODES = {1: "manual", 2: "auto", 3: "single", 4: "repeat", 5: "external gate"}
+
+
+def _flag(text: str, cmd: str) -> bool:
+    if text not in ("0", "1"):
+        raise ReplyError(f"{text!r} to {cmd!r} (expected 0 or 1)")
+    return text == "1"
+
+
+class SC10(PromptInstrument):
+    def __init__(self, adapter: Any, name: str = "Thorlabs SC10", **kwargs: Any) -> None:
+        super().__init__(adapter, name, **kwargs)
+
+    def identity(self) -> str:
+        return self.query("id?")
+
+    def enabled(self) -> bool:
+        return _flag(self.query("ens?"), "ens?")
+
+    def toggle_enable(self) -> None:
+        self.command("ens")
+
+    def closed(self) -> bool:
+        return _flag(self.query("closed?"), "closed?")
+
+    def interlock_tripped(self) -> bool:
+        return _flag(self.query("interlock?"), "interlock?")
+
+    def mode(self) -> int:
+        return self.query_int("mode?")
+
+    def set_mode(self, mode: int) -> None:
+        self.command(f"mode={mode}")
+
+
+class SC10Settings(DeviceSettings):
+    port: str = Field(description="serial device or pyserial URL")
+    baudrate: int = 9600
+    timeout_s: float = Field(1.0, gt=0)
+    confirm_timeout_s: float = Field(0.5, ge=0, description="time for closed? to follow")
+    poll_interval_s: float = Field(0.005, ge=0)
+
+
+class SC10Shutter(Shutter):
+    Settings = SC10Settings
+    settings: SC10Settings
+
+    def __init__(self, name: str, settings: SC10Settings, instrument: SC10 | None = None):
+        super().__init__(name, settings)
+        self._inst = instrument
+
+    @property
+    def inst(self) -> SC10:
+        if self._inst is None:
+            raise self.fault("not connected", DeviceStateError)
+        return self._inst
+
+    def _connect(self) -> None:
+        s = self.settings
+        with device_errors(self):
+            if self._inst is None:
+                self._inst = SC10(prompt_adapter(s.port, s.baudrate, s.timeout_s))
+            self.inst.identity()
+            if self.inst.mode() != 1:
+                self.inst.set_mode(1)  # manual: ens opens/closes
+
+    def _disconnect(self) -> None:
+        if self._inst is not None:
+            self._inst.close()
+        self._inst = None
+
+    def _identify(self) -> str:
+        with device_errors(self):
+            return self.inst.identity()
+
+    def _status(self) -> dict[str, Any]:
+        with device_errors(self):
+            mode = self.inst.mode()
+            return {
+                "open": not self.inst.closed(),
+                "enabled": self.inst.enabled(),
+                "mode": MODES.get(mode, str(mode)),
+                "interlock_tripped": self.inst.interlock_tripped(),
+            }
+
+    def _set(self, want_open: bool) -> None:
+        s = self.settings
+        with device_errors(self):
+            if want_open and self.inst.interlock_tripped():
+                raise self.fault("interlock tripped; refusing to open", DeviceStateError)
+            with self.inst.lock:  # read and toggle as one step: ens is not idempotent
+                if self.inst.enabled() != want_open:
+                    self.inst.toggle_enable()
+            try:
+                poll_until(
+                    lambda: True if self.inst.closed() != want_open else None,
+                    s.confirm_timeout_s,
+                    s.poll_interval_s,
+                    "open" if want_open else "closed",
+                )
+            except TimeoutError:
+                word = "open" if want_open else "closed"
+                raise self.fault(
+                    f"sensor (closed?) does not report {word} after {s.confirm_timeout_s} s",
+                    DeviceStateError,
+                ) from None
+
+    def open(self) -> None:
+        self.guard(lambda: self._set(True))
+
+    def close(self) -> None:
+        self.guard(lambda: self._set(False))
+
+    def is_open(self) -> bool:
+        with device_errors(self):
+            return not self.inst.closed()

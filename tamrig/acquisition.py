@@ -1,0 +1,433 @@
+"""Differential imaging: ΔT/T from pump-on and pump-off camera frames (physics.md, Acquisition).
+
+The accumulator keeps running per-pixel sums, sums of squares and counts of dark-subtracted,
+probe-normalised frames, so a point never holds its frames and per-pixel standard errors come
+for free. It is vectorised over a :class:`~tamrig.devices.FrameBlock`: the per-frame work is a
+handful of whole-block array operations and matrix products (BLAS), never a Python loop.
+
+Numerics: frames are centred on a per-pixel baseline (the first block's mean) before any
+float32 arithmetic, so squares stay small and the float32 block sums are exact to well below
+the shot noise; block results are accumulated in float64.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
+
+from tamrig.devices import FrameBlock
+from tamrig.errors import DeviceStateError
+from tamrig.records import DifferentialImage
+
+if TYPE_CHECKING:
+    from tamrig.rig import Rig
+
+Scheme = Literal["chopper", "shutter"]
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+#: Bytes of float32 work slab per pixel chunk: small enough to stay in a core's L2 cache.
+CHUNK_BYTES = 512 * 1024
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+@cache
+def _pool_workers() -> tuple[ThreadPoolExecutor, ...]:
+    """One single-thread executor per core (at most 2): slabs are split between cores.
+
+    numpy releases the GIL inside its array loops and BLAS calls, so the slab work of two
+    threads runs truly in parallel; the Python glue between calls is small.
+    """
+    count = max(1, min(2, os.cpu_count() or 1))
+    return tuple(ThreadPoolExecutor(1, thread_name_prefix="tamrig-acc") for _ in range(count))
+
+
+def max_threads() -> int:
+    """Cores the accumulator can split its work over."""
+    return len(_pool_workers())
+
+
+Slab = tuple[int, int, F32]
+
+
+def _parallel(work: Callable[[list[Slab]], F64], shares: list[list[Slab]]) -> list[F64]:
+    """Run ``work`` on each share of slabs, the first in this thread, the rest in the pool."""
+    futures = [pool.submit(work, share) for pool, share in zip(_pool_workers()[1:], shares[1:])]
+    results = [work(shares[0])]
+    results += [f.result() for f in futures]
+    return results
+
+
+class AcquisitionStopped(Exception):
+    """Raised by :func:`acquire_point` when ``should_stop`` asks it to give up the point."""
+
+
+class DifferentialAccumulator:
+    """Running sums (Σ, Σ², n) of dark-subtracted, probe-normalised pump-on / pump-off frames.
+
+    Normalisation: every frame is divided by its mean over ``norm_mask`` (default: the whole
+    frame) and multiplied by the mean of those frame means, which removes probe-power
+    fluctuations frame by frame while keeping the means in counts. Choose a mask away from
+    the pump spot to keep the pump signal out of the reference (the engine uses the border).
+    """
+
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        dark: npt.NDArray[np.floating] | None = None,
+        normalise: bool = True,
+        *,
+        norm_mask: npt.NDArray[np.bool_] | None = None,
+        dark_err: npt.NDArray[np.floating] | None = None,
+        threads: int | None = None,
+    ) -> None:
+        #: cores the slab work is split over (default: up to 2)
+        self.threads = len(_pool_workers()) if threads is None else threads
+        if not 1 <= self.threads <= len(_pool_workers()):
+            raise ValueError(f"threads must be within 1..{len(_pool_workers())}")
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.size = self.shape[0] * self.shape[1]
+        if dark is not None and dark.shape != self.shape:
+            raise ValueError(f"dark frame shape {dark.shape} != image shape {self.shape}")
+        if norm_mask is not None:
+            if norm_mask.shape != self.shape:
+                raise ValueError(f"norm_mask shape {norm_mask.shape} != image shape {self.shape}")
+            if not norm_mask.any():
+                raise ValueError("norm_mask selects no pixel")
+        self.dark = None if dark is None else np.asarray(dark, dtype=np.float64)
+        self.dark_err = None if dark_err is None else np.asarray(dark_err, dtype=np.float64)
+        self.normalise = normalise
+        mask = np.ones(self.size, bool) if norm_mask is None else norm_mask.reshape(-1)
+        self._mask_vec = (mask / mask.sum()).astype(np.float32)
+        self._buffer: F32 = np.empty((0, 0, 0), np.float32)
+        self.reset()
+
+    # -- state ----------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget every frame (keeps dark, mask and buffers)."""
+        self._baseline: F64 | None = None  # R: per-pixel centring, dark-subtracted counts
+        self._offset32: F32 | None = None  # D + R as float32, subtracted from raw frames
+        self._base_level = 0.0  # mean of R over the normalisation mask
+        self._ref_level = 1.0  # M0: frame-mean level the weights refer to
+        # Sums of centred values are small, so float32 accumulators stay exact to far below
+        # the shot noise; rows: on, off (and for g1 also the w(w-1)-weighted on, off).
+        self._g1 = np.zeros((4, self.size), np.float32)  # Σ w·Y, Σ w(w-1)·Y
+        self._g2 = np.zeros((2, self.size), np.float32)  # Σ w²·Y²
+        self._wsums = np.zeros((2, 2))  # per tag: Σ(w-1), Σ(w-1)²
+        self._counts = np.zeros(2, np.int64)
+        self._level_sum = 0.0  # Σ of frame means (for the output scale)
+        self.dropped = 0
+
+    @property
+    def n_on(self) -> int:
+        return int(self._counts[0])
+
+    @property
+    def n_off(self) -> int:
+        return int(self._counts[1])
+
+    # -- accumulation -----------------------------------------------------------------------
+    def _width(self, n: int) -> int:
+        """Pixels per slab: an n-frame float32 slab stays in a core's L2 cache."""
+        return int(np.clip(CHUNK_BYTES // (4 * max(n, 1)), 1024, self.size))
+
+    def _slabs(self, n: int) -> list[tuple[int, int, F32]]:
+        """(first pixel, end pixel, work slab) covering the frame; slabs are compact.
+
+        Each slab is its own contiguous (n, width) array: a view into one (n, pixels)
+        buffer would have a power-of-two row stride, and its rows would evict one another
+        from the cache.
+        """
+        width = self._width(n)
+        count = -(-self.size // width)
+        if self._buffer.shape[:2] != (count, n) or self._buffer.shape[2] != width:
+            self._buffer = np.empty((count, n, width), np.float32)
+        return [
+            (a, min(self.size, a + width), self._buffer[c, :, : min(self.size, a + width) - a])
+            for c, a in enumerate(range(0, self.size, width))
+        ]
+
+    def _first_block(self, flat: npt.NDArray[np.integer]) -> None:
+        """Baseline R = rounded mean dark-subtracted frame of the first block."""
+        dark = np.zeros(self.size) if self.dark is None else self.dark.reshape(-1)
+        self._baseline = np.round(flat.mean(axis=0, dtype=np.float64) - dark)
+        self._offset32 = (self._baseline + dark).astype(np.float32)
+        self._base_level = float(self._baseline @ self._mask_vec.astype(np.float64))
+
+    def add(self, block: FrameBlock, pump_on: npt.NDArray[np.bool_]) -> None:
+        """Add a block of frames tagged pump on (True) / off (False), vectorised."""
+        data = block.data
+        n = data.shape[0]
+        if data.shape[1:] != self.shape:
+            raise ValueError(f"frame shape {data.shape[1:]} != accumulator shape {self.shape}")
+        tags = np.asarray(pump_on, dtype=bool).reshape(-1)
+        if tags.shape[0] != n:
+            raise ValueError(f"{tags.shape[0]} pump tags for {n} frames")
+        self.dropped += int(block.dropped)
+        if n == 0:
+            return
+        flat = data.reshape(n, self.size)
+        first = self._offset32 is None
+        if first:
+            self._first_block(flat)
+        # The products are many and small: BLAS threads cost more than they give (and are
+        # ruinous on a busy machine), so one thread inside this block.
+        with _blas().limit(limits=1, user_api="blas"):
+            self._accumulate(flat, tags, first, block)
+
+    def _accumulate(
+        self,
+        flat: npt.NDArray[np.integer],
+        tags: npt.NDArray[np.bool_],
+        first: bool,
+        block: FrameBlock,
+    ) -> None:
+        n = flat.shape[0]
+        offset = self._offset32
+        assert offset is not None
+        slabs = self._slabs(n)
+        workers = self.threads
+        shares = [slabs[i::workers] for i in range(workers)]
+
+        def centre(mine: list[tuple[int, int, F32]]) -> F64:
+            """Pass 1 on some slabs: Y = I - D - R, and their part of the frame means."""
+            partial = np.zeros(n)
+            for a, b, part in mine:
+                part[...] = flat[:, a:b]
+                part -= offset[a:b]
+                partial += part @ self._mask_vec[a:b]
+            return partial
+
+        levels = self._base_level + np.sum(_parallel(centre, shares), axis=0)  # means of I - D
+        if self.normalise:
+            if np.any(levels <= 0):
+                bad = int(np.argmin(levels))
+                raise ValueError(
+                    f"frame {int(block.frame_id[bad])} has no probe light "
+                    f"(mean {levels[bad]:.3g} counts after dark subtraction)"
+                )
+            if first:
+                self._ref_level = float(levels.mean())
+            w = self._ref_level / levels
+        else:
+            w = np.ones(n)
+        self._level_sum += float(levels.sum())
+        on = tags.astype(np.float64)
+        off = 1.0 - on
+        wm1 = w - 1.0
+        # With Y = I - D - R and s = w(I - D):  s - R = w·Y + (w - 1)·R, hence
+        #   Σ(s-R)  = Σ w Y            + R Σ(w-1)
+        #   Σ(s-R)² = Σ w² Y² + 2R Σ w(w-1) Y + R² Σ(w-1)²
+        n_rows = 4 if self.normalise else 2
+        rows1 = np.stack([on * w, off * w, on * w * wm1, off * w * wm1])[:n_rows]
+        rows1 = rows1.astype(np.float32)
+        rows2 = np.stack([on * w * w, off * w * w]).astype(np.float32)
+
+        def products(mine: list[tuple[int, int, F32]]) -> F64:
+            """Pass 2 on some slabs: weighted sums per tag while each slab is in cache."""
+            for a, b, part in mine:
+                self._g1[:n_rows, a:b] += rows1 @ part
+                np.square(part, out=part)
+                self._g2[:, a:b] += rows2 @ part
+            return np.zeros(0)
+
+        _parallel(products, shares)
+        self._wsums += [[on @ wm1, on @ (wm1 * wm1)], [off @ wm1, off @ (wm1 * wm1)]]
+        self._counts += (int(tags.sum()), int(n - tags.sum()))
+
+    # -- result -----------------------------------------------------------------------------
+    def result(self) -> DifferentialImage:
+        """ΔT/T = (⟨on⟩ - ⟨off⟩)/⟨off⟩ with per-pixel standard errors (error propagation)."""
+        n_on, n_off = self.n_on, self.n_off
+        if n_on < 2 or n_off < 2:
+            raise ValueError(f"need >= 2 pump-on and pump-off frames, have {n_on} and {n_off}")
+        assert self._baseline is not None
+        total = n_on + n_off
+        scale = (self._level_sum / total) / self._ref_level if self.normalise else 1.0
+        means: list[F64] = []
+        errs: list[F64] = []
+        base = self._baseline
+        for t, n in enumerate((n_on, n_off)):
+            s_wm1, s_wm1_2 = self._wsums[t]
+            g1 = self._g1[t].astype(np.float64)
+            sum1 = g1 + base * s_wm1
+            sum2 = self._g2[t] + 2.0 * base * self._g1[t + 2] + base * base * s_wm1_2
+            mean_c = sum1 / n
+            var = np.clip((sum2 - sum1 * mean_c) / (n - 1), 0.0, None)
+            means.append(((self._baseline + mean_c) * scale).reshape(self.shape))
+            errs.append((np.sqrt(var / n) * scale).reshape(self.shape))
+        on_mean, off_mean = means
+        on_err, off_err = errs
+        lit = off_mean > 0
+        safe_off = np.where(lit, off_mean, 1.0)
+        dtt = np.where(lit, on_mean / safe_off - 1.0, 0.0)
+        dtt_err = np.where(
+            lit,
+            np.hypot(on_err / safe_off, on_mean * off_err / safe_off**2),
+            np.inf,
+        )
+        return DifferentialImage(
+            dtt=dtt,
+            dtt_err=dtt_err,
+            on_mean=on_mean,
+            off_mean=off_mean,
+            on_err=on_err,
+            off_err=off_err,
+            n_on=n_on,
+            n_off=n_off,
+            dark_mean=None if self.dark is None else self.dark.copy(),
+            dark_err=None if self.dark_err is None else self.dark_err.copy(),
+            dropped_frames=self.dropped,
+        )
+
+
+def border_mask(shape: tuple[int, int], fraction: float = 0.25) -> npt.NDArray[np.bool_]:
+    """Pixels within ``fraction`` of the edges: a probe reference away from a centred pump."""
+    h, w = shape
+    mask = np.zeros(shape, bool)
+    dy, dx = max(1, int(h * fraction)), max(1, int(w * fraction))
+    mask[:dy, :] = mask[-dy:, :] = True
+    mask[:, :dx] = mask[:, -dx:] = True
+    return mask
+
+
+def _image_shape(rig: Rig) -> tuple[int, int]:
+    roi = rig.camera.config().roi
+    return (roi.height, roi.width)
+
+
+def measure_dark(rig: Rig, n_frames: int, *, block_frames: int = 64) -> tuple[F64, F64]:
+    """Mean dark frame and its per-pixel standard error, probe (and pump) shutter closed.
+
+    The probe shutter is reopened only when the measurement succeeded; on any error it stays
+    closed (the safe state).
+    """
+    if n_frames < 2:
+        raise ValueError("a dark measurement needs at least 2 frames")
+    probe = rig.probe_shutter
+    if probe is None:
+        raise DeviceStateError("probe_shutter", "a dark measurement needs a probe shutter")
+    camera = rig.camera
+    shape = _image_shape(rig)
+    total = np.zeros(shape)
+    total2 = np.zeros(shape)
+    seen = 0
+    rig.close_pump()
+    probe.close()
+    camera.start()
+    try:
+        while seen < n_frames:
+            block = camera.read(min(block_frames, n_frames - seen))
+            frames = block.data.astype(np.float64)
+            total += frames.sum(axis=0)
+            total2 += np.einsum("kij,kij->ij", frames, frames)
+            seen += len(block)
+    finally:
+        camera.stop()
+    mean = total / seen
+    var = np.clip((total2 - total * mean) / (seen - 1), 0.0, None)
+    probe.open()
+    return mean, np.sqrt(var / seen)
+
+
+def acquire_point(
+    rig: Rig,
+    *,
+    n_pairs: int,
+    scheme: Scheme,
+    block_frames: int = 64,
+    dark: npt.NDArray[np.floating] | None,
+    should_stop: Callable[[], bool] | None = None,
+    dark_err: npt.NDArray[np.floating] | None = None,
+    normalise: bool = True,
+    norm_mask: npt.NDArray[np.bool_] | None = None,
+    settle_frames: int = 1,
+    on_block: Callable[[FrameBlock, npt.NDArray[np.bool_]], None] | None = None,
+) -> DifferentialImage:
+    """Acquire ``n_pairs`` pump-on and ``n_pairs`` pump-off frames at the current position.
+
+    ``chopper``: the camera streams with the pump shutter open; each frame's pump state is
+    the hardware tag ``FrameBlock.pump_on`` (a camera without tags is a DeviceStateError,
+    never parity). ``shutter``: blocks of frames with the pump shutter open then closed,
+    ``settle_frames`` discarded after every shutter change. The pump shutter is closed on
+    return and on every exception; ``should_stop`` is polled between blocks and raises
+    :class:`AcquisitionStopped`. ``on_block`` sees every kept block (raw-frame recording).
+    Normalisation uses ``norm_mask``, by default the image border (:func:`border_mask`): the
+    whole frame would include the pump spot and pull the ΔT/T baseline below zero.
+    """
+    if n_pairs < 2:
+        raise ValueError("n_pairs must be >= 2")
+    camera = rig.camera
+    shape = _image_shape(rig)
+    mask = border_mask(shape) if norm_mask is None else norm_mask
+    acc = DifferentialAccumulator(shape, dark, normalise, norm_mask=mask, dark_err=dark_err)
+
+    def take(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
+        try:
+            acc.add(block, tags)
+        except ValueError as exc:
+            raise DeviceStateError(camera.name, str(exc)) from None
+        if on_block is not None:
+            on_block(block, tags)
+
+    def check_stop() -> None:
+        if should_stop is not None and should_stop():
+            raise AcquisitionStopped("acquisition stopped on request")
+
+    camera.start()
+    try:
+        if scheme == "chopper":
+            rig.open_pump()
+            budget = 4 * n_pairs + 2 * block_frames  # a running chopper needs 2 * n_pairs
+            read = 0
+            while acc.n_on < n_pairs or acc.n_off < n_pairs:
+                check_stop()
+                if read > budget:
+                    raise DeviceStateError(
+                        camera.name,
+                        f"pump-state tags stuck: {acc.n_on} pump-on and {acc.n_off} pump-off "
+                        f"frames in {read} (is the chopper running and its reference wired?)",
+                    )
+                need = 2 * max(n_pairs - acc.n_on, n_pairs - acc.n_off)
+                block = camera.read(max(2, min(block_frames, need)))
+                read += len(block)
+                if block.pump_on is None:
+                    raise DeviceStateError(
+                        camera.name,
+                        "frames carry no pump-state tag (chopper reference); "
+                        "use the 'shutter' acquisition scheme",
+                    )
+                take(block, block.pump_on)
+        elif scheme == "shutter":
+            while acc.n_on < n_pairs or acc.n_off < n_pairs:
+                for state in (True, False):
+                    check_stop()
+                    if state:
+                        rig.open_pump()
+                    else:
+                        rig.close_pump()
+                    if settle_frames:
+                        camera.read(settle_frames)
+                    have = acc.n_on if state else acc.n_off
+                    count = max(2, min(block_frames, n_pairs - have))
+                    block = camera.read(count)
+                    take(block, np.full(len(block), state))
+        else:
+            raise ValueError(f"unknown acquisition scheme {scheme!r}")
+    finally:
+        try:
+            rig.close_pump()
+        finally:
+            camera.stop()
+    return acc.result()

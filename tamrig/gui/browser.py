@@ -1,0 +1,196 @@
+"""Data browser: open a finished or still-running scan file and look through its points.
+
+A running file (SWMR) is re-read once a second while "follow" is on, so the table and the
+plots grow as the scan writes points.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tamrig.errors import StorageError
+from tamrig.gui.analysis_plots import AnalysisPlots, transport_from_columns
+from tamrig.gui.liveview import DttView
+from tamrig.records import GaussianFit
+from tamrig.storage import ScanFile, open_scan
+
+COLUMNS = (
+    ("index", "#", "{:d}"),
+    ("sweep", "sweep", "{:d}"),
+    ("delay_fs", "delay (fs)", "{:.1f}"),
+    ("fluence_label", "fluence", "{}"),
+    ("probe_wavelength_nm", "λ (nm)", "{:g}"),
+    ("sigma_nm", "σ (nm)", "{:.1f}"),
+    ("sigma_err_nm", "±σ", "{:.2f}"),
+    ("msd_nm2", "MSD (nm²)", "{:.4g}"),
+    ("diffusivity_cm2_s", "D (cm²/s)", "{:.3g}"),
+)
+
+
+def fit_from_columns(points: dict[str, np.ndarray], row: int) -> GaussianFit | None:
+    """The stored Gaussian fit of one point (None if the point was not fitted or failed)."""
+    if not int(points["has_fit"][row]) or not int(points["converged"][row]):
+        return None
+
+    def value(key: str) -> float:
+        return float(points[key][row])
+
+    def optional(key: str) -> float | None:
+        v = value(key)
+        return v if np.isfinite(v) else None
+
+    return GaussianFit(
+        sigma_nm=value("sigma_nm"),
+        sigma_err_nm=value("sigma_err_nm"),
+        x0_nm=value("x0_nm"),
+        y0_nm=value("y0_nm"),
+        amplitude=value("amplitude"),
+        offset=value("offset"),
+        sigma_x_nm=optional("sigma_x_nm"),
+        sigma_y_nm=optional("sigma_y_nm"),
+    )
+
+
+class DataBrowser(QWidget):
+    opened = pyqtSignal(str)
+
+    def __init__(self, parent: QWidget | None = None, refresh_ms: int = 1000) -> None:
+        super().__init__(parent)
+        self.scan: ScanFile | None = None
+        self.open_button = QPushButton("open data file…")
+        self.open_button.clicked.connect(self.choose_file)
+        self.path_label = QLabel("no file")
+        self.status_label = QLabel("")
+        self.follow = QCheckBox("follow running scan")
+        self.follow.setChecked(True)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #b01c1c")
+        top = QHBoxLayout()
+        top.addWidget(self.open_button)
+        top.addWidget(self.path_label, 1)
+        top.addWidget(self.status_label)
+        top.addWidget(self.follow)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels([title for _, title, _ in COLUMNS])
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.itemSelectionChanged.connect(self.show_selected)
+        self.dtt_view = DttView(50.0)
+        self.plots = AnalysisPlots()
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.dtt_view)
+        right.addWidget(self.plots)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.table)
+        split.addWidget(right)
+        split.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.error)
+        layout.addWidget(split, 1)
+        self.timer = QTimer(self)
+        self.timer.setInterval(refresh_ms)
+        self.timer.timeout.connect(self.refresh)
+        self.start_dir = ""
+        self.selected_index: int | None = None
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open scan data", self.start_dir, "Scan data (*.h5 *.hdf5 *.nxs)"
+        )
+        if path:
+            self.open_file(path)
+
+    def open_file(self, path: str | Path) -> bool:
+        """Open ``path`` (finished or running); errors are shown, not raised."""
+        self.close_file()
+        try:
+            self.scan = open_scan(path)
+        except (StorageError, OSError) as exc:
+            self.error.setText(str(exc))
+            return False
+        self.error.setText("")
+        self.path_label.setText(str(path))
+        self.dtt_view.pixel_size_nm = self.scan.pixel_size_nm
+        self.table.setRowCount(0)
+        self.plots.clear()
+        self.timer.start()
+        self._update()
+        self.opened.emit(str(path))
+        return True
+
+    def close_file(self) -> None:
+        self.timer.stop()
+        if self.scan is not None:
+            self.scan.close()
+            self.scan = None
+
+    def refresh(self) -> None:
+        """Re-read a running file (SWMR); stops following once the scan has ended."""
+        if self.scan is None or not self.follow.isChecked():
+            return
+        try:
+            self.scan.refresh()
+        except (StorageError, OSError) as exc:
+            self.error.setText(f"refresh failed: {exc}")
+            return
+        self._update()
+
+    def _update(self) -> None:
+        scan = self.scan
+        assert scan is not None
+        points = scan.points()
+        n = len(points["index"])
+        self.status_label.setText(f"{scan.status} · {n} points")
+        if scan.status != "running":
+            self.timer.stop()
+        previous = self.table.rowCount()
+        if n == previous:
+            return
+        selected = {item.row() for item in self.table.selectedItems()}
+        on_newest = not selected or selected == {previous - 1}
+        self.table.setRowCount(n)
+        for row in range(n):
+            for col, (key, _, fmt) in enumerate(COLUMNS):
+                value: Any = points[key][row]
+                if isinstance(value, np.integer):
+                    value = int(value)
+                elif isinstance(value, np.floating):
+                    value = float(value)
+                text = fmt.format(value) if value == value else "–"
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        for series, transport in transport_from_columns(points).items():
+            self.plots.set_series(series, transport)
+        if on_newest:  # keep showing the newest point while it is followed
+            self.table.selectRow(n - 1)
+
+    def show_selected(self) -> None:
+        scan = self.scan
+        rows = {item.row() for item in self.table.selectedItems()}
+        if scan is None or not rows:
+            return
+        row = min(rows)
+        points = scan.points()
+        index = int(points["index"][row])
+        fit = fit_from_columns(points, row)
+        caption = f"point {index}: " + (
+            f"σ = {fit.sigma_nm:.1f} ± {fit.sigma_err_nm:.1f} nm" if fit else "no fit"
+        )
+        self.dtt_view.show_dtt(scan.dtt(index), fit, caption)
+        self.selected_index = index

@@ -1,0 +1,163 @@
+"""The scan plan: a validated, serialisable description of one measurement (TOML on disk).
+
+A plan names what to measure, never how a device does it; :mod:`tamrig.plan.preflight`
+checks it against a rig and :mod:`tamrig.plan.points` turns it into the ordered points the
+engine runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from tamrig.errors import PlanError
+from tamrig.plan.axes import DelayAxis, FluenceAxis, ProbeAxis
+from tamrig.validation import load_toml, validate_model
+
+if TYPE_CHECKING:
+    from tamrig.plan.fluence import FluenceCalibrationLike
+    from tamrig.plan.preflight import ResolvedPlan
+    from tamrig.rig import Rig
+
+OuterAxis = Literal["sweep", "wavelength", "fluence"]
+DEFAULT_NESTING: tuple[OuterAxis, ...] = ("wavelength", "fluence", "sweep")
+
+
+class Sample(BaseModel):
+    """``[sample]``: what is measured, and what turns fluence into ⟨N_abs⟩.
+
+    The absorption cross-section at the pump is given directly (``cross_section_cm2``) or,
+    for PbS dots, from their size (``pbs_diameter_nm`` / ``pbs_exciton_nm``, see
+    :class:`tamrig.calibration.SampleAbsorption`). ``pump_sigma_nm`` is the pump spot σ when
+    the rig file has none (e.g. σ₀ from an earlier scan). Free notes go in ``[sample.metadata]``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = ""
+    description: str = ""
+    cross_section_cm2: float | None = Field(None, gt=0)
+    pbs_diameter_nm: float | None = Field(None, gt=0)
+    pbs_exciton_nm: float | None = Field(None, gt=0)
+    absorbance_ratio: float | None = Field(None, gt=0)
+    pump_sigma_nm: float | None = Field(None, gt=0)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def absorption_fields(self) -> dict[str, float]:
+        """The keys of :class:`tamrig.calibration.SampleAbsorption` that are set."""
+        names = ("cross_section_cm2", "pbs_diameter_nm", "pbs_exciton_nm", "absorbance_ratio")
+        return {n: float(getattr(self, n)) for n in names if getattr(self, n) is not None}
+
+
+class Sweeps(BaseModel):
+    """``[sweeps]``: repeats of the delay axis and the order each one visits it in."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    count: int = Field(1, ge=1)
+    order: Literal["forward", "alternating", "random"] = "forward"
+    seed: int = Field(0, ge=0, description="seed of the 'random' order (reproducible)")
+
+
+class Acquisition(BaseModel):
+    """``[acquisition]``: how each point's ΔT/T is measured."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scheme: Literal["chopper", "shutter"] = "chopper"
+    pairs_per_point: int = Field(500, ge=2, description="pump-on/pump-off frame pairs")
+    block_frames: int = Field(64, ge=2, description="frames read per camera call")
+    dark_frames: int = Field(200, ge=0, description="dark frames at the start (0 = none)")
+    normalise: bool = Field(True, description="per-frame probe normalisation")
+    settle_frames: int = Field(1, ge=0, description="shutter scheme: frames dropped per switch")
+    measure_power: bool = Field(True, description="read the pump power meter at every point")
+    record_raw_frames: bool = Field(False, description="store every raw frame (large!)")
+
+
+class ScanPlan(BaseModel):
+    """One scan: delay × fluence × probe wavelength, repeated in sweeps.
+
+    The delay axis is always innermost (a sweep is one pass over the delay grid);
+    ``nesting`` orders the other three axes, outermost first.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field("scan", min_length=1)
+    description: str = ""
+    sample: Sample = Field(default_factory=Sample)
+    delays: DelayAxis
+    fluence: FluenceAxis | None = Field(None, description="None: leave the attenuator alone")
+    probe: ProbeAxis | None = Field(None, description="None: leave the selector alone")
+    sweeps: Sweeps = Field(default_factory=Sweeps)
+    acquisition: Acquisition = Field(default_factory=Acquisition)
+    nesting: list[OuterAxis] = Field(default_factory=lambda: list(DEFAULT_NESTING))
+
+    _source: str | None = PrivateAttr(None)
+
+    @field_validator("nesting")
+    @classmethod
+    def _permutation(cls, value: list[OuterAxis]) -> list[OuterAxis]:
+        if sorted(value) != sorted(DEFAULT_NESTING):
+            raise ValueError(
+                "each of 'sweep', 'wavelength', 'fluence' once (outermost first; "
+                "the delay axis is always innermost)"
+            )
+        return value
+
+    @property
+    def source(self) -> str | None:
+        """The file the plan came from (for error messages), if any."""
+        return self._source
+
+    def with_source(self, source: str | Path | None) -> ScanPlan:
+        self._source = None if source is None else str(source)
+        return self
+
+    def error(self, field: str, message: str, expected: str | None = None) -> PlanError:
+        """A PlanError naming this plan's file and ``field``."""
+        return PlanError(message, file=self._source, field=field, expected=expected)
+
+    def validate_for(
+        self,
+        rig: Rig,
+        *,
+        calibration: FluenceCalibrationLike | None = None,
+        out_path: str | Path | None = None,
+    ) -> ResolvedPlan:
+        """Pre-flight against a connected rig (see :mod:`tamrig.plan.preflight`)."""
+        from tamrig.plan.preflight import validate_for
+
+        return validate_for(self, rig, calibration=calibration, out_path=out_path)
+
+    # -- sizes ----------------------------------------------------------------------------
+    def delays_fs(self) -> list[float]:
+        return self.delays.values_fs()
+
+    def n_wavelengths(self) -> int:
+        return 1 if self.probe is None else len(self.probe.wavelengths_nm)
+
+    def n_fluences(self) -> int:
+        return 1 if self.fluence is None else len(self.fluence.values)
+
+    def points_per_sweep(self) -> int:
+        """Points of one sweep of one (wavelength, fluence) series, reference included."""
+        return len(self.delays_fs()) + (1 if self.delays.reference_fs is not None else 0)
+
+    def n_points(self) -> int:
+        return (
+            self.sweeps.count * self.n_wavelengths() * self.n_fluences() * self.points_per_sweep()
+        )
+
+
+def plan_from_dict(data: Any, *, source: str | Path | None = None) -> ScanPlan:
+    """Validate a plan mapping (a parsed TOML file or a stored plan); errors name the field."""
+    plan = validate_model(ScanPlan, data, file=source, error=PlanError)
+    return plan.with_source(source)
+
+
+def load_plan(path: str | Path) -> ScanPlan:
+    """Load and validate a plan file; a PlanError names the file and the field."""
+    return plan_from_dict(load_toml(path, error=PlanError), source=path)

@@ -1,0 +1,42 @@
+"""Check for room before writing, so a full disk stops the scan between points.
+
+HDF5 cannot always close a file cleanly once a write has failed for lack of space (the
+unwritable metadata stays dirty), so the writer looks ahead: before each point or frame
+block it checks the free space on the disk and the process's file-size limit
+(RLIMIT_FSIZE) against a generous estimate of what it is about to write.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+from pathlib import Path
+
+from tamrig.errors import StorageError
+
+HEADROOM = 2 * 2**20  # room kept for the event log, end_time and the final flush
+
+
+def free_bytes(path: Path) -> tuple[int, str]:
+    """Bytes the file may still grow by, and which limit that is."""
+    stats = os.statvfs(path.parent)
+    free = stats.f_bavail * stats.f_frsize
+    limit, what = free, "free on the disk"
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft != resource.RLIM_INFINITY:
+        size = path.stat().st_size if path.exists() else 0
+        room = soft - size
+        if room < limit:
+            limit, what = room, f"left under the file-size limit of {soft} bytes"
+    return limit, what
+
+
+def ensure_room(path: Path, needed: int, what: str, completed: int) -> None:
+    """StorageError (before anything is written) if ``needed`` bytes might not fit."""
+    room, kind = free_bytes(path)
+    if room < needed + HEADROOM:
+        raise StorageError(
+            f"{path}: not enough space to store {what}: {max(room, 0) / 2**20:.1f} MiB {kind}, "
+            f"{(needed + HEADROOM) / 2**20:.1f} MiB needed (disk full?). The scan stops here; "
+            f"the {completed} completed point(s) already in the file are kept."
+        )

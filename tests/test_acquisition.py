@@ -1,0 +1,288 @@
+"""Differential imaging: the accumulator against a direct numpy reference, and acquisition."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from conftest import write_variant
+
+from tamrig.acquisition import (
+    AcquisitionStopped,
+    DifferentialAccumulator,
+    acquire_point,
+    border_mask,
+    measure_dark,
+)
+from tamrig.devices import FrameBlock
+from tamrig.errors import DeviceStateError
+from tamrig.rig import Rig, build_rig
+
+SHAPE = (24, 20)
+
+
+def make_frames(
+    rng: np.random.Generator,
+    n: int,
+    *,
+    signal: float = 0.0,
+    power_jitter: float = 0.0,
+    tags: npt.NDArray[np.bool_] | None = None,
+    dark: float = 100.0,
+) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.bool_]]:
+    """Probe frames with shot-like noise; pump-on frames carry a Gaussian ΔT/T spot."""
+    h, w = SHAPE
+    yy, xx = np.mgrid[:h, :w]
+    spot = signal * np.exp(-((yy - h / 2) ** 2 + (xx - w / 2) ** 2) / (2 * 3.0**2))
+    tags = (np.arange(n) % 2 == 0) if tags is None else tags
+    power = 1.0 + power_jitter * rng.standard_normal(n)
+    mean = 2000.0 * power[:, None, None] * (1.0 + spot[None] * tags[:, None, None])
+    frames = mean + rng.normal(0.0, 10.0, (n, h, w)) + dark
+    return np.clip(np.rint(frames), 0, 4095).astype(np.uint16), tags
+
+
+def block_of(data: npt.NDArray[np.uint16], tags: npt.NDArray[np.bool_]) -> FrameBlock:
+    n = data.shape[0]
+    return FrameBlock(
+        data=data,
+        frame_id=np.arange(n, dtype=np.int64),
+        timestamp_s=np.arange(n, dtype=float),
+        pump_on=tags,
+    )
+
+
+def reference(
+    data: npt.NDArray[np.uint16],
+    tags: npt.NDArray[np.bool_],
+    dark: npt.NDArray[np.float64],
+    mask: npt.NDArray[np.bool_] | None,
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Straightforward float64 implementation of the documented normalisation."""
+    x = data.astype(np.float64) - dark
+    sel = np.ones(SHAPE, bool) if mask is None else mask
+    levels = x[:, sel].mean(axis=1)
+    s = x / levels[:, None, None] * levels.mean()
+    on, off = s[tags], s[~tags]
+    out = {
+        "on_mean": on.mean(0),
+        "off_mean": off.mean(0),
+        "on_err": on.std(0, ddof=1) / np.sqrt(len(on)),
+        "off_err": off.std(0, ddof=1) / np.sqrt(len(off)),
+    }
+    out["dtt"] = out["on_mean"] / out["off_mean"] - 1
+    return out
+
+
+@pytest.mark.parametrize("use_mask", [False, True])
+def test_accumulator_matches_direct_reference(use_mask: bool) -> None:
+    rng = np.random.default_rng(1)
+    data, tags = make_frames(rng, 300, signal=2e-3, power_jitter=0.02)
+    dark = np.full(SHAPE, 100.0) + rng.normal(0, 1, SHAPE)
+    mask = border_mask(SHAPE) if use_mask else None
+    acc = DifferentialAccumulator(SHAPE, dark, normalise=True, norm_mask=mask)
+    for start in range(0, 300, 64):  # uneven blocks, last one short
+        acc.add(
+            block_of(data[start : start + 64], tags[start : start + 64]), tags[start : start + 64]
+        )
+    got = acc.result()
+    ref = reference(data, tags, dark, mask)
+    assert got.n_on == 150 and got.n_off == 150
+    np.testing.assert_allclose(got.dtt, ref["dtt"], atol=2e-7)
+    np.testing.assert_allclose(got.on_mean, ref["on_mean"], rtol=1e-6)
+    np.testing.assert_allclose(got.off_mean, ref["off_mean"], rtol=1e-6)
+    np.testing.assert_allclose(got.on_err, ref["on_err"], rtol=1e-3)
+    np.testing.assert_allclose(got.off_err, ref["off_err"], rtol=1e-3)
+
+
+def test_block_partition_does_not_change_the_result() -> None:
+    rng = np.random.default_rng(2)
+    data, tags = make_frames(rng, 200, signal=1e-3, power_jitter=0.01)
+    whole = DifferentialAccumulator(SHAPE)
+    whole.add(block_of(data, tags), tags)
+    pieces = DifferentialAccumulator(SHAPE)
+    for start, stop in ((0, 7), (7, 64), (64, 65), (65, 200)):
+        pieces.add(block_of(data[start:stop], tags[start:stop]), tags[start:stop])
+    np.testing.assert_allclose(pieces.result().dtt, whole.result().dtt, atol=1e-7)
+    np.testing.assert_allclose(pieces.result().dtt_err, whole.result().dtt_err, rtol=1e-4)
+
+
+def test_tags_come_from_the_caller_not_from_parity() -> None:
+    rng = np.random.default_rng(3)
+    tags = np.zeros(200, bool)
+    tags[[1, 2, 5, 8, 9, 10, 50, 51, 52, 53, 100, 150, 151, 190, 199]] = True
+    data, tags = make_frames(rng, 200, signal=5e-3, tags=tags)
+    acc = DifferentialAccumulator(SHAPE, np.full(SHAPE, 100.0))
+    acc.add(block_of(data, tags), tags)
+    result = acc.result()
+    assert (result.n_on, result.n_off) == (15, 185)
+    centre = result.dtt[SHAPE[0] // 2, SHAPE[1] // 2]
+    assert centre == pytest.approx(5e-3, abs=4 * result.dtt_err[SHAPE[0] // 2, SHAPE[1] // 2])
+
+
+def test_normalisation_removes_probe_power_fluctuations() -> None:
+    rng = np.random.default_rng(4)
+    data, tags = make_frames(rng, 400, signal=0.0, power_jitter=0.05)
+    noisy = DifferentialAccumulator(SHAPE, np.full(SHAPE, 100.0), normalise=False)
+    fixed = DifferentialAccumulator(SHAPE, np.full(SHAPE, 100.0), normalise=True)
+    for acc in (noisy, fixed):
+        acc.add(block_of(data, tags), tags)
+    # Without normalisation the 5 % power noise leaves a frame-wide ΔT/T offset of about
+    # 0.05·√(2/200) = 5e-3; with it only shot noise remains.
+    assert abs(np.mean(noisy.result().dtt)) > 1e-3
+    assert abs(np.mean(fixed.result().dtt)) < 1e-4
+
+
+def test_standard_errors_are_honest() -> None:
+    rng = np.random.default_rng(5)
+    repeats = []
+    errors = []
+    for _ in range(40):
+        data, tags = make_frames(rng, 100, signal=0.0)
+        acc = DifferentialAccumulator(SHAPE, np.full(SHAPE, 100.0))
+        acc.add(block_of(data, tags), tags)
+        result = acc.result()
+        repeats.append(result.dtt)
+        errors.append(result.dtt_err)
+    empirical = np.std(np.array(repeats), axis=0, ddof=1).mean()
+    reported = np.mean(errors)
+    assert reported == pytest.approx(empirical, rel=0.1)
+
+
+def test_frame_without_probe_light_is_refused() -> None:
+    data = np.full((4, *SHAPE), 100, np.uint16)  # dark level only
+    tags = np.array([True, False, True, False])
+    acc = DifferentialAccumulator(SHAPE, np.full(SHAPE, 100.0))
+    with pytest.raises(ValueError, match="no probe light"):
+        acc.add(block_of(data, tags), tags)
+
+
+def test_shape_and_tag_mismatch_are_errors() -> None:
+    acc = DifferentialAccumulator(SHAPE)
+    data = np.ones((4, 3, 3), np.uint16)
+    with pytest.raises(ValueError, match="frame shape"):
+        acc.add(block_of(data, np.ones(4, bool)), np.ones(4, bool))
+    data = np.ones((4, *SHAPE), np.uint16)
+    with pytest.raises(ValueError, match="pump tags"):
+        acc.add(block_of(data, np.ones(4, bool)), np.ones(3, bool))
+    with pytest.raises(ValueError, match="need >= 2"):
+        acc.result()
+
+
+def test_reset_forgets_frames() -> None:
+    rng = np.random.default_rng(6)
+    data, tags = make_frames(rng, 50)
+    acc = DifferentialAccumulator(SHAPE)
+    acc.add(block_of(data, tags), tags)
+    acc.reset()
+    assert acc.n_on == acc.n_off == 0
+
+
+# -- on the simulated rig --------------------------------------------------------------------
+
+
+def centre_value(image: npt.NDArray[np.float64]) -> float:
+    h, w = image.shape
+    return float(image[h // 2 - 2 : h // 2 + 2, w // 2 - 2 : w // 2 + 2].mean())
+
+
+def strong_pump(rig: Rig) -> None:
+    """Attenuator at maximum transmission and the probe on: a large, easily seen signal."""
+    assert rig.attenuator is not None and rig.probe_shutter is not None
+    rig.attenuator.set_setting(3.0)
+    rig.probe_shutter.open()
+
+
+def test_acquire_point_chopper_on_sim_rig(sim_rig: Rig) -> None:
+    strong_pump(sim_rig)
+    sim_rig.set_delay_fs(1000.0)
+    dark, dark_err = measure_dark(sim_rig, 64)
+    # read noise 200 e⁻ = 4.1 counts per frame, / √64 frames
+    assert float(np.median(dark_err)) == pytest.approx(4.1 / 8, rel=0.3)
+    assert np.median(dark) == pytest.approx(100.0, abs=2.0)
+    assert sim_rig.probe_shutter is not None and sim_rig.probe_shutter.is_open()
+    image = acquire_point(sim_rig, n_pairs=400, scheme="chopper", dark=dark)
+    assert image.n_on >= 400 and image.n_off >= 400
+    assert centre_value(image.dtt) > 5 * centre_value(image.dtt_err)  # the bleach is seen
+    assert abs(float(image.dtt[:6, :6].mean())) < 2e-4  # corners: no signal
+    assert not sim_rig.pump_shutter.is_open()
+    assert not sim_rig.camera.acquiring
+
+
+def test_acquire_point_negative_delay_has_no_signal(sim_rig: Rig) -> None:
+    strong_pump(sim_rig)
+    sim_rig.set_delay_fs(-1000.0)
+    image = acquire_point(sim_rig, n_pairs=400, scheme="chopper", dark=None)
+    assert abs(centre_value(image.dtt)) < 4 * centre_value(image.dtt_err)
+
+
+def test_acquire_point_shutter_scheme(tmp_path: Path) -> None:
+    path = write_variant(
+        tmp_path, 'kind = "simulated.camera"', 'kind = "simulated.camera"\nchopper = false'
+    )
+    with build_rig(path) as rig:
+        strong_pump(rig)
+        rig.set_delay_fs(1000.0)
+        image = acquire_point(rig, n_pairs=300, scheme="shutter", block_frames=50, dark=None)
+        assert image.n_on >= 300 and image.n_off >= 300
+        assert centre_value(image.dtt) > 5 * centre_value(image.dtt_err)
+        assert not rig.pump_shutter.is_open()
+        # No hardware tag: the chopper scheme refuses instead of guessing from parity.
+        with pytest.raises(DeviceStateError, match="pump-state tag"):
+            acquire_point(rig, n_pairs=10, scheme="chopper", dark=None)
+        assert not rig.pump_shutter.is_open() and not rig.camera.acquiring
+
+
+def test_should_stop_interrupts_with_pump_closed(sim_rig: Rig) -> None:
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) > 2
+
+    strong_pump(sim_rig)
+    with pytest.raises(AcquisitionStopped):
+        acquire_point(
+            sim_rig, n_pairs=10_000, scheme="chopper", block_frames=32, dark=None, should_stop=stop
+        )
+    assert not sim_rig.pump_shutter.is_open()
+    assert not sim_rig.camera.acquiring
+
+
+def test_stuck_chopper_reference_is_a_fault_not_a_hang(
+    sim_rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    strong_pump(sim_rig)
+    camera = sim_rig.camera
+    real_read = camera.read
+
+    def stuck(n_frames: int, timeout_s: float = 5.0) -> FrameBlock:
+        block = real_read(n_frames, timeout_s)
+        block.pump_on = np.ones(len(block), bool)  # the reference line reads "on" forever
+        return block
+
+    monkeypatch.setattr(camera, "read", stuck)
+    with pytest.raises(DeviceStateError, match="tags stuck"):
+        acquire_point(sim_rig, n_pairs=20, scheme="chopper", block_frames=8, dark=None)
+    assert not sim_rig.pump_shutter.is_open() and not camera.acquiring
+
+
+def test_result_does_not_depend_on_the_number_of_threads() -> None:
+    from tamrig.acquisition import max_threads
+
+    rng = np.random.default_rng(7)
+    shape = (96, 96)  # several cache slabs at this block size
+    h, w = shape
+    data = rng.normal(2000.0, 10.0, (64, h, w)).astype(np.uint16)
+    tags = np.arange(64) % 3 == 0
+    results = []
+    for threads in sorted({1, max_threads()}):
+        acc = DifferentialAccumulator(shape, np.full(shape, 90.0), threads=threads)
+        acc.add(block_of(data, tags), tags)
+        results.append(acc.result())
+    for other in results[1:]:
+        np.testing.assert_allclose(other.dtt, results[0].dtt, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(other.dtt_err, results[0].dtt_err, rtol=1e-9)
+    with pytest.raises(ValueError, match="threads"):
+        DifferentialAccumulator(shape, threads=0)

@@ -1,0 +1,288 @@
+"""Gaussian fit: precision at the Cramér–Rao bound, honest errors, robustness."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tamrig.fitting import (
+    cramer_rao_centre_nm,
+    cramer_rao_sigma_nm,
+    fit_gaussian,
+    start_values,
+)
+
+PIXEL_NM = 50.0
+SIGMA_NM = 141.0
+AMPLITUDE = 1.0e-3
+NOISE = 2.5e-4  # peak SNR 4: the low-signal end of a real scan
+
+
+def spot(
+    shape: tuple[int, int] = (64, 64),
+    *,
+    amplitude: float = AMPLITUDE,
+    sigma_nm: float | tuple[float, float] = SIGMA_NM,
+    centre_px: tuple[float, float] = (31.3, 30.6),
+    offset: float = 0.0,
+) -> np.ndarray:
+    """Noise-free image; ``centre_px`` is (x, y); ``sigma_nm`` may be (σx, σy)."""
+    sx, sy = (sigma_nm, sigma_nm) if np.isscalar(sigma_nm) else sigma_nm  # type: ignore[misc]
+    y, x = np.mgrid[0 : shape[0], 0 : shape[1]].astype(float)
+    r2 = ((x - centre_px[0]) / (sx / PIXEL_NM)) ** 2 + ((y - centre_px[1]) / (sy / PIXEL_NM)) ** 2
+    return amplitude * np.exp(-0.5 * r2) + offset
+
+
+@dataclass
+class Draws:
+    sigma: np.ndarray
+    sigma_err: np.ndarray
+    x0: np.ndarray
+    y0: np.ndarray
+    x0_err: np.ndarray
+    converged: np.ndarray
+
+
+def repeated_fits(n: int, seed: int, noise_map: np.ndarray, use_weights: bool) -> Draws:
+    rng = np.random.default_rng(seed)
+    clean = spot()
+    rows = []
+    for _ in range(n):
+        image = clean + rng.normal(0.0, 1.0, clean.shape) * noise_map
+        weights = 1.0 / noise_map**2 if use_weights else None
+        fit = fit_gaussian(image, PIXEL_NM, weights=weights)
+        rows.append(
+            (fit.sigma_nm, fit.sigma_err_nm, fit.x0_nm, fit.y0_nm, fit.x0_err_nm, fit.converged)
+        )
+    arr = np.array(rows, dtype=float)
+    return Draws(*(arr[:, i] for i in range(5)), converged=arr[:, 5].astype(bool))
+
+
+@pytest.fixture(scope="module")
+def white_noise_draws() -> Draws:
+    return repeated_fits(240, seed=7, noise_map=np.full((64, 64), NOISE), use_weights=False)
+
+
+def test_sigma_precision_reaches_cramer_rao_bound(white_noise_draws: Draws) -> None:
+    d = white_noise_draws
+    assert d.converged.all()
+    bound = cramer_rao_sigma_nm(NOISE, PIXEL_NM, AMPLITUDE)
+    assert bound == pytest.approx(7.052, abs=1e-3)
+    assert np.std(d.sigma, ddof=1) == pytest.approx(bound, rel=0.15)
+    # Maximum likelihood is nearly unbiased even at a peak SNR of 4.
+    assert abs(np.mean(d.sigma) - SIGMA_NM) < 0.25 * bound
+
+
+def test_sigma_errors_are_honest(white_noise_draws: Draws) -> None:
+    d = white_noise_draws
+    pulls = (d.sigma - SIGMA_NM) / d.sigma_err
+    assert 0.85 < np.std(pulls, ddof=1) < 1.15
+    assert abs(np.mean(pulls)) < 0.2
+    # The reported error itself sits at the bound, not just its scatter.
+    bound = cramer_rao_sigma_nm(NOISE, PIXEL_NM, AMPLITUDE)
+    assert np.median(d.sigma_err) == pytest.approx(bound, rel=0.15)
+
+
+def test_centre_precision_reaches_bound(white_noise_draws: Draws) -> None:
+    d = white_noise_draws
+    bound = cramer_rao_centre_nm(NOISE, PIXEL_NM, AMPLITUDE)
+    assert np.std(d.x0, ddof=1) == pytest.approx(bound, rel=0.15)
+    assert np.std(d.y0, ddof=1) == pytest.approx(bound, rel=0.15)
+    assert abs(np.mean(d.x0) - 31.3 * PIXEL_NM) < 0.3 * bound
+    assert abs(np.mean(d.y0) - 30.6 * PIXEL_NM) < 0.3 * bound
+    assert 0.85 < np.std((d.x0 - 31.3 * PIXEL_NM) / d.x0_err, ddof=1) < 1.15
+
+
+def test_weighted_fit_with_uneven_noise_has_unit_pulls() -> None:
+    """Per-pixel errors (as from the accumulator) enter as weights 1/err²."""
+    x = np.arange(64, dtype=float)[None, :] * np.ones((64, 1))
+    noise_map = NOISE * (0.5 + x / 64.0)  # noise grows across the frame
+    d = repeated_fits(200, seed=11, noise_map=noise_map, use_weights=True)
+    assert d.converged.all()
+    pulls = (d.sigma - SIGMA_NM) / d.sigma_err
+    assert 0.85 < np.std(pulls, ddof=1) < 1.15
+    assert abs(np.mean(pulls)) < 0.2
+
+
+def test_negative_photoinduced_absorption_spot() -> None:
+    rng = np.random.default_rng(3)
+    image = spot(amplitude=-6e-4, centre_px=(28.0, 35.5)) + rng.normal(0, NOISE / 2, (64, 64))
+    fit = fit_gaussian(image, PIXEL_NM)
+    assert fit.converged, fit.message
+    assert fit.amplitude < 0
+    assert abs(fit.sigma_nm - SIGMA_NM) < 4 * fit.sigma_err_nm
+    assert abs(fit.x0_nm - 28.0 * PIXEL_NM) < 4 * fit.x0_err_nm
+    assert abs(fit.y0_nm - 35.5 * PIXEL_NM) < 4 * fit.y0_err_nm
+
+
+def test_offset_is_fitted_not_absorbed_into_width() -> None:
+    rng = np.random.default_rng(4)
+    image = spot(offset=3e-3) + rng.normal(0, NOISE / 5, (64, 64))
+    fit = fit_gaussian(image, PIXEL_NM)
+    assert fit.converged
+    assert fit.offset == pytest.approx(3e-3, abs=5 * fit.offset_err)
+    assert fit.amplitude == pytest.approx(AMPLITUDE, abs=5 * fit.amplitude_err)
+    assert abs(fit.sigma_nm - SIGMA_NM) < 5 * fit.sigma_err_nm
+
+
+def test_off_centre_spot_partly_outside_the_frame() -> None:
+    rng = np.random.default_rng(5)
+    image = spot(centre_px=(4.0, 58.5)) + rng.normal(0, NOISE / 5, (64, 64))
+    fit = fit_gaussian(image, PIXEL_NM)
+    assert fit.converged, fit.message
+    assert abs(fit.sigma_nm - SIGMA_NM) < 5 * fit.sigma_err_nm
+    assert fit.x0_nm == pytest.approx(4.0 * PIXEL_NM, abs=5 * fit.x0_err_nm)
+    assert fit.y0_nm == pytest.approx(58.5 * PIXEL_NM, abs=5 * fit.y0_err_nm)
+
+
+def test_anisotropic_mode_recovers_two_widths() -> None:
+    rng = np.random.default_rng(6)
+    image = spot(sigma_nm=(110.0, 190.0)) + rng.normal(0, NOISE / 5, (64, 64))
+    fit = fit_gaussian(image, PIXEL_NM, anisotropic=True)
+    assert fit.converged
+    assert fit.sigma_x_nm == pytest.approx(110.0, rel=0.03)
+    assert fit.sigma_y_nm == pytest.approx(190.0, rel=0.03)
+    assert fit.sigma_nm == pytest.approx(math.sqrt(110.0 * 190.0), abs=5 * fit.sigma_err_nm)
+    iso = fit_gaussian(image, PIXEL_NM)
+    assert iso.sigma_x_nm is None and iso.sigma_y_nm is None
+
+
+def test_anisotropic_fit_of_round_spot_agrees_with_isotropic() -> None:
+    rng = np.random.default_rng(8)
+    image = spot() + rng.normal(0, NOISE, (64, 64))
+    iso = fit_gaussian(image, PIXEL_NM)
+    aniso = fit_gaussian(image, PIXEL_NM, anisotropic=True)
+    assert aniso.sigma_nm == pytest.approx(iso.sigma_nm, abs=0.5 * iso.sigma_err_nm)
+    assert aniso.sigma_err_nm == pytest.approx(iso.sigma_err_nm, rel=0.2)
+
+
+def test_rectangular_image_and_larger_frame() -> None:
+    rng = np.random.default_rng(9)
+    image = spot((48, 128), centre_px=(80.2, 20.7), sigma_nm=250.0)
+    image = image + rng.normal(0, NOISE / 5, image.shape)
+    fit = fit_gaussian(image, PIXEL_NM)
+    assert fit.converged
+    assert fit.x0_nm == pytest.approx(80.2 * PIXEL_NM, abs=5 * fit.x0_err_nm)
+    assert fit.y0_nm == pytest.approx(20.7 * PIXEL_NM, abs=5 * fit.y0_err_nm)
+    assert fit.sigma_nm == pytest.approx(250.0, abs=5 * fit.sigma_err_nm)
+
+
+def test_non_finite_pixels_are_ignored() -> None:
+    rng = np.random.default_rng(10)
+    image = spot() + rng.normal(0, NOISE / 5, (64, 64))
+    image[30, 28:34] = np.nan  # a dead row segment through the spot
+    image[0, 0] = np.inf
+    fit = fit_gaussian(image, PIXEL_NM)
+    assert fit.converged
+    assert abs(fit.sigma_nm - SIGMA_NM) < 5 * fit.sigma_err_nm
+
+
+def test_pure_noise_is_flagged_not_raised() -> None:
+    rng = np.random.default_rng(12)
+    results = [fit_gaussian(rng.normal(0, NOISE, (64, 64)), PIXEL_NM) for _ in range(20)]
+    # A spot may appear by chance, but never one with a well determined 141 nm width.
+    good = [r for r in results if r.converged and r.sigma_err_nm < 0.1 * r.sigma_nm]
+    assert len(good) <= 2
+    assert all(isinstance(r.message, str) and r.message for r in results)
+
+
+@pytest.mark.parametrize("image", [np.zeros((32, 32)), np.full((32, 32), 5.0)])
+def test_flat_images_are_not_converged(image: np.ndarray) -> None:
+    fit = fit_gaussian(image, PIXEL_NM)
+    assert not fit.converged
+    assert fit.message
+
+
+def test_all_pixels_invalid_is_flagged() -> None:
+    fit = fit_gaussian(np.full((16, 16), np.nan), PIXEL_NM)
+    assert not fit.converged
+    assert "valid pixels" in fit.message
+    assert math.isnan(fit.sigma_nm)
+
+
+@pytest.mark.parametrize(
+    ("image", "pixel", "match"),
+    [
+        (np.zeros(64), PIXEL_NM, "ndim=1"),
+        (np.zeros((2, 64, 64)), PIXEL_NM, "ndim=3"),
+        (np.zeros((2, 64)), PIXEL_NM, "at least 3"),
+        (np.zeros((16, 16)), float("nan"), "pixel_size_nm"),
+        (np.zeros((16, 16)), float("inf"), "pixel_size_nm"),
+        (np.zeros((16, 16)), -50.0, "pixel_size_nm"),
+    ],
+)
+def test_invalid_input_raises_value_error(image: np.ndarray, pixel: float, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        fit_gaussian(image, pixel)
+
+
+def test_weights_of_wrong_shape_raise() -> None:
+    with pytest.raises(ValueError, match="weights"):
+        fit_gaussian(np.zeros((16, 16)), PIXEL_NM, weights=np.ones((8, 8)))
+
+
+def test_start_values_find_the_spot_at_low_snr() -> None:
+    rng = np.random.default_rng(13)
+    image = spot(centre_px=(12.0, 45.0), amplitude=-AMPLITUDE) + rng.normal(0, 3.3e-4, (64, 64))
+    a, x0, y0, s, _ = start_values(image)
+    assert a < 0
+    assert abs(x0 - 12.0) < 3 and abs(y0 - 45.0) < 3
+    assert 0.5 * SIGMA_NM / PIXEL_NM < s < 2 * SIGMA_NM / PIXEL_NM
+
+
+def fisher_bound_sigma_nm(
+    shape: tuple[int, int], amp: float, s_px: float, x0: float, y0: float, c: float, noise: float
+) -> float:
+    """Exact Cramér–Rao bound on σ for this frame (finite differences of the model)."""
+    params = np.array([amp, s_px * PIXEL_NM, x0, y0, c])
+    steps = np.array([abs(amp) * 1e-4, 1e-3, 1e-4, 1e-4, abs(amp) * 1e-4])
+
+    def model(p: np.ndarray) -> np.ndarray:
+        return spot(shape, amplitude=p[0], sigma_nm=p[1], centre_px=(p[2], p[3]), offset=p[4])
+
+    columns = []
+    for i, h in enumerate(steps):
+        up, down = params.copy(), params.copy()
+        up[i] += h
+        down[i] -= h
+        columns.append(((model(up) - model(down)) / (2 * h)).ravel())
+    jac = np.stack(columns, axis=1)
+    cov = np.linalg.inv(jac.T @ jac) * noise**2
+    return float(np.sqrt(cov[1, 1]))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    amplitude=st.floats(2e-4, 5e-3) | st.floats(-5e-3, -2e-4),
+    sigma_px=st.floats(1.2, 8.0),
+    x0=st.floats(8.0, 40.0),
+    y0=st.floats(8.0, 40.0),
+    offset=st.floats(-2e-3, 2e-3),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_property_random_gaussians_are_recovered(
+    amplitude: float, sigma_px: float, x0: float, y0: float, offset: float, seed: int
+) -> None:
+    noise = abs(amplitude) / 20.0
+    image = spot(
+        (48, 48),
+        amplitude=amplitude,
+        sigma_nm=sigma_px * PIXEL_NM,
+        centre_px=(x0, y0),
+        offset=offset,
+    )
+    image = image + np.random.default_rng(seed).normal(0, noise, image.shape)
+    fit = fit_gaussian(image, PIXEL_NM)
+    assert fit.converged, fit.message
+    bound = fisher_bound_sigma_nm((48, 48), amplitude, sigma_px, x0, y0, offset, noise)
+    assert fit.sigma_err_nm == pytest.approx(bound, rel=0.3)
+    assert abs(fit.sigma_nm - sigma_px * PIXEL_NM) < 6 * fit.sigma_err_nm
+    assert abs(fit.x0_nm - x0 * PIXEL_NM) < 6 * fit.x0_err_nm
+    assert abs(fit.y0_nm - y0 * PIXEL_NM) < 6 * fit.y0_err_nm
+    assert abs(fit.amplitude - amplitude) < 6 * fit.amplitude_err
+    assert np.sign(fit.amplitude) == np.sign(amplitude)

@@ -1,0 +1,77 @@
+"""GUI data browser: opens finished files and follows a file that is still being written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from storage_support import make_metadata, make_record
+
+pytestmark = pytest.mark.gui
+
+
+def _browser(qtbot: Any) -> Any:
+    from tamrig.gui.browser import DataBrowser
+
+    browser = DataBrowser(refresh_ms=50)
+    qtbot.addWidget(browser)
+    return browser
+
+
+def test_browser_follows_a_running_file_and_stops_when_it_ends(qtbot: Any, tmp_path: Path) -> None:
+    from tamrig.storage import ScanWriter
+
+    md = make_metadata(8)
+    path = tmp_path / "running.h5"
+    writer = ScanWriter.create(path, md)
+    for i in range(3):
+        writer.write_point(make_record(i, md))
+    browser = _browser(qtbot)
+    try:
+        assert browser.open_file(path)
+        assert browser.table.rowCount() == 3
+        assert "running" in browser.status_label.text()
+        assert browser.timer.isActive()
+        for i in range(3, 8):
+            writer.write_point(make_record(i, md))
+        qtbot.waitUntil(lambda: browser.table.rowCount() == 8, timeout=10_000)
+        writer.finish("finished")
+    finally:
+        writer.close()
+    qtbot.waitUntil(lambda: "finished" in browser.status_label.text(), timeout=10_000)
+    assert not browser.timer.isActive()
+    # the newest point is selected and drawn with its stored fit
+    assert browser.selected_index == 7
+    fit = browser.dtt_view.last_fit
+    assert fit is not None and fit.sigma_nm == pytest.approx((2.0 + 0.7) * 120.0)
+    assert browser.dtt_view.image.image.shape == md.image_shape
+    series = browser.plots.series
+    assert list(series) == ["905 nm · 905nm/N=0.045"]
+    assert browser.plots.n_points("905 nm · 905nm/N=0.045") == 5  # distinct delays
+    browser.close_file()
+
+
+def test_browser_shows_unfitted_points_and_open_errors(qtbot: Any, tmp_path: Path) -> None:
+    from tamrig.storage import ScanWriter
+
+    md = make_metadata(4)
+    path = tmp_path / "done.h5"
+    with ScanWriter.create(path, md) as writer:
+        for i in range(4):
+            writer.write_point(make_record(i, md))
+        writer.finish("aborted")
+    browser = _browser(qtbot)
+    assert browser.open_file(path)
+    assert "aborted · 4 points" in browser.status_label.text()
+    assert not browser.timer.isActive()
+    browser.table.selectRow(3)  # point 3's fit did not converge
+    assert browser.dtt_view.last_fit is None
+    assert "no fit" in browser.dtt_view.info.text()
+    assert np.isfinite(browser.dtt_view.image.image).all()
+    bad = tmp_path / "not-a-scan.h5"
+    bad.write_bytes(b"nothing")
+    assert not browser.open_file(bad)
+    assert "not-a-scan.h5" in browser.error.text()
+    browser.close_file()
