@@ -130,7 +130,8 @@ def check_compatible(calibration: FluenceCalibration, rig: Rig, path: str | Path
 def load_calibration(rig: Rig, path: str | Path | None = None) -> FluenceCalibration | None:
     """The saved calibration of ``rig`` (None if there is none), checked against the rig.
 
-    The pump σ of the rig file fills the calibration's when the calibration has none.
+    The pump σ of the rig file fills the calibration's when the calibration has none; the
+    fluence interlock is always the rig file's current ``max_fluence_uj_cm2``.
     """
     file = calibration_path(rig, path)
     if not file.exists():
@@ -139,6 +140,10 @@ def load_calibration(rig: Rig, path: str | Path | None = None) -> FluenceCalibra
         return None
     calibration = load_calibration_file(file)
     check_compatible(calibration, rig, file)
+    limit = rig.settings.max_fluence_uj_cm2
+    if calibration.max_fluence_uj_cm2 != limit:
+        # The rig file is the interlock's authority, not the limit in force when calibrating.
+        calibration = calibration.model_copy(update={"max_fluence_uj_cm2": limit})
     if calibration.pump_sigma_nm is None and rig.settings.pump_sigma_nm is not None:
         calibration = calibration.with_sample(pump_sigma_nm=rig.settings.pump_sigma_nm)
     return calibration
