@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import functools
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,9 @@ LIBVER = "latest"  # SWMR needs the v3 superblock and the newest object formats
 #: turns one damaged block of a file into an hours-long hang; 26 attempts still span ~0.1 s
 #: of retries for a torn read, then report the damage.
 SWMR_READ_ATTEMPTS = 26
+#: How long a writer waits for a reader's momentary file lock (LOCK_RETRIES x LOCK_WAIT_S).
+LOCK_RETRIES = 100
+LOCK_WAIT_S = 0.02
 
 
 @functools.cache
@@ -75,8 +80,21 @@ def clear_status_flags(path: str | Path) -> None:
 def open_swmr_write(path: str | Path) -> h5py.File:
     """Open an existing, closed file directly in SWMR-write mode (one superblock update)."""
     flags = h5py.h5f.ACC_RDWR | h5py.h5f.ACC_SWMR_WRITE
-    fid = h5py.h5f.open(str(path).encode(), flags, fapl=_fapl())
+    for attempt in range(LOCK_RETRIES + 1):
+        try:
+            fid = h5py.h5f.open(str(path).encode(), flags, fapl=_fapl())
+            break
+        except OSError as exc:
+            # A reader (GUI, analysis) opening the file at this instant holds its lock for a
+            # moment: errno 11 (EAGAIN). Wait a little rather than fail the scan.
+            if attempt == LOCK_RETRIES or not _lock_busy(exc):
+                raise
+            time.sleep(LOCK_WAIT_S)
     return h5py.File(fid)
+
+
+def _lock_busy(exc: OSError) -> bool:
+    return exc.errno == errno.EAGAIN or f"errno = {errno.EAGAIN}," in str(exc)
 
 
 _SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -119,8 +137,9 @@ def open_read(path: str | Path) -> tuple[h5py.File, bool]:
         flags = h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ
         return h5py.File(h5py.h5f.open(str(path).encode(), flags, fapl=_fapl())), True
     except OSError:
-        # Not a SWMR-capable file (written by another program): plain read.
-        return h5py.File(path, "r"), False
+        # Not a SWMR-capable file (written by another program), or caught while a writer
+        # updates its superblock: plain read, without the lock that would block that writer.
+        return h5py.File(path, "r", locking=False), False
 
 
 def abandon(file: h5py.File) -> None:
