@@ -25,12 +25,36 @@ def field_path(loc: Sequence[int | str], prefix: str = "") -> str:
     return text
 
 
-def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> tuple[str, str, str]:
+def user_loc(loc: Sequence[int | str], data: Any) -> list[int | str]:
+    """The parts of a pydantic error location that exist in the user's document.
+
+    Pydantic adds union member names and discriminator tags (``segments[0].list.values``)
+    that appear nowhere in the file; they are dropped by walking the data along ``loc``. The
+    last part stays even when absent (a missing or unknown key).
+    """
+    node = data
+    out: list[int | str] = []
+    for i, part in enumerate(loc):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
+            node = node[part]
+        elif i < len(loc) - 1 or (isinstance(part, str) and part.startswith("function-")):
+            continue
+        out.append(part)
+    return out
+
+
+def describe_validation_error(
+    exc: ValidationError, *, prefix: str = "", data: Any = None
+) -> tuple[str, str, str]:
     """(field, message, expected) for the first error, plus a count of the others."""
     # A typo shows up as an unknown key plus a missing one; the unknown key is the useful news.
     errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     loc = [p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
+    if data is not None:
+        loc = user_loc(loc, data)
     field = field_path(loc, prefix)
     kind = first["type"]
     given = first.get("input")
@@ -63,7 +87,7 @@ def validate_model(
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        field, message, expected = describe_validation_error(exc, prefix=prefix)
+        field, message, expected = describe_validation_error(exc, prefix=prefix, data=data)
         raise error(message, file=file, field=field, expected=expected) from None
 
 

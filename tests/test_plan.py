@@ -155,8 +155,8 @@ DEMO_TEXT = (SCANS / "demo.toml").read_text()
 @pytest.mark.parametrize(
     ("old", "new", "field"),
     [
-        ('unit = "ps"', 'unit = "us"', "delays.segments[2].log.unit"),
-        ("step = 200", "step = -200", "delays.segments[0].linear.step"),
+        ('unit = "ps"', 'unit = "us"', "delays.segments[2].unit"),
+        ("step = 200", "step = -200", "delays.segments[0].step"),
         ("values = [0.09, 0.18]", "values = []", "fluence.values"),
         ("wavelengths_nm = [905.0]", "wavelengths_nm = []", "probe.wavelengths_nm"),
         ("pairs_per_point = 150", "pairs_per_pont = 150", "acquisition.pairs_per_pont"),

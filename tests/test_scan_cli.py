@@ -70,7 +70,7 @@ def test_demo_plan_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 @pytest.mark.parametrize(
     ("old", "new", "field"),
     [
-        ('unit = "ps"', 'unit = "parsec"', "delays.segments[2].log.unit"),
+        ('unit = "ps"', 'unit = "parsec"', "delays.segments[2].unit"),
         ("stop = 1000\n", "stop = 5000\n", "delays.segments[2]"),  # 5 ns: past the travel
         ("values = [0.09, 0.18]", "values = []", "fluence.values"),
         ("dark_frames = 200", "dark_frame = 200", "acquisition.dark_frame"),
