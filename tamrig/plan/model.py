@@ -34,7 +34,7 @@ class Sample(BaseModel):
     the rig file has none (e.g. σ₀ from an earlier scan). Free notes go in ``[sample.metadata]``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = ""
     description: str = ""
