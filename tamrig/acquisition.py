@@ -31,9 +31,6 @@ F64 = npt.NDArray[np.float64]
 
 #: Bytes of float32 work slab per pixel chunk: small enough to stay in a core's L2 cache.
 CHUNK_BYTES = 512 * 1024
-#: Bytes of float32 work copy per group of frames: a long camera block is reduced a few MiB at
-#: a time so the second pass finds its data still in cache (4x faster at 256x256 than 16 MiB).
-GROUP_BYTES = 4 * 1024 * 1024
 
 
 class AcquisitionStopped(Exception):
@@ -135,20 +132,6 @@ class DifferentialAccumulator:
         first = self._offset32 is None
         if first:
             self._first_block(flat)
-        step = max(1, GROUP_BYTES // (4 * self.size))
-        for a in range(0, n, step):
-            part = slice(a, a + step)
-            self._add_group(flat[part], tags[part], block.frame_id[part], first and a == 0)
-
-    def _add_group(
-        self,
-        flat: npt.NDArray[np.integer],
-        tags: npt.NDArray[np.bool_],
-        frame_id: npt.NDArray[np.int64],
-        first: bool,
-    ) -> None:
-        """Both passes over a cache-sized group of frames (see :meth:`add`)."""
-        n = flat.shape[0]
         offset = self._offset32
         assert offset is not None
         chunks = self._chunks(n)
@@ -163,7 +146,7 @@ class DifferentialAccumulator:
             if np.any(levels <= 0):
                 bad = int(np.argmin(levels))
                 raise ValueError(
-                    f"frame {int(frame_id[bad])} has no probe light "
+                    f"frame {int(block.frame_id[bad])} has no probe light "
                     f"(mean {levels[bad]:.3g} counts after dark subtraction)"
                 )
             if first:
