@@ -113,12 +113,7 @@ class _Wheel(Device):
             for hop in move_path(here, slot, self._count, s.respect_bound):
                 self.inst.set_position(hop, timeout_s)
                 try:
-                    poll_until(
-                        lambda h=hop: h if self.inst.position() == h else None,  # type: ignore[misc]
-                        timeout_s,
-                        s.poll_interval_s,
-                        f"slot {hop}",
-                    )
+                    self._confirm(hop, timeout_s)
                 except TimeoutError:
                     raise self.fault(
                         f"wheel did not reach slot {hop} within {timeout_s} s "
@@ -126,6 +121,14 @@ class _Wheel(Device):
                         DeviceStateError,
                     ) from None
         return slot
+
+    def _confirm(self, slot: int, timeout_s: float) -> None:
+        """Poll pos? until the wheel reports ``slot``."""
+
+        def there() -> bool | None:
+            return True if self.inst.position() == slot else None
+
+        poll_until(there, timeout_s, self.settings.poll_interval_s, f"slot {slot}")
 
 
 class BandpassFilter(BaseModel):

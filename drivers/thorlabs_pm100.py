@@ -91,11 +91,12 @@ class PM100(ThorlabsPM100USB):
 
 
 def resolve_visa_library(spec: str) -> str:
-    """``file.yaml@sim`` with a relative path is taken relative to the project root."""
+    """``file.yaml@sim`` with a relative path is taken relative to the project root, so a
+    rig file can name the shipped simulator description wherever tamrig is run from."""
     path, sep, backend = spec.rpartition("@")
     if sep and path and backend == "sim" and not Path(path).is_absolute():
         candidate = PROJECT_ROOT / path
-        if not Path(path).exists() and candidate.exists():
+        if candidate.exists():
             return f"{candidate}@sim"
     return spec
 

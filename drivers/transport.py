@@ -11,6 +11,7 @@ adapter itself). Ports may be device paths or pyserial URLs: ``socket://127.0.0.
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -76,7 +77,7 @@ def open_port(
     rtscts: bool = False,
 ) -> serial.SerialBase:
     """Open a device path or pyserial URL with the vendor's line settings."""
-    return serial.serial_for_url(
+    conn = serial.serial_for_url(
         port,
         baudrate=baudrate,
         bytesize=serial.EIGHTBITS,
@@ -87,6 +88,12 @@ def open_port(
         xonxoff=xonxoff,
         rtscts=rtscts,
     )
+    sock = getattr(conn, "_socket", None)  # socket:// (terminal servers, emulators)
+    if isinstance(sock, socket.socket):
+        # A set command followed at once by its error query is two small writes; with
+        # Nagle's algorithm the second waits for the peer's delayed ACK (~40 ms).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return conn
 
 
 def make_adapter(

@@ -27,6 +27,7 @@ Kinds and what the device does when one fires:
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -134,9 +135,13 @@ class _Armed:
 
 
 class FaultInjector:
-    """Counts each device's calls per operation and decides, reproducibly, which fail."""
+    """Counts each device's calls per operation and decides, reproducibly, which fail.
+
+    Thread-safe: a GUI thread may inject while a scan thread's devices are being checked.
+    """
 
     def __init__(self, specs: list[FaultSpec], rng: np.random.Generator) -> None:
+        self._lock = threading.Lock()
         self._rng = rng
         self._armed: list[_Armed] = []
         self._calls: Counter[tuple[str, str]] = Counter()
@@ -151,18 +156,21 @@ class FaultInjector:
         """
         if spec is None:
             spec = FaultSpec.model_validate(fields)
-        offset = self._calls[(spec.device, spec.target_operation())]
-        self._armed.append(_Armed(spec, offset))
+        with self._lock:
+            offset = self._calls[(spec.device, spec.target_operation())]
+            self._armed.append(_Armed(spec, offset))
         return spec
 
     def clear(self, device: str | None = None) -> None:
         """Remove every fault, or those of one device."""
-        self._armed = [a for a in self._armed if device is not None and a.spec.device != device]
+        with self._lock:
+            self._armed = [a for a in self._armed if device is not None and a.spec.device != device]
 
     @property
     def active(self) -> list[FaultSpec]:
         """Faults that may still fire."""
-        return [a.spec for a in self._armed if not a.exhausted()]
+        with self._lock:
+            return [a.spec for a in self._armed if not a.exhausted()]
 
     def calls(self, device: str, operation: str = "*") -> int:
         """How many times ``device`` has been asked to do ``operation`` so far."""
@@ -170,6 +178,10 @@ class FaultInjector:
 
     def check(self, device: str, operation: str, now_s: float = 0.0) -> FaultSpec | None:
         """Record one call of ``operation`` on ``device``; return the fault that fires, if any."""
+        with self._lock:
+            return self._check(device, operation, now_s)
+
+    def _check(self, device: str, operation: str, now_s: float) -> FaultSpec | None:
         self._calls[(device, operation)] += 1
         self._calls[(device, "*")] += 1
         for armed in self._armed:

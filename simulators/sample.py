@@ -148,29 +148,40 @@ class VirtualSample:
         a = s.amplitude * (n_abs / 0.045) * self.spectral_factor(probe_nm, bandwidth_nm) * kinetics
         return np.where(t >= 0, a, 0.0)
 
+    def irf_ages(self, delay_fs: float, n_irf: int = 16) -> tuple[np.ndarray, np.ndarray]:
+        """Carrier ages u and weights for the IRF-weighted signal at ``delay_fs``.
+
+        Carriers born at t' (Gaussian IRF, ``irf_fwhm_fs`` FWHM) have age u = delay − t' ≥ 0
+        at the probe. Gauss–Legendre nodes on the ages that exist (u ≥ 0, within ±5 sd of the
+        delay) integrate the step at time zero exactly; the weights sum to the IRF fraction
+        already arrived, Φ(delay/sd).
+        """
+        sd = self.settings.irf_fwhm_fs / (2 * math.sqrt(2 * math.log(2)))
+        lo, hi = max(0.0, delay_fs - 5 * sd), delay_fs + 5 * sd
+        if hi <= 0:
+            return np.zeros(0), np.zeros(0)
+        x, w = np.polynomial.legendre.leggauss(n_irf)
+        ages = lo + (x + 1) * (hi - lo) / 2
+        pdf = np.exp(-0.5 * ((delay_fs - ages) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
+        return ages, w * (hi - lo) / 2 * pdf
+
     def dtt_image(
         self,
         delay_fs: float,
         n_abs: float,
         probe_nm: float,
         r2_nm2: npt.NDArray[np.float64],
-        n_irf: int = 15,
+        n_irf: int = 16,
         bandwidth_nm: float = 0.0,
     ) -> npt.NDArray[np.float64]:
-        """ΔT/T at squared distances ``r2_nm2`` (any shape) from the pump centre.
-
-        Gaussian IRF: carriers born at t' (weights of the IRF, ±3 sd) have age delay − t'.
-        """
-        sd = self.settings.irf_fwhm_fs / (2 * math.sqrt(2 * math.log(2)))
-        offsets = np.linspace(-3 * sd, 3 * sd, n_irf)
-        weights = np.exp(-0.5 * (offsets / sd) ** 2)
-        weights /= weights.sum()
-        times = delay_fs - offsets  # carriers created at t' probed at delay: age = delay - t'
-        amps = self.amplitude(times, n_abs, probe_nm, bandwidth_nm)
-        sig2 = self.sigma2_nm2(times, n_abs)
+        """ΔT/T at squared distances ``r2_nm2`` (any shape) from the pump centre:
+        Σ_IRF A(u) σ₀²/σ²(u) exp(−r²/2σ²(u)) over carrier ages u (see :meth:`irf_ages`)."""
+        ages, weights = self.irf_ages(delay_fs, n_irf)
+        amps = self.amplitude(ages, n_abs, probe_nm, bandwidth_nm)
+        sig2 = self.sigma2_nm2(ages, n_abs)
         s0 = self.settings.sigma0_nm**2
         image = np.zeros_like(r2_nm2, dtype=float)
         for w, a, s2 in zip(weights, amps, sig2, strict=True):
-            if a != 0.0:
+            if w * a != 0.0:
                 image += w * a * (s0 / s2) * np.exp(-r2_nm2 / (2 * s2))
         return image

@@ -35,6 +35,12 @@ class SimulationSettings(BaseModel):
         gt=0,
         description="average pump power at the sample, attenuator open, chopper not counted",
     )
+    time_zero_error_fs: float = Field(
+        0.0,
+        ge=-1e4,
+        le=1e4,
+        description="true zero delay lies this far after the rig file's time_zero_mm",
+    )
     camera_accumulate: int | None = Field(
         None,
         ge=1,
@@ -91,9 +97,11 @@ class World:
 
     # -- what the optics deliver -----------------------------------------------------------
     def delay_fs(self) -> float:
+        """The true pump-probe delay the sample sees (stage position, passes, time zero)."""
         stage = self.devices.get("stage")
         position = stage.true_position_mm() if stage is not None else self.rig.time_zero_mm
-        return float(units.stage_mm_to_delay_fs(position, self.rig.time_zero_mm, self.rig.passes))
+        nominal = units.stage_mm_to_delay_fs(position, self.rig.time_zero_mm, self.rig.passes)
+        return float(nominal) - self.settings.time_zero_error_fs
 
     def shutter_open(self, role: str) -> bool:
         shutter = self.devices.get(role)

@@ -12,11 +12,15 @@ the shot noise; block results are accumulated in float64.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 from tamrig.devices import FrameBlock
 from tamrig.errors import DeviceStateError
@@ -31,6 +35,33 @@ F64 = npt.NDArray[np.float64]
 
 #: Bytes of float32 work slab per pixel chunk: small enough to stay in a core's L2 cache.
 CHUNK_BYTES = 512 * 1024
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+@cache
+def _pool_workers() -> tuple[ThreadPoolExecutor, ...]:
+    """One single-thread executor per core (at most 2): slabs are split between cores.
+
+    numpy releases the GIL inside its array loops and BLAS calls, so the slab work of two
+    threads runs truly in parallel; the Python glue between calls is small.
+    """
+    count = max(1, min(2, os.cpu_count() or 1))
+    return tuple(ThreadPoolExecutor(1, thread_name_prefix="tamrig-acc") for _ in range(count))
+
+
+Slab = tuple[int, int, F32]
+
+
+def _parallel(work: Callable[[list[Slab]], F64], shares: list[list[Slab]]) -> list[F64]:
+    """Run ``work`` on each share of slabs, the first in this thread, the rest in the pool."""
+    futures = [pool.submit(work, share) for pool, share in zip(_pool_workers()[1:], shares[1:])]
+    results = [work(shares[0])]
+    results += [f.result() for f in futures]
+    return results
 
 
 class AcquisitionStopped(Exception):
@@ -69,7 +100,7 @@ class DifferentialAccumulator:
         self.normalise = normalise
         mask = np.ones(self.size, bool) if norm_mask is None else norm_mask.reshape(-1)
         self._mask_vec = (mask / mask.sum()).astype(np.float32)
-        self._buffer: F32 = np.empty((0, 0), np.float32)
+        self._buffer: F32 = np.empty((0, 0, 0), np.float32)
         self.reset()
 
     # -- state ----------------------------------------------------------------------------
@@ -97,17 +128,25 @@ class DifferentialAccumulator:
         return int(self._counts[1])
 
     # -- accumulation -----------------------------------------------------------------------
-    def _chunks(self, n: int) -> list[tuple[int, int]]:
-        """Pixel ranges whose n-frame float32 slab stays in a core's L2 cache."""
-        width = int(np.clip(CHUNK_BYTES // (4 * max(n, 1)), 1024, self.size))
-        return [(a, min(self.size, a + width)) for a in range(0, self.size, width)]
+    def _width(self, n: int) -> int:
+        """Pixels per slab: an n-frame float32 slab stays in a core's L2 cache."""
+        return int(np.clip(CHUNK_BYTES // (4 * max(n, 1)), 1024, self.size))
 
-    def _centred(self, flat: npt.NDArray[np.integer]) -> F32:
-        """Reused (n, pixels) float32 buffer for Y = I - D - R."""
-        n = flat.shape[0]
-        if self._buffer.shape[0] < n or self._buffer.shape[1] != self.size:
-            self._buffer = np.empty((n, self.size), np.float32)
-        return self._buffer[:n]
+    def _slabs(self, n: int) -> list[tuple[int, int, F32]]:
+        """(first pixel, end pixel, work slab) covering the frame; slabs are compact.
+
+        Each slab is its own contiguous (n, width) array: a view into one (n, pixels)
+        buffer would have a power-of-two row stride, and its rows would evict one another
+        from the cache.
+        """
+        width = self._width(n)
+        count = -(-self.size // width)
+        if self._buffer.shape[:2] != (count, n) or self._buffer.shape[2] != width:
+            self._buffer = np.empty((count, n, width), np.float32)
+        return [
+            (a, min(self.size, a + width), self._buffer[c, :, : min(self.size, a + width) - a])
+            for c, a in enumerate(range(0, self.size, width))
+        ]
 
     def _first_block(self, flat: npt.NDArray[np.integer]) -> None:
         """Baseline R = rounded mean dark-subtracted frame of the first block."""
@@ -132,16 +171,35 @@ class DifferentialAccumulator:
         first = self._offset32 is None
         if first:
             self._first_block(flat)
+        # The products are many and small: BLAS threads cost more than they give (and are
+        # ruinous on a busy machine), so one thread inside this block.
+        with _blas().limit(limits=1, user_api="blas"):
+            self._accumulate(flat, tags, first, block)
+
+    def _accumulate(
+        self,
+        flat: npt.NDArray[np.integer],
+        tags: npt.NDArray[np.bool_],
+        first: bool,
+        block: FrameBlock,
+    ) -> None:
+        n = flat.shape[0]
         offset = self._offset32
         assert offset is not None
-        chunks = self._chunks(n)
-        y = self._centred(flat)
-        levels = np.full(n, self._base_level)  # frame means of I - D over the mask
-        for a, b in chunks:  # pass 1: centre, and the frame means
-            part = y[:, a:b]
-            part[...] = flat[:, a:b]
-            part -= offset[a:b]
-            levels += part @ self._mask_vec[a:b]
+        slabs = self._slabs(n)
+        workers = len(_pool_workers())
+        shares = [slabs[i::workers] for i in range(workers)]
+
+        def centre(mine: list[tuple[int, int, F32]]) -> F64:
+            """Pass 1 on some slabs: Y = I - D - R, and their part of the frame means."""
+            partial = np.zeros(n)
+            for a, b, part in mine:
+                part[...] = flat[:, a:b]
+                part -= offset[a:b]
+                partial += part @ self._mask_vec[a:b]
+            return partial
+
+        levels = self._base_level + np.sum(_parallel(centre, shares), axis=0)  # means of I - D
         if self.normalise:
             if np.any(levels <= 0):
                 bad = int(np.argmin(levels))
@@ -165,11 +223,16 @@ class DifferentialAccumulator:
         rows1 = np.stack([on * w, off * w, on * w * wm1, off * w * wm1])[:n_rows]
         rows1 = rows1.astype(np.float32)
         rows2 = np.stack([on * w * w, off * w * w]).astype(np.float32)
-        for a, b in chunks:  # pass 2: weighted sums per tag, slab by slab (cache-resident)
-            part = y[:, a:b]
-            self._g1[:n_rows, a:b] += rows1 @ part
-            np.square(part, out=part)
-            self._g2[:, a:b] += rows2 @ part
+
+        def products(mine: list[tuple[int, int, F32]]) -> F64:
+            """Pass 2 on some slabs: weighted sums per tag while each slab is in cache."""
+            for a, b, part in mine:
+                self._g1[:n_rows, a:b] += rows1 @ part
+                np.square(part, out=part)
+                self._g2[:, a:b] += rows2 @ part
+            return np.zeros(0)
+
+        _parallel(products, shares)
         self._wsums += [[on @ wm1, on @ (wm1 * wm1)], [off @ wm1, off @ (wm1 * wm1)]]
         self._counts += (int(tags.sum()), int(n - tags.sum()))
 
@@ -276,6 +339,7 @@ def acquire_point(
     block_frames: int = 64,
     dark: npt.NDArray[np.floating] | None,
     should_stop: Callable[[], bool] | None = None,
+    dark_err: npt.NDArray[np.floating] | None = None,
     normalise: bool = True,
     norm_mask: npt.NDArray[np.bool_] | None = None,
     settle_frames: int = 1,
@@ -297,7 +361,7 @@ def acquire_point(
     camera = rig.camera
     shape = _image_shape(rig)
     mask = border_mask(shape) if norm_mask is None else norm_mask
-    acc = DifferentialAccumulator(shape, dark, normalise, norm_mask=mask)
+    acc = DifferentialAccumulator(shape, dark, normalise, norm_mask=mask, dark_err=dark_err)
 
     def take(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
         try:
@@ -315,10 +379,19 @@ def acquire_point(
     try:
         if scheme == "chopper":
             rig.open_pump()
+            budget = 4 * n_pairs + 2 * block_frames  # a running chopper needs 2 * n_pairs
+            read = 0
             while acc.n_on < n_pairs or acc.n_off < n_pairs:
                 check_stop()
+                if read > budget:
+                    raise DeviceStateError(
+                        camera.name,
+                        f"pump-state tags stuck: {acc.n_on} pump-on and {acc.n_off} pump-off "
+                        f"frames in {read} (is the chopper running and its reference wired?)",
+                    )
                 need = 2 * max(n_pairs - acc.n_on, n_pairs - acc.n_off)
                 block = camera.read(max(2, min(block_frames, need)))
+                read += len(block)
                 if block.pump_on is None:
                     raise DeviceStateError(
                         camera.name,

@@ -39,7 +39,7 @@ class LiveMonitor:
         pixel_size_nm: float,
         *,
         sigma0_window_fs: tuple[float, float] = (-60.0, 60.0),
-        min_snr: float = 3.0,
+        min_snr: float = 5.0,
         anisotropic: bool = False,
     ) -> None:
         if not (math.isfinite(pixel_size_nm) and pixel_size_nm > 0):

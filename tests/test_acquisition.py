@@ -198,7 +198,8 @@ def test_acquire_point_chopper_on_sim_rig(sim_rig: Rig) -> None:
     strong_pump(sim_rig)
     sim_rig.set_delay_fs(1000.0)
     dark, dark_err = measure_dark(sim_rig, 64)
-    assert float(np.median(dark_err)) == pytest.approx(4.1 / 8, rel=0.3)  # read noise / √64
+    # read noise 200 e⁻ = 4.1 counts per frame, / √64 frames
+    assert float(np.median(dark_err)) == pytest.approx(4.1 / 8, rel=0.3)
     assert np.median(dark) == pytest.approx(100.0, abs=2.0)
     assert sim_rig.probe_shutter is not None and sim_rig.probe_shutter.is_open()
     image = acquire_point(sim_rig, n_pairs=400, scheme="chopper", dark=dark)
@@ -247,3 +248,21 @@ def test_should_stop_interrupts_with_pump_closed(sim_rig: Rig) -> None:
         )
     assert not sim_rig.pump_shutter.is_open()
     assert not sim_rig.camera.acquiring
+
+
+def test_stuck_chopper_reference_is_a_fault_not_a_hang(
+    sim_rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    strong_pump(sim_rig)
+    camera = sim_rig.camera
+    real_read = camera.read
+
+    def stuck(n_frames: int, timeout_s: float = 5.0) -> FrameBlock:
+        block = real_read(n_frames, timeout_s)
+        block.pump_on = np.ones(len(block), bool)  # the reference line reads "on" forever
+        return block
+
+    monkeypatch.setattr(camera, "read", stuck)
+    with pytest.raises(DeviceStateError, match="tags stuck"):
+        acquire_point(sim_rig, n_pairs=20, scheme="chopper", block_frames=8, dark=None)
+    assert not sim_rig.pump_shutter.is_open() and not camera.acquiring

@@ -35,6 +35,7 @@ def test_smc100_queries_strip_the_echoed_prefix() -> None:
             ("2SR?", "2SR300"),
             ("2VA?", "2VA5"),
             ("2VE", "2VE SMC_CC - Controller-driver version 3.0.0"),
+            ("2ID?", "2ID ILS150CC"),
         ],
         address=2,
     ) as inst:
@@ -44,6 +45,7 @@ def test_smc100_queries_strip_the_echoed_prefix() -> None:
         assert ax.limits() == (-12.5, 300.0)
         assert ax.velocity() == 5.0
         assert ax.firmware() == "SMC_CC - Controller-driver version 3.0.0"
+        assert ax.stage_id() == "ILS150CC"
 
 
 def test_smc100_set_commands_check_the_error_latch() -> None:

@@ -186,3 +186,38 @@ def test_device_faults_show_in_the_panel_and_reconnect_recovers(window: Any, qtb
     stage_panel.target.setValue(300.0)
     stage_panel.go.click()
     qtbot.waitUntil(lambda: abs(window.rig.delay_fs() - 300.0) < 0.01, timeout=10_000)
+
+
+def test_live_dtt_shows_the_pump_spot_with_its_fitted_width(window: Any, qtbot: Any) -> None:
+    rig = window.rig
+    window.camera_worker.block_frames = 512  # simulated time is free: read faster than 200 Hz
+    attenuator = window.panels["attenuator"]
+    attenuator.target.setValue(rig.attenuator.settings.theta0_deg)  # full pump power
+    attenuator.set_target()
+    window.panels["probe_shutter"].open_button.click()
+    window.set_live(True)
+    qtbot.waitUntil(lambda: window.panels["pump_shutter"].open_button.isEnabled(), timeout=10_000)
+    window.panels["pump_shutter"].open_button.click()
+    qtbot.waitUntil(lambda: rig.pump_shutter.is_open(), timeout=10_000)
+    window.panels["stage"].target.setValue(200.0)  # just after time zero: a clear spot
+    window.panels["stage"].go.click()
+    qtbot.waitUntil(lambda: abs(rig.delay_fs() - 200.0) < 0.01, timeout=10_000)
+    window.live_dtt_box.setChecked(True)
+    view = window.dtt_view
+    live = window.live_dtt
+    qtbot.waitUntil(
+        lambda: view.images_drawn >= 3 and view.last_fit is not None and live.frames >= 4000,
+        timeout=30_000,
+    )
+    fit = view.last_fit
+    world = rig.devices["camera"].world
+    assert fit.sigma_nm == pytest.approx(world.pump_sigma_nm(), rel=0.25)
+    h, w = view.image.image.shape
+    a = rig.settings.pixel_size_nm
+    assert fit.x0_nm == pytest.approx((w - 1) / 2 * a, abs=2 * a)
+    assert fit.y0_nm == pytest.approx((h - 1) / 2 * a, abs=2 * a)
+    ring_x, ring_y = view.contour.getData()
+    assert len(ring_x) > 10 and max(ring_y) - min(ring_y) == pytest.approx(2 * fit.sigma_nm / a)
+    assert "live ΔT/T" in view.info.text()
+    # the camera keeps streaming at its own pace while ΔT/T is fitted and drawn
+    assert window.camera_worker.frames_read > window.dtt_view.images_drawn

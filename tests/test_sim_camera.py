@@ -207,3 +207,20 @@ def test_settings_locked_while_acquiring() -> None:
         with pytest.raises(DeviceStateError):
             rig.camera.set_accumulate(10)  # type: ignore[attr-defined]
         rig.camera.stop()
+
+
+def test_signal_scales_with_the_power_the_meter_reads() -> None:
+    """Turning the half-wave plate changes ΔT/T exactly as much as the power meter says."""
+    with sim_rig(camera_accumulate=FAST_ACCUMULATE) as rig:
+        att, meter = rig.attenuator, rig.power_meter
+        assert att is not None and meter is not None
+        meter.averaging = 1000
+        populations, powers = [], []
+        for angle in (30.0, 38.0):
+            att.set_setting(angle)
+            powers.append(meter.read_power_w())
+            dtt, err = measure_dtt(rig, 5000.0)
+            fit = fit_sigma(dtt, PIXEL_NM, err)
+            # population = peak × σ² (the Auger-assisted spread grows with N_abs too)
+            populations.append(fit["amp"] * fit["sigma"] ** 2)
+    assert populations[0] / populations[1] == pytest.approx(powers[0] / powers[1], rel=0.03)

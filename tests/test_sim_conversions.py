@@ -72,3 +72,10 @@ def test_pump_spot_sigma_from_the_rig_file_sets_the_fluence(tmp_path: Path) -> N
     with sim_rig() as rig141, sim_rig(rig_file) as rig282:
         n141, n282 = World.of(rig141).n_abs(), World.of(rig282).n_abs()
     assert n141 / n282 == pytest.approx(4.0, rel=1e-9)  # F₀ ∝ 1/σ_p²
+
+
+def test_time_zero_error_shifts_the_true_delay() -> None:
+    with sim_rig(time_zero_error_fs=35.0) as rig:
+        rig.set_delay_fs(300.0)
+        assert rig.delay_fs() == pytest.approx(300.0)  # what the rig believes
+        assert World.of(rig).delay_fs() == pytest.approx(265.0)  # what the sample sees

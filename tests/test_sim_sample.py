@@ -143,8 +143,8 @@ def test_instrument_response_is_a_40_fs_gaussian() -> None:
     sd = 40.0 / (2 * math.sqrt(2 * math.log(2)))
     r = np.arange(0.0, 2000.0, 2.0)
     full = float(s.amplitude(0.0, 0.045, 905.0)) * 2 * np.pi * 141.0**2
-    for delay in (-30.0, -10.0, 0.0, 10.0, 30.0):
-        img = s.dtt_image(delay, 0.045, 905.0, r**2, n_irf=201)
+    for delay in np.arange(-50.0, 51.0, 5.0):
+        img = s.dtt_image(delay, 0.045, 905.0, r**2)
         rise = np.trapezoid(img * 2 * np.pi * r, r) / full
         expected = 0.5 * (1 + math.erf(delay / (sd * math.sqrt(2))))
-        assert rise == pytest.approx(expected, abs=0.01)
+        assert rise == pytest.approx(expected, abs=1e-3)

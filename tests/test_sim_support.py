@@ -121,14 +121,22 @@ def fit_sigma(image: Image, pixel_nm: float, err: Image | None = None) -> dict[s
     y, x = np.mgrid[0:h, 0:w] * pixel_nm
     peak = float(image.flat[np.argmax(np.abs(image))])
     p0 = (peak, (w - 1) / 2 * pixel_nm, (h - 1) / 2 * pixel_nm, 150.0, 0.0)
-    popt, pcov = curve_fit(
-        _gauss,
-        (x.ravel(), y.ravel()),
-        image.ravel(),
-        p0=p0,
-        sigma=None if err is None else err.ravel(),
-        absolute_sigma=err is not None,
-    )
+    size = max(h, w) * pixel_nm
+    data = ((x.ravel(), y.ravel()), image.ravel())
+    weights = {"sigma": None if err is None else err.ravel(), "absolute_sigma": err is not None}
+    try:  # Levenberg–Marquardt: fast when there is a spot to fit
+        popt, pcov = curve_fit(_gauss, *data, p0=p0, **weights)  # type: ignore[arg-type]
+        ok = 10.0 < abs(popt[3]) < size and 0 < popt[1] < size and 0 < popt[2] < size
+    except RuntimeError:
+        ok = False
+    if not ok:  # noise only (before time zero): keep the fit inside the image
+        popt, pcov = curve_fit(
+            _gauss,
+            *data,
+            p0=p0,
+            bounds=([-np.inf, 0, 0, 10.0, -np.inf], [np.inf, size, size, size, np.inf]),
+            **weights,  # type: ignore[arg-type]
+        )
     err_p = np.sqrt(np.diag(pcov))
     return {
         "amp": float(popt[0]),

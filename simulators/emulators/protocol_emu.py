@@ -77,7 +77,7 @@ class Serial(SerialBase):
         del self._rx[:size]
         return data
 
-    def write(self, data: bytes) -> int:  # type: ignore[override]
+    def write(self, data: bytes) -> int:
         if not self.is_open:
             raise PortNotOpenError()
         self.emulator.write(bytes(data))

@@ -25,6 +25,7 @@ class _Handler(socketserver.BaseRequestHandler):
         emulator = self.server.factory()
         self.server.emulators.append(emulator)
         sock: socket.socket = self.request
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle: tiny replies
         sock.settimeout(POLL_S)
         while not self.server.stopping.is_set():
             try:
@@ -60,12 +61,14 @@ class EmulatorServer:
 
     def __init__(self, factory: Callable[[], Emulator]) -> None:
         self._server = _Server(factory)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"socket://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"socket://127.0.0.1:{port}"
 
     @property
     def emulators(self) -> list[Emulator]:
@@ -96,3 +99,33 @@ class EmulatorServer:
 def serve(emulators: dict[str, Callable[[], Emulator]]) -> dict[str, EmulatorServer]:
     """Start one server per named factory (for a whole emulated rig)."""
     return {name: EmulatorServer(factory).start() for name, factory in emulators.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m simulators.emulators.server smc100 sc10 ...``: serve emulators on TCP
+    until Ctrl-C, printing the socket:// URL of each for a rig file."""
+    import argparse
+
+    from simulators.emulators import EMULATORS, create
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("kinds", nargs="+", choices=sorted(EMULATORS))
+    args = parser.parse_args(argv)
+    servers = [
+        (kind, EmulatorServer(lambda k=kind: create(k)).start())  # type: ignore[misc]
+        for kind in args.kinds
+    ]
+    for kind, srv in servers:
+        print(f"{kind:8s} {srv.url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for _, srv in servers:
+            srv.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -34,6 +34,7 @@ class LiveFrame:
 
 class CameraWorker(ThreadWorker):
     frame = pyqtSignal(object)  # LiveFrame
+    dtt_ready = pyqtSignal(object)  # LiveDtt, from a block sink running in this thread
     live_changed = pyqtSignal(bool)
     failed = pyqtSignal(str)
     start_requested = pyqtSignal()
@@ -44,6 +45,8 @@ class CameraWorker(ThreadWorker):
         self.access = access
         self.tick_ms = tick_ms
         self.block_sinks: list[BlockSink] = []
+        #: frames per read; None = what the camera delivers in one tick at its frame rate
+        self.block_frames: int | None = None
         self.frames_read = 0
         self.frames_shown = 0
         self._shown = threading.Event()
@@ -98,6 +101,8 @@ class CameraWorker(ThreadWorker):
 
     # -- streaming -------------------------------------------------------------------------
     def _block_size(self) -> int:
+        if self.block_frames is not None:
+            return self.block_frames
         rate = self.access.rig.camera.config().frame_rate_hz
         return max(1, round(rate * self.tick_ms / 1000.0))
 

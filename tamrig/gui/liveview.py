@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from tamrig.records import GaussianFit
 
@@ -114,9 +114,11 @@ class DttView(QWidget):
         split.addWidget(cuts)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        self.controls = QHBoxLayout()
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
         layout.addWidget(self.info)
+        layout.addLayout(self.controls)
         self.images_drawn = 0
         self._shape: tuple[int, ...] | None = None
         self.last_fit: GaussianFit | None = None

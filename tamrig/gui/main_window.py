@@ -6,12 +6,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QCloseEvent
+from PyQt6.QtCore import QMetaObject, Qt, pyqtSignal
+from PyQt6.QtGui import QAction, QCloseEvent
 from PyQt6.QtWidgets import (
+    QCheckBox,
     QDockWidget,
     QFileDialog,
     QMainWindow,
+    QPushButton,
     QScrollArea,
     QSplitter,
     QStatusBar,
@@ -26,9 +28,11 @@ from tamrig.gui.banner import FaultBanner
 from tamrig.gui.browser import DataBrowser
 from tamrig.gui.camera_worker import CameraWorker, LiveFrame
 from tamrig.gui.device_worker import Action, DeviceWorker
+from tamrig.gui.live_dtt import LiveDifferential, LiveDtt
 from tamrig.gui.liveview import CameraView, DttView
 from tamrig.gui.panels import CameraPanel, DevicePanel, PowerMeterPanel, ShutterPanel, make_panel
 from tamrig.gui.rigaccess import RigAccess
+from tamrig.gui.scan_builder import ScanBuilder
 from tamrig.gui.settings import GuiSettings
 from tamrig.gui.state import DeviceState
 from tamrig.gui.threads import WorkerThread
@@ -69,6 +73,16 @@ class MainWindow(QMainWindow):
         self.camera_view = CameraView()
         self.camera_view.on_drawn = self.camera_worker.frame_shown
         self.dtt_view = DttView(rig.settings.pixel_size_nm)
+        self.live_dtt = LiveDifferential(
+            rig.settings.pixel_size_nm, publish=self.camera_worker.dtt_ready.emit
+        )
+        self.camera_worker.block_sinks.append(self.live_dtt)
+        self.live_dtt_box = QCheckBox("live ΔT/T from the camera stream (alignment)")
+        self.live_dtt_box.toggled.connect(self.set_live_dtt)
+        reset = QPushButton("reset average")
+        reset.clicked.connect(self.live_dtt.reset)
+        self.dtt_view.controls.addWidget(self.live_dtt_box)
+        self.dtt_view.controls.addWidget(reset)
         self.tabs = QTabWidget()
         live = QSplitter(Qt.Orientation.Horizontal)
         live.addWidget(self.camera_view)
@@ -90,9 +104,22 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status_bar)
         self.panels: dict[str, DevicePanel] = {}
         self._build_device_dock()
+        self.scan_builder = ScanBuilder()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.scan_builder)
+        scan_dock = QDockWidget("Scan", self)
+        scan_dock.setObjectName("scanDock")
+        scan_dock.setWidget(scroll)
+        scan_dock.setMinimumWidth(420)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, scan_dock)
+        self.scan_dock = scan_dock
         self._build_menus()
         self._connect_workers()
         self._restore_layout()
+        last_plan = self.settings.last_plan()
+        if last_plan and Path(last_plan).is_file():
+            self.scan_builder.load(last_plan)
         self.device_thread.start()
         self.camera_thread.start()
 
@@ -130,6 +157,16 @@ class MainWindow(QMainWindow):
         assert view_menu is not None
         self.view_menu = view_menu
         view_menu.addAction(self.device_dock.toggleViewAction())
+        view_menu.addAction(self.scan_dock.toggleViewAction())
+        file_menu.insertAction(
+            self.recent_menu.menuAction() if self.recent_menu else None,
+            self._action("Load &plan…", self.scan_builder.choose_load),
+        )
+
+    def _action(self, text: str, slot: Any) -> QAction:
+        action = QAction(text, self)
+        action.triggered.connect(slot)
+        return action
 
     def _fill_recent_menu(self) -> None:
         menu = self.recent_menu
@@ -155,7 +192,10 @@ class MainWindow(QMainWindow):
         self.device_worker.command_failed.connect(self.on_command_failed)
         self.device_worker.command_done.connect(self.on_command_done)
         self.camera_worker.frame.connect(self.on_frame)
+        self.camera_worker.dtt_ready.connect(self.on_live_dtt)
         self.camera_worker.live_changed.connect(self.on_live_changed)
+        builder = self.scan_builder
+        builder.file_used.connect(self.settings.remember_plan)
         self.browser.opened.connect(lambda p: self.settings.remember_data_dir(Path(p).parent))
         self.camera_worker.failed.connect(lambda m: self.on_command_failed("camera: live", m))
 
@@ -208,6 +248,39 @@ class MainWindow(QMainWindow):
             frame.image,
             f"frame {frame.frame_id} · read {frame.frames_read} · shown {frame.frames_shown}",
         )
+
+    def set_live_dtt(self, on: bool) -> None:
+        self.live_dtt.reset()
+        self.live_dtt.enabled = on
+
+    def on_live_dtt(self, live: LiveDtt) -> None:
+        if live.message:
+            caption = live.message
+        else:
+            sigma = (
+                f"σ = {live.fit.sigma_nm:.1f} ± {live.fit.sigma_err_nm:.1f} nm"
+                if live.fit
+                else "no fit"
+            )
+            caption = f"live ΔT/T · {live.n_on}+{live.n_off} frames · {sigma}"
+        self.dtt_view.show_dtt(live.dtt, live.fit, caption)
+        self.live_dtt.shown()
+
+    def stop_live_blocking(self) -> None:
+        """Stop the live view (pump closes first) and wait until the camera is released."""
+        self.live_dtt_box.setChecked(False)
+        if self.camera_thread.thread.isRunning():
+            QMetaObject.invokeMethod(
+                self.camera_worker, "stop_live", Qt.ConnectionType.BlockingQueuedConnection
+            )
+
+    def set_scan_running(self, running: bool) -> None:
+        """Lock the device panels while a scan owns the rig; re-read them afterwards."""
+        for panel in self.panels.values():
+            panel.set_locked(running)
+        self.live_dtt_box.setEnabled(not running)
+        if not running:
+            self.device_worker.request.emit("rig: refresh", lambda rig: None)
 
     def on_live_changed(self, on: bool) -> None:
         panel = self.panels.get("camera")

@@ -111,9 +111,11 @@ class DevicePanel(QGroupBox):
         self.error.setVisible(bool(text))
 
     def set_locked(self, locked: bool) -> None:
-        """Disable the controls while a scan owns the rig."""
+        """Disable the controls while a scan owns the rig (the readings are then stale)."""
         for widget in self.controls:
             widget.setEnabled(not locked)
+        if locked:
+            self.connection.setText("● in use by the scan")
 
     def populate(self, values: dict[str, Any]) -> None:
         """Set the editors' ranges and initial values from the first reading."""

@@ -14,7 +14,7 @@ from tamrig.plan.axes import (
     default_grid_fs,
 )
 from tamrig.plan.fluence import FluenceCalibrationLike, FluenceStep, resolve_fluence
-from tamrig.plan.model import Acquisition, ScanPlan, Sweeps, load_plan, plan_from_dict
+from tamrig.plan.model import Acquisition, Sample, ScanPlan, Sweeps, load_plan, plan_from_dict
 from tamrig.plan.points import ScanPoint, delay_order, scan_points
 from tamrig.plan.preflight import ResolvedPlan, expected_bytes, validate_for
 
@@ -32,6 +32,7 @@ __all__ = [
     "LogSegment",
     "ProbeAxis",
     "ResolvedPlan",
+    "Sample",
     "ScanPlan",
     "ScanPoint",
     "Sweeps",

@@ -22,8 +22,33 @@ if TYPE_CHECKING:
     from tamrig.rig import Rig
 
 OuterAxis = Literal["sweep", "wavelength", "fluence"]
-Nesting = tuple[OuterAxis, OuterAxis, OuterAxis]
-DEFAULT_NESTING: Nesting = ("wavelength", "fluence", "sweep")
+DEFAULT_NESTING: tuple[OuterAxis, ...] = ("wavelength", "fluence", "sweep")
+
+
+class Sample(BaseModel):
+    """``[sample]``: what is measured, and what turns fluence into ⟨N_abs⟩.
+
+    The absorption cross-section at the pump is given directly (``cross_section_cm2``) or,
+    for PbS dots, from their size (``pbs_diameter_nm`` / ``pbs_exciton_nm``, see
+    :class:`tamrig.calibration.SampleAbsorption`). ``pump_sigma_nm`` is the pump spot σ when
+    the rig file has none (e.g. σ₀ from an earlier scan). Free notes go in ``[sample.metadata]``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = ""
+    description: str = ""
+    cross_section_cm2: float | None = Field(None, gt=0)
+    pbs_diameter_nm: float | None = Field(None, gt=0)
+    pbs_exciton_nm: float | None = Field(None, gt=0)
+    absorbance_ratio: float | None = Field(None, gt=0)
+    pump_sigma_nm: float | None = Field(None, gt=0)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def absorption_fields(self) -> dict[str, float]:
+        """The keys of :class:`tamrig.calibration.SampleAbsorption` that are set."""
+        names = ("cross_section_cm2", "pbs_diameter_nm", "pbs_exciton_nm", "absorbance_ratio")
+        return {n: float(getattr(self, n)) for n in names if getattr(self, n) is not None}
 
 
 class Sweeps(BaseModel):
@@ -62,19 +87,19 @@ class ScanPlan(BaseModel):
 
     name: str = Field("scan", min_length=1)
     description: str = ""
-    sample: dict[str, Any] = Field(default_factory=dict, description="free sample metadata")
+    sample: Sample = Field(default_factory=Sample)
     delays: DelayAxis
     fluence: FluenceAxis | None = Field(None, description="None: leave the attenuator alone")
     probe: ProbeAxis | None = Field(None, description="None: leave the selector alone")
     sweeps: Sweeps = Field(default_factory=Sweeps)
     acquisition: Acquisition = Field(default_factory=Acquisition)
-    nesting: Nesting = DEFAULT_NESTING
+    nesting: list[OuterAxis] = Field(default_factory=lambda: list(DEFAULT_NESTING))
 
     _source: str | None = PrivateAttr(None)
 
     @field_validator("nesting")
     @classmethod
-    def _permutation(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _permutation(cls, value: list[OuterAxis]) -> list[OuterAxis]:
         if sorted(value) != sorted(DEFAULT_NESTING):
             raise ValueError(
                 "each of 'sweep', 'wavelength', 'fluence' once (outermost first; "

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tamrig.errors import DeviceFault
+from tamrig.errors import DeviceFault, InputError
 from tamrig.plan.fluence import (
     NO_FLUENCE_AXIS,
     FluenceCalibrationLike,
@@ -27,8 +27,9 @@ from tamrig.plan.points import ScanPoint, scan_points
 if TYPE_CHECKING:
     from tamrig.rig import Rig
 
-#: Float64 images stored per point: ΔT/T, its error, on/off means and their errors.
-IMAGES_PER_POINT = 6
+#: Float32 images stored per point: ΔT/T, its error, on/off means, dark, and their errors.
+IMAGES_PER_POINT = 8
+IMAGE_BYTES = 4
 POINT_OVERHEAD_BYTES = 4096
 DISK_MARGIN = 1.2
 DISK_RESERVE_BYTES = 64 * 1024**2
@@ -47,12 +48,12 @@ class ResolvedPlan:
 
 
 def expected_bytes(plan: ScanPlan, image_shape: tuple[int, int]) -> int:
-    """Data the scan will write (images, fits, raw frames if recorded)."""
+    """Data the scan will write, uncompressed (images, fits, raw frames if recorded)."""
     pixels = image_shape[0] * image_shape[1]
-    per_point = IMAGES_PER_POINT * 8 * pixels + POINT_OVERHEAD_BYTES
+    per_point = IMAGES_PER_POINT * IMAGE_BYTES * pixels + POINT_OVERHEAD_BYTES
     if plan.acquisition.record_raw_frames:
         per_point += 2 * plan.acquisition.pairs_per_point * 2 * pixels
-    return plan.n_points() * per_point + plan.acquisition.dark_frames * 0 + 8 * pixels
+    return plan.n_points() * per_point
 
 
 def _check_delays(plan: ScanPlan, rig: Rig) -> None:
@@ -116,6 +117,8 @@ def _check_fluences(
             )
         try:
             step = resolve_fluence(axis, i, calibration)
+        except InputError as exc:  # the calibration's own reachability / interlock checks
+            raise plan.error(field, f"{value:g} {axis.unit}: {exc.detail}", exc.expected) from None
         except (ValueError, ArithmeticError) as exc:
             raise plan.error(field, f"{value:g} {axis.unit} cannot be resolved: {exc}") from None
         if step.setting is not None and not s_lo <= step.setting <= s_hi:
@@ -179,6 +182,15 @@ def _check_disk(plan: ScanPlan, out_path: str | Path | None, need: int) -> None:
             f"the scan needs about {need / 1e6:.1f} MB but {folder} has {free / 1e6:.1f} MB free",
             "fewer points, no raw frames, or another --out folder",
         )
+
+
+def check_rig(plan: ScanPlan, rig: Rig, *, out_path: str | Path | None = None) -> None:
+    """The checks that need no fluence calibration (delays, wavelengths, camera, disk)."""
+    _check_delays(plan, rig)
+    _check_wavelengths(plan, rig)
+    _check_acquisition(plan, rig)
+    roi = rig.camera.config().roi
+    _check_disk(plan, out_path, expected_bytes(plan, (roi.height, roi.width)))
 
 
 def validate_for(

@@ -1,0 +1,208 @@
+"""Figures of a transport analysis as PNG files (matplotlib, Agg backend: no display needed).
+
+Per probe wavelength: MSD vs t (log-log, regimes shaded, fits drawn), D(t) around the
+super-diffusive peak, and L(t) = √MSD; each with one curve per fluence. One figure per
+sample and fluence set, named so a report folder reads in order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from tamrig.analysis.summary import AnalysisSettings, ScanAnalysis, SeriesAnalysis
+
+
+def _pyplot():  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "scan"
+
+
+def write_figures(
+    scan: ScanAnalysis,
+    folder: str | Path,
+    *,
+    sample: str = "scan",
+    settings: AnalysisSettings | None = None,
+) -> list[Path]:
+    """Write the report figures into ``folder`` (created); returns the files written."""
+    cfg = settings or AnalysisSettings()
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    by_probe: dict[float, list[SeriesAnalysis]] = {}
+    for a in scan.series:
+        by_probe.setdefault(a.series.probe_wavelength_nm, []).append(a)
+    written = []
+    for probe, group in by_probe.items():
+        tag = _slug(f"{sample}_{probe:g}nm" if np.isfinite(probe) else sample)
+        title = f"{sample} — probe {probe:g} nm" if np.isfinite(probe) else sample
+        written.append(_msd_figure(group, out / f"{tag}_msd.png", title, cfg))
+        written.append(_diffusivity_figure(group, out / f"{tag}_diffusivity.png", title, cfg))
+        written.append(_length_figure(group, out / f"{tag}_length.png", title, cfg))
+    return written
+
+
+def _colors(n: int) -> Sequence[tuple[float, float, float, float]]:
+    plt = _pyplot()
+    cmap = plt.get_cmap("viridis")
+    return [cmap(x) for x in np.linspace(0.0, 0.85, max(n, 1))]
+
+
+def _msd_figure(group: list[SeriesAnalysis], path: Path, title: str, cfg: AnalysisSettings) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5), dpi=110)
+    regimes: list[tuple[float, float | None, str, str]] = [
+        (*cfg.early_fit_fs, "super-diffusive", "#f4c2c2"),
+        (*cfg.auger_fs, "Auger-assisted", "#c2d7f4"),
+        (cfg.hopping_min_fs, None, "hopping", "#c9f4c2"),
+    ]
+    t_all = np.concatenate([a.series.delay_fs for a in group])
+    t_max = float(np.max(t_all)) if t_all.size else 1e6
+    for lo, hi, name, shade in regimes:
+        ax.axvspan(lo, hi if hi is not None else t_max * 1.2, color=shade, alpha=0.4, lw=0)
+        ax.text(lo * 1.1, 0.97, name, transform=ax.get_xaxis_transform(), va="top", fontsize=8)
+    for a, color in zip(group, _colors(len(group)), strict=True):
+        s = a.series
+        pos = (s.delay_fs > 0) & (s.msd_nm2 > 0)
+        ax.errorbar(
+            s.delay_fs[pos],
+            s.msd_nm2[pos],
+            yerr=s.msd_err_nm2[pos],
+            fmt="o",
+            ms=3,
+            color=color,
+            elinewidth=0.6,
+            label=s.label,
+        )
+        for fit in (a.early_power_law,):
+            if fit.ok:
+                tt = np.geomspace(fit.t_min_fs, fit.t_max_fs, 50)
+                ax.plot(
+                    tt,
+                    fit.prefactor_nm2 * tt**fit.alpha,
+                    "--",
+                    color=color,
+                    lw=1,
+                    label=f"α = {fit.alpha:.2f} ± {fit.alpha_total_err:.2f}",
+                )
+        if a.hopping.ok:
+            tt = np.geomspace(a.hopping.t_min_fs, a.hopping.t_max_fs, 30)
+            d_nm2_fs = a.hopping.d_hop_cm2_s * 0.1
+            ax.plot(tt, a.hopping.intercept_nm2 + 2 * d_nm2_fs * tt, ":", color=color, lw=1.2)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("delay t (fs)")
+    ax.set_ylabel("MSD = σ² − σ₀² (nm²)")
+    ax.set_title(f"{title}: mean squared displacement")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _diffusivity_figure(
+    group: list[SeriesAnalysis], path: Path, title: str, cfg: AnalysisSettings
+) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5), dpi=110)
+    lo, hi = cfg.peak.window_fs
+    for a, color in zip(group, _colors(len(group)), strict=True):
+        s = a.series
+        d, d_err = s.diffusivity()
+        near = (s.delay_fs > 0) & (s.delay_fs <= 1.5 * hi)
+        ax.errorbar(
+            s.delay_fs[near],
+            d[near],
+            yerr=d_err[near],
+            fmt="o",
+            ms=3,
+            color=color,
+            elinewidth=0.6,
+            label=s.label,
+        )
+        pk = a.peak
+        if pk.t_grid_fs.size:
+            ax.plot(pk.t_grid_fs, pk.d_smooth_cm2_s, "-", color=color, lw=1)
+            ax.fill_between(
+                pk.t_grid_fs,
+                pk.d_smooth_cm2_s - pk.d_smooth_err_cm2_s,
+                pk.d_smooth_cm2_s + pk.d_smooth_err_cm2_s,
+                color=color,
+                alpha=0.2,
+            )
+        if pk.found:
+            ax.errorbar(
+                [pk.t_peak_fs],
+                [pk.d_peak_cm2_s],
+                xerr=[pk.t_peak_err_fs],
+                yerr=[pk.d_peak_err_cm2_s],
+                fmt="*",
+                ms=12,
+                color=color,
+                label=f"peak {pk.d_peak_cm2_s:.0f} cm²/s at {pk.t_peak_fs:.0f} fs",
+            )
+        else:
+            ax.plot([], [], " ", label="no super-diffusive regime")
+    ax.axvspan(lo, hi, color="0.9", zorder=0)
+    ax.set_xlim(0, 1.5 * hi)
+    ax.set_xlabel("delay t (fs)")
+    ax.set_ylabel("D(t) = MSD / 2t (cm²/s)")
+    ax.set_title(f"{title}: apparent diffusivity")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _length_figure(
+    group: list[SeriesAnalysis], path: Path, title: str, cfg: AnalysisSettings
+) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5), dpi=110)
+    for a, color in zip(group, _colors(len(group)), strict=True):
+        s = a.series
+        pos = (s.delay_fs > 0) & (s.msd_nm2 > 0)
+        length = np.sqrt(s.msd_nm2[pos])
+        err = s.msd_total_err_nm2()[pos] / (2 * length)
+        ax.errorbar(
+            s.delay_fs[pos],
+            length,
+            yerr=err,
+            fmt="o",
+            ms=3,
+            color=color,
+            elinewidth=0.6,
+            label=s.label,
+        )
+        if a.peak.found:
+            ax.errorbar(
+                [a.peak.t_peak_fs],
+                [a.peak.length_nm],
+                yerr=[a.peak.length_err_nm],
+                fmt="*",
+                ms=12,
+                color=color,
+                label=f"L = {a.peak.length_nm:.0f} nm ({a.peak.n_dots:.0f} dots)",
+            )
+    ax.set_xscale("log")
+    ax.set_xlabel("delay t (fs)")
+    ax.set_ylabel("L(t) = √MSD (nm)")
+    ax.set_title(f"{title}: transport length")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

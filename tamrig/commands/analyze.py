@@ -1,0 +1,254 @@
+"""``tamrig analyze FILE.h5 [--report DIR]``: transport analysis of a scan file.
+
+Prints one table row per series (probe wavelength × fluence) — σ₀, the super-diffusive peak
+of D(t) with its time, length, number of dots and Einstein mobility, the early power law,
+the Auger-assisted growth and the hopping diffusivity — and the fluence trends. With
+``--report`` it also writes the figures (PNG) and a JSON summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tamrig.errors import EXIT_OK, InputError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE.h5", help="scan data file (finished or running)")
+    parser.add_argument("--report", metavar="DIR", help="write figures and summary.json here")
+    parser.add_argument(
+        "--dot-pitch-nm",
+        type=float,
+        default=3.0,
+        help="centre-to-centre dot distance for 'number of dots' (default 3.0 nm)",
+    )
+    parser.add_argument(
+        "--temperature-k",
+        type=float,
+        default=None,
+        help="temperature for the Einstein mobility (default: the rig file's, else 300 K)",
+    )
+    parser.add_argument(
+        "--sigma0-method",
+        choices=("mean", "intercept"),
+        default="mean",
+        help="σ₀ as the mean width around time zero, or the t = 0 intercept of σ²(t)",
+    )
+    parser.add_argument(
+        "--sigma0-window",
+        type=float,
+        nargs=2,
+        metavar=("LO_FS", "HI_FS"),
+        default=(-60.0, 60.0),
+        help="delays that define σ₀ (default -60 60)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tamrig.analysis.peak import PeakSettings
+    from tamrig.analysis.summary import AnalysisSettings, analyse_points
+    from tamrig.storage import open_scan
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise InputError("no such file", file=path, expected="an existing .h5 scan file")
+    if not (math.isfinite(args.dot_pitch_nm) and args.dot_pitch_nm > 0):
+        raise InputError(
+            f"got {args.dot_pitch_nm}", field="--dot-pitch-nm", expected="a length > 0 in nm"
+        )
+    lo, hi = args.sigma0_window
+    if not lo < hi:
+        raise InputError(f"got {lo} {hi}", field="--sigma0-window", expected="LO < HI")
+    with open_scan(path) as scan:
+        points = scan.points()
+        rig = scan.rig or {}
+        metadata = scan.metadata or {}
+        status = scan.status
+    temperature = args.temperature_k or _rig_temperature(rig) or 300.0
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise InputError(f"got {temperature}", field="--temperature-k", expected="T > 0 K")
+    settings = AnalysisSettings(
+        sigma0_window_fs=(lo, hi),
+        sigma0_method=args.sigma0_method,
+        peak=PeakSettings(dot_pitch_nm=args.dot_pitch_nm, temperature_k=temperature),
+    )
+    usable = _usable_points(points)
+    if usable["delay_fs"].size == 0:
+        raise InputError(
+            "no fitted points to analyse", file=path, expected="points with a converged fit"
+        )
+    analysis = analyse_points(usable, settings)
+    sample = _sample_name(metadata, rig, path)
+    summary = _summary(analysis, sample, path, status, temperature, args.dot_pitch_nm)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=_jsonable))
+    else:
+        _print_tables(analysis, sample, path, status)
+    if args.report:
+        from tamrig.analysis.figures import write_figures
+
+        folder = Path(args.report)
+        files = write_figures(analysis, folder, sample=sample, settings=settings)
+        (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=_jsonable))
+        if not args.json:
+            print(f"report: {len(files)} figures and summary.json in {folder}")
+    return EXIT_OK
+
+
+def _usable_points(points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Points with a converged fit and a finite width."""
+    n = len(points.get("delay_fs", []))
+    keep = np.ones(n, dtype=bool)
+    for flag in ("has_fit", "converged"):
+        if flag in points:
+            keep &= np.asarray(points[flag]).astype(bool)
+    for key in ("sigma_nm", "sigma_err_nm"):
+        if key in points:
+            keep &= np.isfinite(np.asarray(points[key], dtype=float))
+    return {k: np.asarray(v)[keep] for k, v in points.items() if len(v) == n}
+
+
+def _rig_temperature(rig: dict[str, Any]) -> float | None:
+    for section in (rig.get("rig", {}), rig):
+        value = section.get("temperature_k") if isinstance(section, dict) else None
+        if isinstance(value, int | float):
+            return float(value)
+    return None
+
+
+def _sample_name(metadata: dict[str, Any], rig: dict[str, Any], path: Path) -> str:
+    sample = metadata.get("sample")
+    if isinstance(sample, dict):
+        for key in ("name", "preset", "label"):
+            if sample.get(key):
+                return str(sample[key])
+    sim = rig.get("simulation", {}) if isinstance(rig, dict) else {}
+    preset = sim.get("sample", {}).get("preset") if isinstance(sim, dict) else None
+    return str(preset) if preset else path.stem
+
+
+def _fmt(value: float, err: float | None = None, digits: int = 1) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    if err is None or not math.isfinite(err):
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}f} ± {err:.{digits}f}"
+
+
+def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=200)
+    table = Table(title=f"{sample}: transport ({path.name}, scan {status})")
+    columns = (
+        "series",
+        "N_abs",
+        "σ₀ (nm)",
+        "peak D (cm²/s)",
+        "t_peak (fs)",
+        "L (nm)",
+        "dots",
+        "μ (cm²/Vs)",
+        "α 20–250 fs",
+        "Auger ΔMSD (nm²)",
+        "D_hop (cm²/s)",
+        "regime",
+    )
+    for name in columns:
+        table.add_column(name, overflow="fold")
+    for a in analysis.series:
+        pk, s0 = a.peak, a.series.sigma0
+        table.add_row(
+            a.label,
+            _fmt(a.series.n_abs, digits=3),
+            _fmt(s0.value_nm, s0.err_nm),
+            _fmt(pk.d_peak_cm2_s, pk.d_peak_err_cm2_s) if pk.found else "–",
+            _fmt(pk.t_peak_fs, pk.t_peak_err_fs, 0) if pk.found else "–",
+            _fmt(pk.length_nm, pk.length_err_nm) if pk.found else "–",
+            _fmt(pk.n_dots, digits=0) if pk.found else "–",
+            f"{pk.mobility_cm2_vs:.3g}" if pk.found else "–",
+            _fmt(a.early_power_law.alpha, a.early_power_law.alpha_total_err, 2)
+            if a.early_power_law.ok
+            else "–",
+            _fmt(a.auger.growth_nm2, a.auger.growth_err_nm2, 0) if a.auger.ok else "–",
+            _fmt(a.hopping.d_hop_cm2_s, a.hopping.d_hop_err_cm2_s, 4) if a.hopping.ok else "–",
+            pk.verdict,
+        )
+    console.print(table)
+    for label, reason in analysis.skipped.items():
+        console.print(f"skipped {label}: {reason}")
+    for probe, dep in analysis.fluence.items():
+        trend = Table(title=f"fluence dependence, probe {probe:g} nm")
+        for name in ("N_abs", "Auger ΔMSD (nm²)", "D_hop (cm²/s)"):
+            trend.add_column(name)
+        for i, n_abs in enumerate(dep.n_abs):
+            trend.add_row(
+                f"{n_abs:.3g}",
+                _fmt(dep.auger_growth_nm2[i], dep.auger_growth_err_nm2[i], 0),
+                _fmt(dep.d_hop_cm2_s[i], dep.d_hop_err_cm2_s[i], 4),
+            )
+        console.print(trend)
+        grows = "yes" if dep.growth_increases_with_n_abs else "no"
+        console.print(
+            f"  Auger growth increases with N_abs: {grows}"
+            f" (growth ∝ N_abs^{dep.growth_exponent:.2f});"
+            f" D_hop = {dep.d_hop_mean_cm2_s:.4f} cm²/s, max deviation "
+            f"{100 * dep.d_hop_max_deviation:.0f} % "
+            f"({'the same at every fluence' if dep.d_hop_consistent else 'NOT the same'})"
+        )
+
+
+def _summary(
+    analysis: Any, sample: str, path: Path, status: str, temperature: float, pitch: float
+) -> dict[str, Any]:
+    def plain(obj: Any) -> Any:
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            return {
+                f.name: plain(getattr(obj, f.name))
+                for f in dataclasses.fields(obj)
+                if f.repr and f.name != "series"
+            }
+        return obj
+
+    rows = []
+    for a in analysis.series:
+        rows.append(
+            {
+                "label": a.label,
+                "n_abs": a.series.n_abs,
+                "probe_wavelength_nm": a.series.probe_wavelength_nm,
+                "sigma0": plain(a.series.sigma0),
+                "peak": plain(a.peak),
+                "early_power_law": plain(a.early_power_law),
+                "auger_power_law": plain(a.auger_power_law),
+                "auger": plain(a.auger),
+                "hopping": plain(a.hopping),
+            }
+        )
+    return {
+        "file": str(path),
+        "sample": sample,
+        "status": status,
+        "temperature_k": temperature,
+        "dot_pitch_nm": pitch,
+        "series": rows,
+        "skipped": analysis.skipped,
+        "fluence": {f"{k:g}": plain(v) for k, v in analysis.fluence.items()},
+    }
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return str(obj)

@@ -1,0 +1,163 @@
+"""``tamrig scan PLAN.toml``: run a scan plan with a live progress bar; ``--resume FILE.h5``.
+
+Exit codes (DESIGN.md): 0 finished, 2 invalid plan/arguments (the message names the file
+and field), 1 hardware fault after retries (safe state reached, data kept, file status
+``fault``), 130 interrupted by Ctrl-C / SIGTERM (safe state reached, data kept, file status
+``aborted``; continue it with ``--resume``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tamrig.errors import EXIT_FAULT, EXIT_OK, InputError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from tamrig.engine import ScanEvent
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("plan", nargs="?", help="scan plan (TOML), e.g. config/scans/demo.toml")
+    parser.add_argument("--rig", help="rig file (default: the simulated rig)")
+    parser.add_argument("--out", help="data file to write (default: <plan name>-<time>.h5)")
+    parser.add_argument(
+        "--resume", metavar="FILE.h5", help="continue a killed or aborted scan in its file"
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    parser.add_argument(
+        "--max-retries", type=int, default=3, help="retries of a failing device (default 3)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _fmt_eta(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "--:--"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+class ProgressView:
+    """Turns engine events into a rich progress bar (points, sweeps, ETA, live σ)."""
+
+    def __init__(self, progress: Progress, n_sweeps: int) -> None:
+        self.progress = progress
+        self.n_sweeps = n_sweeps
+        self.task: TaskID | None = None
+
+    def __call__(self, event: ScanEvent) -> None:
+        from tamrig.engine import (
+            Aborted,
+            Fault,
+            Notice,
+            Paused,
+            PointDone,
+            Resumed,
+            ScanStarted,
+            SweepDone,
+        )
+
+        p = self.progress
+        if isinstance(event, ScanStarted):
+            self.task = p.add_task(
+                event.plan_name,
+                total=event.total_points,
+                completed=event.completed_points,
+                sweep=f"1/{event.n_sweeps}",
+                eta=_fmt_eta(None),
+                sigma="σ --",
+            )
+            if event.resumed:
+                p.console.print(f"resuming: {event.completed_points} points already stored")
+        elif isinstance(event, PointDone) and self.task is not None:
+            fit = event.record.fit
+            sigma = (
+                f"σ {fit.sigma_nm:.0f}±{fit.sigma_err_nm:.0f} nm ({event.series})"
+                if fit is not None and math.isfinite(fit.sigma_nm)
+                else f"σ -- ({event.series})"
+            )
+            p.update(
+                self.task,
+                completed=event.done,
+                sweep=f"{event.sweep + 1}/{event.n_sweeps}",
+                eta=_fmt_eta(event.eta_s),
+                sigma=sigma,
+            )
+        elif isinstance(event, SweepDone):
+            p.console.print(f"sweep {event.sweep + 1}/{event.n_sweeps} done")
+        elif isinstance(event, Fault):
+            state = "giving up" if event.fatal else "retrying"
+            p.console.print(
+                f"[red]fault[/red] {event.device}: {event.message} "
+                f"(attempt {event.attempt}/{event.max_attempts}, {state})"
+            )
+        elif isinstance(event, Notice):
+            p.console.print(f"[yellow]{event.kind}[/yellow]: {event.message}")
+        elif isinstance(event, Paused | Resumed | Aborted):
+            p.console.print(f"{type(event).__name__.lower()}: {getattr(event, 'reason', '')}")
+
+
+def _default_out(plan_name: str) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in plan_name)
+    return Path(f"{safe}-{stamp}.h5")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from tamrig.engine.session import Scan, resume_scan, start_scan
+    from tamrig.plan import load_plan
+
+    if args.max_retries < 0:
+        raise InputError("must be >= 0", field="--max-retries", expected="a count such as 3")
+    scan: Scan
+    if args.resume:
+        if args.plan or args.out or args.overwrite:
+            raise InputError(
+                "--resume continues the stored plan into the same file",
+                field="--resume",
+                expected="no PLAN, --out or --overwrite together with --resume",
+            )
+        scan = resume_scan(args.resume, rig=args.rig, max_retries=args.max_retries)
+    else:
+        if not args.plan:
+            raise InputError("no scan plan given", field="PLAN", expected="a plan file or --resume")
+        plan = load_plan(args.plan)
+        out = Path(args.out) if args.out else _default_out(plan.name)
+        scan = start_scan(
+            plan, out=out, rig=args.rig, overwrite=args.overwrite, max_retries=args.max_retries
+        )
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sweep {task.fields[sweep]}"),
+        TextColumn("ETA {task.fields[eta]}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[sigma]}"),
+        console=console,
+        disable=args.quiet,
+    )
+    with scan:
+        scan.subscribe(ProgressView(progress, scan.plan.sweeps.count))
+        with progress:
+            status = scan.run()
+        done = len(scan.writer.completed_indices())
+        print(f"{scan.path}: {status}, {done} of {len(scan.resolved.points)} points stored")
+    return EXIT_OK if status == "finished" else EXIT_FAULT

@@ -1,0 +1,520 @@
+"""The scan engine: runs a checked plan point by point on a rig, with pause, abort and retries.
+
+Each point is *setup* (wavelength, attenuator, delay, pump power), *exec* (differential
+acquisition) and *teardown* (live fit, record, write, events). Between points is the only
+safe checkpoint: pause and abort requests from any thread are honoured there (an abort
+also interrupts an acquisition in progress). The pump shutter is closed after every point,
+while paused, and on every abort or fault path.
+
+Faults: a DeviceFault is retried ``max_retries`` times with exponential backoff (the failing
+device is reconnected first when its link dropped). When retries run out the rig goes to its
+safe state and the fault is written to the file; then ``fault_policy="pause"`` (GUI) waits
+for the operator to resume or abort, and ``"stop"`` (CLI) finishes the file with status
+``fault`` and raises the DeviceFault. A point is never skipped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Literal, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from tamrig.acquisition import AcquisitionStopped, acquire_point, measure_dark
+from tamrig.devices import FrameBlock
+from tamrig.engine.events import (
+    Aborted,
+    Fault,
+    Finished,
+    Notice,
+    Paused,
+    PointDone,
+    Resumed,
+    ScanEvent,
+    ScanStarted,
+    SweepDone,
+)
+from tamrig.engine.protocols import Monitor, PointWriter
+from tamrig.errors import DeviceDisconnected, DeviceFault, StorageError
+from tamrig.plan import FluenceCalibrationLike, FluenceStep, ResolvedPlan, ScanPlan, ScanPoint
+from tamrig.records import DifferentialImage, PointRecord
+from tamrig.rig import Rig
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+FaultPolicy = Literal["pause", "stop"]
+State = Literal["idle", "running", "paused", "finished", "aborted", "fault"]
+Subscriber = Callable[[ScanEvent], None]
+
+#: Positions recorded with every point that get a dataset of their own in the data file.
+POSITION_NAMES = ("stage_mm", "attenuator_setting", "probe_wavelength_nm")
+
+
+class _Abort(Exception):
+    """Internal: unwind to run() because an abort was requested."""
+
+
+class _FatalFault(Exception):
+    """Internal: retries exhausted under the 'stop' policy."""
+
+    def __init__(self, fault: DeviceFault) -> None:
+        super().__init__(str(fault))
+        self.fault = fault
+
+
+@dataclass
+class _Measured:
+    """What setup + exec produced for one point (before the live fit)."""
+
+    delay_fs_measured: float
+    power_w: float | None
+    image: DifferentialImage
+    positions: dict[str, float]
+    wavelength_nm: float
+    setting: float
+    blocks: list[FrameBlock] = field(default_factory=list)
+
+
+def series_name(wavelength_nm: float | None, fluence: FluenceStep) -> str:
+    """The live-monitor curve of a (wavelength, fluence) pair, e.g. ``905nm/N=0.045``."""
+    wl = "probe" if wavelength_nm is None else f"{wavelength_nm:g}nm"
+    return f"{wl}/{fluence.label}"
+
+
+class ScanEngine:
+    """Run one plan on one connected rig, writing every point to ``writer``.
+
+    ``run()`` blocks (call it from a worker thread in a GUI); ``pause()``, ``resume()`` and
+    ``abort()`` may be called from any thread. Points already in the writer
+    (``completed_indices()``) are skipped, which is how a crashed scan resumes.
+    """
+
+    def __init__(
+        self,
+        rig: Rig,
+        plan: ScanPlan,
+        writer: PointWriter,
+        monitor: Monitor | None = None,
+        *,
+        calibration: FluenceCalibrationLike | None = None,
+        resolved: ResolvedPlan | None = None,
+        fault_policy: FaultPolicy = "stop",
+        max_retries: int = 3,
+        retry_backoff_s: float = 0.5,
+        drift_tolerance: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self.rig = rig
+        self.plan = plan
+        self.writer = writer
+        self.monitor = monitor
+        self.calibration = calibration
+        self.fault_policy: FaultPolicy = fault_policy
+        self.max_retries = max_retries
+        self.retry_backoff_s = retry_backoff_s
+        self.drift_tolerance = drift_tolerance
+        self._clock = clock
+        self._resolved = resolved
+        self._cond = threading.Condition()
+        self._subscribers: list[Subscriber] = []
+        self._state: State = "idle"
+        self._pause_requested = False
+        self._abort_requested = False
+        self._abort_reason = ""
+        self._dark: npt.NDArray[np.float64] | None = None
+        self._dark_err: npt.NDArray[np.float64] | None = None
+        self._reconnect: set[str] = set()
+        self._invalidate()
+
+    # -- control (any thread) -------------------------------------------------------------
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
+        """Deliver every event to ``fn`` (on the engine's thread); returns an unsubscriber.
+
+        A subscriber that raises stops the scan like any other error (safe state, data kept).
+        """
+        with self._cond:
+            self._subscribers.append(fn)
+
+        def unsubscribe() -> None:
+            with self._cond:
+                if fn in self._subscribers:
+                    self._subscribers.remove(fn)
+
+        return unsubscribe
+
+    def pause(self) -> None:
+        """Pause at the next safe point (after the current point is stored)."""
+        with self._cond:
+            self._pause_requested = True
+            self._cond.notify_all()
+
+    def resume(self) -> None:
+        """Continue a paused scan (after a fault: retry the failed point)."""
+        with self._cond:
+            self._pause_requested = False
+            self._cond.notify_all()
+
+    def abort(self, reason: str = "aborted by the operator") -> None:
+        """Stop as soon as possible: acquisition interrupted, safe state, data kept."""
+        with self._cond:
+            if not self._abort_requested:
+                self._abort_reason = reason
+            self._abort_requested = True
+            self._cond.notify_all()
+
+    @property
+    def state(self) -> State:
+        with self._cond:
+            return self._state
+
+    # -- run --------------------------------------------------------------------------------
+    def run(self) -> str:
+        """Run the scan to the end; returns the final status (finished / aborted / fault).
+
+        Raises the DeviceFault under ``fault_policy="stop"`` once retries are exhausted, and
+        re-raises KeyboardInterrupt and unexpected errors — in every case after the rig is
+        in its safe state and the file is finished with the completed points.
+        """
+        with self._cond:
+            if self._state != "idle":
+                raise RuntimeError("a ScanEngine runs once; create a new one")
+            self._state = "running"
+        start = self._clock()
+        try:
+            resolved = self._resolved or self.plan.validate_for(
+                self.rig, calibration=self.calibration
+            )
+        except BaseException as exc:
+            self._end_in_safe_state("aborted", "error", str(exc), 0, 0, start)
+            raise
+        self._resolved = resolved
+        points = resolved.points
+        completed = self.writer.completed_indices() & {p.index for p in points}
+        todo = [p for p in points if p.index not in completed]
+        ends_sweep = self._sweep_ends(points)
+        total, done = len(points), len(completed)
+        durations: list[float] = []
+        sweep_series: set[str] = set()
+        try:
+            self._emit(
+                ScanStarted(self.plan.name, total, done, self.plan.sweeps.count, bool(completed))
+            )
+            self._with_retries(self._begin, None)
+            for point in todo:
+                self._checkpoint(point.index)
+                t0 = self._clock()
+                measured = self._with_retries(partial(self._measure, point), point.index)
+                record = self._teardown(point, measured)
+                self.writer.write_point(record)
+                done += 1
+                durations.append(self._clock() - t0)
+                series = str(record.extra["series"])
+                sweep_series.add(series)
+                self._emit(
+                    PointDone(
+                        record=record,
+                        progress=done / total,
+                        eta_s=self._eta(durations, total - done),
+                        done=done,
+                        total=total,
+                        sweep=point.sweep,
+                        n_sweeps=self.plan.sweeps.count,
+                        series=series,
+                    )
+                )
+                if ends_sweep[point.index]:
+                    self.writer.log_event(
+                        "sweep", f"sweep {point.sweep + 1} of {self.plan.sweeps.count} done"
+                    )
+                    self._emit(
+                        SweepDone(point.sweep, self.plan.sweeps.count, tuple(sorted(sweep_series)))
+                    )
+                    sweep_series = set()
+            self.rig.close_pump()
+        except _Abort:
+            self._end_in_safe_state("aborted", "abort", self._abort_reason, done, total, start)
+            return "aborted"
+        except _FatalFault as fatal:
+            self._end_in_safe_state("fault", "fault", str(fatal.fault), done, total, start)
+            raise fatal.fault from None
+        except BaseException as exc:
+            kind = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
+            status = "fault" if isinstance(exc, DeviceFault) else "aborted"
+            message = str(exc) or type(exc).__name__
+            self._end_in_safe_state(status, kind, message, done, total, start)
+            raise
+        self.writer.finish("finished")
+        self._set_state("finished")
+        self._emit(Finished("finished", done, total, self._clock() - start))
+        return "finished"
+
+    # -- points ------------------------------------------------------------------------------
+    def _begin(self) -> None:
+        """Before the first point: pump closed, dark frames (probe closed), probe open."""
+        self.rig.close_pump()
+        acq = self.plan.acquisition
+        if acq.dark_frames and self._dark is None:
+            self._dark, self._dark_err = measure_dark(
+                self.rig, acq.dark_frames, block_frames=acq.block_frames
+            )
+            self.writer.log_event(
+                "dark",
+                f"dark measured from {acq.dark_frames} frames: median "
+                f"{float(np.median(self._dark)):.2f} counts",
+            )
+        self._ensure_ready()
+
+    def _ensure_ready(self) -> None:
+        """Reconnect devices whose link dropped and make sure the probe is on."""
+        for role in sorted(self._reconnect):
+            device = self.rig.devices[role]
+            device.disconnect()
+            device.connect()
+            self.writer.log_event("reconnect", f"{role} reconnected")
+            self._reconnect.discard(role)
+        probe = self.rig.probe_shutter
+        if probe is not None and not probe.is_open():
+            probe.open()
+
+    def _invalidate(self) -> None:
+        """Forget what is set, so the next point sets every axis again (after a fault)."""
+        self._wavelength: float | None = None
+        self._setting: float | None = None
+
+    def _measure(self, point: ScanPoint) -> _Measured:
+        """Setup and exec of one point; any DeviceFault propagates to the retry loop."""
+        resolved = self._resolved
+        assert resolved is not None
+        self._ensure_ready()
+        rig, acq = self.rig, self.plan.acquisition
+        # setup: the slow axes only when they change, then the delay
+        wavelength = resolved.wavelengths_nm[point.wavelength_index]
+        selector = rig.wavelength_selector
+        if wavelength is not None and selector is not None and self._wavelength != wavelength:
+            selector.set_wavelength_nm(wavelength)
+            self._wavelength = wavelength
+        fluence = resolved.fluences[point.fluence_index]
+        attenuator = rig.attenuator
+        wanted = fluence.setting
+        if wanted is not None and attenuator is not None and self._setting != wanted:
+            attenuator.set_setting(wanted)
+            self._setting = wanted
+        delay_measured = rig.set_delay_fs(point.delay_fs)
+        meter = rig.power_meter
+        power = meter.read_power_w() if acq.measure_power and meter is not None else None
+        # exec
+        blocks: list[FrameBlock] = []
+        keep = blocks.append if acq.record_raw_frames else None
+        image = acquire_point(
+            rig,
+            n_pairs=acq.pairs_per_point,
+            scheme=acq.scheme,
+            block_frames=acq.block_frames,
+            dark=self._dark,
+            dark_err=self._dark_err,
+            should_stop=lambda: self._abort_requested,
+            normalise=acq.normalise,
+            settle_frames=acq.settle_frames,
+            on_block=(lambda block, tags: keep(block)) if keep is not None else None,
+        )
+        positions = {"stage_mm": rig.stage.position_mm(), "delay_fs": delay_measured}
+        setting = attenuator.setting() if attenuator is not None else math.nan
+        wl_now = selector.wavelength_nm() if selector is not None else math.nan
+        positions["attenuator_setting"] = setting
+        positions["probe_wavelength_nm"] = wl_now
+        return _Measured(delay_measured, power, image, positions, wl_now, setting, blocks)
+
+    def _teardown(self, point: ScanPoint, m: _Measured) -> PointRecord:
+        """Live fit, fluence bookkeeping and the record; raw frames go to the writer."""
+        resolved = self._resolved
+        assert resolved is not None
+        fluence = resolved.fluences[point.fluence_index]
+        series = series_name(resolved.wavelengths_nm[point.wavelength_index], fluence)
+        if point.reference:
+            series += " ref"
+        fit = transport = None
+        if self.monitor is not None:
+            fit, transport = self.monitor.update(
+                delay_fs=m.delay_fs_measured, series=series, image=m.image
+            )
+        extra: dict[str, object] = {
+            "series": series,
+            "reference": point.reference,
+            "fluence_uj_cm2": fluence.fluence_uj_cm2,
+            "fluence_unit": fluence.unit,
+        }
+        extra.update(self._fluence_check(point, fluence, m.power_w))
+        for block in m.blocks:
+            self.writer.write_frames(point.index, block)
+        return PointRecord(
+            index=point.index,
+            grid=point.grid,
+            delay_fs=point.delay_fs,
+            delay_fs_measured=m.delay_fs_measured,
+            fluence_label=fluence.label,
+            fluence_target=fluence.target,
+            n_abs=fluence.n_abs,
+            attenuator_setting=m.setting,
+            probe_wavelength_nm=m.wavelength_nm,
+            image=m.image,
+            fit=fit,
+            transport=transport,
+            power_w=m.power_w,
+            positions=m.positions,
+            timestamp=time.time(),
+            extra=extra,
+        )
+
+    def _fluence_check(
+        self, point: ScanPoint, fluence: FluenceStep, power_w: float | None
+    ) -> dict[str, float]:
+        """Fluence from the measured power; a Notice when it drifts off the target."""
+        cal = self.calibration
+        if cal is None or power_w is None or not math.isfinite(fluence.fluence_uj_cm2):
+            return {}
+        measured = cal.fluence_for_power(power_w)
+        values = {"fluence_measured_uj_cm2": measured}
+        if math.isfinite(fluence.n_abs):
+            values["n_abs_measured"] = cal.n_abs_for_fluence(measured)
+        deviation = measured / fluence.fluence_uj_cm2 - 1.0
+        if abs(deviation) > self.drift_tolerance:
+            message = (
+                f"pump fluence {measured:.4g} uJ/cm2 is {deviation:+.1%} off the target "
+                f"{fluence.fluence_uj_cm2:.4g} uJ/cm2 (tolerance ±{self.drift_tolerance:.0%})"
+            )
+            self.writer.log_event("fluence_drift", message, point.index)
+            self._emit(Notice("fluence_drift", message, point.index))
+        return values
+
+    # -- faults ------------------------------------------------------------------------------
+    def _with_retries(self, action: Callable[[], T], index: int | None) -> T:
+        """Run ``action``; on a DeviceFault retry with backoff, then safe state + policy."""
+        attempt = 0
+        while True:
+            try:
+                return action()
+            except AcquisitionStopped:
+                raise _Abort() from None
+            except DeviceFault as exc:
+                attempt += 1
+                attempts = self.max_retries + 1
+                fatal = attempt >= attempts
+                self._close_pump_after(exc)
+                self._invalidate()
+                if isinstance(exc, DeviceDisconnected) and exc.device in self.rig.devices:
+                    self._reconnect.add(exc.device)
+                where = "before the first point" if index is None else f"at point {index}"
+                self.writer.log_event(
+                    "fault", f"{exc} ({where}, attempt {attempt} of {attempts})", index
+                )
+                self._emit(Fault(exc.device, exc.detail, index, attempt, attempts, fatal))
+                if not fatal:
+                    self._backoff(self.retry_backoff_s * 2 ** (attempt - 1))
+                    continue
+                self.rig.safe_state()
+                if self.fault_policy == "stop":
+                    raise _FatalFault(exc) from exc
+                with self._cond:
+                    self._pause_requested = True
+                self._wait_while_paused(f"fault: {exc}", index)
+                attempt = 0
+
+    def _close_pump_after(self, exc: DeviceFault) -> None:
+        """Close the pump now; if even that fails, the full safe state decides (may raise)."""
+        try:
+            self.rig.close_pump()
+        except DeviceFault:
+            log.error("pump shutter did not close after %s; going to the safe state", exc)
+            self.rig.safe_state()
+
+    def _backoff(self, seconds: float) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._abort_requested, timeout=max(seconds, 0.0))
+            if self._abort_requested:
+                raise _Abort()
+
+    # -- pause / abort -----------------------------------------------------------------------
+    def _checkpoint(self, next_index: int) -> None:
+        """The safe point between two points: honour abort, then pause."""
+        with self._cond:
+            if self._abort_requested:
+                raise _Abort()
+            if not self._pause_requested:
+                return
+        self._wait_while_paused("paused by the operator", next_index)
+
+    def _wait_while_paused(self, reason: str, next_index: int | None) -> None:
+        self.rig.close_pump()
+        self.writer.log_event("pause", reason, next_index)
+        self._set_state("paused")
+        self._emit(Paused(reason, next_index))
+        with self._cond:
+            self._cond.wait_for(lambda: not self._pause_requested or self._abort_requested)
+            if self._abort_requested:
+                raise _Abort()
+        self._set_state("running")
+        self.writer.log_event("resume", "resumed", next_index)
+        self._emit(Resumed(next_index))
+
+    def _end_in_safe_state(
+        self, status: str, kind: str, message: str, done: int, total: int, start: float
+    ) -> None:
+        """Safe state, the reason in the file, the file finished — even if one step fails.
+
+        A storage failure here is logged, not raised, so the error that ended the scan (the
+        one the caller must see, e.g. Ctrl-C -> exit 130) is the one that propagates.
+        """
+        try:
+            self.rig.safe_state()
+        finally:
+            try:
+                self.writer.log_event(kind, message)
+                self.writer.finish("fault" if status == "fault" else "aborted")
+            except StorageError as exc:
+                log.error("could not record the end of the scan in the file: %s", exc)
+            finally:
+                self._set_state("fault" if status == "fault" else "aborted")
+                if status != "fault":
+                    self._emit(Aborted(message, done, total))
+                self._emit(Finished(status, done, total, self._clock() - start))
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _emit(self, event: ScanEvent) -> None:
+        with self._cond:
+            subscribers = list(self._subscribers)
+        for fn in subscribers:
+            fn(event)
+
+    def _set_state(self, state: State) -> None:
+        with self._cond:
+            self._state = state
+
+    def _sweep_ends(self, points: list[ScanPoint]) -> dict[int, bool]:
+        """Index -> True for the last point of each sweep (of the axes outside 'sweep')."""
+        level = self.plan.nesting.index("sweep") + 1
+        attrs = {"sweep": "sweep", "wavelength": "wavelength_index", "fluence": "fluence_index"}
+        names = [attrs[a] for a in self.plan.nesting[:level]]
+
+        def key(p: ScanPoint) -> tuple[int, ...]:
+            return tuple(getattr(p, n) for n in names)
+
+        ends = {}
+        for here, after in zip(points, [*points[1:], None]):
+            ends[here.index] = after is None or key(after) != key(here)
+        return ends
+
+    @staticmethod
+    def _eta(durations: list[float], remaining: int) -> float | None:
+        if not durations:
+            return None
+        recent = durations[-20:]
+        return remaining * sum(recent) / len(recent)

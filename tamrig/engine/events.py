@@ -1,0 +1,89 @@
+"""Events the scan engine delivers to its subscribers (CLI progress bar, GUI, scripts).
+
+Plain frozen dataclasses, delivered synchronously on the engine's thread in the order they
+happen; a GUI re-emits them as Qt signals to reach its own thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tamrig.records import PointRecord
+
+
+@dataclass(frozen=True)
+class ScanStarted:
+    plan_name: str
+    total_points: int
+    completed_points: int  # already in the file (resumed scan), skipped
+    n_sweeps: int
+    resumed: bool
+
+
+@dataclass(frozen=True)
+class PointDone:
+    record: PointRecord
+    progress: float  # fraction of all planned points stored, 0…1
+    eta_s: float | None  # None until a point has been timed
+    done: int
+    total: int
+    sweep: int
+    n_sweeps: int
+    series: str  # the live-monitor curve this point belongs to
+
+
+@dataclass(frozen=True)
+class SweepDone:
+    sweep: int
+    n_sweeps: int
+    series: tuple[str, ...]  # the curves this sweep covered
+
+
+@dataclass(frozen=True)
+class Paused:
+    reason: str
+    next_index: int | None
+
+
+@dataclass(frozen=True)
+class Resumed:
+    next_index: int | None
+
+
+@dataclass(frozen=True)
+class Fault:
+    device: str
+    message: str
+    index: int | None
+    attempt: int
+    max_attempts: int
+    fatal: bool  # retries exhausted: the rig is in its safe state
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the operator should see that does not stop the scan (e.g. fluence drift)."""
+
+    kind: str
+    message: str
+    index: int | None
+
+
+@dataclass(frozen=True)
+class Aborted:
+    reason: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Finished:
+    status: str  # "finished" | "aborted" | "fault"
+    done: int
+    total: int
+    elapsed_s: float
+
+
+ScanEvent = (
+    ScanStarted | PointDone | SweepDone | Paused | Resumed | Fault | Notice | Aborted | Finished
+)

@@ -1,0 +1,335 @@
+"""Scripted scans: rig + plan + calibration + HDF5 file + live monitor around a ScanEngine.
+
+The CLI and the GUI are thin layers over this module; a script uses it directly::
+
+    from tamrig.engine.session import run_scan
+    status = run_scan("config/scans/demo.toml", out="demo.h5", subscribers=[print])
+
+or, to pause/abort from another thread, ``with start_scan(...) as scan: scan.run()`` and call
+``scan.engine.pause()`` / ``abort()``. ``resume_scan(FILE.h5)`` continues a killed or
+aborted scan from its first incomplete point, with the plan, rig and calibration stored in
+the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from tamrig import __version__
+from tamrig.calibration import (
+    FluenceCalibration,
+    SampleAbsorption,
+    nominal_calibration,
+    pump_sigma_nm,
+)
+from tamrig.engine.engine import POSITION_NAMES, FaultPolicy, ScanEngine, Subscriber
+from tamrig.engine.protocols import Monitor
+from tamrig.errors import InputError, PlanError
+from tamrig.monitor import LiveMonitor
+from tamrig.plan import ResolvedPlan, ScanPlan, load_plan, plan_from_dict
+from tamrig.plan.preflight import check_rig
+from tamrig.records import DifferentialImage
+from tamrig.rig import Rig, build_rig
+from tamrig.storage import ScanMetadata, ScanWriter, open_scan
+
+log = logging.getLogger(__name__)
+
+
+def calibration_for(plan: ScanPlan, rig: Rig) -> FluenceCalibration | None:
+    """The fluence calibration a plan needs on this rig (None without a fluence axis).
+
+    Pump spot σ from the rig file, else the plan's ``sample.pump_sigma_nm``; the
+    cross-section from the plan's sample (needed for ⟨N_abs⟩).
+    """
+    axis = plan.fluence
+    if axis is None:
+        return None
+    try:
+        sigma = pump_sigma_nm(rig.settings, plan.sample.pump_sigma_nm)
+    except InputError:
+        raise plan.error(
+            "sample.pump_sigma_nm",
+            "the pump spot size is unknown (the rig file has no rig.pump_sigma_nm)",
+            "the pump spot σ in nm, e.g. σ₀ measured at zero delay",
+        ) from None
+    absorption = plan.sample.absorption_fields()
+    cross_section = None
+    if absorption:
+        try:
+            cross_section = SampleAbsorption(**absorption).cross_section_at(
+                rig.settings.pump_wavelength_nm
+            )
+        except ValidationError as exc:
+            reason = exc.errors(include_url=False)[0]["msg"]
+            raise plan.error("sample", f"invalid absorption settings: {reason}") from None
+    elif axis.unit == "n_abs":
+        raise plan.error(
+            "sample.cross_section_cm2",
+            "fluences in N_abs need the sample's absorption cross-section",
+            "cross_section_cm2 (or pbs_diameter_nm / pbs_exciton_nm)",
+        )
+    return nominal_calibration(rig, pump_sigma_nm=sigma, cross_section_cm2=cross_section)
+
+
+def make_monitor(pixel_size_nm: float) -> Monitor:
+    """The live Gaussian-width monitor (σ, σ₀, MSD, D per series)."""
+    return LiveMonitor(pixel_size_nm)
+
+
+def scan_metadata(
+    plan: ScanPlan, rig: Rig, resolved: ResolvedPlan, calibration: FluenceCalibration | None
+) -> ScanMetadata:
+    """Everything the file stores about the scan before its first point."""
+    return ScanMetadata(
+        program_version=__version__,
+        rig_path=rig.loaded.path,
+        rig_text=rig.loaded.text,
+        rig=rig.loaded.config.model_dump(mode="json"),
+        plan=plan.model_dump(mode="json"),
+        devices=rig.snapshot(),
+        image_shape=resolved.image_shape,
+        pixel_size_nm=rig.settings.pixel_size_nm,
+        n_points_planned=len(resolved.points),
+        calibration=None if calibration is None else calibration.model_dump(mode="json"),
+        sample=plan.sample.model_dump(mode="json"),
+        extra={
+            "plan_file": plan.source or "",
+            "delays_fs": plan.delays_fs(),
+            "reference_delay_fs": plan.delays.reference_fs,
+            "fluence_labels": [f.label for f in resolved.fluences],
+            "wavelengths_nm": [math.nan if w is None else w for w in resolved.wavelengths_nm],
+            "expected_bytes": resolved.expected_bytes,
+        },
+        position_names=POSITION_NAMES,
+    )
+
+
+class Scan:
+    """A scan ready to run: rig connected, plan checked, file open, engine built.
+
+    Use as a context manager; leaving it closes the file and, when the scan built the rig
+    itself, shuts the rig down (safe state first).
+    """
+
+    def __init__(
+        self,
+        engine: ScanEngine,
+        writer: ScanWriter,
+        resolved: ResolvedPlan,
+        *,
+        owns_rig: bool,
+    ) -> None:
+        self.engine = engine
+        self.writer = writer
+        self.resolved = resolved
+        self.path = writer.path
+        self._owns_rig = owns_rig
+
+    @property
+    def rig(self) -> Rig:
+        return self.engine.rig
+
+    @property
+    def plan(self) -> ScanPlan:
+        return self.engine.plan
+
+    def subscribe(self, fn: Subscriber) -> None:
+        self.engine.subscribe(fn)
+
+    def run(self) -> str:
+        return self.engine.run()
+
+    def close(self) -> None:
+        try:
+            self.writer.close()
+        finally:
+            if self._owns_rig:
+                self.rig.shutdown()
+
+    def __enter__(self) -> Scan:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _connect(rig: Rig | str | Path | None) -> tuple[Rig, bool]:
+    if isinstance(rig, Rig):
+        return rig, False
+    built = build_rig(rig)
+    built.connect()
+    return built, True
+
+
+def start_scan(
+    plan: ScanPlan | str | Path,
+    *,
+    out: str | Path,
+    rig: Rig | str | Path | None = None,
+    overwrite: bool = False,
+    subscribers: Iterable[Subscriber] = (),
+    fault_policy: FaultPolicy = "stop",
+    live_fit: bool = True,
+    **engine_options: Any,
+) -> Scan:
+    """Check ``plan`` on the rig, create the data file and build the engine (nothing runs).
+
+    Every plan problem is a PlanError naming the field, raised before any motor moves and
+    before the file is created.
+    """
+    if not isinstance(plan, ScanPlan):
+        plan = load_plan(plan)
+    the_rig, owns = _connect(rig)
+    writer: ScanWriter | None = None
+    try:
+        check_rig(plan, the_rig, out_path=out)  # cheap checks before calibrating
+        calibration = calibration_for(plan, the_rig)
+        resolved = plan.validate_for(the_rig, calibration=calibration, out_path=out)
+        metadata = scan_metadata(plan, the_rig, resolved, calibration)
+        writer = ScanWriter.create(
+            out,
+            metadata,
+            overwrite=overwrite,
+            record_raw_frames=plan.acquisition.record_raw_frames,
+        )
+        monitor = make_monitor(the_rig.settings.pixel_size_nm) if live_fit else None
+        engine = ScanEngine(
+            the_rig,
+            plan,
+            writer,
+            monitor,
+            calibration=calibration,
+            resolved=resolved,
+            fault_policy=fault_policy,
+            **engine_options,
+        )
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        if owns:
+            the_rig.shutdown()
+        raise
+    for fn in subscribers:
+        engine.subscribe(fn)
+    return Scan(engine, writer, resolved, owns_rig=owns)
+
+
+def _replay(path: Path, monitor: Monitor) -> int:
+    """Feed the completed points of a file to a fresh live monitor (σ₀ per series)."""
+    with open_scan(path) as scan:
+        table = scan.points()
+        delays = dict(zip(table["index"].tolist(), table["delay_fs_measured"].tolist()))
+        count = 0
+        for index in scan.indices():
+            series = str(scan.point_extra(index).get("extra", {}).get("series", ""))
+            if not series:
+                continue
+            dtt = scan.dtt(index)
+            nan = np.full(dtt.shape, np.nan)
+            image = DifferentialImage(dtt, scan.dtt_err(index), nan, nan, nan, nan, 0, 0)
+            monitor.update(delay_fs=float(delays[index]), series=series, image=image)
+            count += 1
+    return count
+
+
+def resume_scan(
+    path: str | Path,
+    *,
+    rig: Rig | str | Path | None = None,
+    subscribers: Iterable[Subscriber] = (),
+    fault_policy: FaultPolicy = "stop",
+    live_fit: bool = True,
+    **engine_options: Any,
+) -> Scan:
+    """Reopen a killed or aborted scan file and build an engine for its missing points.
+
+    Plan, rig file and calibration come from the file; ``rig`` overrides the rig (e.g. the
+    same set-up after its file moved). The engine skips every completed point.
+    """
+    path = Path(path)
+    writer = ScanWriter.resume(path)
+    metadata = writer.metadata
+    the_rig: Rig | None = None
+    owns = False
+    try:
+        plan = plan_from_dict(metadata.plan, source=f"{path} (stored plan)")
+        if rig is None:
+            the_rig, owns = _connect(_stored_rig_file(path, metadata))
+        else:
+            the_rig, owns = _connect(rig)
+        calibration = (
+            None
+            if metadata.calibration is None
+            else FluenceCalibration.model_validate(metadata.calibration)
+        )
+        resolved = plan.validate_for(the_rig, calibration=calibration, out_path=path)
+        if len(resolved.points) != metadata.n_points_planned:
+            raise PlanError(
+                f"the stored plan expands to {len(resolved.points)} points, the file planned "
+                f"{metadata.n_points_planned}",
+                file=path,
+                field="plan",
+            )
+        monitor = make_monitor(metadata.pixel_size_nm) if live_fit else None
+        if monitor is not None:
+            _replay(path, monitor)
+        engine = ScanEngine(
+            the_rig,
+            plan,
+            writer,
+            monitor,
+            calibration=calibration,
+            resolved=resolved,
+            fault_policy=fault_policy,
+            **engine_options,
+        )
+    except BaseException:
+        writer.close()
+        if owns and the_rig is not None:
+            the_rig.shutdown()
+        raise
+    for fn in subscribers:
+        engine.subscribe(fn)
+    return Scan(engine, writer, resolved, owns_rig=owns)
+
+
+def _stored_rig_file(path: Path, metadata: ScanMetadata) -> Path:
+    """The rig file the scan ran with: the original if unchanged, else a copy of its text."""
+    original = Path(metadata.rig_path)
+    if original.is_file() and original.read_text(encoding="utf-8") == metadata.rig_text:
+        return original
+    folder = Path(tempfile.mkdtemp(prefix="tamrig-rig-"))
+    copy = folder / f"{path.stem}-rig.toml"
+    copy.write_text(metadata.rig_text, encoding="utf-8")
+    log.warning("rig file %s changed or is gone; using the copy stored in %s", original, path)
+    return copy
+
+
+def run_scan(
+    plan: ScanPlan | str | Path,
+    *,
+    out: str | Path,
+    rig: Rig | str | Path | None = None,
+    overwrite: bool = False,
+    subscribers: Iterable[Subscriber] = (),
+    **options: Any,
+) -> str:
+    """Run a whole scan and return its final status (see :func:`start_scan`)."""
+    with start_scan(
+        plan, out=out, rig=rig, overwrite=overwrite, subscribers=subscribers, **options
+    ) as scan:
+        return scan.run()

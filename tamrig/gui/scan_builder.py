@@ -1,0 +1,516 @@
+"""Scan builder: edit a scan plan, preview its delay grid, load/save TOML, check it.
+
+The form edits the plan's TOML structure (CONTRACTS §5, ``tamrig.plan``); everything it does
+not show (sample details, advanced acquisition keys) is kept from the loaded file. Problems
+are shown at the field: a PlanError's field path selects the widget (or table cell) to mark.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import math
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+import tomli_w
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tamrig.errors import InputError, PlanError
+from tamrig.plan import ScanPlan, plan_from_dict
+
+ERROR_STYLE = "border: 2px solid #b01c1c; background: #fde8e8"
+SEGMENT_COLUMNS = ("kind", "start", "stop", "step", "count", "unit", "values")
+UNITS = ("fs", "ps", "ns")
+NESTINGS = [list(p) for p in itertools.permutations(("wavelength", "fluence", "sweep"))]
+DEFAULT_PLAN: dict[str, Any] = {
+    "name": "scan",
+    "delays": {"preset": "default"},
+    "sweeps": {"count": 1, "order": "forward"},
+}
+
+
+def parse_numbers(text: str) -> list[float]:
+    """``"905, 690"`` -> [905.0, 690.0]; raises ValueError naming the bad item."""
+    out = []
+    for item in text.replace(";", ",").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            out.append(float(item))
+        except ValueError:
+            raise ValueError(f"{item!r} is not a number") from None
+    return out
+
+
+def drop_none(value: Any) -> Any:
+    """TOML has no null: leave unset keys out."""
+    if isinstance(value, dict):
+        return {k: drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_none(v) for v in value]
+    return value
+
+
+class FieldError(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class ScanBuilder(QWidget):
+    #: a valid plan is ready (after every successful check)
+    plan_changed = pyqtSignal(object)
+    #: a plan file was loaded or saved
+    file_used = pyqtSignal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.base: dict[str, Any] = copy.deepcopy(DEFAULT_PLAN)
+        self.plan: ScanPlan | None = None
+        self.path: str | None = None
+        self.field_widgets: dict[str, QWidget] = {}
+        self.error_labels: dict[str, QLabel] = {}
+        self.marked: list[QWidget | QTableWidgetItem] = []
+        self.errors: dict[str, str] = {}
+        self.grid_fs: list[float] = []
+        self._build()
+        self.set_plan_dict(self.base)
+
+    # -- layout ----------------------------------------------------------------------------
+    def _section(self, title: str, key: str) -> tuple[QGroupBox, QFormLayout]:
+        box = QGroupBox(title)
+        form = QFormLayout(box)
+        label = QLabel("")
+        label.setStyleSheet("color: #b01c1c")
+        label.setWordWrap(True)
+        label.hide()
+        form.addRow(label)
+        self.error_labels[key] = label
+        return box, form
+
+    def _build(self) -> None:
+        files = QHBoxLayout()
+        for text, slot in (
+            ("load…", self.choose_load),
+            ("save…", self.choose_save),
+            ("check", self.check),
+        ):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            files.addWidget(button)
+        self.file_label = QLabel("(new plan)")
+
+        general, gform = self._section("Plan", "general")
+        self.name = QLineEdit()
+        self.sample_name = QLineEdit()
+        gform.addRow("name", self.name)
+        gform.addRow("sample", self.sample_name)
+        self.field_widgets.update({"name": self.name, "sample": self.sample_name})
+
+        delays, dform = self._section("Delays", "delays")
+        self.preset = QCheckBox("default grid (112 points, −1 ps … 2 ns)")
+        self.segments = QTableWidget(0, len(SEGMENT_COLUMNS))
+        self.segments.setHorizontalHeaderLabels(list(SEGMENT_COLUMNS))
+        self.segments.setMinimumHeight(110)
+        add, remove = QPushButton("+ segment"), QPushButton("− segment")
+        add.clicked.connect(lambda: self.add_segment({"kind": "log"}))
+        remove.clicked.connect(self.remove_segment)
+        seg_buttons = QHBoxLayout()
+        seg_buttons.addWidget(add)
+        seg_buttons.addWidget(remove)
+        self.reference = QLineEdit()
+        self.reference.setPlaceholderText("none")
+        self.preview = pg.PlotWidget()
+        self.preview.setMinimumHeight(90)
+        self.preview.setMaximumHeight(140)
+        self.preview.setLogMode(x=True, y=False)
+        self.preview.setLabel("bottom", "delay (fs, log; ≤ 0 not shown)")
+        self.preview.hideAxis("left")
+        # a PlotDataItem (not a bare scatter item) so the axis' log mode applies to it
+        self.preview_points = self.preview.plot(
+            [], [], pen=None, symbol="o", symbolSize=6, symbolBrush="#2e86de"
+        )
+        self.grid_label = QLabel("")
+        dform.addRow(self.preset)
+        dform.addRow(self.segments)
+        dform.addRow(seg_buttons)
+        dform.addRow("reference (fs)", self.reference)
+        dform.addRow(self.preview)
+        dform.addRow(self.grid_label)
+        self.field_widgets.update(
+            {
+                "delays": self.segments,
+                "delays.preset": self.preset,
+                "delays.segments": self.segments,
+                "delays.reference_fs": self.reference,
+            }
+        )
+
+        axes, aform = self._section("Fluence, wavelength, sweeps", "axes")
+        self.fluence_unit = QComboBox()
+        self.fluence_unit.addItems(["none", "uJ/cm2", "n_abs", "setting"])
+        self.fluence_values = QLineEdit()
+        self.fluence_values.setPlaceholderText("e.g. 0.05, 0.2, 1")
+        frow = QHBoxLayout()
+        frow.addWidget(self.fluence_unit)
+        frow.addWidget(self.fluence_values, 1)
+        self.wavelengths = QLineEdit()
+        self.wavelengths.setPlaceholderText("leave the selector as it is")
+        self.sweeps = QSpinBox()
+        self.sweeps.setRange(1, 10000)
+        self.order = QComboBox()
+        self.order.addItems(["forward", "alternating", "random"])
+        self.nesting = QComboBox()
+        for nesting in NESTINGS:
+            self.nesting.addItem(" > ".join(nesting) + " > delay", nesting)
+        aform.addRow("fluence", frow)
+        aform.addRow("probe λ (nm)", self.wavelengths)
+        aform.addRow("sweeps", self.sweeps)
+        aform.addRow("delay order", self.order)
+        aform.addRow("nesting", self.nesting)
+        self.field_widgets.update(
+            {
+                "fluence": self.fluence_values,
+                "fluence.unit": self.fluence_unit,
+                "fluence.values": self.fluence_values,
+                "probe": self.wavelengths,
+                "probe.wavelengths_nm": self.wavelengths,
+                "sweeps": self.sweeps,
+                "sweeps.count": self.sweeps,
+                "sweeps.order": self.order,
+                "nesting": self.nesting,
+            }
+        )
+
+        acq, qform = self._section("Acquisition", "acquisition")
+        self.scheme = QComboBox()
+        self.scheme.addItems(["chopper", "shutter"])
+        self.pairs = QSpinBox()
+        self.pairs.setRange(2, 10_000_000)
+        self.dark = QSpinBox()
+        self.dark.setRange(0, 1_000_000)
+        self.measure_power = QCheckBox("read the power meter at every point")
+        qform.addRow("scheme", self.scheme)
+        qform.addRow("pairs / point", self.pairs)
+        qform.addRow("dark frames", self.dark)
+        qform.addRow(self.measure_power)
+        self.field_widgets.update(
+            {
+                "acquisition": self.pairs,
+                "acquisition.scheme": self.scheme,
+                "acquisition.pairs_per_point": self.pairs,
+                "acquisition.dark_frames": self.dark,
+            }
+        )
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(files)
+        layout.addWidget(self.file_label)
+        for box in (general, delays, axes, acq):
+            layout.addWidget(box)
+        layout.addWidget(self.summary)
+        layout.addStretch(1)
+        self.section_of = {
+            "name": "general",
+            "sample": "general",
+            "description": "general",
+            "delays": "delays",
+            "fluence": "axes",
+            "probe": "axes",
+            "sweeps": "axes",
+            "nesting": "axes",
+            "acquisition": "acquisition",
+        }
+
+    # -- segments table --------------------------------------------------------------------
+    def add_segment(self, segment: dict[str, Any]) -> None:
+        row = self.segments.rowCount()
+        self.segments.insertRow(row)
+        kind = QComboBox()
+        kind.addItems(["linear", "log", "list"])
+        kind.setCurrentText(str(segment.get("kind", "linear")))
+        # keys the table has no column for (e.g. include_start) ride along with the row
+        extra = {k: v for k, v in segment.items() if k not in SEGMENT_COLUMNS}
+        kind.setProperty("extra", json.dumps(extra))
+        unit = QComboBox()
+        unit.addItems(list(UNITS))
+        unit.setCurrentText(str(segment.get("unit", "fs")))
+        self.segments.setCellWidget(row, 0, kind)
+        self.segments.setCellWidget(row, 5, unit)
+        for col, key in enumerate(SEGMENT_COLUMNS):
+            if key in ("kind", "unit"):
+                continue
+            value = segment.get(key)
+            if key == "values" and value is not None:
+                text = ", ".join(f"{v:g}" for v in value)
+            else:
+                text = "" if value is None else f"{value:g}"
+            self.segments.setItem(row, col, QTableWidgetItem(text))
+
+    def remove_segment(self) -> None:
+        rows = sorted({i.row() for i in self.segments.selectedIndexes()}, reverse=True)
+        for row in rows or [self.segments.rowCount() - 1]:
+            if row >= 0:
+                self.segments.removeRow(row)
+
+    def _segment(self, row: int) -> dict[str, Any]:
+        field = f"delays.segments[{row}]"
+        kind_box = self.segments.cellWidget(row, 0)
+        unit_box = self.segments.cellWidget(row, 5)
+        assert isinstance(kind_box, QComboBox) and isinstance(unit_box, QComboBox)
+        segment: dict[str, Any] = json.loads(kind_box.property("extra") or "{}")
+        segment.update(kind=kind_box.currentText(), unit=unit_box.currentText())
+        for col, key in enumerate(SEGMENT_COLUMNS):
+            item = self.segments.item(row, col)
+            text = item.text().strip() if item is not None else ""
+            if key in ("kind", "unit") or not text:
+                continue
+            try:
+                if key == "values":
+                    segment[key] = parse_numbers(text)
+                elif key == "count":
+                    segment[key] = int(text)
+                else:
+                    segment[key] = float(text)
+            except ValueError as exc:
+                raise FieldError(f"{field}.{key}", f"invalid {key}: {exc}") from None
+        return segment
+
+    # -- plan <-> form ---------------------------------------------------------------------
+    def set_plan_dict(self, data: dict[str, Any]) -> None:
+        """Fill the form from a plan mapping (a parsed TOML file)."""
+        self.base = copy.deepcopy(data)
+        self.name.setText(str(data.get("name", "scan")))
+        self.sample_name.setText(str(data.get("sample", {}).get("name", "")))
+        delays = data.get("delays", {})
+        self.preset.setChecked(delays.get("preset") == "default")
+        self.segments.setRowCount(0)
+        for segment in delays.get("segments", []):
+            self.add_segment(segment)
+        ref = delays.get("reference_fs")
+        self.reference.setText("" if ref is None else f"{ref:g}")
+        fluence = data.get("fluence")
+        self.fluence_unit.setCurrentText(fluence["unit"] if fluence else "none")
+        self.fluence_values.setText(
+            ", ".join(f"{v:g}" for v in fluence.get("values", [])) if fluence else ""
+        )
+        probe = data.get("probe")
+        self.wavelengths.setText(
+            ", ".join(f"{v:g}" for v in probe.get("wavelengths_nm", [])) if probe else ""
+        )
+        sweeps = data.get("sweeps", {})
+        self.sweeps.setValue(int(sweeps.get("count", 1)))
+        self.order.setCurrentText(str(sweeps.get("order", "forward")))
+        nesting = list(data.get("nesting", ["wavelength", "fluence", "sweep"]))
+        index = self.nesting.findData(nesting)
+        self.nesting.setCurrentIndex(max(index, 0))
+        acq = data.get("acquisition", {})
+        self.scheme.setCurrentText(str(acq.get("scheme", "chopper")))
+        self.pairs.setValue(int(acq.get("pairs_per_point", 500)))
+        self.dark.setValue(int(acq.get("dark_frames", 200)))
+        self.measure_power.setChecked(bool(acq.get("measure_power", True)))
+
+    def plan_dict(self) -> dict[str, Any]:
+        """The plan mapping the form describes (raises FieldError for unparseable text)."""
+        data = copy.deepcopy(self.base)
+        data["name"] = self.name.text().strip()
+        sample = dict(data.get("sample", {}))
+        sample["name"] = self.sample_name.text().strip()
+        data["sample"] = sample
+        delays: dict[str, Any] = {}
+        if self.preset.isChecked():
+            delays["preset"] = "default"
+        segments = [self._segment(row) for row in range(self.segments.rowCount())]
+        if segments:
+            delays["segments"] = segments
+        if self.reference.text().strip():
+            try:
+                delays["reference_fs"] = float(self.reference.text())
+            except ValueError:
+                raise FieldError("delays.reference_fs", "reference delay is not a number") from None
+        data["delays"] = delays
+        unit = self.fluence_unit.currentText()
+        if unit == "none":
+            data.pop("fluence", None)
+        else:
+            try:
+                values = parse_numbers(self.fluence_values.text())
+            except ValueError as exc:
+                raise FieldError("fluence.values", str(exc)) from None
+            data["fluence"] = {"unit": unit, "values": values}
+        if self.wavelengths.text().strip():
+            try:
+                data["probe"] = {"wavelengths_nm": parse_numbers(self.wavelengths.text())}
+            except ValueError as exc:
+                raise FieldError("probe.wavelengths_nm", str(exc)) from None
+        else:
+            data.pop("probe", None)
+        sweeps = dict(data.get("sweeps", {}))
+        sweeps.update(count=self.sweeps.value(), order=self.order.currentText())
+        data["sweeps"] = sweeps
+        data["nesting"] = list(self.nesting.currentData())
+        acq = dict(data.get("acquisition", {}))
+        acq.update(
+            scheme=self.scheme.currentText(),
+            pairs_per_point=self.pairs.value(),
+            dark_frames=self.dark.value(),
+            measure_power=self.measure_power.isChecked(),
+        )
+        data["acquisition"] = acq
+        return data
+
+    # -- checking and errors ---------------------------------------------------------------
+    def clear_errors(self) -> None:
+        for target in self.marked:
+            if isinstance(target, QTableWidgetItem):
+                target.setBackground(pg.mkBrush(None))
+                target.setToolTip("")
+            else:
+                target.setStyleSheet("")
+                target.setToolTip("")
+        self.marked.clear()
+        self.errors.clear()
+        for label in self.error_labels.values():
+            label.hide()
+
+    def show_error(self, field: str, message: str) -> None:
+        """Mark the widget (or segment cell) of ``field`` and show the message in its box."""
+        self.errors[field] = message
+        head = field.split(".", 1)[0].split("[", 1)[0]
+        label = self.error_labels[self.section_of.get(head, "general")]
+        label.setText(f"{field}: {message}")
+        label.show()
+        if field.startswith("delays.segments["):
+            row_text, _, key = field[len("delays.segments[") :].partition("]")
+            row, key = int(row_text), key.lstrip(".").split(".", 1)[0]
+            cols = [SEGMENT_COLUMNS.index(key)] if key in SEGMENT_COLUMNS else range(7)
+            for col in cols:
+                item = self.segments.item(row, col)
+                if item is None:
+                    widget = self.segments.cellWidget(row, col)
+                    if widget is not None:
+                        widget.setStyleSheet(ERROR_STYLE)
+                        self.marked.append(widget)
+                    continue
+                item.setBackground(pg.mkBrush("#fde8e8"))
+                item.setToolTip(message)
+                self.marked.append(item)
+            return
+        parts = field.split(".")
+        for n in range(len(parts), 0, -1):
+            widget = self.field_widgets.get(".".join(parts[:n]))
+            if widget is not None:
+                widget.setStyleSheet(ERROR_STYLE)
+                widget.setToolTip(message)
+                self.marked.append(widget)
+                return
+
+    def check(self) -> ScanPlan | None:
+        """Validate the form; on success update the preview and emit ``plan_changed``."""
+        self.clear_errors()
+        try:
+            data = self.plan_dict()
+            plan = plan_from_dict(data, source=self.path)
+        except FieldError as exc:
+            self.show_error(exc.field, exc.message)
+            self.plan = None
+            return None
+        except PlanError as exc:
+            message = exc.detail + (f" (expected {exc.expected})" if exc.expected else "")
+            self.show_error(exc.field or "name", message)
+            self.plan = None
+            return None
+        self.plan = plan
+        self.update_preview(plan)
+        self.plan_changed.emit(plan)
+        return plan
+
+    def show_plan_error(self, exc: InputError) -> None:
+        """A pre-flight error against the rig (raised at start), shown at its field."""
+        self.clear_errors()
+        message = exc.detail + (f" (expected {exc.expected})" if exc.expected else "")
+        self.show_error(exc.field or "name", message)
+
+    def update_preview(self, plan: ScanPlan) -> None:
+        grid = np.array(plan.delays_fs())
+        self.grid_fs = list(grid)
+        positive = grid[grid > 0]
+        self.preview_points.setData(positive, np.zeros_like(positive))
+        if positive.size:
+            lo, hi = math.log10(positive.min()), math.log10(positive.max())
+            self.preview.setXRange(lo, hi, padding=0.05)
+            self.preview.setYRange(-1, 1)
+        n_nonpos = int((grid <= 0).sum())
+        self.grid_label.setText(
+            f"{grid.size} delays ({n_nonpos} at ≤ 0 fs), {grid.min():g} … {grid.max():g} fs"
+        )
+        self.summary.setText(
+            f"{plan.n_points()} points = {plan.sweeps.count} sweep(s) × "
+            f"{plan.n_wavelengths()} wavelength(s) × {plan.n_fluences()} fluence(s) × "
+            f"{plan.points_per_sweep()} delays"
+        )
+
+    # -- files -----------------------------------------------------------------------------
+    def load(self, path: str | Path) -> bool:
+        """Load a plan file into the form, then check it (errors shown at the fields)."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            self.clear_errors()
+            self.show_error("name", f"cannot read {path}: {exc}")
+            return False
+        self.path = str(path)
+        self.file_label.setText(str(path))
+        self.set_plan_dict(data)
+        self.file_used.emit(str(path))
+        return self.check() is not None
+
+    def save(self, path: str | Path) -> bool:
+        """Write the form as TOML (only a plan that checks out is saved)."""
+        if self.check() is None:
+            return False
+        Path(path).write_text(tomli_w.dumps(drop_none(self.plan_dict())), encoding="utf-8")
+        self.path = str(path)
+        self.file_label.setText(str(path))
+        self.file_used.emit(str(path))
+        return True
+
+    def choose_load(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load scan plan", self.path or "", "Plans (*.toml)"
+        )
+        if path:
+            self.load(path)
+
+    def choose_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save scan plan", self.path or "plan.toml", "Plans (*.toml)"
+        )
+        if path:
+            self.save(path)

@@ -1,0 +1,188 @@
+"""Time zero and instrument response from the rise of the signal amplitude.
+
+The pump–probe signal switches on with the cross-correlation of the two pulses: a step (and
+the fast initial kinetics after it) convolved with a Gaussian instrument response. Fitting
+that shape to the amplitude vs delay gives t₀ — where the stage position for zero delay
+really is — and the IRF FWHM, the time resolution of the rig.
+
+Model: c + A·Φ((t − t₀)/s) + B·E(t), with Φ the normal CDF (the step ⊗ IRF) and
+E = exp(s²/2τ² − (t − t₀)/τ)·Φ((t − t₀)/s − s/τ) a single exponential after t₀ ⊗ IRF
+(hot-carrier cooling, early Auger loss, spreading of the spot). FWHM = 2√(2 ln 2)·s.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import OptimizeWarning, curve_fit
+from scipy.special import erfc, erfcx
+
+FloatArray = npt.NDArray[np.float64]
+FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
+
+
+@dataclass(frozen=True)
+class TimeZeroFit:
+    t0_fs: float
+    t0_err_fs: float
+    irf_fwhm_fs: float
+    irf_fwhm_err_fs: float
+    amplitude: float  # step height A (the sign of the signal: bleach > 0, PIA < 0)
+    offset: float
+    decay_amplitude: float  # B, NaN without the exponential term
+    decay_tau_fs: float
+    reduced_chi2: float
+    ok: bool
+    message: str
+
+
+def _phi(z: FloatArray) -> FloatArray:
+    return 0.5 * erfc(-z / math.sqrt(2.0))
+
+
+def _exp_step(t: FloatArray, t0: float, s: float, tau: float) -> FloatArray:
+    """exp(−(t − t₀)/τ)·H(t − t₀) convolved with a unit Gaussian of width s, overflow-safe."""
+    u = (t - t0) / s
+    r = s / tau
+    x = -(u - r) / math.sqrt(2.0)  # Φ(u − r) = erfc(x)/2
+    a = 0.5 * r * r - u * r  # log of the exponential prefactor
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        pos = 0.5 * np.exp(np.minimum(a - x * x, 700.0)) * erfcx(np.maximum(x, 0.0))
+        neg = 0.5 * np.exp(np.minimum(a, 700.0)) * erfc(np.minimum(x, 0.0))
+    return np.where(x > 0, pos, neg)
+
+
+def rise_model(
+    t: FloatArray, c: float, a: float, t0: float, s: float, b: float = 0.0, tau: float = 1.0
+) -> FloatArray:
+    out = c + a * _phi((t - t0) / s)
+    if b != 0.0:
+        out = out + b * _exp_step(t, t0, s, tau)
+    return np.asarray(out, dtype=float)
+
+
+def _step_only(t: FloatArray, c: float, a: float, t0: float, s: float) -> FloatArray:
+    return rise_model(t, c, a, t0, s)
+
+
+def fit_time_zero(
+    delay_fs: npt.ArrayLike,
+    amplitude: npt.ArrayLike,
+    amplitude_err: npt.ArrayLike | None = None,
+    *,
+    with_decay: bool = True,
+    t_range_fs: tuple[float, float] | None = None,
+) -> TimeZeroFit:
+    """Fit the rise of ``amplitude`` vs ``delay_fs``; ``ok`` False (with why) if it fails.
+
+    ``t_range_fs`` restricts the delays used (default: all). The sign of the signal is
+    found from the data, so bleach and photo-induced absorption rises both work.
+    """
+    t = np.asarray(delay_fs, dtype=float)
+    y = np.asarray(amplitude, dtype=float)
+    e = None if amplitude_err is None else np.asarray(amplitude_err, dtype=float)
+    good = np.isfinite(t) & np.isfinite(y)
+    if e is not None:
+        good &= np.isfinite(e) & (e > 0)
+    if t_range_fs is not None:
+        good &= (t >= t_range_fs[0]) & (t <= t_range_fs[1])
+    t, y = t[good], y[good]
+    e = None if e is None else e[good]
+    nan = float("nan")
+    n_par = 6 if with_decay else 4
+    if t.size < n_par + 2:
+        return TimeZeroFit(
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            False,
+            f"need at least {n_par + 2} delays, got {t.size}",
+        )
+    order = np.argsort(t)
+    t, y = t[order], y[order]
+    e = None if e is None else e[order]
+    p0 = _start(t, y)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", OptimizeWarning)
+            if with_decay:
+                # τ beyond the delay span would make the exponential a second step
+                span = float(np.ptp(t))
+                start = [*p0, 0.0, min(max(10 * p0[3], 100.0), 0.5 * span)]
+                lower = [-np.inf, -np.inf, t[0], 0.5, -np.inf, 1.0]
+                upper = [np.inf, np.inf, t[-1], span, np.inf, span]
+                popt, pcov = curve_fit(
+                    rise_model,
+                    t,
+                    y,
+                    p0=start,
+                    sigma=e,
+                    absolute_sigma=e is not None,
+                    bounds=(lower, upper),
+                    max_nfev=20000,
+                )
+            else:
+                lower = [-np.inf, -np.inf, t[0], 0.5]
+                upper = [np.inf, np.inf, t[-1], np.ptp(t)]
+                popt, pcov = curve_fit(
+                    _step_only,
+                    t,
+                    y,
+                    p0=p0,
+                    sigma=e,
+                    absolute_sigma=e is not None,
+                    bounds=(lower, upper),
+                    max_nfev=20000,
+                )
+    except (RuntimeError, ValueError, OptimizeWarning) as exc:
+        return TimeZeroFit(nan, nan, nan, nan, nan, nan, nan, nan, nan, False, str(exc))
+    resid = y - (rise_model(t, *popt) if with_decay else _step_only(t, *popt))
+    w = np.ones_like(y) if e is None else 1.0 / e**2
+    reduced = float(np.sum(w * resid**2)) / max(t.size - n_par, 1)
+    if e is not None and reduced > 1.0:
+        pcov = pcov * reduced  # errors too small for the scatter seen
+    err = np.sqrt(np.abs(np.diag(pcov)))
+    return TimeZeroFit(
+        t0_fs=float(popt[2]),
+        t0_err_fs=float(err[2]),
+        irf_fwhm_fs=float(popt[3]) * FWHM_PER_SIGMA,
+        irf_fwhm_err_fs=float(err[3]) * FWHM_PER_SIGMA,
+        amplitude=float(popt[1]),
+        offset=float(popt[0]),
+        decay_amplitude=float(popt[4]) if with_decay else nan,
+        decay_tau_fs=float(popt[5]) if with_decay else nan,
+        reduced_chi2=reduced if e is not None else nan,
+        ok=True,
+        message="ok",
+    )
+
+
+def _start(t: FloatArray, y: FloatArray) -> list[float]:
+    """Offset from the earliest quarter, step from the latest, t₀ at half rise, s from 10–90 %."""
+    q = max(t.size // 4, 2)
+    c = float(np.median(y[:q]))
+    top = float(np.median(y[-q:]))
+    a = top - c
+    if a == 0:
+        return [c, float(np.ptp(y)) or 1.0, float(np.median(t)), max(float(np.ptp(t)) / 20, 1.0)]
+    frac = (y - c) / a
+    crossing = [float(np.interp(level, *_monotone(t, frac))) for level in (0.1, 0.5, 0.9)]
+    s = max((crossing[2] - crossing[0]) / 2.563, float(np.min(np.diff(t))) / 2, 0.5)
+    return [c, a, crossing[1], s]
+
+
+def _monotone(t: FloatArray, frac: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(fraction, delay) pairs with the fraction made non-decreasing, for interpolation."""
+    f = np.maximum.accumulate(np.clip(frac, 0.0, 1.0))
+    keep = np.concatenate([[True], np.diff(f) > 0])
+    return f[keep], t[keep]

@@ -1,0 +1,70 @@
+"""Time zero and instrument response from the rise of the signal amplitude."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulators.sample import SampleSettings, VirtualSample
+from tamrig.timezero import FWHM_PER_SIGMA, fit_time_zero, rise_model
+
+
+def test_exact_model_is_recovered_with_honest_errors() -> None:
+    t = np.arange(-300.0, 600.0, 10.0)
+    truth = dict(c=2e-6, a=8e-4, t0=37.0, s=40.0 / FWHM_PER_SIGMA, b=-2.4e-4, tau=180.0)
+    clean = rise_model(t, **truth)
+    pulls_t0, pulls_fwhm = [], []
+    for seed in range(60):
+        y = clean + np.random.default_rng(seed).normal(0, 1.5e-5, t.size)
+        fit = fit_time_zero(t, y, np.full(t.size, 1.5e-5))
+        assert fit.ok, fit.message
+        pulls_t0.append((fit.t0_fs - 37.0) / fit.t0_err_fs)
+        pulls_fwhm.append((fit.irf_fwhm_fs - 40.0) / fit.irf_fwhm_err_fs)
+    assert abs(np.mean(pulls_t0)) < 0.4 and 0.7 < np.std(pulls_t0) < 1.3
+    assert abs(np.mean(pulls_fwhm)) < 0.4 and 0.7 < np.std(pulls_fwhm) < 1.3
+
+
+@pytest.mark.parametrize("probe_nm", [905.0, 670.0])  # bleach (> 0) and PIA (< 0)
+def test_simulated_sample_rise_gives_t0_and_the_40_fs_irf(probe_nm: float) -> None:
+    sample = VirtualSample(SampleSettings(preset="cqd"))
+    t = np.arange(-200.0, 400.0, 10.0)
+    t0 = -23.0  # the stage's zero is off by 23 fs
+    amp = np.array([sample.dtt_image(x - t0, 0.045, probe_nm, np.zeros(1), 61)[0] for x in t])
+    rng = np.random.default_rng(1)
+    y = amp + rng.normal(0, 1e-5, t.size)
+    fit = fit_time_zero(t, y, np.full(t.size, 1e-5))
+    assert fit.ok
+    assert np.sign(fit.amplitude) == np.sign(amp[-1])
+    # the kinetics after t₀ are not one exponential: allow a few fs of model error
+    assert fit.t0_fs == pytest.approx(t0, abs=3.0)
+    assert fit.irf_fwhm_fs == pytest.approx(40.0, rel=0.15)
+    step = fit_time_zero(t, y, np.full(t.size, 1e-5), with_decay=False, t_range_fs=(-200, 100))
+    assert step.ok and np.isnan(step.decay_tau_fs)
+    assert step.t0_fs == pytest.approx(t0, abs=3.0)
+    assert step.irf_fwhm_fs == pytest.approx(40.0, rel=0.15)
+
+
+def test_unweighted_fit_and_unsorted_input() -> None:
+    t = np.arange(-200.0, 300.0, 8.0)
+    y = rise_model(t, 0.0, 1.0, 5.0, 20.0)
+    order = np.random.default_rng(2).permutation(t.size)
+    fit = fit_time_zero(t[order], y[order], with_decay=False)
+    assert fit.ok
+    assert fit.t0_fs == pytest.approx(5.0, abs=1e-3)
+    assert fit.irf_fwhm_fs == pytest.approx(20.0 * FWHM_PER_SIGMA, rel=1e-3)
+    assert np.isnan(fit.reduced_chi2)  # no errors given
+
+
+def test_too_few_points_is_reported_not_raised() -> None:
+    fit = fit_time_zero([0.0, 10.0, 20.0], [0.0, 1.0, 1.0])
+    assert not fit.ok and "at least" in fit.message
+
+
+def test_non_finite_points_are_dropped() -> None:
+    t = np.arange(-200.0, 300.0, 10.0)
+    y = rise_model(t, 0.0, 1.0, 0.0, 17.0)
+    y[3] = np.nan
+    e = np.full(t.size, 0.01)
+    e[7] = 0.0
+    fit = fit_time_zero(t, y, e, with_decay=False)
+    assert fit.ok and fit.t0_fs == pytest.approx(0.0, abs=0.5)

@@ -1,0 +1,329 @@
+"""GenICam camera driver: node-map configuration on a fake camera, the frame ring, and real
+streaming through the GenTL producer shipped with the genicam wheel (viky.cti)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from drivers.frame_ring import FrameRing, RingClosed
+from drivers.genicam_nodes import NodeError, apply_config, line_bit, read_config, snap
+from tamrig.devices import CameraConfig, Roi
+from tamrig.errors import DeviceStateError
+
+
+# -- a dict-backed node map with the SFNC nodes viky lacks ---------------------------------
+class Node:
+    def __init__(
+        self, value: Any, lo: float = 0, hi: float = 1e9, inc: int = 1, symbolics: tuple = ()
+    ):
+        self.value, self.min, self.max, self.inc, self.symbolics = value, lo, hi, inc, symbolics
+
+
+class FakeNodeMap:
+    def __init__(self, **nodes: Node) -> None:
+        for name, node in nodes.items():
+            setattr(self, name, node)
+
+
+def sfnc_camera(trigger: bool = True) -> FakeNodeMap:
+    nodes = {
+        "PixelFormat": Node("Mono8", symbolics=("Mono8", "Mono12", "Mono16")),
+        "Width": Node(2048, 16, 2048, 16),
+        "Height": Node(2048, 8, 2048, 8),
+        "WidthMax": Node(2048),
+        "HeightMax": Node(2048),
+        "OffsetX": Node(0, 0, 2032, 16),
+        "OffsetY": Node(0, 0, 2040, 8),
+        "ExposureTime": Node(10000.0, 10.0, 1e6),
+        "ExposureAuto": Node("Continuous"),
+        "AcquisitionFrameRateEnable": Node(False),
+        "AcquisitionFrameRate": Node(30.0, 1.0, 400.0),
+    }
+    if trigger:
+        nodes |= {
+            "TriggerSelector": Node("FrameStart"),
+            "TriggerMode": Node("Off"),
+            "TriggerSource": Node("Software"),
+            "TriggerActivation": Node("FallingEdge"),
+        }
+    return FakeNodeMap(**nodes)
+
+
+def test_roi_is_snapped_and_offsets_set_after_size() -> None:
+    nm = sfnc_camera()
+    cfg = CameraConfig(Roi(100, 50, 130, 61), 2000.0, 500.0, "Mono12", "free-run")
+    got = apply_config(nm, cfg)
+    assert got.roi == Roi(96, 48, 128, 56)  # increments 16 / 8
+    assert got.pixel_format == "Mono12"
+    assert got.exposure_us == 2000.0
+    assert got.frame_rate_hz == 400.0  # clamped to the node maximum
+    assert nm.ExposureAuto.value == "Off" and nm.AcquisitionFrameRateEnable.value is True
+    assert nm.TriggerMode.value == "Off"
+    assert snap(nm.Width, 5000) == 2048
+
+
+def test_hardware_trigger_configures_the_trigger_nodes() -> None:
+    nm = sfnc_camera()
+    cfg = CameraConfig(Roi(0, 0, 256, 256), 500.0, 100.0, "Mono16", "hardware")
+    got = apply_config(nm, cfg, trigger_source="Line1", trigger_activation="RisingEdge")
+    assert got.trigger == "hardware"
+    assert (nm.TriggerMode.value, nm.TriggerSource.value) == ("On", "Line1")
+    assert nm.TriggerActivation.value == "RisingEdge"
+    assert nm.AcquisitionFrameRateEnable.value is False
+    assert read_config(nm).trigger == "hardware"
+
+
+def test_missing_features_are_refused_by_name() -> None:
+    cfg = CameraConfig(Roi(0, 0, 256, 256), 500.0, 100.0, "Mono12", "hardware")
+    with pytest.raises(NodeError, match="TriggerMode"):
+        apply_config(sfnc_camera(trigger=False), cfg)
+    nm = FakeNodeMap(
+        PixelFormat=Node("Mono8", symbolics=("Mono8", "RGBa8")),
+        Width=Node(400, 100, 800),
+        Height=Node(400, 100, 800),
+    )
+    with pytest.raises(NodeError, match="Mono12 not offered"):
+        apply_config(nm, cfg)
+    offset = CameraConfig(Roi(10, 0, 256, 256), 500.0, 100.0, "Mono8", "free-run")
+    with pytest.raises(NodeError, match="OffsetX"):
+        apply_config(nm, offset)
+    assert line_bit("Line2") == 2
+
+
+# -- frame ring ----------------------------------------------------------------------------
+def test_ring_counts_gaps_and_overruns_as_drops() -> None:
+    ring = FrameRing(4, 2, 3, tagged=True, dtype=np.uint8)
+    img = np.ones((2, 3), dtype=np.uint8)
+    for fid in (1, 2, 5):  # 3 and 4 lost by the camera
+        ring.push(img * fid, fid, fid * 0.01, fid % 2 == 0, dropped_before=2 if fid == 5 else 0)
+    block = ring.take(3, timeout_s=0)
+    assert block.frame_id.tolist() == [1, 2, 5] and block.dropped == 2
+    assert block.data.dtype == np.uint16 and int(block.data[2, 0, 0]) == 5
+    assert block.pump_on is not None and block.pump_on.tolist() == [False, True, False]
+    for fid in range(6, 12):  # 6 frames into a ring of 4: the two oldest are overwritten
+        ring.push(img, fid, 0.0, False)
+    block = ring.take(4, timeout_s=0)
+    assert block.frame_id.tolist() == [8, 9, 10, 11] and block.dropped == 2
+    assert ring.dropped_total == 4
+
+
+def test_ring_never_overwrites_frames_a_reader_is_copying() -> None:
+    ring = FrameRing(2, 1, 1, tagged=False)
+    zero, nine = np.zeros((1, 1), np.uint16), np.full((1, 1), 9, np.uint16)
+    ring.push(zero, 1, 0.0, None)
+    ring.push(zero, 2, 0.0, None)
+    ring._reserved = (0, 1)  # a reader is copying frame 1 out of slot 0
+    ring.push(nine, 3, 0.0, None)  # would overwrite slot 0: dropped instead
+    assert ring.dropped_total == 1 and int(ring.frames[0, 0, 0]) == 0
+    ring._reserved = None
+    ring.push(nine, 4, 0.0, None)
+    assert ring.take(2, timeout_s=0).frame_id.tolist() == [2, 4]
+
+
+def test_ring_timeout_and_close_wake_readers() -> None:
+    ring = FrameRing(4, 1, 1, tagged=False)
+    with pytest.raises(TimeoutError):
+        ring.take(1, timeout_s=0)
+    result: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            ring.take(2, timeout_s=60)
+        except BaseException as exc:
+            result.append(exc)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    ring.close()
+    t.join(timeout=10)
+    assert not t.is_alive() and isinstance(result[0], RingClosed)
+
+
+# -- viky.cti ------------------------------------------------------------------------------
+@pytest.fixture
+def viky() -> Iterator[Any]:
+    from drivers.genicam_camera import GenICamCamera, GenICamSettings, find_cti
+
+    try:
+        find_cti("viky.cti")
+        from harvesters.core import Harvester
+
+        probe = Harvester()
+        probe.add_file(str(find_cti("viky.cti")), check_existence=True, check_validity=True)
+        probe.update()
+        found = len(probe.device_info_list)
+        probe.reset()
+    except Exception as exc:  # no wheel, or a producer this platform cannot load
+        pytest.skip(f"GenTL producer viky.cti cannot be loaded here: {exc}")
+    if not found:
+        pytest.skip("viky.cti loaded but offers no device")
+    cam = GenICamCamera(
+        "camera",
+        GenICamSettings(
+            cti="viky.cti",
+            pixel_format="Mono8",
+            frame_rate_hz=200.0,
+            num_buffers=32,
+            ring_frames=256,
+        ),
+    )
+    cam.connect()
+    try:
+        yield cam
+    finally:
+        cam.disconnect()
+
+
+def test_viky_streams_at_full_rate_without_drops(viky: Any) -> None:
+    """Full sensor (800x800 Mono8) at the producer's maximum of 200 fps for 2 s."""
+    assert viky.sensor_shape == (800, 800)
+    cfg = viky.config()  # full sensor when the rig file has no ROI
+    assert (cfg.roi, cfg.frame_rate_hz, cfg.pixel_format) == (Roi(0, 0, 800, 800), 200.0, "Mono8")
+    viky.start()
+    assert viky.acquiring
+    ids: list[np.ndarray] = []
+    dropped = 0
+    for _ in range(8):  # 400 frames = 2 s at 200 fps
+        block = viky.read(50, timeout_s=5.0)
+        assert block.data.shape == (50, 800, 800) and block.data.dtype == np.uint16
+        assert block.pump_on is None  # viky has no line-status chunk
+        ids.append(block.frame_id)
+        dropped += block.dropped
+    viky.stop()
+    frame_ids = np.concatenate(ids)
+    assert dropped == 0 and viky.dropped_frames == 0
+    assert frame_ids[0] == 1 and np.all(np.diff(frame_ids) == 1)
+    assert not viky.acquiring
+    assert viky.status()["dropped_frames"] == 0
+
+
+def test_viky_roi_change_between_runs_and_stop_wakes_reader(viky: Any) -> None:
+    viky.configure(roi=Roi(0, 0, 320, 240), frame_rate_hz=1.0)
+    viky.start()
+    with pytest.raises(DeviceStateError, match="locked"):
+        viky.configure(roi=Roi(0, 0, 100, 100))
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            viky.read(200, timeout_s=120)  # 200 s of frames at 1 fps: blocks until stopped
+        except BaseException as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    viky.stop()
+    t.join(timeout=10)
+    assert not t.is_alive()
+    assert isinstance(errors[0], DeviceStateError) and "stopped" in str(errors[0])
+    viky.configure(frame_rate_hz=200.0)
+    viky.start()
+    block = viky.read(5)
+    viky.stop()
+    assert block.data.shape == (5, 240, 320) and block.frame_id[0] == 1
+
+
+def test_viky_refuses_what_it_cannot_do(viky: Any) -> None:
+    with pytest.raises(DeviceStateError, match="Mono12 not offered"):
+        viky.configure(pixel_format="Mono12")
+    with pytest.raises(DeviceStateError, match="TriggerMode"):
+        viky.configure(trigger="hardware")
+    with pytest.raises(Exception, match="does not fit"):
+        viky.configure(roi=Roi(0, 0, 900, 100))
+
+
+# -- the acquisition thread against a scripted image acquirer ------------------------------
+class FakeBuffer:
+    """What the thread touches on a harvesters buffer: frame id, timestamp, payload."""
+
+    def __init__(self, frame_id: int, image: np.ndarray, ts_ns: int) -> None:
+        self.module = type("Module", (), {"frame_id": frame_id})()
+        component = type("Component", (), {"data": image.reshape(-1)})()
+        self.payload = type("Payload", (), {"components": [component]})()
+        self.timestamp_ns = ts_ns
+        self.queued = False
+
+    def __enter__(self) -> FakeBuffer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.queued = True  # harvesters requeues here; the ring must already hold a copy
+        self.payload.components[0].data[:] = 0
+
+
+class FakeAcquirer:
+    """Hands out scripted buffers, updating the LineStatusAll chunk node as harvesters does."""
+
+    def __init__(self, frames: list[tuple[int, int]], shape: tuple[int, int]) -> None:
+        self.node_map = FakeNodeMap(ChunkLineStatusAll=Node(0))
+        self.remote_device = type("Remote", (), {"node_map": self.node_map})()
+        self.script = [
+            (FakeBuffer(fid, np.full(shape, fid, dtype=np.uint16), 1_000_000 * fid), lines)
+            for fid, lines in frames
+        ]
+        self.num_buffers = 0
+        self.running = False
+        self.drained = threading.Event()
+
+    def start(self) -> None:
+        self.running = True
+
+    def stop(self) -> None:
+        self.running = False
+
+    def is_acquiring(self) -> bool:
+        return self.running
+
+    def try_fetch(self, timeout: float) -> FakeBuffer | None:
+        if not self.script:
+            self.drained.set()
+            threading.Event().wait(timeout)  # like a real producer with nothing to deliver
+            return None
+        buffer, lines = self.script.pop(0)
+        self.node_map.ChunkLineStatusAll.value = lines
+        return buffer
+
+
+def test_acquisition_thread_tags_counts_gaps_and_copies_before_requeue() -> None:
+    from drivers.genicam_camera import GenICamCamera, GenICamSettings
+
+    shape = (4, 6)
+    # frame 3 is missing; Line2 (bit 2) carries the chopper reference
+    acquirer = FakeAcquirer([(1, 0b100), (2, 0b000), (4, 0b100), (5, 0b001)], shape)
+    cam = GenICamCamera(
+        "camera",
+        GenICamSettings(
+            cti="unused.cti", pixel_format="Mono16", pump_tag_line="Line2", ring_frames=8
+        ),
+    )
+    cam._ia = acquirer
+    cam._tagged = True
+    cam._config = CameraConfig(Roi(0, 0, shape[1], shape[0]), 100.0, 100.0, "Mono16")
+    cam.start()
+    block = cam.read(4, timeout_s=10.0)
+    assert acquirer.drained.wait(10.0)
+    cam.stop()
+    assert not cam.acquiring and not acquirer.running
+    assert block.frame_id.tolist() == [1, 2, 4, 5]
+    assert block.pump_on is not None and block.pump_on.tolist() == [True, False, True, False]
+    assert block.dropped == 1 and cam.dropped_frames == 1
+    assert [int(block.data[i, 0, 0]) for i in range(4)] == [1, 2, 4, 5]  # copies survived
+    assert block.timestamp_s.tolist() == pytest.approx([1e-3, 2e-3, 4e-3, 5e-3])
+    assert cam.status()["timestamps"] == "camera"
+    with pytest.raises(DeviceStateError, match="stopped"):
+        cam.read(1, timeout_s=10.0)  # stopped and drained: no wait for the timeout
+
+
+def test_missing_producer_is_an_input_error_naming_the_field(tmp_path: Any) -> None:
+    from drivers.genicam_camera import GenICamCamera, GenICamSettings
+    from tamrig.errors import ConfigError
+
+    cam = GenICamCamera("camera", GenICamSettings(cti=str(tmp_path / "absent.cti")))
+    with pytest.raises(ConfigError, match=r"devices\.camera\.cti.*absent\.cti"):
+        cam.connect()
+    assert not cam.connected

@@ -1,0 +1,350 @@
+"""The scan engine on the simulated rig: events, pause/resume/abort, faults, resume."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from simulators.world import World
+from tamrig.engine import (
+    Aborted,
+    Fault,
+    Finished,
+    Paused,
+    PointDone,
+    Resumed,
+    ScanEngine,
+    ScanEvent,
+    ScanStarted,
+    SweepDone,
+)
+from tamrig.engine.session import Scan, resume_scan, start_scan
+from tamrig.errors import DeviceFault
+from tamrig.plan import ScanPlan, plan_from_dict
+from tamrig.rig import Rig
+from tamrig.storage import open_scan
+
+WAIT_S = 60.0  # generous bound on a handshake between threads (never reached when healthy)
+
+
+def tiny_plan(**changes: Any) -> ScanPlan:
+    """2 sweeps x (4 delays + reference) = 10 points, quick on the simulated rig."""
+    plan: dict[str, Any] = {
+        "name": "tiny",
+        "sample": {"cross_section_cm2": 9.6e-16, "pump_sigma_nm": 141.0},
+        "delays": {
+            "reference_fs": 300.0,
+            "segments": [{"kind": "list", "values": [-200, 0, 300, 1000]}],
+        },
+        "fluence": {"unit": "n_abs", "values": [0.09]},
+        "probe": {"wavelengths_nm": [905.0]},
+        "sweeps": {"count": 2, "order": "alternating"},
+        "acquisition": {"pairs_per_point": 8, "block_frames": 16, "dark_frames": 4},
+    }
+    plan.update(changes)
+    return plan_from_dict(plan)
+
+
+class Recorder:
+    """Collects events; optional hook runs on the engine thread for each event."""
+
+    def __init__(self, hook: Any = None) -> None:
+        self.events: list[ScanEvent] = []
+        self.hook = hook
+
+    def __call__(self, event: ScanEvent) -> None:
+        self.events.append(event)
+        if self.hook is not None:
+            self.hook(event)
+
+    def of(self, kind: type) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+def start(rig: Rig, tmp_path: Path, plan: ScanPlan | None = None, **options: Any) -> Scan:
+    options.setdefault("retry_backoff_s", 0.0)
+    return start_scan(plan or tiny_plan(), out=tmp_path / "scan.h5", rig=rig, **options)
+
+
+def stored_indices(path: Path) -> list[int]:
+    with open_scan(path) as f:
+        return sorted(f.indices())
+
+
+def in_thread(scan: Scan) -> tuple[threading.Thread, list[Any]]:
+    result: list[Any] = []
+
+    def target() -> None:
+        try:
+            result.append(scan.run())
+        except BaseException as exc:
+            result.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def test_tiny_scan_end_to_end(sim_rig: Rig, tmp_path: Path) -> None:
+    rec = Recorder()
+    with start(sim_rig, tmp_path, subscribers=[rec]) as scan:
+        assert scan.run() == "finished"
+        assert scan.engine.state == "finished"
+    assert isinstance(rec.events[0], ScanStarted) and isinstance(rec.events[-1], Finished)
+    done = rec.of(PointDone)
+    assert [e.done for e in done] == list(range(1, 11))
+    assert done[-1].progress == 1.0 and done[-1].eta_s == 0.0
+    assert [e.sweep for e in rec.of(SweepDone)] == [0, 1]
+    assert rec.of(Finished)[0].status == "finished"
+    assert not sim_rig.pump_shutter.is_open()
+    path = tmp_path / "scan.h5"
+    assert stored_indices(path) == list(range(10))
+    with open_scan(path) as f:
+        assert f.status == "finished"
+        points = f.points()
+        assert np.all(points["n_abs"] == 0.09)
+        assert np.all(np.isfinite(points["power_w"])) and np.all(points["power_w"] > 0)
+        refs = [i for i in f.indices() if f.point_extra(i)["extra"]["reference"]]
+        assert len(refs) == 2  # one reference point per sweep
+        stage = f.positions()["stage_mm"]
+        expected = [sim_rig.delay_to_mm(d) for d in points["delay_fs"]]
+        np.testing.assert_allclose(stage, expected, atol=1e-6)
+        kinds = [e["kind"] for e in f.events()]
+        assert "dark" in kinds and kinds.count("sweep") == 2 and kinds[-1] == "finish"
+        # alternating order: the second sweep runs the delays backwards
+        order = [d for d, s in zip(points["delay_fs"], points["sweep"]) if s == 1]
+        assert order[1:] == [1000, 300, 0, -200]
+
+
+def test_pause_and_resume_from_another_thread(sim_rig: Rig, tmp_path: Path) -> None:
+    at_point = threading.Event()
+    go_on = threading.Event()
+    paused = threading.Event()
+
+    def hook(event: ScanEvent) -> None:
+        if isinstance(event, PointDone) and event.done == 3:
+            at_point.set()
+            go_on.wait(WAIT_S)  # hold the engine until the test thread has asked to pause
+        if isinstance(event, Paused):
+            paused.set()
+
+    rec = Recorder(hook)
+    with start(sim_rig, tmp_path, subscribers=[rec]) as scan:
+        thread, result = in_thread(scan)
+        assert at_point.wait(WAIT_S)
+        scan.engine.pause()
+        go_on.set()
+        assert paused.wait(WAIT_S)
+        assert scan.engine.state == "paused"
+        assert not sim_rig.pump_shutter.is_open()  # pump closed while paused
+        assert len(scan.writer.completed_indices()) == 3  # paused at the next safe point
+        scan.engine.resume()
+        thread.join(WAIT_S)
+        assert result == ["finished"]
+    assert stored_indices(tmp_path / "scan.h5") == list(range(10))
+    kinds = [type(e) for e in rec.events]
+    assert kinds.index(Paused) < kinds.index(Resumed)
+    assert rec.of(Paused)[0].next_index == 3
+
+
+def test_abort_keeps_data_and_resume_completes(sim_rig: Rig, tmp_path: Path) -> None:
+    def hook(event: ScanEvent) -> None:
+        if isinstance(event, PointDone) and event.done == 4:
+            scan.engine.abort("operator stop")
+
+    rec = Recorder(hook)
+    scan = start(sim_rig, tmp_path, subscribers=[rec])
+    with scan:
+        thread, result = in_thread(scan)
+        thread.join(WAIT_S)
+    assert result == ["aborted"]
+    assert rec.of(Aborted)[0].reason == "operator stop"
+    assert rec.of(Finished)[0].status == "aborted"
+    assert not sim_rig.pump_shutter.is_open()
+    path = tmp_path / "scan.h5"
+    with open_scan(path) as f:
+        assert f.status == "aborted" and sorted(f.indices()) == [0, 1, 2, 3]
+    rec2 = Recorder()
+    with resume_scan(path, rig=sim_rig, subscribers=[rec2], retry_backoff_s=0.0) as again:
+        assert again.run() == "finished"
+    started = rec2.of(ScanStarted)[0]
+    assert started.resumed and started.completed_points == 4
+    assert [e.record.index for e in rec2.of(PointDone)] == list(range(4, 10))
+    with open_scan(path) as f:
+        assert f.status == "finished"
+        assert Counter(f.indices()) == Counter(range(10))  # every point exactly once
+
+
+def test_abort_while_paused(sim_rig: Rig, tmp_path: Path) -> None:
+    paused = threading.Event()
+    rec = Recorder(lambda e: paused.set() if isinstance(e, Paused) else None)
+    with start(sim_rig, tmp_path, subscribers=[rec]) as scan:
+        scan.engine.pause()  # before the first point
+        thread, result = in_thread(scan)
+        assert paused.wait(WAIT_S)
+        scan.engine.abort()
+        thread.join(WAIT_S)
+    assert result == ["aborted"]
+    assert stored_indices(tmp_path / "scan.h5") == []
+    assert not sim_rig.pump_shutter.is_open()
+
+
+def test_transient_fault_is_retried_and_logged(sim_rig: Rig, tmp_path: Path) -> None:
+    World.of(sim_rig).faults.inject(device="stage", kind="timeout", operation="move", on_call=3)
+    rec = Recorder()
+    with start(sim_rig, tmp_path, subscribers=[rec]) as scan:
+        assert scan.run() == "finished"
+    faults = rec.of(Fault)
+    assert len(faults) == 1 and faults[0].device == "stage" and not faults[0].fatal
+    assert Counter(stored_indices(tmp_path / "scan.h5")) == Counter(range(10))
+    with open_scan(tmp_path / "scan.h5") as f:
+        logged = [e for e in f.events() if e["kind"] == "fault"]
+        assert len(logged) == 1 and "stage" in logged[0]["message"]
+
+
+def test_persistent_fault_stops_with_safe_state(sim_rig: Rig, tmp_path: Path) -> None:
+    World.of(sim_rig).faults.inject(
+        device="stage", kind="stall_error", operation="move", on_call=4, times=None
+    )
+    rec = Recorder()
+    with start(sim_rig, tmp_path, subscribers=[rec], max_retries=2) as scan:
+        with pytest.raises(DeviceFault) as info:
+            scan.run()
+        assert scan.engine.state == "fault"
+    assert info.value.device == "stage"
+    faults = rec.of(Fault)
+    assert [f.attempt for f in faults] == [1, 2, 3] and faults[-1].fatal
+    assert rec.of(Finished)[0].status == "fault"
+    assert not sim_rig.pump_shutter.is_open()
+    with open_scan(tmp_path / "scan.h5") as f:
+        assert f.status == "fault"
+        assert sorted(f.indices()) == [0, 1, 2]  # the 4th move fails: nothing skipped
+        assert sum(e["kind"] == "fault" for e in f.events()) == 4  # 3 attempts + final
+
+
+def test_fault_in_gui_mode_pauses_until_the_operator_resumes(sim_rig: Rig, tmp_path: Path) -> None:
+    world = World.of(sim_rig)
+    world.faults.inject(device="camera", kind="timeout", operation="read", on_call=5, times=None)
+    paused = threading.Event()
+    rec = Recorder(lambda e: paused.set() if isinstance(e, Paused) else None)
+    with start(sim_rig, tmp_path, subscribers=[rec], fault_policy="pause", max_retries=1) as scan:
+        thread, result = in_thread(scan)
+        assert paused.wait(WAIT_S)
+        assert rec.of(Fault)[-1].fatal
+        assert "fault" in rec.of(Paused)[0].reason
+        assert not sim_rig.pump_shutter.is_open()
+        world.faults.clear()  # the operator fixes the camera…
+        scan.engine.resume()  # …and resumes: the failed point is measured again
+        thread.join(WAIT_S)
+    assert result == ["finished"]
+    assert Counter(stored_indices(tmp_path / "scan.h5")) == Counter(range(10))
+
+
+def test_lost_connection_is_reconnected(sim_rig: Rig, tmp_path: Path) -> None:
+    with start(sim_rig, tmp_path) as scan:  # (the calibration sweep also reads the meter)
+        World.of(sim_rig).faults.inject(device="power_meter", kind="disconnect", on_call=3)
+        assert scan.run() == "finished"
+    with open_scan(tmp_path / "scan.h5") as f:
+        kinds = [e["kind"] for e in f.events()]
+        assert "reconnect" in kinds
+        assert sorted(f.indices()) == list(range(10))
+
+
+def test_subscriber_error_stops_the_scan_safely(sim_rig: Rig, tmp_path: Path) -> None:
+    def hook(event: ScanEvent) -> None:
+        if isinstance(event, PointDone) and event.done == 2:
+            raise RuntimeError("display crashed")
+
+    scan = start(sim_rig, tmp_path, subscribers=[Recorder(hook)])
+    with scan, pytest.raises(RuntimeError, match="display crashed"):
+        scan.run()
+    assert not sim_rig.pump_shutter.is_open()
+    with open_scan(tmp_path / "scan.h5") as f:
+        assert f.status == "aborted" and sorted(f.indices()) == [0, 1]
+        assert any("display crashed" in e["message"] for e in f.events())
+
+
+def test_engine_runs_once(sim_rig: Rig, tmp_path: Path) -> None:
+    with start(sim_rig, tmp_path, plan=tiny_plan(sweeps={"count": 1})) as scan:
+        scan.run()
+        with pytest.raises(RuntimeError, match="runs once"):
+            scan.run()
+        assert isinstance(scan.engine, ScanEngine)
+
+
+def test_raw_frames_are_recorded_once_per_successful_point(sim_rig: Rig, tmp_path: Path) -> None:
+    plan = tiny_plan(
+        sweeps={"count": 1},
+        acquisition={"pairs_per_point": 6, "block_frames": 4, "record_raw_frames": True},
+    )
+    with start(sim_rig, tmp_path, plan=plan) as scan:
+        World.of(sim_rig).faults.inject(
+            device="camera", kind="timeout", operation="read", on_call=4
+        )
+        assert scan.run() == "finished"
+    with open_scan(tmp_path / "scan.h5") as f:
+        assert f.has_raw_frames
+        for index in f.indices():
+            frames = f.frames(index)
+            assert frames.shape == (12, 64, 64)  # 6 pairs, none from the failed attempt
+        table = f.frame_table()
+        assert len(table["frame_id"]) == 12 * len(f.indices())
+
+
+def test_shutter_scheme_scan(tmp_path: Path) -> None:
+    from conftest import write_variant
+
+    from tamrig.rig import build_rig
+
+    rig_file = write_variant(
+        tmp_path, 'kind = "simulated.camera"', 'kind = "simulated.camera"\nchopper = false'
+    )
+    plan = tiny_plan(
+        sweeps={"count": 1},
+        acquisition={"scheme": "shutter", "pairs_per_point": 8, "block_frames": 4},
+    )
+    with build_rig(rig_file) as rig, start(rig, tmp_path, plan=plan) as scan:
+        assert scan.run() == "finished"
+        assert not rig.pump_shutter.is_open()
+    with open_scan(tmp_path / "scan.h5") as f:
+        points = f.points()
+        assert np.all(points["n_on"] >= 8) and np.all(points["n_off"] >= 8)
+        assert sorted(f.indices()) == list(range(5))
+
+
+def test_sweep_events_follow_the_nesting(sim_rig: Rig, tmp_path: Path) -> None:
+    plan = tiny_plan(
+        nesting=["sweep", "wavelength", "fluence"],
+        fluence={"unit": "n_abs", "values": [0.045, 0.09]},
+        delays={"segments": [{"kind": "list", "values": [0, 500]}]},
+    )
+    rec = Recorder()
+    with start(sim_rig, tmp_path, plan=plan, subscribers=[rec]) as scan:
+        assert scan.run() == "finished"
+    sweeps = rec.of(SweepDone)
+    assert [s.sweep for s in sweeps] == [0, 1]  # sweep outermost: one event per sweep…
+    assert all(s.series == ("905nm/N=0.045", "905nm/N=0.09") for s in sweeps)  # …all curves
+    fits = [e.record.fit for e in rec.of(PointDone)]
+    assert all(fit is not None for fit in fits)  # the live monitor fitted every point
+
+
+def test_plan_rejected_by_the_engine_finishes_the_file(sim_rig: Rig, tmp_path: Path) -> None:
+    from tamrig.engine.session import make_monitor, scan_metadata
+    from tamrig.errors import PlanError
+    from tamrig.storage import ScanWriter
+
+    good = tiny_plan(fluence=None)
+    resolved = good.validate_for(sim_rig)
+    writer = ScanWriter.create(tmp_path / "x.h5", scan_metadata(good, sim_rig, resolved, None))
+    bad = tiny_plan(fluence=None, delays={"segments": [{"kind": "list", "values": [5e6]}]})
+    engine = ScanEngine(sim_rig, bad, writer, make_monitor(50.0))
+    with writer, pytest.raises(PlanError):
+        engine.run()  # no pre-checked plan given: the engine checks it itself
+    assert engine.state == "aborted"
+    with open_scan(tmp_path / "x.h5") as f:
+        assert f.status == "aborted" and f.indices() == []

@@ -1,0 +1,211 @@
+"""`tamrig scan`: the demo end to end, exit codes, kill -9 / SIGTERM and --resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO, write_variant
+
+import tamrig.engine.session as session
+from tamrig.cli import main
+from tamrig.errors import StorageError
+from tamrig.rig import Rig
+from tamrig.storage import open_scan
+
+DEMO = REPO / "config" / "scans" / "demo.toml"
+DEMO_TEXT = DEMO.read_text()
+
+
+def scan_cli(*args: str) -> int:
+    return main(["scan", *args, "--quiet"])
+
+
+def variant_plan(tmp_path: Path, old: str, new: str) -> Path:
+    assert old in DEMO_TEXT, old
+    path = tmp_path / "plan.toml"
+    path.write_text(DEMO_TEXT.replace(old, new, 1))
+    return path
+
+
+def test_demo_plan_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo.h5"
+    assert scan_cli(str(DEMO), "--out", str(out)) == 0
+    assert "finished, 104 of 104 points stored" in capsys.readouterr().out
+    with open_scan(out) as f:
+        assert f.status == "finished"
+        assert Counter(f.indices()) == Counter(range(104))
+        points = f.points()
+        assert set(points["n_abs"].tolist()) == {0.045, 0.18}
+        assert set(points["probe_wavelength_nm"].tolist()) == {905.0}
+        assert f.plan["name"] == "demo"
+        # the bleach is there: at 300 fs (N = 0.18) the centre of ΔT/T is well above the
+        # error of its 4x4-pixel mean
+        at = enumerate(zip(points["index"], points["delay_fs"], points["n_abs"]))
+        row, index = next(
+            (r, int(i))
+            for r, (i, d, n) in at
+            if d == 300.0 and n == 0.18 and not f.point_extra(int(i))["extra"]["reference"]
+        )
+        dtt, err = f.dtt(index)[30:34, 30:34], f.dtt_err(index)[30:34, 30:34]
+        assert dtt.mean() > 5 * err.mean() / 4
+        # …and the live fit saw it: σ near σ₀ = 141 nm, σ₀ known for the series
+        assert 120 < points["sigma_nm"][row] < 220
+        assert 120 < points["sigma0_nm"][row] < 165
+    # an existing file is refused without --overwrite (exit 1: storage), kept intact
+    assert scan_cli(str(DEMO), "--out", str(out)) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ('unit = "ps"', 'unit = "parsec"', "delays.segments[2].log.unit"),
+        ("stop = 1000\n", "stop = 5000\n", "delays.segments[2]"),  # 5 ns: past the travel
+        ("values = [0.045, 0.18]", "values = []", "fluence.values"),
+        ("dark_frames = 200", "dark_frame = 200", "acquisition.dark_frame"),
+        ("wavelengths_nm = [905.0]", "wavelengths_nm = [1550.0]", "probe.wavelengths_nm[0]"),
+    ],
+)
+def test_invalid_plan_exits_2_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, field: str
+) -> None:
+    plan = variant_plan(tmp_path, old, new)
+    out = tmp_path / "never.h5"
+    assert scan_cli(str(plan), "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert str(plan) in err and f"field '{field}'" in err
+    assert "Traceback" not in err
+    assert not out.exists()  # rejected before the file (and before any motor move)
+
+
+def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert scan_cli() == 2
+    assert scan_cli(str(DEMO), "--resume", str(tmp_path / "x.h5")) == 2
+    assert scan_cli(str(tmp_path / "missing.toml")) == 2
+    err = capsys.readouterr().err
+    assert "missing.toml" in err and "not found" in err
+
+
+def test_fault_exits_1_with_the_pump_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rig_file = write_variant(
+        tmp_path,
+        "[simulation.sample]",
+        '[[simulation.faults]]\ndevice = "stage"\nkind = "stall_error"\non_call = 6\n'
+        "times = 1000\n\n[simulation.sample]",
+    )
+    rigs: list[Rig] = []
+    real_connect = session._connect
+
+    def spy(rig: Any) -> tuple[Rig, bool]:
+        built, owns = real_connect(rig)
+        rigs.append(built)
+        return built, owns
+
+    monkeypatch.setattr(session, "_connect", spy)
+    out = tmp_path / "fault.h5"
+    code = scan_cli(str(DEMO), "--rig", str(rig_file), "--out", str(out), "--max-retries", "2")
+    assert code == 1
+    assert "stage" in capsys.readouterr().err
+    pump: Any = rigs[0].pump_shutter
+    assert not pump.true_open()  # the simulated blade really is closed
+    with open_scan(out) as f:
+        assert f.status == "fault"
+        assert len(f.indices()) >= 1
+        assert sum(e["kind"] == "fault" for e in f.events()) >= 3
+
+
+# -- killed and interrupted scans ---------------------------------------------------------------
+
+
+def slow_setup(tmp_path: Path) -> tuple[Path, Path]:
+    """A rig whose simulated time runs at 1/10 of real time and a ~30-point plan."""
+    rig = write_variant(tmp_path, "time_scale = 0.0", "time_scale = 0.1")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(
+        DEMO_TEXT.replace("count = 2\n", "count = 1\n", 1)
+        .replace("values = [0.045, 0.18]", "values = [0.09]")
+        .replace("pairs_per_point = 100", "pairs_per_point = 10")
+    )
+    return rig, plan
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tamrig", "scan", *args, "--quiet"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+def wait_for(condition: Callable[[], bool], process: subprocess.Popen[str]) -> None:
+    """Poll ``condition`` until true; fail if the process ends first (bounded wait)."""
+    deadline = time.monotonic() + 120
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "condition never became true"
+        time.sleep(0.05)
+
+
+def stored(path: Path) -> int:
+    if not path.exists():
+        return 0
+    try:
+        with open_scan(path) as f:
+            return len(f.indices())
+    except (StorageError, OSError):  # the file is still being created
+        return 0
+
+
+def test_kill_9_then_resume_stores_every_point_once(tmp_path: Path) -> None:
+    rig, plan = slow_setup(tmp_path)
+    out = tmp_path / "killed.h5"
+    process = spawn(str(plan), "--rig", str(rig), "--out", str(out))
+    wait_for(lambda: stored(out) >= 3, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait(60)
+    with open_scan(out) as f:
+        killed_at = len(f.indices())
+        total = f.metadata["n_points_planned"]
+        assert f.status == "interrupted" and 3 <= killed_at < total
+    resumed = subprocess.run(
+        [sys.executable, "-m", "tamrig", "scan", "--resume", str(out), "--quiet"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    with open_scan(out) as f:
+        assert f.status == "finished"
+        assert Counter(f.indices()) == Counter(range(total))  # every point exactly once
+        assert any(e["kind"] == "resume" for e in f.events())
+
+
+def test_sigterm_exits_130_with_data_kept(tmp_path: Path) -> None:
+    rig, plan = slow_setup(tmp_path)
+    out = tmp_path / "stopped.h5"
+    process = spawn(str(plan), "--rig", str(rig), "--out", str(out))
+    wait_for(lambda: stored(out) >= 2, process)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    with open_scan(out) as f:
+        assert f.status == "aborted"
+        assert len(f.indices()) >= 2
+        assert any(e["kind"] == "interrupted" for e in f.events())
