@@ -7,8 +7,9 @@ point is closed with ``result()`` (ΔT/T and its per-pixel errors) and the sums 
 sustained work of a scan. The blocks cycle through a pool of distinct frames larger than the
 CPU caches, so frames arrive from main memory as a camera's would.
 
-Prints frames/s (wall clock, and per CPU second: on a busy machine the wall figure is lower
-by however much of the two cores the process got) and the ratio to a plain numpy copy of the
+Prints, with the accumulator on one core and on all (``--threads``), frames/s (wall clock,
+and per CPU second: on a busy machine the wall figure is lower by however much of the
+cores the process got) and the ratio to a plain numpy copy of the
 same bytes from the same pool (the floor for any pass over every pixel). Target: >= 10,000
 frames/s at 256×256. Numbers only; nothing is asserted.
 
@@ -29,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tamrig.acquisition import DifferentialAccumulator, border_mask
+from tamrig.acquisition import DifferentialAccumulator, border_mask, max_threads
 from tamrig.devices import FrameBlock
 
 SIZES = (128, 256, 512, 1024)
@@ -58,13 +59,18 @@ def block_pool(size: int, n: int, rng: np.random.Generator) -> list[FrameBlock]:
     return pool
 
 
-def measure_size(size: int, block: int, point: int, seconds: float) -> dict[str, float]:
-    """Pipeline and copy rates for one square frame size."""
+def measure_size(
+    size: int, block: int, point: int, seconds: float, threads: int | None = None
+) -> dict[str, float]:
+    """Pipeline and copy rates for one square frame size (``threads``: accumulator's)."""
     rng = np.random.default_rng(size)
     n = max(2, block * 256 * 256 // (size * size))  # same bytes per block at every size
     pool = block_pool(size, n, rng)
     acc = DifferentialAccumulator(
-        (size, size), np.full((size, size), 100.0), norm_mask=border_mask((size, size))
+        (size, size),
+        np.full((size, size), 100.0),
+        norm_mask=border_mask((size, size)),
+        threads=threads,
     )
     blocks = itertools.cycle(pool)
     per_point = max(1, point // n)
@@ -91,6 +97,7 @@ def measure_size(size: int, block: int, point: int, seconds: float) -> dict[str,
     copy_wall, _ = rate(copy, seconds / 2)
     return {
         "size": size,
+        "threads": acc.threads,
         "block": n,
         "fps": wall,
         "fps_cpu": cpu,
@@ -101,9 +108,14 @@ def measure_size(size: int, block: int, point: int, seconds: float) -> dict[str,
 
 
 def measure(
-    sizes: tuple[int, ...] = SIZES, block: int = 64, point: int = 2000, seconds: float = 2.0
+    sizes: tuple[int, ...] = SIZES,
+    block: int = 64,
+    point: int = 2000,
+    seconds: float = 2.0,
+    threads: int | None = None,
 ) -> list[dict[str, float]]:
-    return [measure_size(s, block, point, seconds) for s in sizes]
+    """One row per size; ``threads`` None = the accumulator's default (every core)."""
+    return [measure_size(s, block, point, seconds, threads) for s in sizes]
 
 
 def main() -> None:
@@ -111,18 +123,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement")
     parser.add_argument("--block", type=int, default=64, help="frames per block at 256x256")
     parser.add_argument("--point", type=int, default=2000, help="frames per point (result)")
+    parser.add_argument(
+        "--threads", type=int, nargs="+", default=sorted({1, max_threads()}), help="cores used"
+    )
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(
-        f"{'frame':>10} {'block':>6} {'frames/s':>10} {'per CPU s':>10} {'MB/s':>7} "
+        f"{'frame':>10} {'block':>6} {'thr':>3} {'frames/s':>10} {'per CPU s':>10} {'MB/s':>7} "
         f"{'copy fps':>10} {'copy/pipeline':>13}"
     )
-    for r in measure(SIZES, args.block, args.point, args.seconds):
-        size = int(r["size"])
-        print(
-            f"{size:>4}x{size:<5} {int(r['block']):>6} {r['fps']:>10,.0f} {r['fps_cpu']:>10,.0f} "
-            f"{r['mb_s']:>7,.0f} {r['copy_fps']:>10,.0f} {r['ratio']:>13.1f}"
-        )
+    for size in SIZES:
+        for threads in args.threads:
+            r = measure_size(size, args.block, args.point, args.seconds, threads)
+            print(
+                f"{size:>4}x{size:<5} {int(r['block']):>6} {int(r['threads']):>3} "
+                f"{r['fps']:>10,.0f} {r['fps_cpu']:>10,.0f} {r['mb_s']:>7,.0f} "
+                f"{r['copy_fps']:>10,.0f} {r['ratio']:>13.1f}"
+            )
 
 
 if __name__ == "__main__":

@@ -53,6 +53,11 @@ def _pool_workers() -> tuple[ThreadPoolExecutor, ...]:
     return tuple(ThreadPoolExecutor(1, thread_name_prefix="tamrig-acc") for _ in range(count))
 
 
+def max_threads() -> int:
+    """Cores the accumulator can split its work over."""
+    return len(_pool_workers())
+
+
 Slab = tuple[int, int, F32]
 #: Frames x pixels of a block from which its slabs are split between the cores (~1 ms work).
 PARALLEL_MIN_PIXELS = 2**20
@@ -87,7 +92,12 @@ class DifferentialAccumulator:
         *,
         norm_mask: npt.NDArray[np.bool_] | None = None,
         dark_err: npt.NDArray[np.floating] | None = None,
+        threads: int | None = None,
     ) -> None:
+        #: cores the slab work is split over (default: up to 2)
+        self.threads = len(_pool_workers()) if threads is None else threads
+        if not 1 <= self.threads <= len(_pool_workers()):
+            raise ValueError(f"threads must be within 1..{len(_pool_workers())}")
         self.shape = (int(shape[0]), int(shape[1]))
         self.size = self.shape[0] * self.shape[1]
         if dark is not None and dark.shape != self.shape:
@@ -191,7 +201,7 @@ class DifferentialAccumulator:
         slabs = self._slabs(n)
         # Small blocks (a demo ROI) are done here: handing them to the other core costs
         # more than their work, and far more on a machine busy with other processes.
-        workers = len(_pool_workers()) if n * self.size >= PARALLEL_MIN_PIXELS else 1
+        workers = self.threads if n * self.size >= PARALLEL_MIN_PIXELS else 1
         shares = [slabs[i::workers] for i in range(workers)]
 
         def centre(mine: list[tuple[int, int, F32]]) -> F64:
