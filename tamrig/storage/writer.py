@@ -414,7 +414,13 @@ def _append_row(ds: h5py.Dataset, n: int, cell: np.ndarray, chunk: bytes | None 
         return
     space = ds.id.get_space()
     space.select_hyperslab((n, *(0,) * (cell.ndim - 1)), cell.shape)
-    ds.id.write(h5py.h5s.create_simple(cell.shape), space, cell)
+    ds.id.write(_memory_space(cell.shape), space, cell)
+
+
+@functools.cache
+def _memory_space(shape: tuple[int, ...]) -> Any:
+    """The in-memory dataspace of a row (a handful of shapes per scan, reused)."""
+    return h5py.h5s.create_simple(shape)
 
 
 def _cell(value: Any, dtype: np.dtype) -> Any:
