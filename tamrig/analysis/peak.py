@@ -42,6 +42,7 @@ class PeakSettings:
     #: "model": take value, time and L from the super-diffusive model fit when it agrees with
     #: the model-free estimate (see tamrig.analysis.model); "smooth": model-free only.
     method: str = "model"
+    model_t_min_fs: float = -60.0  # from the start of the σ₀ window (pins the σ₀ offset)
     model_t_max_fs: float = 2_000.0
     model_joint_sigma0: bool = True  # fit σ₀ with the curve: unbiased by early spreading
 
@@ -143,7 +144,7 @@ def superdiffusive_peak(
             grid,
             t_peak,
             d_peak,
-            t_min_fs=series_start(series),
+            t_min_fs=cfg.model_t_min_fs,
             t_max_fs=cfg.model_t_max_fs,
             joint_sigma0=cfg.model_joint_sigma0,
             seed=cfg.seed,
@@ -184,11 +185,6 @@ def superdiffusive_peak(
         d_smooth_cm2_s=d,
         d_smooth_err_cm2_s=d_err,
     )
-
-
-def series_start(series: TransportSeries) -> float:
-    """Earliest delay used by the model fit: the σ₀ window's start, at most 60 fs before 0."""
-    return -60.0
 
 
 def _peak_index(d: FloatArray) -> npt.NDArray[np.intp]:

@@ -88,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
         settings = AnalysisSettings(
             sigma0_window_fs=(lo, hi),
             sigma0_method=args.sigma0_method,
-            peak=PeakSettings(dot_pitch_nm=args.dot_pitch_nm, temperature_k=temperature),
+            peak=PeakSettings(
+                dot_pitch_nm=args.dot_pitch_nm, temperature_k=temperature, model_t_min_fs=lo
+            ),
         )
         usable = _usable_points(points)
         if usable["delay_fs"].size == 0:
