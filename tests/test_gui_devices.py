@@ -221,3 +221,49 @@ def test_live_dtt_shows_the_pump_spot_with_its_fitted_width(window: Any, qtbot: 
     assert "live ΔT/T" in view.info.text()
     # the camera keeps streaming at its own pace while ΔT/T is fitted and drawn
     assert window.camera_worker.frames_read > window.dtt_view.images_drawn
+
+
+def test_layout_and_last_plan_are_remembered(qtbot: Any, gui_settings: Any, tmp_path: Any) -> None:
+    from tamrig.gui.app import connect_rig
+    from tamrig.gui.main_window import MainWindow
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text('name = "remembered"\n[delays]\npreset = "default"\n')
+    first = MainWindow(connect_rig(gui_support.SIM_RIG), settings=gui_settings)
+    first.show()
+    first.scan_panel.builder.load(plan)
+    first.device_dock.hide()
+    first.close()
+    second = MainWindow(connect_rig(gui_support.SIM_RIG), settings=gui_settings)
+    second.show()
+    try:
+        qtbot.waitUntil(lambda: "stage" in second.last_states, timeout=10_000)
+        assert not second.device_dock.isVisible()
+        assert second.scan_panel.run_control is not None
+        assert second.scan_panel.builder.name.text() == "remembered"
+    finally:
+        second.close()
+
+
+def test_tamrig_gui_command_opens_and_closes_the_window(qtbot: Any, gui_settings: Any) -> None:
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from tamrig.cli import main
+
+    opened: list[Any] = []
+
+    def close_when_shown() -> None:
+        windows = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+        mains = [w for w in windows if type(w).__name__ == "MainWindow"]
+        if mains and "stage" in mains[0].last_states:
+            opened.append(mains[0].rig)
+            mains[0].close()
+        else:
+            QTimer.singleShot(50, close_when_shown)
+
+    QTimer.singleShot(50, close_when_shown)
+    assert main(["gui", "--rig", str(gui_support.SIM_RIG)]) == 0
+    (rig,) = opened
+    assert not rig.pump_shutter.connected  # window closed: rig safe and disconnected
+    assert gui_settings.last_rig() == str(gui_support.SIM_RIG.resolve())

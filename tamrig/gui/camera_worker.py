@@ -9,6 +9,7 @@ a slow redraw drops display frames, never camera frames. Blocks are also passed 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,6 +40,7 @@ class CameraWorker(ThreadWorker):
     failed = pyqtSignal(str)
     start_requested = pyqtSignal()
     stop_requested = pyqtSignal()
+    blocks_pending = pyqtSignal()
 
     def __init__(self, access: RigAccess, tick_ms: int = 40) -> None:
         super().__init__()
@@ -52,8 +54,11 @@ class CameraWorker(ThreadWorker):
         self._shown = threading.Event()
         self._shown.set()
         self._timer: QTimer | None = None
+        self._relayed: deque[FrameBlock] = deque(maxlen=4)
+        self._relay_lock = threading.Lock()
         self.start_requested.connect(self.start_live)
         self.stop_requested.connect(self.stop_live)
+        self.blocks_pending.connect(self.drain_relayed)
 
     # -- lifecycle (worker thread) ---------------------------------------------------------
     @pyqtSlot()
@@ -74,7 +79,9 @@ class CameraWorker(ThreadWorker):
         if self._timer is None or self.live:
             return
         try:
-            self.access.call(lambda rig: rig.camera.start(), what="start live view")
+            self.access.call(
+                lambda rig: rig.camera.start(), roles=("camera",), what="start live view"
+            )
         except TamrigError as exc:
             self.failed.emit(str(exc))
             return
@@ -90,7 +97,7 @@ class CameraWorker(ThreadWorker):
             self._timer.stop()
         if not was_live:
             return
-        with self.access.lock:
+        with self.access.holding(("pump_shutter", "camera")):
             rig = self.access.rig
             try:
                 rig.close_pump()
@@ -112,7 +119,9 @@ class CameraWorker(ThreadWorker):
             return
         try:
             block = self.access.call(
-                lambda rig: rig.camera.read(self._block_size()), what="live view"
+                lambda rig: rig.camera.read(self._block_size()),
+                roles=("camera",),
+                what="live view",
             )
         except TamrigError as exc:
             self.failed.emit(str(exc))
@@ -133,6 +142,29 @@ class CameraWorker(ThreadWorker):
                     dropped=block.dropped,
                 )
             )
+
+    # -- blocks read by someone else (the scan engine) -------------------------------------
+    def push_block(self, block: FrameBlock) -> None:
+        """Hand over a block from another thread; at most a few wait, older ones drop.
+
+        The sinks (live ΔT/T and its fit) then run in this worker's thread, never in the
+        thread that read the block.
+        """
+        with self._relay_lock:
+            wake = not self._relayed
+            self._relayed.append(block)
+        if wake:
+            self.blocks_pending.emit()
+
+    @pyqtSlot()
+    def drain_relayed(self) -> None:
+        while True:
+            with self._relay_lock:
+                if not self._relayed:
+                    return
+                block = self._relayed.popleft()
+            for sink in self.block_sinks:
+                sink(block)
 
     def frame_shown(self) -> None:
         """Called by the view (any thread) once it has drawn the last frame."""

@@ -56,13 +56,20 @@ class DeviceWorker(ThreadWorker):
         if self.access.scan_active:
             return
         result: dict[str, DeviceState] = {}
-        with self.access.lock:
-            if self.access.scan_active:
-                return
-            rig = self.access.rig
-            for role in rig.devices:
+        rig = self.access.rig
+        for role in rig.devices:
+            with self.access.holding((role,)):  # one device at a time: the camera streams on
+                if self.access.scan_active:
+                    return
                 result[role] = read_state(rig, role)
         self.states.emit(result)
+
+    def roles_for(self, role: str) -> tuple[str, ...] | None:
+        """Locks a command of ``role`` needs (None: the whole rig)."""
+        if role not in self.access.rig.devices:
+            return None
+        # opening the pump checks the camera's acquisition (interlock): hold both
+        return (role, "camera") if role == "pump_shutter" else (role,)
 
     @pyqtSlot(str, object)
     def execute(self, label: str, action: Action) -> None:
@@ -74,7 +81,7 @@ class DeviceWorker(ThreadWorker):
             return action(rig) if device is None else device.guard(lambda: action(rig))
 
         try:
-            value = self.access.call(guarded, what=label)
+            value = self.access.call(guarded, roles=self.roles_for(role), what=label)
         except TamrigError as exc:
             self.command_failed.emit(label, str(exc))
         else:

@@ -20,6 +20,9 @@ from tamrig.devices import FrameBlock
 from tamrig.fitting import fit_gaussian
 from tamrig.records import GaussianFit
 
+#: pump-on and pump-off frames needed before a running ΔT/T is shown
+MIN_FRAMES = 8
+
 
 @dataclass(frozen=True)
 class LiveDtt:
@@ -30,8 +33,43 @@ class LiveDtt:
     message: str = ""
 
 
+class TaggedMeans:
+    """Plain sums of pump-on and pump-off frames: ΔT/T = ⟨on⟩/⟨off⟩ − 1, no dark, no
+    normalisation.
+
+    The preview used while a scan runs: the engine computes every stored point with its own
+    :class:`DifferentialAccumulator`, whose worker pool and BLAS limits are process-wide, so a
+    second accumulator in another thread would compete with it (measured: ten times slower
+    scans). This costs two array sums per block and shares nothing.
+    """
+
+    def __init__(self, shape: tuple[int, int]) -> None:
+        self.shape = shape
+        self.sums = np.zeros((2, *shape))
+        self.n_on = 0
+        self.n_off = 0
+
+    def add(self, block: FrameBlock, pump_on: np.ndarray) -> None:
+        tags = np.asarray(pump_on, dtype=bool)
+        self.sums[0] += block.data[tags].sum(axis=0, dtype=np.float64)
+        self.sums[1] += block.data[~tags].sum(axis=0, dtype=np.float64)
+        self.n_on += int(tags.sum())
+        self.n_off += int((~tags).sum())
+
+    def dtt(self) -> np.ndarray:
+        on = self.sums[0] / max(self.n_on, 1)
+        off = self.sums[1] / max(self.n_off, 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(off > 0, on / off - 1.0, 0.0)
+        return np.asarray(ratio, dtype=np.float64)
+
+
 class LiveDifferential:
-    """Accumulates tagged frames; ``publish`` receives a :class:`LiveDtt` now and then."""
+    """Accumulates tagged frames; ``publish`` receives a :class:`LiveDtt` now and then.
+
+    ``light`` selects :class:`TaggedMeans` (during a scan) instead of the full accumulator
+    (alignment, when nothing else accumulates).
+    """
 
     def __init__(
         self, pixel_size_nm: float, publish: Callable[[LiveDtt], None], rate_hz: float = 10.0
@@ -40,8 +78,9 @@ class LiveDifferential:
         self.publish = publish
         self.period_s = 1.0 / rate_hz
         self.enabled = False
+        self.light = False
         self.frames = 0
-        self._acc: DifferentialAccumulator | None = None
+        self._acc: DifferentialAccumulator | TaggedMeans | None = None
         self._last = 0.0
         self._shown = threading.Event()
         self._shown.set()
@@ -58,25 +97,39 @@ class LiveDifferential:
         if not self.enabled:
             return
         shape = (int(block.data.shape[1]), int(block.data.shape[2]))
-        if self._acc is None or self._acc.shape != shape or self._reset.is_set():
+        kind = TaggedMeans if self.light else DifferentialAccumulator
+        if (
+            self._acc is None
+            or self._acc.shape != shape
+            or not isinstance(self._acc, kind)
+            or self._reset.is_set()
+        ):
             self._reset.clear()
-            self._acc = DifferentialAccumulator(shape)
+            self._acc = kind(shape)
         if block.pump_on is None:
             self._offer(np.zeros(shape), None, "camera gives no pump tag: use a scan")
             return
-        self._acc.add(block, block.pump_on)
+        try:
+            self._acc.add(block, block.pump_on)
+        except ValueError:  # e.g. dark frames (no probe light): start afresh after them
+            self._acc = None
+            return
         self.frames = self._acc.n_on + self._acc.n_off
         now = time.monotonic()
         if now - self._last < self.period_s or not self._shown.is_set():
             return
-        if self._acc.n_on == 0 or self._acc.n_off == 0:
+        if min(self._acc.n_on, self._acc.n_off) < MIN_FRAMES:
             return
         self._last = now
-        result = self._acc.result()
-        fit: GaussianFit | None = fit_gaussian(result.dtt, self.pixel_size_nm)
+        acc = self._acc
+        dtt = acc.dtt() if isinstance(acc, TaggedMeans) else acc.result().dtt
+        try:
+            fit: GaussianFit | None = fit_gaussian(dtt, self.pixel_size_nm)
+        except ValueError:  # e.g. an ROI too small to fit: show the image without a fit
+            fit = None
         if fit is not None and not fit.converged:
             fit = None
-        self._offer(result.dtt, fit, "", result.n_on, result.n_off)
+        self._offer(dtt, fit, "", self._acc.n_on, self._acc.n_off)
 
     def _offer(
         self,

@@ -30,12 +30,20 @@ from tamrig.gui.camera_worker import CameraWorker, LiveFrame
 from tamrig.gui.device_worker import Action, DeviceWorker
 from tamrig.gui.live_dtt import LiveDifferential, LiveDtt
 from tamrig.gui.liveview import CameraView, DttView
-from tamrig.gui.panels import CameraPanel, DevicePanel, PowerMeterPanel, ShutterPanel, make_panel
+from tamrig.gui.panels import (
+    CameraPanel,
+    DevicePanel,
+    PowerMeterPanel,
+    ShutterPanel,
+    StagePanel,
+    make_panel,
+)
 from tamrig.gui.rigaccess import RigAccess
-from tamrig.gui.scan_builder import ScanBuilder
+from tamrig.gui.scan_panel import ScanPanel
 from tamrig.gui.settings import GuiSettings
 from tamrig.gui.state import DeviceState
 from tamrig.gui.threads import WorkerThread
+from tamrig.records import PointRecord
 from tamrig.rig import Rig
 
 log = logging.getLogger(__name__)
@@ -74,9 +82,10 @@ class MainWindow(QMainWindow):
         self.camera_view.on_drawn = self.camera_worker.frame_shown
         self.dtt_view = DttView(rig.settings.pixel_size_nm)
         self.live_dtt = LiveDifferential(
-            rig.settings.pixel_size_nm, publish=self.camera_worker.dtt_ready.emit
+            rig.settings.pixel_size_nm, publish=self.camera_worker.dtt_ready.emit, rate_hz=25.0
         )
         self.camera_worker.block_sinks.append(self.live_dtt)
+        self.live_dtt_drawn = 0
         self.live_dtt_box = QCheckBox("live ΔT/T from the camera stream (alignment)")
         self.live_dtt_box.toggled.connect(self.set_live_dtt)
         reset = QPushButton("reset average")
@@ -87,7 +96,8 @@ class MainWindow(QMainWindow):
         live = QSplitter(Qt.Orientation.Horizontal)
         live.addWidget(self.camera_view)
         live.addWidget(self.dtt_view)
-        live.setSizes([1, 1])
+        live.setStretchFactor(0, 1)
+        live.setStretchFactor(1, 1)
         self.tabs.addTab(live, "Live")
         self.analysis = AnalysisPlots()
         self.tabs.addTab(self.analysis, "Analysis")
@@ -104,13 +114,10 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status_bar)
         self.panels: dict[str, DevicePanel] = {}
         self._build_device_dock()
-        self.scan_builder = ScanBuilder()
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.scan_builder)
+        self.scan_panel = ScanPanel(self)
         scan_dock = QDockWidget("Scan", self)
         scan_dock.setObjectName("scanDock")
-        scan_dock.setWidget(scroll)
+        scan_dock.setWidget(self.scan_panel)
         scan_dock.setMinimumWidth(420)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, scan_dock)
         self.scan_dock = scan_dock
@@ -119,7 +126,7 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         last_plan = self.settings.last_plan()
         if last_plan and Path(last_plan).is_file():
-            self.scan_builder.load(last_plan)
+            self.scan_panel.builder.load(last_plan)
         self.device_thread.start()
         self.camera_thread.start()
 
@@ -160,7 +167,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.scan_dock.toggleViewAction())
         file_menu.insertAction(
             self.recent_menu.menuAction() if self.recent_menu else None,
-            self._action("Load &plan…", self.scan_builder.choose_load),
+            self._action("Load &plan…", self.scan_panel.builder.choose_load),
         )
 
     def _action(self, text: str, slot: Any) -> QAction:
@@ -194,7 +201,7 @@ class MainWindow(QMainWindow):
         self.camera_worker.frame.connect(self.on_frame)
         self.camera_worker.dtt_ready.connect(self.on_live_dtt)
         self.camera_worker.live_changed.connect(self.on_live_changed)
-        builder = self.scan_builder
+        builder = self.scan_panel.builder
         builder.file_used.connect(self.settings.remember_plan)
         self.browser.opened.connect(lambda p: self.settings.remember_data_dir(Path(p).parent))
         self.camera_worker.failed.connect(lambda m: self.on_command_failed("camera: live", m))
@@ -262,8 +269,10 @@ class MainWindow(QMainWindow):
                 if live.fit
                 else "no fit"
             )
-            caption = f"live ΔT/T · {live.n_on}+{live.n_off} frames · {sigma}"
+            what = "acquiring" if self.access.scan_active else "live ΔT/T"
+            caption = f"{what} · {live.n_on}+{live.n_off} frames · {sigma}"
         self.dtt_view.show_dtt(live.dtt, live.fit, caption)
+        self.live_dtt_drawn += 1
         self.live_dtt.shown()
 
     def stop_live_blocking(self) -> None:
@@ -281,6 +290,16 @@ class MainWindow(QMainWindow):
         self.live_dtt_box.setEnabled(not running)
         if not running:
             self.device_worker.request.emit("rig: refresh", lambda rig: None)
+
+    def show_scan_point(self, record: PointRecord) -> None:
+        """While the scan owns the rig, the panels show what its points report."""
+        stage = self.panels.get("stage")
+        if isinstance(stage, StagePanel):
+            stage.delay.setText(f"{record.delay_fs_measured:.1f} fs (scan)")
+            if "stage_mm" in record.positions:
+                stage.position.setText(f"{record.positions['stage_mm']:.6f} mm (scan)")
+        if record.power_w is not None and self.power_panel is not None:
+            self.power_panel.add_reading(record.power_w)
 
     def on_live_changed(self, on: bool) -> None:
         panel = self.panels.get("camera")
@@ -300,10 +319,11 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
+        self.scan_panel.stop_and_wait()
         self.browser.close_file()
         self.camera_thread.stop()
         self.device_thread.stop()
-        with self.access.lock:
+        with self.access.holding():
             try:
                 self.rig.shutdown()
             except DeviceFault as exc:
