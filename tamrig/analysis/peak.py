@@ -157,6 +157,7 @@ def superdiffusive_peak(
         agree = (
             m.ok
             and m.reduced_chi2 < 3.0
+            and grid[0] < m.t_peak_fs < grid[-1]  # an edge maximum contradicts the data
             and abs(m.d_peak_cm2_s - d_peak) < 3 * math.hypot(d_peak_err, m.d_peak_err_cm2_s)
             and abs(m.t_peak_fs - t_peak) < 3 * math.hypot(t_peak_err, m.t_peak_err_fs)
         )
