@@ -93,6 +93,8 @@ class AnalysisPlots(QWidget):
         self.plots["msd"].getAxis("left").setLogMode(True)
         for plot in self.plots.values():
             plot.showGrid(x=True, y=True, alpha=0.25)
+            for side in ("bottom", "left"):  # units are in the labels: no "(x0.001)" scaling
+                plot.getAxis(side).enableAutoSIPrefix(False)
         self.legend = self.plots["sigma2"].addLegend(offset=(10, 10))
         layout = QGridLayout(self)
         layout.addWidget(self.plots["sigma2"], 0, 0)
