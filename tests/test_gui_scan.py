@@ -88,6 +88,9 @@ def test_demo_scan_runs_to_the_end_and_fills_the_views(
     assert not window.rig.pump_shutter.is_open()
     with open_scan(out) as scan:
         assert scan.status == "finished" and len(scan) == 9
+    window.tabs.setCurrentWidget(window.data_tab)  # the browser is built on first use
+    assert window.browser.open_file(out) and window.browser.table.rowCount() == 9
+    assert window.browser.selected_index == last.index
     assert window.settings.last_plan() == str((tmp_path / "plan.toml").resolve())
 
 

@@ -101,8 +101,14 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(live, "Live")
         self.analysis = AnalysisPlots()
         self.tabs.addTab(self.analysis, "Analysis")
-        self.browser = DataBrowser()
-        self.tabs.addTab(self.browser, "Data")
+        # the data browser is built when first used: most sessions never open it
+        self.data_tab = QWidget()
+        QVBoxLayout(self.data_tab).setContentsMargins(0, 0, 0, 0)
+        self._browser: DataBrowser | None = None
+        self.tabs.addTab(self.data_tab, "Data")
+        self.tabs.currentChanged.connect(
+            lambda i: self.browser if self.tabs.widget(i) is self.data_tab else None
+        )
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -191,8 +197,19 @@ class MainWindow(QMainWindow):
 
     def open_data_file(self) -> None:
         self.browser.start_dir = self.settings.last_data_dir() or ""
-        self.tabs.setCurrentWidget(self.browser)
+        self.tabs.setCurrentWidget(self.data_tab)
         self.browser.choose_file()
+
+    @property
+    def browser(self) -> DataBrowser:
+        if self._browser is None:
+            browser = DataBrowser()
+            browser.opened.connect(lambda p: self.settings.remember_data_dir(Path(p).parent))
+            layout = self.data_tab.layout()
+            assert layout is not None
+            layout.addWidget(browser)
+            self._browser = browser
+        return self._browser
 
     def _connect_workers(self) -> None:
         self.device_worker.states.connect(self.apply_states)
@@ -203,7 +220,6 @@ class MainWindow(QMainWindow):
         self.camera_worker.live_changed.connect(self.on_live_changed)
         builder = self.scan_panel.builder
         builder.file_used.connect(self.settings.remember_plan)
-        self.browser.opened.connect(lambda p: self.settings.remember_data_dir(Path(p).parent))
         self.camera_worker.failed.connect(lambda m: self.on_command_failed("camera: live", m))
 
     def _restore_layout(self) -> None:
@@ -320,7 +336,8 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.scan_panel.stop_and_wait()
-        self.browser.close_file()
+        if self._browser is not None:
+            self._browser.close_file()
         self.camera_thread.stop()
         self.device_thread.stop()
         with self.access.holding():
