@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pyvisa
 import serial
 
+from drivers.transport import PortOpenError
 from tamrig.devices.base import Device
 from tamrig.errors import (
     DeviceDisconnected,
@@ -20,6 +23,36 @@ from tamrig.errors import (
 )
 
 T = TypeVar("T")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def exchange(method: F) -> F:
+    """Make one command/reply exchange atomic on the instrument's ``lock``.
+
+    Scans and GUI panels use the same device from different threads; without this a status
+    poll could slip between a command and its reply. Waits release the lock between polls,
+    so a stop from another thread is never held up by a move in progress.
+    """
+
+    @functools.wraps(method)
+    def locked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return locked  # type: ignore[return-value]
+
+
+class InstrumentLock:
+    """Mixin giving an instrument the re-entrant ``lock`` that :func:`exchange` takes."""
+
+    @property
+    def lock(self) -> threading.RLock:
+        lock = self.__dict__.get("_exchange_lock")
+        if lock is None:
+            lock = self.__dict__.setdefault("_exchange_lock", threading.RLock())
+        return lock
 
 
 class VendorError(Exception):
@@ -66,6 +99,8 @@ def _translate(device: Device, exc: Exception) -> DeviceFault | None:
         return device.fault(f"no reply: {exc}", DeviceTimeout)
     if isinstance(exc, ReplyError):
         return device.fault(f"unexpected reply: {exc}", DeviceProtocolError)
+    if isinstance(exc, PortOpenError):
+        return device.fault(str(exc), DeviceDisconnected)
     if isinstance(exc, serial.SerialException | OSError):
         return device.fault(f"connection lost: {exc}", DeviceDisconnected)
     return None

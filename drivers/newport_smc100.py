@@ -15,7 +15,14 @@ from typing import Any
 from pydantic import Field, model_validator
 from pymeasure.instruments import Channel, Instrument
 
-from drivers.common import ReplyError, VendorError, device_errors, poll_until
+from drivers.common import (
+    InstrumentLock,
+    ReplyError,
+    VendorError,
+    device_errors,
+    exchange,
+    poll_until,
+)
 from drivers.transport import StrictSerialAdapter, make_adapter
 from tamrig.devices import DelayStage, DeviceSettings
 from tamrig.errors import DeviceStateError
@@ -92,6 +99,12 @@ class SMC100Axis(Channel):
     def insert_id(self, command: str) -> str:
         return f"{self.id}{command}"
 
+    @property
+    def lock(self) -> Any:
+        """The controller chain's lock: one exchange at a time on the shared port."""
+        return self.parent.lock
+
+    @exchange
     def _value(self, command: str) -> str:
         """Query ``command`` and strip the echoed ``<addr><CMD>`` prefix from the reply."""
         reply = self.ask(command).strip()
@@ -144,6 +157,7 @@ class SMC100Axis(Channel):
         return self._value("VE")
 
     # -- actions (each followed by TE) -----------------------------------------------------
+    @exchange
     def _set(self, command: str) -> None:
         self.write(command)
         self.check_error(f"{self.id}{command}")
@@ -180,7 +194,7 @@ class SMC100Axis(Channel):
         return poll_until(check, timeout_s, poll_s, what)
 
 
-class SMC100(Instrument):
+class SMC100(InstrumentLock, Instrument):
     """An SMC100 chain; ``axis`` is the controller at ``address``."""
 
     def __init__(

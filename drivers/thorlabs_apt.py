@@ -17,13 +17,13 @@ from pydantic import Field, model_validator
 from pymeasure.instruments import Instrument
 
 from drivers import apt_protocol as apt
-from drivers.common import ReplyError, VendorError, device_errors
+from drivers.common import InstrumentLock, ReplyError, VendorError, device_errors, exchange
 from drivers.transport import StrictSerialAdapter, make_adapter
 from tamrig.devices import DelayStage, DeviceSettings
 from tamrig.errors import DeviceStateError, DeviceTimeout
 
 
-class APTController(Instrument):
+class APTController(InstrumentLock, Instrument):
     """Message-level access to one APT motor channel."""
 
     def __init__(
@@ -42,9 +42,11 @@ class APTController(Instrument):
         self.last_keepalive = float("-inf")
 
     # -- framing ---------------------------------------------------------------------------
+    @exchange
     def send(self, message: apt.Message) -> None:
         self.write_bytes(message.pack())
 
+    @exchange
     def receive(self) -> apt.Message:
         """One message (raises TimeoutError when none arrives within the port timeout)."""
         header = self.read_bytes(6)
@@ -71,6 +73,7 @@ class APTController(Instrument):
         if message.msg_id in (apt.MOT_MOVE_COMPLETED, apt.MOT_MOVE_STOPPED, apt.MOT_MOVE_HOMED):
             self.completed = True
 
+    @exchange
     def receive_until(self, msg_ids: set[int]) -> apt.Message:
         while True:
             message = self.receive()
@@ -78,6 +81,7 @@ class APTController(Instrument):
                 return message
 
     # -- commands --------------------------------------------------------------------------
+    @exchange
     def info(self) -> dict[str, Any]:
         self.send(apt.short(apt.HW_REQ_INFO, self.dest))
         reply = self.receive_until({apt.HW_GET_INFO})
@@ -107,6 +111,7 @@ class APTController(Instrument):
         self.send(apt.short(apt.MOT_ACK_DCSTATUSUPDATE, self.dest))
         self.last_keepalive = time.monotonic()
 
+    @exchange
     def status(self) -> apt.DcStatus:
         self.send(apt.short(apt.MOT_REQ_DCSTATUSUPDATE, self.dest, self.channel))
         self.receive_until({apt.MOT_GET_DCSTATUSUPDATE})

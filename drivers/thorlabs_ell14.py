@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 from pymeasure.instruments import Instrument
 
-from drivers.common import ReplyError, VendorError, device_errors
+from drivers.common import InstrumentLock, ReplyError, VendorError, device_errors, exchange
 from drivers.transport import StrictSerialAdapter, make_adapter
 from tamrig.devices import Attenuator, DeviceSettings
 from tamrig.devices.attenuator import AttenuatorKind
@@ -63,7 +63,7 @@ class ElliptecInfo:
     pulses_per_unit: int
 
 
-class ELL14(Instrument):
+class ELL14(InstrumentLock, Instrument):
     """One Elliptec module on the bus, at ``address``."""
 
     def __init__(
@@ -79,6 +79,7 @@ class ELL14(Instrument):
             raise ReplyError(f"{text!r} to {sent!r} (expected '{self.address}XX<hex>')")
         return m.group(2), m.group(3)
 
+    @exchange
     def _send(self, cmd: str, data: str = "") -> tuple[str, str]:
         message = f"{self.address}{cmd}{data}"
         self.write(message)
@@ -131,11 +132,13 @@ class ELL14(Instrument):
                 continue  # GS00 may precede the position report
             raise ReplyError(f"{kind}{data} to {sent!r} (expected PO or GS)")
 
+    @exchange
     def move_absolute_pulses(self, pulses: int) -> int:
         message = f"{self.address}ma{to_hex32(pulses)}"
         self.write(message)
         return self._await_move(message)
 
+    @exchange
     def home(self, clockwise: bool = True) -> int:
         message = f"{self.address}ho{0 if clockwise else 1}"
         self.write(message)

@@ -108,7 +108,7 @@ class _Wheel(Device):
         if not 1 <= slot <= self._count:
             raise self.fault(f"slot {slot} outside 1..{self._count}")
         s = self.settings
-        with device_errors(self):
+        with device_errors(self), self.inst.lock:  # one move sequence at a time
             here = self.inst.position()
             for hop in move_path(here, slot, self._count, s.respect_bound):
                 self.inst.set_position(hop, timeout_s)

@@ -15,7 +15,14 @@ from typing import Any
 from pydantic import Field
 from pymeasure.instruments.thorlabs import ThorlabsPM100USB
 
-from drivers.common import ReplyError, VendorError, device_errors, poll_until
+from drivers.common import (
+    InstrumentLock,
+    ReplyError,
+    VendorError,
+    device_errors,
+    exchange,
+    poll_until,
+)
 from tamrig.devices import DeviceSettings, PowerMeter
 from tamrig.errors import DeviceStateError
 
@@ -23,7 +30,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OVERRANGE_W = 9.0e37  # SCPI "not a number" marker the console returns when out of range
 
 
-class PM100(ThorlabsPM100USB):
+class PM100(InstrumentLock, ThorlabsPM100USB):
     """A PM100D/PM100USB with the settings tamrig needs."""
 
     def __init__(self, adapter: Any, name: str = "Thorlabs PM100", **kwargs: Any) -> None:
@@ -33,6 +40,10 @@ class PM100(ThorlabsPM100USB):
             # pymeasure warns that it does not know whether the PM100 speaks SCPI; it does.
             warnings.filterwarnings("ignore", "It is not known whether", FutureWarning)
             super().__init__(adapter, name, **kwargs)
+
+    @exchange
+    def ask(self, command: str, query_delay: float | None = None) -> str:
+        return str(super().ask(command, query_delay))
 
     def identity(self) -> str:
         return self.ask("*IDN?").strip()

@@ -14,7 +14,7 @@ from typing import Any
 
 from pymeasure.instruments import Instrument
 
-from drivers.common import ReplyError, VendorError
+from drivers.common import InstrumentLock, ReplyError, VendorError, exchange
 from drivers.transport import StrictSerialAdapter, make_adapter
 
 PROMPT = "> "
@@ -37,12 +37,13 @@ def prompt_adapter(port: str, baudrate: int, timeout_s: float) -> StrictSerialAd
     )
 
 
-class PromptInstrument(Instrument):
+class PromptInstrument(InstrumentLock, Instrument):
     """An instrument speaking the echo + reply + prompt dialect."""
 
     def __init__(self, adapter: Any, name: str, **kwargs: Any) -> None:
         super().__init__(adapter, name, includeSCPI=False, **kwargs)
 
+    @exchange
     def command(self, cmd: str) -> list[str]:
         """Send ``cmd``; return the reply lines between the echo and the prompt."""
         self.write(cmd)

@@ -105,8 +105,9 @@ class SC10Shutter(Shutter):
         with device_errors(self):
             if want_open and self.inst.interlock_tripped():
                 raise self.fault("interlock tripped; refusing to open", DeviceStateError)
-            if self.inst.enabled() != want_open:
-                self.inst.toggle_enable()
+            with self.inst.lock:  # read and toggle as one step: ens is not idempotent
+                if self.inst.enabled() != want_open:
+                    self.inst.toggle_enable()
             try:
                 poll_until(
                     lambda: True if self.inst.closed() != want_open else None,

@@ -24,6 +24,10 @@ if "simulators.emulators" not in serial.protocol_handler_packages:
     serial.protocol_handler_packages.append("simulators.emulators")
 
 
+class PortOpenError(serial.SerialException):
+    """The port does not exist, is busy, or the URL is malformed."""
+
+
 class StrictSerialAdapter(SerialAdapter):
     """A SerialAdapter whose reads raise TimeoutError instead of returning a partial reply."""
 
@@ -77,17 +81,20 @@ def open_port(
     rtscts: bool = False,
 ) -> serial.SerialBase:
     """Open a device path or pyserial URL with the vendor's line settings."""
-    conn = serial.serial_for_url(
-        port,
-        baudrate=baudrate,
-        bytesize=serial.EIGHTBITS,
-        parity=serial.PARITY_NONE,
-        stopbits=serial.STOPBITS_ONE,
-        timeout=timeout_s,
-        write_timeout=timeout_s,
-        xonxoff=xonxoff,
-        rtscts=rtscts,
-    )
+    try:
+        conn = serial.serial_for_url(
+            port,
+            baudrate=baudrate,
+            bytesize=serial.EIGHTBITS,
+            parity=serial.PARITY_NONE,
+            stopbits=serial.STOPBITS_ONE,
+            timeout=timeout_s,
+            write_timeout=timeout_s,
+            xonxoff=xonxoff,
+            rtscts=rtscts,
+        )
+    except (serial.SerialException, ValueError) as exc:
+        raise PortOpenError(f"cannot open port {port!r}: {exc}") from exc
     sock = getattr(conn, "_socket", None)  # socket:// (terminal servers, emulators)
     if isinstance(sock, socket.socket):
         # A set command followed at once by its error query is two small writes; with

@@ -53,6 +53,11 @@ def _pool_workers() -> tuple[ThreadPoolExecutor, ...]:
     return tuple(ThreadPoolExecutor(1, thread_name_prefix="tamrig-acc") for _ in range(count))
 
 
+def max_threads() -> int:
+    """Cores the accumulator can split its work over."""
+    return len(_pool_workers())
+
+
 Slab = tuple[int, int, F32]
 
 
@@ -85,7 +90,12 @@ class DifferentialAccumulator:
         *,
         norm_mask: npt.NDArray[np.bool_] | None = None,
         dark_err: npt.NDArray[np.floating] | None = None,
+        threads: int | None = None,
     ) -> None:
+        #: cores the slab work is split over (default: up to 2)
+        self.threads = len(_pool_workers()) if threads is None else threads
+        if not 1 <= self.threads <= len(_pool_workers()):
+            raise ValueError(f"threads must be within 1..{len(_pool_workers())}")
         self.shape = (int(shape[0]), int(shape[1]))
         self.size = self.shape[0] * self.shape[1]
         if dark is not None and dark.shape != self.shape:
@@ -187,7 +197,7 @@ class DifferentialAccumulator:
         offset = self._offset32
         assert offset is not None
         slabs = self._slabs(n)
-        workers = len(_pool_workers())
+        workers = self.threads
         shares = [slabs[i::workers] for i in range(workers)]
 
         def centre(mine: list[tuple[int, int, F32]]) -> F64:

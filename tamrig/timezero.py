@@ -152,18 +152,20 @@ def fit_time_zero(
     if e is not None and reduced > 1.0:
         pcov = pcov * reduced  # errors too small for the scatter seen
     err = np.sqrt(np.abs(np.diag(pcov)))
+    fwhm, fwhm_err = float(popt[3]) * FWHM_PER_SIGMA, float(err[3]) * FWHM_PER_SIGMA
+    determined = bool(np.isfinite(err[2]) and err[2] < 0.25 * np.ptp(t) and fwhm_err < fwhm)
     return TimeZeroFit(
         t0_fs=float(popt[2]),
         t0_err_fs=float(err[2]),
-        irf_fwhm_fs=float(popt[3]) * FWHM_PER_SIGMA,
-        irf_fwhm_err_fs=float(err[3]) * FWHM_PER_SIGMA,
+        irf_fwhm_fs=fwhm,
+        irf_fwhm_err_fs=fwhm_err,
         amplitude=float(popt[1]),
         offset=float(popt[0]),
         decay_amplitude=float(popt[4]) if with_decay else nan,
         decay_tau_fs=float(popt[5]) if with_decay else nan,
         reduced_chi2=reduced if e is not None else nan,
-        ok=True,
-        message="ok",
+        ok=determined,
+        message="ok" if determined else "rise not resolved: t0 or IRF width undetermined",
     )
 
 

@@ -266,3 +266,23 @@ def test_stuck_chopper_reference_is_a_fault_not_a_hang(
     with pytest.raises(DeviceStateError, match="tags stuck"):
         acquire_point(sim_rig, n_pairs=20, scheme="chopper", block_frames=8, dark=None)
     assert not sim_rig.pump_shutter.is_open() and not camera.acquiring
+
+
+def test_result_does_not_depend_on_the_number_of_threads() -> None:
+    from tamrig.acquisition import max_threads
+
+    rng = np.random.default_rng(7)
+    shape = (96, 96)  # several cache slabs at this block size
+    h, w = shape
+    data = rng.normal(2000.0, 10.0, (64, h, w)).astype(np.uint16)
+    tags = np.arange(64) % 3 == 0
+    results = []
+    for threads in sorted({1, max_threads()}):
+        acc = DifferentialAccumulator(shape, np.full(shape, 90.0), threads=threads)
+        acc.add(block_of(data, tags), tags)
+        results.append(acc.result())
+    for other in results[1:]:
+        np.testing.assert_allclose(other.dtt, results[0].dtt, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(other.dtt_err, results[0].dtt_err, rtol=1e-9)
+    with pytest.raises(ValueError, match="threads"):
+        DifferentialAccumulator(shape, threads=0)

@@ -39,18 +39,21 @@ def write_scan(
     sweeps: int = 2,
     probe_nm: float = 905.0,
     seed: int = 0,
+    late: bool = True,
 ) -> None:
     """A scan as the engine would write it: every image fitted live, point by point.
 
-    The lowest fluence gets ``sweeps`` sweeps, the others one (enough for their slow
-    regimes), which keeps the file small.
+    The lowest fluence gets ``sweeps`` sweeps and the full grid; the others one sweep of
+    the σ₀ window and the slow regimes only, which keeps the file small. Without ``late``
+    only delays up to 2 ps are written.
     """
     sample = VirtualSample(SampleSettings(preset=preset))
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0 : SHAPE[0], 0 : SHAPE[1]].astype(float)
     r2 = ((x - 15.6) ** 2 + (y - 16.3) ** 2) * PIXEL_NM**2
-    delays = delay_grid()
-    n_points = (len(fluences) - 1 + sweeps) * delays.size
+    delays = delay_grid() if late else delay_grid()[delay_grid() <= 2000.0]
+    sparse = delays[(delays <= 60.0) | (delays >= 800.0)]
+    n_points = sweeps * delays.size + (len(fluences) - 1) * sparse.size
     md = ScanMetadata(
         program_version="test",
         rig_path="config/rigs/simulated.toml",
@@ -72,8 +75,9 @@ def write_scan(
                 if sweep > 0 and fi > 0:
                     continue
                 label = f"N={n_abs:g}"
-                for di in rng.permutation(delays.size):  # randomised order per sweep
-                    delay = float(delays[di])
+                grid = delays if fi == 0 else sparse
+                for di in rng.permutation(grid.size):  # randomised order per sweep
+                    delay = float(grid[di])
                     dtt = sample.dtt_image(delay, n_abs, probe_nm, r2)
                     dtt = dtt + rng.normal(0.0, NOISE, SHAPE)
                     image = DifferentialImage(
@@ -139,6 +143,11 @@ def test_analyze_reports_the_cqd_targets(
     assert trend["d_hop_consistent"]
     for r in rows.values():
         assert r["hopping"]["d_hop_cm2_s"] == pytest.approx(0.020, abs=0.004)
+    # the simulated stage is at true zero and the instrument response is 40 fs FWHM
+    # (only the lowest fluence samples the rise finely in this file)
+    assert low["time_zero"]["ok"]
+    assert low["time_zero"]["t0_fs"] == pytest.approx(0.0, abs=6.0)
+    assert low["time_zero"]["irf_fwhm_fs"] == pytest.approx(40.0, rel=0.15)
     files = sorted(p.name for p in report.iterdir())
     assert files == [
         "cqd_905nm_diffusivity.png",
@@ -160,16 +169,23 @@ def test_analyze_prints_a_table(cqd_scan: Path, capsys: pytest.CaptureFixture[st
     assert "the same at every fluence" in out
 
 
-def test_analyze_qdip90_says_no_superdiffusive_regime(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_analyze_qdip90_says_no_superdiffusive_regime_and_compares_samples(
+    cqd_scan: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "qdip90.h5"
-    write_scan(path, "qdip90", fluences=(0.045,), sweeps=1, seed=3)
+    write_scan(path, "qdip90", fluences=(0.045,), sweeps=1, seed=3, late=False)
     assert main(["analyze", str(path), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     (row,) = summary["series"]
     assert not row["peak"]["found"]
     assert row["peak"]["verdict"].startswith("no super-diffusive regime")
+    # two samples in one report: per-sample figures plus the comparison
+    report = tmp_path / "both"
+    assert main(["analyze", str(cqd_scan), str(path), "--report", str(report), "--json"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert [s["sample"] for s in both["samples"]] == ["cqd", "qdip90"]
+    names = {p.name for p in report.iterdir()}
+    assert {"samples_compared.png", "qdip90_905nm_msd.png", "cqd_905nm_msd.png"} <= names
 
 
 def test_missing_file_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

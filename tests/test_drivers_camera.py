@@ -327,3 +327,38 @@ def test_missing_producer_is_an_input_error_naming_the_field(tmp_path: Any) -> N
     with pytest.raises(ConfigError, match=r"devices\.camera\.cti.*absent\.cti"):
         cam.connect()
     assert not cam.connected
+
+
+class FailingAcquirer(FakeAcquirer):
+    """Delivers its script, then the producer fails (camera unplugged)."""
+
+    def try_fetch(self, timeout: float) -> FakeBuffer | None:
+        if not self.script:
+            raise RuntimeError("GenTL error -1006: invalid handle")
+        return super().try_fetch(timeout)
+
+
+def _scripted_camera(acquirer: FakeAcquirer) -> Any:
+    from drivers.genicam_camera import GenICamCamera, GenICamSettings
+
+    cam = GenICamCamera("camera", GenICamSettings(cti="unused.cti", pixel_format="Mono16"))
+    cam._ia = acquirer
+    cam._config = CameraConfig(Roi(0, 0, 6, 4), 100.0, 100.0, "Mono16")
+    return cam
+
+
+def test_producer_failure_ends_acquisition_and_reaches_the_reader() -> None:
+    from tamrig.errors import DeviceTimeout
+
+    cam = _scripted_camera(FailingAcquirer([(1, 0), (2, 0)], (4, 6)))
+    cam.start()
+    assert cam.read(2, timeout_s=10.0).frame_id.tolist() == [1, 2]
+    with pytest.raises(DeviceStateError, match="invalid handle"):
+        cam.read(1, timeout_s=10.0)
+    assert not cam.acquiring
+    cam.stop()
+    idle = _scripted_camera(FakeAcquirer([], (4, 6)))
+    idle.start()
+    with pytest.raises(DeviceTimeout, match="stalled"):
+        idle.read(1, timeout_s=0.0)
+    idle.stop()

@@ -226,3 +226,46 @@ def test_pm100d_relative_sim_path_resolves_from_the_project() -> None:
 
     assert resolve_visa_library("simulators/emulators/pm100d.yaml@sim") == f"{PM100_YAML}@sim"
     assert resolve_visa_library("@py") == "@py"
+
+
+def test_devices_are_safe_to_share_between_threads() -> None:
+    """A scan thread moving while a panel thread polls: exchanges never interleave."""
+    import threading
+
+    stage = SMC100Stage("stage", SMC100Settings(port="emu://smc100", poll_interval_s=0.0005))
+    shutter = SC10Shutter("pump", SC10Settings(port="emu://sc10", poll_interval_s=0.0005))
+    stage.connect()
+    shutter.connect()
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def panel() -> None:
+        try:
+            while not done.is_set():
+                stage.status()
+                shutter.is_open()
+        except BaseException as exc:
+            errors.append(exc)
+
+    poller = threading.Thread(target=panel)
+    poller.start()
+    try:
+        for i in range(30):
+            assert stage.move_to(1.0 + i) == pytest.approx(1.0 + i)
+            shutter.open() if i % 2 == 0 else shutter.close()
+    finally:
+        done.set()
+        poller.join(timeout=10)
+    assert not errors
+
+
+@pytest.mark.parametrize(
+    "port", ["/nonexistent/ttyUSB9", "emu://nosuchdevice", "socket://127.0.0.1:1"]
+)
+def test_unopenable_port_is_a_disconnect_naming_the_port(port: str) -> None:
+    from tamrig.errors import DeviceDisconnected
+
+    shutter = SC10Shutter("pump", SC10Settings(port=port))
+    with pytest.raises(DeviceDisconnected, match="cannot open port"):
+        shutter.connect()
+    assert not shutter.connected and shutter.last_error is not None

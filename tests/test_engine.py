@@ -348,3 +348,15 @@ def test_plan_rejected_by_the_engine_finishes_the_file(sim_rig: Rig, tmp_path: P
     assert engine.state == "aborted"
     with open_scan(tmp_path / "x.h5") as f:
         assert f.status == "aborted" and f.indices() == []
+
+
+def test_resuming_a_finished_scan_measures_nothing(sim_rig: Rig, tmp_path: Path) -> None:
+    plan = tiny_plan(sweeps={"count": 1})
+    with start(sim_rig, tmp_path, plan=plan) as scan:
+        scan.run()
+    rec = Recorder()
+    with resume_scan(tmp_path / "scan.h5", rig=sim_rig, subscribers=[rec]) as again:
+        assert again.run() == "finished"
+    assert rec.of(PointDone) == []
+    assert rec.of(ScanStarted)[0].completed_points == 5
+    assert Counter(stored_indices(tmp_path / "scan.h5")) == Counter(range(5))

@@ -76,6 +76,14 @@ def test_shipped_plans_load() -> None:
     assert paper.fluence.unit == "n_abs"
 
 
+def test_template_documents_a_valid_plan(sim_rig: Rig) -> None:
+    plan = load_plan(SCANS / "template.toml")
+    assert plan.sample.metadata == {"batch": "2026-11-A"}
+    assert plan.delays_fs() == [-300, -200, -100, 0, 100, 200, 300, 1000, 10_000, 100_000, 5e5, 1e6]
+    resolved = plan.validate_for(sim_rig, calibration=calibration_for(plan, sim_rig))
+    assert len(resolved.points) == 2 * 2 * 13
+
+
 def test_plan_round_trips_through_json() -> None:
     plan = load_plan(SCANS / "demo.toml")
     again = plan_from_dict(plan.model_dump(mode="json"))
@@ -149,9 +157,9 @@ DEMO_TEXT = (SCANS / "demo.toml").read_text()
     [
         ('unit = "ps"', 'unit = "us"', "delays.segments[2].log.unit"),
         ("step = 200", "step = -200", "delays.segments[0].linear.step"),
-        ("values = [0.045, 0.18]", "values = []", "fluence.values"),
+        ("values = [0.09, 0.18]", "values = []", "fluence.values"),
         ("wavelengths_nm = [905.0]", "wavelengths_nm = []", "probe.wavelengths_nm"),
-        ("pairs_per_point = 100", "pairs_per_pont = 100", "acquisition.pairs_per_pont"),
+        ("pairs_per_point = 150", "pairs_per_pont = 150", "acquisition.pairs_per_pont"),
         ('order = "alternating"', 'order = "sideways"', "sweeps.order"),
         ('nesting = ["wavelength", "fluence", "sweep"]', 'nesting = ["fluence"]', "nesting"),
         ('unit = "n_abs"', 'unit = "mJ"', "fluence.unit"),
@@ -303,3 +311,22 @@ def test_counts_of_grid_cells() -> None:
     points = scan_points(plan_from_dict(small_plan()))
     per_cell = Counter((p.wavelength_index, p.fluence_index, p.delay_index) for p in points)
     assert set(per_cell.values()) == {3}  # every cell once per sweep
+
+
+def test_raw_attenuator_settings_are_checked(sim_rig: Rig) -> None:
+    assert sim_rig.attenuator is not None
+    _, hi = sim_rig.attenuator.setting_range
+    plan = plan_from_dict(small_plan(fluence={"unit": "setting", "values": [40.0, 44.0]}))
+    resolved = plan.validate_for(sim_rig, calibration=calibration_for(plan, sim_rig))
+    steps = resolved.fluences
+    assert [s.setting for s in steps] == [40.0, 44.0]
+    assert steps[0].fluence_uj_cm2 > steps[1].fluence_uj_cm2 > 0  # toward extinction at 48°
+    assert steps[0].label == "att=40"
+    outside = plan_from_dict(small_plan(fluence={"unit": "setting", "values": [hi + 10]}))
+    with pytest.raises(PlanError) as info:
+        preflight(outside, sim_rig)
+    assert info.value.field == "fluence.values[0]"
+    full = plan_from_dict(small_plan(fluence={"unit": "setting", "values": [3.0]}))
+    with pytest.raises(PlanError) as info:  # full transmission is above the interlock
+        preflight(full, sim_rig)
+    assert info.value.field == "fluence.values[0]" and "interlock" in str(info.value)

@@ -224,3 +224,25 @@ def test_signal_scales_with_the_power_the_meter_reads() -> None:
             # population = peak × σ² (the Auger-assisted spread grows with N_abs too)
             populations.append(fit["amp"] * fit["sigma"] ** 2)
     assert populations[0] / populations[1] == pytest.approx(powers[0] / powers[1], rel=0.03)
+
+
+def test_signal_rises_with_the_40_fs_instrument_response() -> None:
+    """Peak ΔT/T against delay follows the population rise Φ(t/sd), sd = 40 fs/2.355."""
+    delays = np.arange(-60.0, 61.0, 10.0)
+    with sim_rig(camera_accumulate=FAST_ACCUMULATE) as rig:
+        set_n_abs(rig, 0.18)
+        world = World.of(rig)
+        measured, model = [], []
+        for delay in delays:
+            dtt, err = measure_dtt(rig, float(delay))
+            measured.append((dtt[29:35, 29:35].mean(), err[29:35, 29:35].mean() / 6))
+            ys = (np.arange(224, 288) - 255.5) * PIXEL_NM
+            r2 = ys[29:35, None] ** 2 + ys[None, 29:35] ** 2
+            model.append(
+                world.sample.dtt_image(delay, world.n_abs(), 905.0, r2, bandwidth_nm=10).mean()
+            )
+    for (value, err), expected in zip(measured, model, strict=True):
+        assert value == pytest.approx(expected, abs=4 * err)
+    values = np.array([m[0] for m in measured])
+    assert abs(values[0]) < 4 * measured[0][1]  # nothing 60 fs before time zero
+    assert values[6] == pytest.approx(values[-1] / 2, rel=0.1)  # half-way at zero delay

@@ -206,3 +206,64 @@ def _length_figure(
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def write_comparison(
+    samples: list[tuple[str, ScanAnalysis]],
+    folder: str | Path,
+    settings: AnalysisSettings | None = None,
+) -> list[Path]:
+    """Samples side by side: MSD(t) and D(t) of each sample's lowest-fluence series."""
+    cfg = settings or AnalysisSettings()
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    chosen = []
+    for name, scan in samples:
+        if not scan.series:
+            continue
+        low = min(scan.series, key=lambda a: (a.series.n_abs, a.label))
+        chosen.append((name, low))
+    plt = _pyplot()
+    fig, (ax_msd, ax_d) = plt.subplots(1, 2, figsize=(12, 5), dpi=110)
+    for (name, a), color in zip(chosen, _colors(len(chosen)), strict=True):
+        s = a.series
+        pos = (s.delay_fs > 0) & (s.msd_nm2 > 0)
+        ax_msd.errorbar(
+            s.delay_fs[pos],
+            s.msd_nm2[pos],
+            yerr=s.msd_err_nm2[pos],
+            fmt="o",
+            ms=3,
+            color=color,
+            elinewidth=0.6,
+            label=f"{name}: {s.label}",
+        )
+        d, d_err = s.diffusivity()
+        near = (s.delay_fs > 0) & (s.delay_fs <= cfg.peak.window_fs[1] * 1.5)
+        ax_d.errorbar(
+            s.delay_fs[near],
+            d[near],
+            yerr=d_err[near],
+            fmt="o",
+            ms=3,
+            color=color,
+            elinewidth=0.6,
+            label=f"{name}: {a.peak.verdict}",
+        )
+        if a.peak.t_grid_fs.size:
+            ax_d.plot(a.peak.t_grid_fs, a.peak.d_smooth_cm2_s, "-", color=color, lw=1)
+    ax_msd.set_xscale("log")
+    ax_msd.set_yscale("log")
+    ax_msd.set_xlabel("delay t (fs)")
+    ax_msd.set_ylabel("MSD (nm²)")
+    ax_msd.legend(fontsize=7)
+    ax_d.set_xlim(0, cfg.peak.window_fs[1] * 1.5)
+    ax_d.set_xlabel("delay t (fs)")
+    ax_d.set_ylabel("D(t) (cm²/s)")
+    ax_d.legend(fontsize=7)
+    fig.suptitle("samples compared (lowest fluence)")
+    fig.tight_layout()
+    path = out / "samples_compared.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return [path]

@@ -150,6 +150,8 @@ def fit_model_peak(
     peaks = np.array([_peak_of(p, grid) for p in draws])
     # robust spread (1.4826·MAD): a few draws into degenerate corners must not dominate
     err = 1.4826 * np.median(np.abs(peaks - np.median(peaks, axis=0)), axis=0)
+    # a spread concentrated on one grid point (MAD = 0) is no precision: use the full spread
+    err = np.where(err > 0, err, np.std(peaks, axis=0, ddof=1))
     offset_err = math.sqrt(float(cov[5, 5])) if joint_sigma0 else nan
     if not joint_sigma0:  # σ₀'s common error: half the change between the ±1σ refits
         sys = np.abs(np.array(_peak_of(p_up, grid)) - np.array(_peak_of(p_down, grid))) / 2

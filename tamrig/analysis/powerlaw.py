@@ -18,6 +18,8 @@ from scipy.optimize import OptimizeWarning, curve_fit
 from tamrig.analysis.series import TransportSeries
 
 FloatArray = npt.NDArray[np.float64]
+#: A power law whose exponent is uncertain by more than this says nothing about the regime.
+MAX_ALPHA_ERR = 1.0
 
 
 @dataclass(frozen=True)
@@ -96,15 +98,20 @@ def fit_power_law(series: TransportSeries, t_min_fs: float, t_max_fs: float) -> 
     dof = max(t.size - 2, 1)
     reduced = chi2 / dof
     alpha_err = math.sqrt(float(pcov[1, 1])) * math.sqrt(max(reduced, 1.0))
+    alpha_sys = abs(float(up[1] - down[1])) / 2
+    total = math.hypot(alpha_err, alpha_sys)
+    ok = math.isfinite(total) and total <= MAX_ALPHA_ERR
     return PowerLawFit(
         t_min_fs=t_min_fs,
         t_max_fs=t_max_fs,
         alpha=float(popt[1]),
         alpha_err=alpha_err,
-        alpha_sys=abs(float(up[1] - down[1])) / 2,
+        alpha_sys=alpha_sys,
         prefactor_nm2=float(popt[0]),
         reduced_chi2=reduced,
         n_points=int(t.size),
+        ok=ok,
+        message="" if ok else f"α not determined (error {total:.3g} > {MAX_ALPHA_ERR})",
     )
 
 

@@ -63,7 +63,7 @@ class FluenceDependence:
     d_hop_err_cm2_s: FloatArray
     d_hop_mean_cm2_s: float
     d_hop_max_deviation: float  # max |D_hop − mean| / mean
-    d_hop_consistent: bool  # max deviation within the tolerance
+    d_hop_consistent: bool  # at least two fluences, max deviation within the tolerance
 
 
 def hopping_diffusivity(
@@ -192,5 +192,5 @@ def fluence_dependence(
         d_hop_err_cm2_s=d_err,
         d_hop_mean_cm2_s=mean,
         d_hop_max_deviation=deviation,
-        d_hop_consistent=bool(finite_d.sum() >= 1 and deviation <= d_hop_tolerance),
+        d_hop_consistent=bool(finite_d.sum() >= 2 and deviation <= d_hop_tolerance),
     )

@@ -25,6 +25,7 @@ from tamrig.analysis.regimes import (
     hopping_diffusivity,
 )
 from tamrig.analysis.series import TransportSeries, series_from_sigma
+from tamrig.timezero import TimeZeroFit, fit_time_zero
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -39,6 +40,7 @@ class AnalysisSettings:
     early_fit_fs: tuple[float, float] = (20.0, 250.0)  # power law of the super-diffusive rise
     auger_fs: tuple[float, float] = (1_000.0, 100_000.0)
     hopping_min_fs: float = 150_000.0
+    time_zero_range_fs: tuple[float, float] = (-400.0, 400.0)  # delays for the rise fit
     d_hop_tolerance: float = 0.15  # D_hop "the same at every fluence" within this fraction
     #: points whose spot amplitude is below min_snr × its error carry no width information
     #: (before time zero there is no spot; a fit there finds noise) and are left out
@@ -54,6 +56,7 @@ class SeriesAnalysis:
     local_exponent: LocalExponent
     auger: AugerRegime
     hopping: HoppingRegime
+    time_zero: TimeZeroFit | None = None  # from the signal rise, when amplitudes are known
 
     @property
     def label(self) -> str:
@@ -132,11 +135,18 @@ def analyse_points(
         delay = np.where(np.isfinite(measured), measured, delay)
     sigma = np.asarray(points["sigma_nm"], dtype=float)
     sigma_err = np.asarray(points["sigma_err_nm"], dtype=float)
+    population: FloatArray | None = None
+    population_err = np.full(n, np.nan)
     if "amplitude" in points and "amplitude_err" in points:
-        amp = np.asarray(points["amplitude"], dtype=float)
-        amp_err = np.asarray(points["amplitude_err"], dtype=float)
+        amplitude = np.asarray(points["amplitude"], dtype=float)
+        amplitude_err = np.asarray(points["amplitude_err"], dtype=float)
+        # Signal integral A·σ² (∝ carrier population; the peak A alone also falls as the
+        # spot spreads) for the time-zero fit; σ in units of 100 nm only sets the scale.
+        s2 = (sigma / 100.0) ** 2
+        population = amplitude * s2
+        population_err = np.hypot(amplitude_err * s2, 2 * amplitude * s2 * sigma_err / sigma)
         with np.errstate(invalid="ignore"):
-            weak = ~(np.abs(amp) >= cfg.min_snr * amp_err)
+            weak = ~(np.abs(amplitude) >= cfg.min_snr * amplitude_err)
         sigma = np.where(weak, np.nan, sigma)  # dropped by the series builder
     probe = _column(points, "probe_wavelength_nm", n, float("nan"))
     n_abs = _column(points, "n_abs", n, float("nan"))
@@ -170,7 +180,18 @@ def analyse_points(
         except ValueError as exc:
             skipped[label] = str(exc)
             continue
-        analysed.append(analyse_series(series, cfg))
+        result = analyse_series(series, cfg)
+        if population is not None:
+            result = dataclasses.replace(
+                result,
+                time_zero=fit_time_zero(
+                    delay[idx],
+                    population[idx],
+                    population_err[idx],
+                    t_range_fs=cfg.time_zero_range_fs,
+                ),
+            )
+        analysed.append(result)
     analysed.sort(key=lambda a: (a.series.probe_wavelength_nm, a.series.n_abs, a.label))
     return ScanAnalysis(analysed, fluence_trends(analysed, cfg), skipped)
 

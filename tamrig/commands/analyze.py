@@ -1,9 +1,10 @@
-"""``tamrig analyze FILE.h5 [--report DIR]``: transport analysis of a scan file.
+"""``tamrig analyze FILE.h5 [FILE.h5 ...] [--report DIR]``: transport analysis of scan files.
 
 Prints one table row per series (probe wavelength × fluence) — σ₀, the super-diffusive peak
 of D(t) with its time, length, number of dots and Einstein mobility, the early power law,
 the Auger-assisted growth and the hopping diffusivity — and the fluence trends. With
-``--report`` it also writes the figures (PNG) and a JSON summary.
+``--report`` it also writes the figures (PNG) and a JSON summary. Several files (e.g. one
+per sample) are analysed alike and compared in extra figures.
 """
 
 from __future__ import annotations
@@ -17,11 +18,17 @@ from typing import Any
 
 import numpy as np
 
+from tamrig.analysis.summary import AnalysisSettings
 from tamrig.errors import EXIT_OK, InputError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE.h5", help="scan data file (finished or running)")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE.h5",
+        help="scan data file (finished or running); several files (samples) are compared",
+    )
     parser.add_argument("--report", metavar="DIR", help="write figures and summary.json here")
     parser.add_argument(
         "--dot-pitch-nm",
@@ -54,12 +61,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tamrig.analysis.peak import PeakSettings
-    from tamrig.analysis.summary import AnalysisSettings, analyse_points
+    from tamrig.analysis.summary import analyse_points
     from tamrig.storage import open_scan
 
-    path = Path(args.file)
-    if not path.is_file():
-        raise InputError("no such file", file=path, expected="an existing .h5 scan file")
+    paths = [Path(f) for f in args.files]
+    for path in paths:
+        if not path.is_file():
+            raise InputError("no such file", file=path, expected="an existing .h5 scan file")
     if not (math.isfinite(args.dot_pitch_nm) and args.dot_pitch_nm > 0):
         raise InputError(
             f"got {args.dot_pitch_nm}", field="--dot-pitch-nm", expected="a length > 0 in nm"
@@ -67,37 +75,49 @@ def run(args: argparse.Namespace) -> int:
     lo, hi = args.sigma0_window
     if not lo < hi:
         raise InputError(f"got {lo} {hi}", field="--sigma0-window", expected="LO < HI")
-    with open_scan(path) as scan:
-        points = scan.points()
-        rig = scan.rig or {}
-        metadata = scan.metadata or {}
-        status = scan.status
-    temperature = args.temperature_k or _rig_temperature(rig) or 300.0
-    if not (math.isfinite(temperature) and temperature > 0):
-        raise InputError(f"got {temperature}", field="--temperature-k", expected="T > 0 K")
-    settings = AnalysisSettings(
-        sigma0_window_fs=(lo, hi),
-        sigma0_method=args.sigma0_method,
-        peak=PeakSettings(dot_pitch_nm=args.dot_pitch_nm, temperature_k=temperature),
-    )
-    usable = _usable_points(points)
-    if usable["delay_fs"].size == 0:
-        raise InputError(
-            "no fitted points to analyse", file=path, expected="points with a converged fit"
+    results: list[tuple[str, Any, AnalysisSettings, dict[str, Any]]] = []
+    for path in paths:
+        with open_scan(path) as scan:
+            points = scan.points()
+            rig = scan.rig or {}
+            metadata = scan.metadata or {}
+            status = scan.status
+        temperature = args.temperature_k or _rig_temperature(rig) or 300.0
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise InputError(f"got {temperature}", field="--temperature-k", expected="T > 0 K")
+        settings = AnalysisSettings(
+            sigma0_window_fs=(lo, hi),
+            sigma0_method=args.sigma0_method,
+            peak=PeakSettings(dot_pitch_nm=args.dot_pitch_nm, temperature_k=temperature),
         )
-    analysis = analyse_points(usable, settings)
-    sample = _sample_name(metadata, rig, path)
-    summary = _summary(analysis, sample, path, status, temperature, args.dot_pitch_nm)
+        usable = _usable_points(points)
+        if usable["delay_fs"].size == 0:
+            raise InputError(
+                "no fitted points to analyse", file=path, expected="points with a converged fit"
+            )
+        analysis = analyse_points(usable, settings)
+        sample = _sample_name(metadata, rig, path)
+        if any(sample == r[0] for r in results):
+            sample = f"{sample} ({path.stem})"
+        summary = _summary(analysis, sample, path, status, temperature, args.dot_pitch_nm)
+        results.append((sample, analysis, settings, summary))
+        if not args.json:
+            _print_tables(analysis, sample, path, status)
+    combined: dict[str, Any] = (
+        results[0][3] if len(results) == 1 else {"samples": [r[3] for r in results]}
+    )
     if args.json:
-        print(json.dumps(summary, indent=2, default=_jsonable))
-    else:
-        _print_tables(analysis, sample, path, status)
+        print(json.dumps(combined, indent=2, default=_jsonable))
     if args.report:
-        from tamrig.analysis.figures import write_figures
+        from tamrig.analysis.figures import write_comparison, write_figures
 
         folder = Path(args.report)
-        files = write_figures(analysis, folder, sample=sample, settings=settings)
-        (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=_jsonable))
+        files = []
+        for sample, analysis, settings, _ in results:
+            files += write_figures(analysis, folder, sample=sample, settings=settings)
+        if len(results) > 1:
+            files += write_comparison([(r[0], r[1]) for r in results], folder, results[0][2])
+        (folder / "summary.json").write_text(json.dumps(combined, indent=2, default=_jsonable))
         if not args.json:
             print(f"report: {len(files)} figures and summary.json in {folder}")
     return EXIT_OK
@@ -143,11 +163,17 @@ def _fmt(value: float, err: float | None = None, digits: int = 1) -> str:
     return f"{value:.{digits}f} ± {err:.{digits}f}"
 
 
+def _time_zero_text(tz: Any) -> str:
+    if tz is None or not tz.ok:
+        return "–"
+    return f"{tz.t0_fs:+.1f} ± {tz.t0_err_fs:.1f} / {tz.irf_fwhm_fs:.0f}"
+
+
 def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=200)
+    console = Console(width=240)
     table = Table(title=f"{sample}: transport ({path.name}, scan {status})")
     columns = (
         "series",
@@ -161,6 +187,7 @@ def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
         "α 20–250 fs",
         "Auger ΔMSD (nm²)",
         "D_hop (cm²/s)",
+        "t₀ / IRF (fs)",
         "regime",
     )
     for name in columns:
@@ -181,6 +208,7 @@ def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
             else "–",
             _fmt(a.auger.growth_nm2, a.auger.growth_err_nm2, 0) if a.auger.ok else "–",
             _fmt(a.hopping.d_hop_cm2_s, a.hopping.d_hop_err_cm2_s, 4) if a.hopping.ok else "–",
+            _time_zero_text(a.time_zero),
             pk.verdict,
         )
     console.print(table)
@@ -197,14 +225,24 @@ def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
                 _fmt(dep.d_hop_cm2_s[i], dep.d_hop_err_cm2_s[i], 4),
             )
         console.print(trend)
-        grows = "yes" if dep.growth_increases_with_n_abs else "no"
-        console.print(
-            f"  Auger growth increases with N_abs: {grows}"
-            f" (growth ∝ N_abs^{dep.growth_exponent:.2f});"
-            f" D_hop = {dep.d_hop_mean_cm2_s:.4f} cm²/s, max deviation "
-            f"{100 * dep.d_hop_max_deviation:.0f} % "
-            f"({'the same at every fluence' if dep.d_hop_consistent else 'NOT the same'})"
-        )
+        n_growth = int(np.isfinite(dep.auger_growth_nm2).sum())
+        n_hop = int(np.isfinite(dep.d_hop_cm2_s).sum())
+        if n_growth >= 2:
+            grows = "yes" if dep.growth_increases_with_n_abs else "no"
+            console.print(
+                f"  Auger growth increases with N_abs: {grows}"
+                f" (growth ∝ N_abs^{dep.growth_exponent:.2f})"
+            )
+        else:
+            console.print("  Auger growth vs N_abs: undetermined (fewer than two fluences)")
+        if n_hop >= 2:
+            same = "the same at every fluence" if dep.d_hop_consistent else "NOT the same"
+            console.print(
+                f"  D_hop = {dep.d_hop_mean_cm2_s:.4f} cm²/s, max deviation "
+                f"{100 * dep.d_hop_max_deviation:.0f} % ({same})"
+            )
+        else:
+            console.print("  D_hop vs N_abs: undetermined (fewer than two fluences)")
 
 
 def _summary(
@@ -232,6 +270,7 @@ def _summary(
                 "auger_power_law": plain(a.auger_power_law),
                 "auger": plain(a.auger),
                 "hopping": plain(a.hopping),
+                "time_zero": plain(a.time_zero),
             }
         )
     return {

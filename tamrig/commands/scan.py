@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from tamrig.engine import ScanEvent
+    from tamrig.engine.session import Scan
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -120,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         TimeElapsedColumn,
     )
 
-    from tamrig.engine.session import Scan, resume_scan, start_scan
+    from tamrig.engine.session import resume_scan, start_scan
     from tamrig.plan import load_plan
 
     if args.max_retries < 0:
@@ -160,4 +161,21 @@ def run(args: argparse.Namespace) -> int:
             status = scan.run()
         done = len(scan.writer.completed_indices())
         print(f"{scan.path}: {status}, {done} of {len(scan.resolved.points)} points stored")
+        _print_sigma0(scan)
     return EXIT_OK if status == "finished" else EXIT_FAULT
+
+
+def _print_sigma0(scan: Scan) -> None:
+    """One line per curve: the live σ₀ (the reference width every MSD is taken from)."""
+    from tamrig.monitor import LiveMonitor
+
+    monitor = scan.engine.monitor
+    if not isinstance(monitor, LiveMonitor):
+        return
+    for series in monitor.series():
+        sigma0 = monitor.sigma0(series)
+        if sigma0 is not None:
+            print(
+                f"  {series}: σ₀ = {sigma0.value_nm:.1f} ± {sigma0.err_nm:.1f} nm "
+                f"({sigma0.n_points} points near time zero)"
+            )
