@@ -65,6 +65,15 @@ class CameraView(QWidget):
             self.on_drawn()
 
 
+def usable_fit(fit: GaussianFit | None) -> GaussianFit | None:
+    """The fit if it describes a spot worth drawing: converged, finite, σ known to < 100 %."""
+    if fit is None or not fit.converged or not np.isfinite(fit.sigma_nm):
+        return None
+    if not np.isfinite(fit.sigma_err_nm) or fit.sigma_err_nm > fit.sigma_nm:
+        return None
+    return fit
+
+
 def gaussian_contour(fit: GaussianFit, pixel_size_nm: float, n: int = 121) -> np.ndarray:
     """(n, 2) points of the 1σ ellipse in pixel-centre image coordinates."""
     sx = (fit.sigma_x_nm or fit.sigma_nm) / pixel_size_nm
@@ -128,9 +137,10 @@ class DttView(QWidget):
         self._shape = dtt.shape
         self.image.setImage(dtt, autoLevels=True, autoRange=new, autoHistogramRange=True)
         self.images_drawn += 1
+        fit = usable_fit(fit)
         self.last_fit = fit
         a = self.pixel_size_nm
-        if fit is None or not np.isfinite(fit.sigma_nm):
+        if fit is None:
             self.contour.setData([], [])
             self.centre.setData([], [])
             row, col = dtt.shape[0] // 2, dtt.shape[1] // 2
@@ -145,7 +155,7 @@ class DttView(QWidget):
         for name, positions, values in (("x", xs, dtt[row, :]), ("y", ys, dtt[:, col])):
             data, model = self.cuts[name]
             data.setData(positions * 1e-9, values)
-            if fit is None or not np.isfinite(fit.sigma_nm):
+            if fit is None:
                 model.setData([], [])
             else:
                 fine = np.linspace(positions[0], positions[-1], 400)

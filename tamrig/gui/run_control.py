@@ -75,6 +75,7 @@ class RunControl(QGroupBox):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.state_label = QLabel("idle")
+        self.state_label.setWordWrap(True)
         self.eta = QLabel("–")
         self.point = QLabel("–")
         self.point.setWordWrap(True)
