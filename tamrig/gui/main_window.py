@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QMetaObject, Qt, pyqtSignal
-from PyQt6.QtGui import QAction, QCloseEvent
+from PyQt6.QtCore import QMetaObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QCloseEvent, QShowEvent
 from PyQt6.QtWidgets import (
     QCheckBox,
     QDockWidget,
@@ -80,24 +80,29 @@ class MainWindow(QMainWindow):
         self.banner = FaultBanner()
         self.camera_view = CameraView()
         self.camera_view.on_drawn = self.camera_worker.frame_shown
-        self.dtt_view = DttView(rig.settings.pixel_size_nm)
+        self.dtt_view = DttView(rig.settings.pixel_size_nm, own_cuts=False)
         self.live_dtt = LiveDifferential(
             rig.settings.pixel_size_nm, publish=self.camera_worker.dtt_ready.emit, rate_hz=25.0
         )
         self.camera_worker.block_sinks.append(self.live_dtt)
         self.live_dtt_drawn = 0
-        self.live_dtt_box = QCheckBox("live ΔT/T from the camera stream (alignment)")
+        self.live_dtt_box = QCheckBox("live ΔT/T (alignment)")
         self.live_dtt_box.toggled.connect(self.set_live_dtt)
         reset = QPushButton("reset average")
         reset.clicked.connect(self.live_dtt.reset)
         self.dtt_view.controls.addWidget(self.live_dtt_box)
         self.dtt_view.controls.addWidget(reset)
         self.tabs = QTabWidget()
-        live = QSplitter(Qt.Orientation.Horizontal)
-        live.addWidget(self.camera_view)
-        live.addWidget(self.dtt_view)
-        live.setStretchFactor(0, 1)
-        live.setStretchFactor(1, 1)
+        # camera | ΔT/T side by side, the ΔT/T cuts across the full width below them
+        images = QSplitter(Qt.Orientation.Horizontal)
+        images.addWidget(self.camera_view)
+        images.addWidget(self.dtt_view)
+        live = QSplitter(Qt.Orientation.Vertical)
+        live.addWidget(images)
+        live.addWidget(self.dtt_view.cuts_panel)
+        live.setStretchFactor(0, 3)
+        live.setStretchFactor(1, 2)
+        self.live_split = images
         self.tabs.addTab(live, "Live")
         self.analysis = AnalysisPlots()
         self.tabs.addTab(self.analysis, "Analysis")
@@ -221,6 +226,15 @@ class MainWindow(QMainWindow):
         builder = self.scan_panel.builder
         builder.file_used.connect(self.settings.remember_plan)
         self.camera_worker.failed.connect(lambda m: self.on_command_failed("camera: live", m))
+
+    def showEvent(self, event: QShowEvent | None) -> None:
+        super().showEvent(event)
+        # camera and ΔT/T views share the Live tab equally, whatever their size hints say
+        QTimer.singleShot(0, self._split_live_evenly)
+
+    def _split_live_evenly(self) -> None:
+        half = max(self.live_split.width() // 2, 1)
+        self.live_split.setSizes([half, half])
 
     def _restore_layout(self) -> None:
         geometry, state = self.settings.layout()
