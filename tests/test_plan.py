@@ -67,7 +67,7 @@ def test_default_grid_is_the_112_points_of_physics_md() -> None:
 
 def test_shipped_plans_load() -> None:
     demo = load_plan(SCANS / "demo.toml")
-    assert len(demo.delays_fs()) == 25
+    assert len(demo.delays_fs()) == 26
     assert min(demo.delays_fs()) == -500 and max(demo.delays_fs()) == pytest.approx(1e6)
     assert demo.n_fluences() == 3 and demo.n_wavelengths() == 1 and demo.sweeps.count == 2
     paper = load_plan(SCANS / "paper-fluence-series.toml")

@@ -40,11 +40,11 @@ def test_demo_plan_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     out = tmp_path / "demo.h5"
     assert scan_cli(str(DEMO), "--out", str(out)) == 0
     printed = capsys.readouterr().out
-    assert "finished, 156 of 156 points stored" in printed
+    assert "finished, 162 of 162 points stored" in printed
     assert "905nm/N=0.18: σ₀ = " in printed  # the live σ₀ of each curve
     with open_scan(out) as f:
         assert f.status == "finished"
-        assert Counter(f.indices()) == Counter(range(156))
+        assert Counter(f.indices()) == Counter(range(162))
         points = f.points()
         assert set(points["n_abs"].tolist()) == {0.045, 0.09, 0.18}
         assert set(points["probe_wavelength_nm"].tolist()) == {905.0}
