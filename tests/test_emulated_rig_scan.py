@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -42,8 +41,6 @@ measure_power = true
 
 
 def _requirements() -> str | None:
-    if importlib.util.find_spec("tamrig.commands.scan") is None:
-        return "the scan engine (tamrig.commands.scan) is not on this branch yet"
     try:
         from drivers.genicam_camera import find_cti
 
