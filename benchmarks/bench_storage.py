@@ -94,6 +94,63 @@ def bench_plain(path: Path, blocks: list[FrameBlock]) -> float:
     return time.perf_counter() - t0
 
 
+def measure(
+    folder: Path | None = None,
+    size: int = 800,
+    frames: int = 1000,
+    block: int = 20,
+    frames_per_point: int = 200,
+    repeats: int = 5,
+    point_sizes: tuple[int, ...] = (64, 256, 512),
+    verbose: bool = False,
+) -> dict[str, float]:
+    """Medians of ``repeats`` paired runs, and the median write_point time per image size."""
+    rng = np.random.default_rng(0)
+    shape = (size, size)
+    pool = rng.integers(0, 4096, (block, *shape), dtype=np.uint16)
+    blocks = []
+    for k in range(frames // block):
+        ids = np.arange(k * block, (k + 1) * block, dtype=np.int64)
+        blocks.append(FrameBlock(pool, ids, ids / 200.0, ids % 2 == 0))
+    mb = sum(b.data.nbytes for b in blocks) / 1e6
+    own = folder is None
+    where = Path(tempfile.mkdtemp(prefix="tamrig-bench-")) if folder is None else folder
+    where.mkdir(parents=True, exist_ok=True)
+    if verbose:
+        print(f"{len(blocks) * block} frames of {size}x{size} uint16 = {mb:.0f} MB in {where}")
+    h5_rates, plain_rates, fractions = [], [], []
+    for r in range(repeats):
+        h5 = where / f"bench{r}.h5"
+        raw = where / f"bench{r}.bin"
+        if r % 2:
+            t_h5 = bench_hdf5(h5, blocks, frames_per_point)
+            t_plain = bench_plain(raw, blocks)
+        else:
+            t_plain = bench_plain(raw, blocks)
+            t_h5 = bench_hdf5(h5, blocks, frames_per_point)
+        plain_rates.append(mb / t_plain)
+        h5_rates.append(mb / t_h5)
+        fractions.append(t_plain / t_h5)
+        if verbose:
+            print(
+                f"run {r}: plain {mb / t_plain:8.1f} MB/s   raw-frame recording "
+                f"{mb / t_h5:8.1f} MB/s   ({t_plain / t_h5:.0%})"
+            )
+        h5.unlink()
+        raw.unlink()
+    out = {
+        "plain_mb_s": float(np.median(plain_rates)),
+        "h5_mb_s": float(np.median(h5_rates)),
+        "fraction": float(np.median(fractions)),
+    }
+    for s in point_sizes:
+        times = bench_points(where / "points.h5", (s, s), 20)
+        out[f"write_point_{s}_ms"] = float(np.median(times)) * 1e3
+    if own:
+        where.rmdir()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=None, help="folder on the disk to test")
@@ -104,53 +161,27 @@ def main() -> None:
     parser.add_argument("--fps", type=float, default=200.0, help="camera full frame rate")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-
-    rng = np.random.default_rng(0)
-    shape = (args.size, args.size)
-    pool = rng.integers(0, 4096, (args.block, *shape), dtype=np.uint16)
-    blocks = []
-    for k in range(args.frames // args.block):
-        ids = np.arange(k * args.block, (k + 1) * args.block, dtype=np.int64)
-        pump = ids % 2 == 0
-        blocks.append(FrameBlock(pool, ids, ids / args.fps, pump))
-    nbytes = sum(b.data.nbytes for b in blocks)
-    mb = nbytes / 1e6
-    folder = args.dir or Path(tempfile.mkdtemp(prefix="tamrig-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"{len(blocks) * args.block} frames of {args.size}x{args.size} uint16 = {mb:.0f} MB")
-    print(f"folder: {folder}")
-    h5_rates, plain_rates, fractions = [], [], []
-    for r in range(args.repeats):
-        h5 = folder / f"bench{r}.h5"
-        raw = folder / f"bench{r}.bin"
-        if r % 2:
-            t_h5 = bench_hdf5(h5, blocks, args.frames_per_point)
-            t_plain = bench_plain(raw, blocks)
-        else:
-            t_plain = bench_plain(raw, blocks)
-            t_h5 = bench_hdf5(h5, blocks, args.frames_per_point)
-        plain_rates.append(mb / t_plain)
-        h5_rates.append(mb / t_h5)
-        fractions.append(t_plain / t_h5)
-        print(
-            f"run {r}: plain {mb / t_plain:8.1f} MB/s   raw-frame recording {mb / t_h5:8.1f} MB/s"
-            f"   ({t_plain / t_h5:.0%})"
-        )
-        h5.unlink()
-        raw.unlink()
-    plain, h5r = float(np.median(plain_rates)), float(np.median(h5_rates))
-    need = args.fps * args.size * args.size * 2 / 1e6
-    print(f"median: plain {plain:.1f} MB/s, raw-frame recording {h5r:.1f} MB/s")
-    print(
-        f"fraction of plain sequential write: {h5r / plain:.0%} of the medians, "
-        f"{np.median(fractions):.0%} median of paired runs (target >= 80 %)"
+    r = measure(
+        args.dir,
+        args.size,
+        args.frames,
+        args.block,
+        args.frames_per_point,
+        args.repeats,
+        verbose=True,
     )
-    print(f"camera at {args.fps:.0f} fps needs {need:.1f} MB/s: headroom x{h5r / need:.1f}")
-    for size in sorted({256, 512, args.size}):
-        times = bench_points(folder / "points.h5", (size, size), 20)
-        print(f"write_point of a {size}x{size} point: median {np.median(times) * 1e3:.1f} ms")
-    if args.dir is None:
-        folder.rmdir()
+    need = args.fps * args.size * args.size * 2 / 1e6
+    print(f"median: plain {r['plain_mb_s']:.1f} MB/s, raw-frame recording {r['h5_mb_s']:.1f} MB/s")
+    print(
+        f"fraction of plain sequential write: {r['h5_mb_s'] / r['plain_mb_s']:.0%} of the "
+        f"medians, {r['fraction']:.0%} median of paired runs (target >= 80 %)"
+    )
+    headroom = r["h5_mb_s"] / need
+    print(f"camera at {args.fps:.0f} fps needs {need:.1f} MB/s: headroom x{headroom:.1f}")
+    for key, value in r.items():
+        if key.startswith("write_point_"):
+            s = key.split("_")[2]
+            print(f"write_point of a {s}x{s} point (8 images + row, 2 flushes): {value:.1f} ms")
 
 
 if __name__ == "__main__":

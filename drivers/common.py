@@ -7,7 +7,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pyvisa
 import serial
@@ -23,6 +23,27 @@ from tamrig.errors import (
 )
 
 T = TypeVar("T")
+InstrumentT = TypeVar("InstrumentT")
+
+
+class InstrumentDevice(Device, Generic[InstrumentT]):
+    """A tamrig device wrapping one protocol-level instrument object.
+
+    The instrument is created in ``_connect`` (or injected ready-made, as protocol tests do);
+    :attr:`inst` refuses use before that with a clear device fault.
+    """
+
+    def __init__(
+        self, name: str, settings: Any = None, instrument: InstrumentT | None = None
+    ) -> None:
+        super().__init__(name, settings)
+        self._inst = instrument
+
+    @property
+    def inst(self) -> InstrumentT:
+        if self._inst is None:
+            raise self.fault("not connected", DeviceStateError)
+        return self._inst
 
 
 F = TypeVar("F", bound=Callable[..., Any])

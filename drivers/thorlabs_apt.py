@@ -17,7 +17,14 @@ from pydantic import Field, model_validator
 from pymeasure.instruments import Instrument
 
 from drivers import apt_protocol as apt
-from drivers.common import InstrumentLock, ReplyError, VendorError, device_errors, exchange
+from drivers.common import (
+    InstrumentDevice,
+    InstrumentLock,
+    ReplyError,
+    VendorError,
+    device_errors,
+    exchange,
+)
 from drivers.transport import StrictSerialAdapter, make_adapter
 from tamrig.devices import DelayStage, DeviceSettings
 from tamrig.errors import DeviceStateError, DeviceTimeout
@@ -171,7 +178,7 @@ class APTStageSettings(DeviceSettings):
         return self
 
 
-class APTStage(DelayStage):
+class APTStage(InstrumentDevice[APTController], DelayStage):
     """DDS delay stage on a KBD101 / BBD30x."""
 
     Settings = APTStageSettings
@@ -180,16 +187,9 @@ class APTStage(DelayStage):
     def __init__(
         self, name: str, settings: APTStageSettings, instrument: APTController | None = None
     ):
-        super().__init__(name, settings)
-        self._inst = instrument
+        super().__init__(name, settings, instrument)
         self._target: float | None = None
         self._info: dict[str, Any] = {}
-
-    @property
-    def inst(self) -> APTController:
-        if self._inst is None:
-            raise self.fault("not connected", DeviceStateError)
-        return self._inst
 
     def _connect(self) -> None:
         s = self.settings

@@ -16,7 +16,14 @@ from typing import Any, ClassVar
 from pydantic import Field, field_validator
 from pymeasure.instruments import Instrument
 
-from drivers.common import InstrumentLock, ReplyError, VendorError, device_errors, exchange
+from drivers.common import (
+    InstrumentDevice,
+    InstrumentLock,
+    ReplyError,
+    VendorError,
+    device_errors,
+    exchange,
+)
 from drivers.transport import StrictSerialAdapter, make_adapter
 from tamrig.devices import Attenuator, DeviceSettings
 from tamrig.devices.attenuator import AttenuatorKind
@@ -162,7 +169,7 @@ class ELL14Settings(DeviceSettings):
         return value.upper()
 
 
-class ELL14HwpAttenuator(Attenuator):
+class ELL14HwpAttenuator(InstrumentDevice[ELL14], Attenuator):
     """Pump attenuation by a half-wave plate (before a polarizer) on an ELL14."""
 
     kind: ClassVar[AttenuatorKind] = "continuous"
@@ -170,15 +177,8 @@ class ELL14HwpAttenuator(Attenuator):
     settings: ELL14Settings
 
     def __init__(self, name: str, settings: ELL14Settings, instrument: ELL14 | None = None):
-        super().__init__(name, settings)
-        self._inst = instrument
+        super().__init__(name, settings, instrument)
         self._info: ElliptecInfo | None = None
-
-    @property
-    def inst(self) -> ELL14:
-        if self._inst is None:
-            raise self.fault("not connected", DeviceStateError)
-        return self._inst
 
     @property
     def pulses_per_deg(self) -> float:

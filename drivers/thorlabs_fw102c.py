@@ -12,11 +12,10 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from drivers.common import device_errors, poll_until
+from drivers.common import InstrumentDevice, device_errors, poll_until
 from drivers.thorlabs_prompt import PromptInstrument, prompt_adapter
 from tamrig.devices import Attenuator, DeviceSettings, WavelengthSelector
 from tamrig.devices.attenuator import AttenuatorKind
-from tamrig.devices.base import Device
 from tamrig.errors import DeviceStateError
 
 
@@ -64,21 +63,14 @@ class WheelSettings(DeviceSettings):
     respect_bound: bool = Field(False, description="never move across the last→first slot")
 
 
-class _Wheel(Device):
+class _Wheel(InstrumentDevice[FW102C]):
     """Connection, identity and confirmed moves shared by both wheel devices."""
 
     settings: WheelSettings
 
     def __init__(self, name: str, settings: WheelSettings, instrument: FW102C | None = None):
-        super().__init__(name, settings)
-        self._inst = instrument
+        super().__init__(name, settings, instrument)
         self._count = 6
-
-    @property
-    def inst(self) -> FW102C:
-        if self._inst is None:
-            raise self.fault("not connected", DeviceStateError)
-        return self._inst
 
     def _connect(self) -> None:
         s = self.settings

@@ -16,6 +16,7 @@ from pydantic import Field
 from pymeasure.instruments.thorlabs import ThorlabsPM100USB
 
 from drivers.common import (
+    InstrumentDevice,
     InstrumentLock,
     ReplyError,
     VendorError,
@@ -125,19 +126,9 @@ class PM100Settings(DeviceSettings):
     poll_interval_s: float = Field(0.05, ge=0)
 
 
-class PM100PowerMeter(PowerMeter):
+class PM100PowerMeter(InstrumentDevice[PM100], PowerMeter):
     Settings = PM100Settings
     settings: PM100Settings
-
-    def __init__(self, name: str, settings: PM100Settings, instrument: PM100 | None = None):
-        super().__init__(name, settings)
-        self._inst = instrument
-
-    @property
-    def inst(self) -> PM100:
-        if self._inst is None:
-            raise self.fault("not connected", DeviceStateError)
-        return self._inst
 
     def _connect(self) -> None:
         s = self.settings

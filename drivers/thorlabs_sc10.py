@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
-from drivers.common import ReplyError, device_errors, poll_until
+from drivers.common import InstrumentDevice, ReplyError, device_errors, poll_until
 from drivers.thorlabs_prompt import PromptInstrument, prompt_adapter
 from tamrig.devices import DeviceSettings, Shutter
 from tamrig.errors import DeviceStateError
@@ -58,19 +58,9 @@ class SC10Settings(DeviceSettings):
     poll_interval_s: float = Field(0.005, ge=0)
 
 
-class SC10Shutter(Shutter):
+class SC10Shutter(InstrumentDevice[SC10], Shutter):
     Settings = SC10Settings
     settings: SC10Settings
-
-    def __init__(self, name: str, settings: SC10Settings, instrument: SC10 | None = None):
-        super().__init__(name, settings)
-        self._inst = instrument
-
-    @property
-    def inst(self) -> SC10:
-        if self._inst is None:
-            raise self.fault("not connected", DeviceStateError)
-        return self._inst
 
     def _connect(self) -> None:
         s = self.settings

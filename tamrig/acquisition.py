@@ -59,6 +59,8 @@ def max_threads() -> int:
 
 
 Slab = tuple[int, int, F32]
+#: Frames x pixels of a block from which its slabs are split between the cores (~1 ms work).
+PARALLEL_MIN_PIXELS = 2**20
 
 
 def _parallel(work: Callable[[list[Slab]], F64], shares: list[list[Slab]]) -> list[F64]:
@@ -197,7 +199,9 @@ class DifferentialAccumulator:
         offset = self._offset32
         assert offset is not None
         slabs = self._slabs(n)
-        workers = self.threads
+        # Small blocks (a demo ROI) are done here: handing them to the other core costs
+        # more than their work, and far more on a machine busy with other processes.
+        workers = self.threads if n * self.size >= PARALLEL_MIN_PIXELS else 1
         shares = [slabs[i::workers] for i in range(workers)]
 
         def centre(mine: list[tuple[int, int, F32]]) -> F64:

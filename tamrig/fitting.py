@@ -1,11 +1,13 @@
 """2-D Gaussian fit of a ΔT/T image: the spot width σ that the whole transport analysis rests on.
 
 The fit is a Levenberg–Marquardt loop written out in numpy with the analytic Jacobian, so a
-64×64 image takes about a millisecond and a live scan point never waits on it. The model is
-separable (a product of an x and a y profile), which keeps each iteration to a few vector
-operations. Errors come from the inverse curvature matrix, scaled by the residual variance
-when no per-pixel weights are given, so ``sigma_err_nm`` matches the scatter of repeated fits
-and the fit reaches the Cramér–Rao bound sd(σ) = σ_N·a/(√π·A) (physics.md).
+64×64 image takes a fraction of a millisecond (several times faster than a generic
+curve_fit; benchmarks/bench_fit.py) and a live scan point never waits on it. The model is
+separable (a product of an x and a y profile), so the normal equations come from 1-D sums and
+a couple of small matrix products per iteration. Errors come from the inverse curvature
+matrix, scaled by the residual variance when no per-pixel weights are given, so
+``sigma_err_nm`` matches the scatter of repeated fits and the fit reaches the Cramér–Rao
+bound sd(σ) = σ_N·a/(√π·A) (physics.md).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from tamrig.records import GaussianFit
 FloatArray = npt.NDArray[np.float64]
 
 MAX_ITERATIONS = 60
-#: Parameter step, in units of the parameter's standard error, below which the fit has converged.
+#: Converged when the Gauss–Newton step of every parameter is below this fraction of its
+#: standard error; the step is then applied, leaving an error of order its square (~1 %).
 STEP_TOLERANCE = 0.1
 #: Width (pixels) of the smoothing used to find start values.
 SMOOTH_PX = 1.0

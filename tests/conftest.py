@@ -21,10 +21,10 @@ def sim_rig_path() -> Path:
 
 @pytest.fixture
 def sim_rig() -> Iterator[object]:
-    """A connected simulated rig (time scale 0), shut down safely afterwards."""
+    """A connected simulated rig (time scale 0, single exposures per camera frame)."""
     from tamrig.rig import build_rig
 
-    with build_rig(SIM_RIG, overrides={"time_scale": 0.0}) as rig:
+    with build_rig(SIM_RIG, overrides={"time_scale": 0.0, "camera_accumulate": 1}) as rig:
         yield rig
 
 

@@ -344,3 +344,16 @@ def test_analyse_points_groups_series_by_wavelength_and_fluence() -> None:
 def test_analyse_points_requires_the_width_columns() -> None:
     with pytest.raises(ValueError, match="sigma_err_nm"):
         analyse_points({"delay_fs": np.zeros(3), "sigma_nm": np.zeros(3)})
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_subdiffusive_from_the_start_has_no_peak(seed: int) -> None:
+    """D(t) falling from the first delay (MSD ∝ t^0.6): large D, but no interior maximum."""
+    rng = np.random.default_rng(700 + seed)
+    t = delay_grid()
+    t = t[t >= 0]
+    msd = 63.1 * t**0.6  # D(100 fs) = 50 cm²/s, then falling
+    sigma = np.sqrt(141.0**2 + msd) + rng.normal(0.0, 1.0, t.size)
+    pk = analyse_series(series_from_sigma(t, sigma, np.full(t.size, 1.0))).peak
+    assert not pk.found, pk.verdict
+    assert pk.verdict.startswith(NO_REGIME)

@@ -60,6 +60,10 @@ def test_series_update_point_by_point_and_replace(qtbot: Any) -> None:
     assert list(x_sigma) == [d / 1000 for d in delays]
     assert bars.opts["top"] is not None
 
+    plots.add_point("905nm/N=0.05", _point(1000.0, 1.5))  # same delay: replaced
+    assert plots.n_points("905nm/N=0.05") == 4
+    plots.add_point("905nm/N=0.05", _point(1000.0, 1.5), key=("sweep", 2))  # kept apart
+    assert plots.n_points("905nm/N=0.05") == 5
     plots.set_series("905nm/N=0.05", [_point(1000.0, 2.0)])
     _, d = plots.series["905nm/N=0.05"].items["diffusivity"][0].getData()
     assert list(d) == [2.0]

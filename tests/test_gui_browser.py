@@ -49,7 +49,7 @@ def test_browser_follows_a_running_file_and_stops_when_it_ends(qtbot: Any, tmp_p
     assert browser.dtt_view.image.image.shape == md.image_shape
     series = browser.plots.series
     assert list(series) == ["905 nm · 905nm/N=0.045"]
-    assert browser.plots.n_points("905 nm · 905nm/N=0.045") == 5  # distinct delays
+    assert browser.plots.n_points("905 nm · 905nm/N=0.045") == 8  # every point, each sweep
     browser.close_file()
 
 

@@ -66,6 +66,7 @@ def test_demo_scan_runs_to_the_end_and_fills_the_views(
     panel, rc = window.scan_panel, window.scan_panel.run_control
     assert panel.start()
     qtbot.waitUntil(lambda: window.panels["stage"].go.isEnabled() is False, timeout=10_000)
+    assert window.panels["stage"].connection.text() == "● in use by the scan"
     qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
     (finished,) = _events(window, "Finished")
     assert finished.status == "finished" and finished.done == finished.total == 9
@@ -87,6 +88,9 @@ def test_demo_scan_runs_to_the_end_and_fills_the_views(
     assert not window.rig.pump_shutter.is_open()
     with open_scan(out) as scan:
         assert scan.status == "finished" and len(scan) == 9
+    window.tabs.setCurrentWidget(window.data_tab)  # the browser is built on first use
+    assert window.browser.open_file(out) and window.browser.table.rowCount() == 9
+    assert window.browser.selected_index == last.index
     assert window.settings.last_plan() == str((tmp_path / "plan.toml").resolve())
 
 

@@ -67,9 +67,9 @@ def test_default_grid_is_the_112_points_of_physics_md() -> None:
 
 def test_shipped_plans_load() -> None:
     demo = load_plan(SCANS / "demo.toml")
-    assert len(demo.delays_fs()) == 25
+    assert len(demo.delays_fs()) == 26
     assert min(demo.delays_fs()) == -500 and max(demo.delays_fs()) == pytest.approx(1e6)
-    assert demo.n_fluences() == 2 and demo.n_wavelengths() == 1 and demo.sweeps.count == 2
+    assert demo.n_fluences() == 3 and demo.n_wavelengths() == 1 and demo.sweeps.count == 2
     paper = load_plan(SCANS / "paper-fluence-series.toml")
     assert paper.delays_fs() == default_grid_fs()
     assert paper.fluence is not None and paper.fluence.values == [0.045, 0.09, 0.18]
@@ -157,7 +157,7 @@ DEMO_TEXT = (SCANS / "demo.toml").read_text()
     [
         ('unit = "ps"', 'unit = "us"', "delays.segments[2].unit"),
         ("step = 200", "step = -200", "delays.segments[0].step"),
-        ("values = [0.09, 0.18]", "values = []", "fluence.values"),
+        ("values = [0.045, 0.09, 0.18]", "values = []", "fluence.values"),
         ("wavelengths_nm = [905.0]", "wavelengths_nm = []", "probe.wavelengths_nm"),
         ("pairs_per_point = 150", "pairs_per_pont = 150", "acquisition.pairs_per_pont"),
         ('order = "alternating"', 'order = "sideways"', "sweeps.order"),

@@ -40,13 +40,13 @@ def test_demo_plan_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     out = tmp_path / "demo.h5"
     assert scan_cli(str(DEMO), "--out", str(out)) == 0
     printed = capsys.readouterr().out
-    assert "finished, 104 of 104 points stored" in printed
+    assert "finished, 162 of 162 points stored" in printed
     assert "905nm/N=0.18: σ₀ = " in printed  # the live σ₀ of each curve
     with open_scan(out) as f:
         assert f.status == "finished"
-        assert Counter(f.indices()) == Counter(range(104))
+        assert Counter(f.indices()) == Counter(range(162))
         points = f.points()
-        assert set(points["n_abs"].tolist()) == {0.09, 0.18}
+        assert set(points["n_abs"].tolist()) == {0.045, 0.09, 0.18}
         assert set(points["probe_wavelength_nm"].tolist()) == {905.0}
         assert f.plan["name"] == "demo"
         # the bleach is there: at 300 fs (N = 0.18) the centre of ΔT/T is well above the
@@ -72,7 +72,7 @@ def test_demo_plan_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     [
         ('unit = "ps"', 'unit = "parsec"', "delays.segments[2].unit"),
         ("stop = 1000\n", "stop = 5000\n", "delays.segments[2]"),  # 5 ns: past the travel
-        ("values = [0.09, 0.18]", "values = []", "fluence.values"),
+        ("values = [0.045, 0.09, 0.18]", "values = []", "fluence.values"),
         ("dark_frames = 200", "dark_frame = 200", "acquisition.dark_frame"),
         ("wavelengths_nm = [905.0]", "wavelengths_nm = [1550.0]", "probe.wavelengths_nm[0]"),
     ],
@@ -136,7 +136,7 @@ def slow_setup(tmp_path: Path) -> tuple[Path, Path]:
     plan = tmp_path / "plan.toml"
     plan.write_text(
         DEMO_TEXT.replace("count = 2\n", "count = 1\n", 1)
-        .replace("values = [0.09, 0.18]", "values = [0.09]")
+        .replace("values = [0.045, 0.09, 0.18]", "values = [0.09]")
         .replace("pairs_per_point = 150", "pairs_per_point = 10")
     )
     return rig, plan

@@ -33,6 +33,8 @@ REFERENCE_PAIRS = 70
 def sim_rig(path: Any = SIM_RIG, **overrides: Any) -> Iterator[Rig]:
     """A connected simulated rig with ``[simulation]`` keys overridden."""
     overrides.setdefault("time_scale", 0.0)
+    # single exposures per frame unless a test asks for on-camera accumulation
+    overrides.setdefault("camera_accumulate", 1)
     with build_rig(path, overrides=overrides) as rig:
         yield rig
 

@@ -142,7 +142,8 @@ def _diffusivity_figure(
                 color=color,
                 alpha=0.2,
             )
-        if pk.found:
+        if pk.status != "none":
+            what = "peak" if pk.found else "unresolved peak"
             ax.errorbar(
                 [pk.t_peak_fs],
                 [pk.d_peak_cm2_s],
@@ -151,7 +152,7 @@ def _diffusivity_figure(
                 fmt="*",
                 ms=12,
                 color=color,
-                label=f"peak {pk.d_peak_cm2_s:.0f} cm²/s at {pk.t_peak_fs:.0f} fs",
+                label=f"{what} {pk.d_peak_cm2_s:.0f} cm²/s at {pk.t_peak_fs:.0f} fs",
             )
         else:
             ax.plot([], [], " ", label="no super-diffusive regime")
@@ -187,7 +188,7 @@ def _length_figure(
             elinewidth=0.6,
             label=s.label,
         )
-        if a.peak.found:
+        if a.peak.status != "none":
             ax.errorbar(
                 [a.peak.t_peak_fs],
                 [a.peak.length_nm],

@@ -42,15 +42,18 @@ class PeakSettings:
     #: "model": take value, time and L from the super-diffusive model fit when it agrees with
     #: the model-free estimate (see tamrig.analysis.model); "smooth": model-free only.
     method: str = "model"
+    model_t_min_fs: float = -60.0  # from the start of the σ₀ window (pins the σ₀ offset)
     model_t_max_fs: float = 2_000.0
-    model_joint_sigma0: bool = True  # fit σ₀ with the curve: unbiased by early spreading
+    #: fit σ₀ with the curve (unbiased by early spreading) when the rise is resolved; an
+    #: unresolved rise cannot pin σ₀, then the window estimate is kept
+    model_joint_sigma0: bool = True
 
 
 @dataclass(frozen=True)
 class SuperDiffusivePeak:
     """Maximum of D(t) in the window; ``found`` False means no super-diffusive regime."""
 
-    found: bool
+    found: bool  # a significant interior peak (status "peak")
     verdict: str
     d_peak_cm2_s: float
     d_peak_err_cm2_s: float
@@ -64,6 +67,9 @@ class SuperDiffusivePeak:
     rise_z: float  # significance of the rise from the early edge to the peak
     fall_z: float  # and of the fall to the late edge
     method: str = "smooth"  # which estimate the numbers come from: "model" or "smooth"
+    #: "peak": rises and falls significantly; "unresolved": falls significantly from an
+    #: interior maximum but the rise before it is not significant; "none": no regime
+    status: str = "none"
     #: σ₀² correction the model fit found (observed MSD = transport + this); NaN if none
     sigma0_correction_nm2: float = float("nan")
     sigma0_correction_err_nm2: float = float("nan")
@@ -119,15 +125,15 @@ def superdiffusive_peak(
     fall_sd = float(np.std(d_b[i] - d_b[-1], ddof=1))
     rise_z = float((d[i] - d[j]) / rise_sd) if rise_sd > 0 else 0.0
     fall_z = float((d[i] - d[-1]) / fall_sd) if fall_sd > 0 else 0.0
-    found = interior and rise_z > cfg.z_rise and fall_z > cfg.z
-    if found:
-        verdict = f"super-diffusive peak at {grid[i]:.0f} fs"
-    elif not interior:
+    falls = interior and fall_z > cfg.z
+    found = falls and rise_z > cfg.z_rise
+    status = "peak" if found else ("unresolved" if falls else "none")
+    if not interior:
         verdict = f"{NO_REGIME}: D(t) has no interior maximum in {lo:.0f}–{hi:.0f} fs"
-    else:
+    elif not falls:
         verdict = (
             f"{NO_REGIME}: maximum at {grid[i]:.0f} fs not significant "
-            f"(rise {rise_z:.1f}σ, fall {fall_z:.1f}σ; need {cfg.z_rise}σ and {cfg.z}σ)"
+            f"(fall to {hi:.0f} fs {fall_z:.1f}σ; need {cfg.z}σ)"
         )
     msd_peak = float(msd_smooth[i])
     d_peak, t_peak = float(d[i]), float(grid[i])
@@ -137,20 +143,21 @@ def superdiffusive_peak(
     length_err = float(np.std(np.sqrt(np.clip(msd_peak_b, 0, None)), ddof=1))
     method = "smooth"
     correction, correction_err = nan, nan
-    if found and cfg.method == "model":
+    if falls and cfg.method == "model":
         m = fit_model_peak(
             series,
             grid,
             t_peak,
             d_peak,
-            t_min_fs=series_start(series),
+            t_min_fs=cfg.model_t_min_fs,
             t_max_fs=cfg.model_t_max_fs,
-            joint_sigma0=cfg.model_joint_sigma0,
+            joint_sigma0=cfg.model_joint_sigma0 and found,
             seed=cfg.seed,
         )
         agree = (
             m.ok
             and m.reduced_chi2 < 3.0
+            and grid[0] < m.t_peak_fs < grid[-1]  # an edge maximum contradicts the data
             and abs(m.d_peak_cm2_s - d_peak) < 3 * math.hypot(d_peak_err, m.d_peak_err_cm2_s)
             and abs(m.t_peak_fs - t_peak) < 3 * math.hypot(t_peak_err, m.t_peak_err_fs)
         )
@@ -159,9 +166,16 @@ def superdiffusive_peak(
             d_peak, d_peak_err = m.d_peak_cm2_s, m.d_peak_err_cm2_s
             t_peak, t_peak_err = m.t_peak_fs, m.t_peak_err_fs
             length, length_err = m.length_nm, m.length_err_nm
-            verdict = f"super-diffusive peak at {t_peak:.0f} fs"
-            if cfg.model_joint_sigma0:
+            if cfg.model_joint_sigma0 and found:
                 correction, correction_err = float(m.params[5]), m.offset_err_nm2
+    if found:
+        verdict = f"super-diffusive peak at {t_peak:.0f} fs"
+    elif falls:
+        verdict = (
+            f"super-diffusive regime unresolved: D(t) peaks at {t_peak:.0f} fs and falls by "
+            f"{fall_z:.1f}σ, but its rise before is only {rise_z:.1f}σ (need {cfg.z_rise}σ; "
+            f"σ₀ ± {series.sigma0.err_nm:.1f} nm limits the early D)"
+        )
     mobility = einstein_mobility_cm2_vs(d_peak, cfg.temperature_k)
     return SuperDiffusivePeak(
         found=bool(found),
@@ -178,17 +192,13 @@ def superdiffusive_peak(
         rise_z=rise_z,
         fall_z=fall_z,
         method=method,
+        status=status,
         sigma0_correction_nm2=correction,
         sigma0_correction_err_nm2=correction_err,
         t_grid_fs=grid,
         d_smooth_cm2_s=d,
         d_smooth_err_cm2_s=d_err,
     )
-
-
-def series_start(series: TransportSeries) -> float:
-    """Earliest delay used by the model fit: the σ₀ window's start, at most 60 fs before 0."""
-    return -60.0
 
 
 def _peak_index(d: FloatArray) -> npt.NDArray[np.intp]:

@@ -88,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
         settings = AnalysisSettings(
             sigma0_window_fs=(lo, hi),
             sigma0_method=args.sigma0_method,
-            peak=PeakSettings(dot_pitch_nm=args.dot_pitch_nm, temperature_k=temperature),
+            peak=PeakSettings(
+                dot_pitch_nm=args.dot_pitch_nm, temperature_k=temperature, model_t_min_fs=lo
+            ),
         )
         usable = _usable_points(points)
         if usable["delay_fs"].size == 0:
@@ -194,15 +196,16 @@ def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
         table.add_column(name, overflow="fold")
     for a in analysis.series:
         pk, s0 = a.peak, a.series.sigma0
+        shown = pk.status != "none"
         table.add_row(
             a.label,
             _fmt(a.series.n_abs, digits=3),
             _fmt(s0.value_nm, s0.err_nm),
-            _fmt(pk.d_peak_cm2_s, pk.d_peak_err_cm2_s) if pk.found else "–",
-            _fmt(pk.t_peak_fs, pk.t_peak_err_fs, 0) if pk.found else "–",
-            _fmt(pk.length_nm, pk.length_err_nm) if pk.found else "–",
-            _fmt(pk.n_dots, digits=0) if pk.found else "–",
-            f"{pk.mobility_cm2_vs:.3g}" if pk.found else "–",
+            _fmt(pk.d_peak_cm2_s, pk.d_peak_err_cm2_s) if shown else "–",
+            _fmt(pk.t_peak_fs, pk.t_peak_err_fs, 0) if shown else "–",
+            _fmt(pk.length_nm, pk.length_err_nm) if shown else "–",
+            _fmt(pk.n_dots, digits=0) if shown else "–",
+            f"{pk.mobility_cm2_vs:.3g}" if shown else "–",
             _fmt(a.early_power_law.alpha, a.early_power_law.alpha_total_err, 2)
             if a.early_power_law.ok
             else "–",

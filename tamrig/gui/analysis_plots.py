@@ -7,6 +7,7 @@ log mode; asymmetric log error bars are computed here instead.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,7 +69,7 @@ class SeriesCurves:
     """The items of one series in the three plots, and its points by delay."""
 
     colour: object
-    points: dict[float, TransportPoint] = field(default_factory=dict)
+    points: dict[Hashable, TransportPoint] = field(default_factory=dict)
     items: dict[str, tuple[pg.PlotDataItem, pg.ErrorBarItem]] = field(default_factory=dict)
 
 
@@ -93,6 +94,8 @@ class AnalysisPlots(QWidget):
         self.plots["msd"].getAxis("left").setLogMode(True)
         for plot in self.plots.values():
             plot.showGrid(x=True, y=True, alpha=0.25)
+            for side in ("bottom", "left"):  # units are in the labels: no "(x0.001)" scaling
+                plot.getAxis(side).enableAutoSIPrefix(False)
         self.legend = self.plots["sigma2"].addLegend(offset=(10, 10))
         layout = QGridLayout(self)
         layout.addWidget(self.plots["sigma2"], 0, 0)
@@ -126,16 +129,19 @@ class AnalysisPlots(QWidget):
             self.series[series] = curves
         return self.series[series]
 
-    def add_point(self, series: str, point: TransportPoint) -> None:
-        """Add (or replace, by delay) one point and redraw its series."""
+    def add_point(self, series: str, point: TransportPoint, key: Hashable = None) -> None:
+        """Add (or replace, by ``key``: default the delay) one point and redraw its series.
+
+        A scan passes the point index as key, so each sweep's point at a delay is shown.
+        """
         curves = self._curves(series)
-        curves.points[point.delay_fs] = point
+        curves.points[point.delay_fs if key is None else key] = point
         self._redraw(curves)
 
     def set_series(self, series: str, points: list[TransportPoint]) -> None:
         """Replace a whole series (after σ₀ changed and earlier points were re-evaluated)."""
         curves = self._curves(series)
-        curves.points = {p.delay_fs: p for p in points}
+        curves.points = dict(enumerate(points))
         self._redraw(curves)
 
     def _redraw(self, curves: SeriesCurves) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 
@@ -12,7 +13,7 @@ class FaultBanner(QWidget):
         self.setStyleSheet(
             "#faultBanner { background: #b01c1c; } QLabel { color: white; font-weight: bold; }"
         )
-        self.setAutoFillBackground(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)  # paint the red
         self.text = QLabel("")
         self.text.setWordWrap(True)
         dismiss = QPushButton("dismiss")

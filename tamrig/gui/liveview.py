@@ -41,18 +41,27 @@ def _image_view() -> pg.ImageView:
 
 
 class CameraView(QWidget):
-    """Newest raw frame, its counter and the display/camera frame ratio."""
+    """Newest raw frame and its counter; levels follow the user, unless the scene changes
+    so much (probe light on or off) that the median leaves the displayed range."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.image = _image_view()
         self.info = QLabel("camera idle")
+        self.info.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.image, 1)
         layout.addWidget(self.info)
         self.frames_drawn = 0
         self._levels_set = False
         self.on_drawn: Callable[[], None] | None = None
+
+    def _out_of_levels(self, image: np.ndarray) -> bool:
+        levels = self.image.getLevels()
+        if levels is None or np.ndim(levels) != 1:
+            return True
+        lo, hi = float(levels[0]), float(levels[1])
+        return not lo <= _median_sample(image) <= hi
 
     def show_frame(self, image: np.ndarray, caption: str = "") -> None:
         first = not self._levels_set
@@ -63,6 +72,19 @@ class CameraView(QWidget):
             self.info.setText(caption)
         if self.on_drawn is not None:
             self.on_drawn()
+
+
+def usable_fit(fit: GaussianFit | None) -> GaussianFit | None:
+    """The fit if it describes a spot worth drawing: converged, finite, σ known to < 100 %."""
+    if fit is None or not fit.converged or not np.isfinite(fit.sigma_nm):
+        return None
+    if not np.isfinite(fit.sigma_err_nm) or fit.sigma_err_nm > fit.sigma_nm:
+        return None
+    return fit
+
+
+def _median_sample(image: np.ndarray) -> float:
+    return float(np.median(image[::4, ::4]))
 
 
 def gaussian_contour(fit: GaussianFit, pixel_size_nm: float, n: int = 121) -> np.ndarray:
@@ -84,7 +106,9 @@ def gaussian_cut(fit: GaussianFit, positions_nm: np.ndarray, axis: str) -> np.nd
 class DttView(QWidget):
     """ΔT/T image with the fit's 1σ contour and centre, and x / y cuts through the centre."""
 
-    def __init__(self, pixel_size_nm: float, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, pixel_size_nm: float, parent: QWidget | None = None, *, own_cuts: bool = True
+    ) -> None:
         super().__init__(parent)
         self.pixel_size_nm = pixel_size_nm
         self.image = _image_view()
@@ -96,27 +120,33 @@ class DttView(QWidget):
         self.centre = pg.ScatterPlotItem(size=12, symbol="+", pen=pg.mkPen("#00e5ff", width=2))
         self.image.getView().addItem(self.contour)
         self.image.getView().addItem(self.centre)
-        self.cut_x = pg.PlotWidget(title="cut along x through centre")
-        self.cut_y = pg.PlotWidget(title="cut along y through centre")
+        self.cut_x = pg.PlotWidget(title="x cut through the centre")
+        self.cut_y = pg.PlotWidget(title="y cut through the centre")
         self.cuts: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         for name, plot in (("x", self.cut_x), ("y", self.cut_y)):
+            plot.setMinimumWidth(100)
             plot.setLabel("bottom", name, units="m")
             plot.setLabel("left", "ΔT/T")
             data = plot.plot(pen=CUT_DATA_PEN, symbol="o", symbolSize=4)
             model = plot.plot(pen=CUT_FIT_PEN)
             self.cuts[name] = (data, model)
         self.info = QLabel("no ΔT/T yet")
-        cuts = QSplitter(Qt.Orientation.Horizontal)
-        cuts.addWidget(self.cut_x)
-        cuts.addWidget(self.cut_y)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.image)
-        split.addWidget(cuts)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        self.info.setWordWrap(True)
+        #: the two cuts; under the image unless the owner places them (``own_cuts=False``)
+        self.cuts_panel = QSplitter(Qt.Orientation.Horizontal)
+        self.cuts_panel.addWidget(self.cut_x)
+        self.cuts_panel.addWidget(self.cut_y)
         self.controls = QHBoxLayout()
         layout = QVBoxLayout(self)
-        layout.addWidget(split, 1)
+        if own_cuts:
+            split = QSplitter(Qt.Orientation.Vertical)
+            split.addWidget(self.image)
+            split.addWidget(self.cuts_panel)
+            split.setStretchFactor(0, 3)
+            split.setStretchFactor(1, 2)
+            layout.addWidget(split, 1)
+        else:
+            layout.addWidget(self.image, 1)
         layout.addWidget(self.info)
         layout.addLayout(self.controls)
         self.images_drawn = 0
@@ -128,9 +158,10 @@ class DttView(QWidget):
         self._shape = dtt.shape
         self.image.setImage(dtt, autoLevels=True, autoRange=new, autoHistogramRange=True)
         self.images_drawn += 1
+        fit = usable_fit(fit)
         self.last_fit = fit
         a = self.pixel_size_nm
-        if fit is None or not np.isfinite(fit.sigma_nm):
+        if fit is None:
             self.contour.setData([], [])
             self.centre.setData([], [])
             row, col = dtt.shape[0] // 2, dtt.shape[1] // 2
@@ -145,7 +176,7 @@ class DttView(QWidget):
         for name, positions, values in (("x", xs, dtt[row, :]), ("y", ys, dtt[:, col])):
             data, model = self.cuts[name]
             data.setData(positions * 1e-9, values)
-            if fit is None or not np.isfinite(fit.sigma_nm):
+            if fit is None:
                 model.setData([], [])
             else:
                 fine = np.linspace(positions[0], positions[-1], 400)

@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QMetaObject, Qt, pyqtSignal
-from PyQt6.QtGui import QAction, QCloseEvent
+from PyQt6.QtCore import QMetaObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QCloseEvent, QShowEvent
 from PyQt6.QtWidgets import (
     QCheckBox,
     QDockWidget,
@@ -80,29 +80,40 @@ class MainWindow(QMainWindow):
         self.banner = FaultBanner()
         self.camera_view = CameraView()
         self.camera_view.on_drawn = self.camera_worker.frame_shown
-        self.dtt_view = DttView(rig.settings.pixel_size_nm)
+        self.dtt_view = DttView(rig.settings.pixel_size_nm, own_cuts=False)
         self.live_dtt = LiveDifferential(
             rig.settings.pixel_size_nm, publish=self.camera_worker.dtt_ready.emit, rate_hz=25.0
         )
         self.camera_worker.block_sinks.append(self.live_dtt)
         self.live_dtt_drawn = 0
-        self.live_dtt_box = QCheckBox("live ΔT/T from the camera stream (alignment)")
+        self.live_dtt_box = QCheckBox("live ΔT/T (alignment)")
         self.live_dtt_box.toggled.connect(self.set_live_dtt)
         reset = QPushButton("reset average")
         reset.clicked.connect(self.live_dtt.reset)
         self.dtt_view.controls.addWidget(self.live_dtt_box)
         self.dtt_view.controls.addWidget(reset)
         self.tabs = QTabWidget()
-        live = QSplitter(Qt.Orientation.Horizontal)
-        live.addWidget(self.camera_view)
-        live.addWidget(self.dtt_view)
-        live.setStretchFactor(0, 1)
-        live.setStretchFactor(1, 1)
+        # camera | ΔT/T side by side, the ΔT/T cuts across the full width below them
+        images = QSplitter(Qt.Orientation.Horizontal)
+        images.addWidget(self.camera_view)
+        images.addWidget(self.dtt_view)
+        live = QSplitter(Qt.Orientation.Vertical)
+        live.addWidget(images)
+        live.addWidget(self.dtt_view.cuts_panel)
+        live.setStretchFactor(0, 3)
+        live.setStretchFactor(1, 2)
+        self.live_split = images
         self.tabs.addTab(live, "Live")
         self.analysis = AnalysisPlots()
         self.tabs.addTab(self.analysis, "Analysis")
-        self.browser = DataBrowser()
-        self.tabs.addTab(self.browser, "Data")
+        # the data browser is built when first used: most sessions never open it
+        self.data_tab = QWidget()
+        QVBoxLayout(self.data_tab).setContentsMargins(0, 0, 0, 0)
+        self._browser: DataBrowser | None = None
+        self.tabs.addTab(self.data_tab, "Data")
+        self.tabs.currentChanged.connect(
+            lambda i: self.browser if self.tabs.widget(i) is self.data_tab else None
+        )
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -191,8 +202,19 @@ class MainWindow(QMainWindow):
 
     def open_data_file(self) -> None:
         self.browser.start_dir = self.settings.last_data_dir() or ""
-        self.tabs.setCurrentWidget(self.browser)
+        self.tabs.setCurrentWidget(self.data_tab)
         self.browser.choose_file()
+
+    @property
+    def browser(self) -> DataBrowser:
+        if self._browser is None:
+            browser = DataBrowser()
+            browser.opened.connect(lambda p: self.settings.remember_data_dir(Path(p).parent))
+            layout = self.data_tab.layout()
+            assert layout is not None
+            layout.addWidget(browser)
+            self._browser = browser
+        return self._browser
 
     def _connect_workers(self) -> None:
         self.device_worker.states.connect(self.apply_states)
@@ -203,8 +225,16 @@ class MainWindow(QMainWindow):
         self.camera_worker.live_changed.connect(self.on_live_changed)
         builder = self.scan_panel.builder
         builder.file_used.connect(self.settings.remember_plan)
-        self.browser.opened.connect(lambda p: self.settings.remember_data_dir(Path(p).parent))
         self.camera_worker.failed.connect(lambda m: self.on_command_failed("camera: live", m))
+
+    def showEvent(self, event: QShowEvent | None) -> None:
+        super().showEvent(event)
+        # camera and ΔT/T views share the Live tab equally, whatever their size hints say
+        QTimer.singleShot(0, self._split_live_evenly)
+
+    def _split_live_evenly(self) -> None:
+        half = max(self.live_split.width() // 2, 1)
+        self.live_split.setSizes([half, half])
 
     def _restore_layout(self) -> None:
         geometry, state = self.settings.layout()
@@ -320,7 +350,8 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.scan_panel.stop_and_wait()
-        self.browser.close_file()
+        if self._browser is not None:
+            self._browser.close_file()
         self.camera_thread.stop()
         self.device_thread.stop()
         with self.access.holding():

@@ -54,6 +54,7 @@ class DevicePanel(QGroupBox):
         self.state: DeviceState | None = None
         self._populated = False
         self.command_error = ""
+        self.locked = False
         self.connection = QLabel("…")
         self.error = QLabel("")
         self.error.setWordWrap(True)
@@ -80,7 +81,10 @@ class DevicePanel(QGroupBox):
     def apply(self, state: DeviceState) -> None:
         self.state = state
         healthy = state.connected and not state.link_lost
-        if healthy:
+        if self.locked:
+            self.connection.setText("● in use by the scan")
+            self.connection.setStyleSheet(OK_STYLE)
+        elif healthy:
             self.connection.setText("● connected")
             self.connection.setStyleSheet(OK_STYLE)
         else:
@@ -112,6 +116,7 @@ class DevicePanel(QGroupBox):
 
     def set_locked(self, locked: bool) -> None:
         """Disable the controls while a scan owns the rig (the readings are then stale)."""
+        self.locked = locked
         for widget in self.controls:
             widget.setEnabled(not locked)
         if locked:
@@ -196,7 +201,6 @@ class ShutterPanel(DevicePanel):
             self.body.addRow(self.interlock)
         self.controls += [self.open_button, self.close_button]
         self._camera_acquiring = False
-        self._locked = False
 
     def open(self) -> None:
         if self.is_pump:
@@ -215,12 +219,11 @@ class ShutterPanel(DevicePanel):
         self._refresh_interlock()
 
     def set_locked(self, locked: bool) -> None:
-        self._locked = locked
         super().set_locked(locked)
         self._refresh_interlock()
 
     def _refresh_interlock(self) -> None:
-        if not self.is_pump or self._locked:
+        if not self.is_pump or self.locked:
             return
         self.open_button.setEnabled(self._camera_acquiring)
         self.interlock.setText(

@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -49,11 +50,16 @@ class RunControl(QGroupBox):
         out_row = QHBoxLayout()
         out_row.addWidget(self.output, 1)
         out_row.addWidget(self.browse)
+        style = self.style()
+        assert style is not None
+        icons = {
+            "start": QStyle.StandardPixmap.SP_MediaPlay,
+            "pause": QStyle.StandardPixmap.SP_MediaPause,
+            "resume": QStyle.StandardPixmap.SP_MediaSeekForward,
+            "abort": QStyle.StandardPixmap.SP_MediaStop,
+        }
         self.buttons = {
-            "start": QPushButton("▶ start"),
-            "pause": QPushButton("⏸ pause"),
-            "resume": QPushButton("⏵ resume"),
-            "abort": QPushButton("■ abort"),
+            name: QPushButton(style.standardIcon(icon), name) for name, icon in icons.items()
         }
         self.buttons["abort"].setStyleSheet("color: #b01c1c; font-weight: bold")
         for name, signal in (
@@ -69,6 +75,7 @@ class RunControl(QGroupBox):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.state_label = QLabel("idle")
+        self.state_label.setWordWrap(True)
         self.eta = QLabel("–")
         self.point = QLabel("–")
         self.point.setWordWrap(True)

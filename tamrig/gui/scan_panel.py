@@ -173,7 +173,7 @@ class ScanPanel(QWidget):
         win.dtt_view.show_dtt(r.image.dtt, fit, f"point {r.index}: {r.delay_fs:g} fs{sigma}")
         win.show_scan_point(r)
         if r.transport is not None:
-            win.analysis.add_point(ev.series, r.transport)
+            win.analysis.add_point(ev.series, r.transport, key=r.index)
 
     def _on_sweep(self, ev: SweepDone) -> None:
         self.window_.status_bar.showMessage(f"sweep {ev.sweep + 1} of {ev.n_sweeps} done", 5000)

@@ -160,6 +160,8 @@ IMAGE_STACKS: tuple[tuple[str, str | None, str], ...] = (
     (f"{IMAGES}/dark_mean", "counts", "dark frame used (NaN: none)"),
     (f"{IMAGES}/dark_err", "counts", "per-pixel standard error of dark_mean (NaN: none)"),
 )
+#: Stacks whose image usually repeats from point to point (one dark frame per scan).
+REPEATED_IMAGES = frozenset({f"{IMAGES}/dark_mean", f"{IMAGES}/dark_err"})
 
 # Raw frames: (dataset path, dtype, units, description); "data" is the (n, h, w) stack.
 RAW_COLUMNS: tuple[tuple[str, np.dtype, str | None, str, object], ...] = (

@@ -29,7 +29,7 @@ import numpy as np
 from tamrig.devices.camera import FrameBlock
 from tamrig.errors import StorageError
 from tamrig.records import PointRecord
-from tamrig.storage import h5files, liveness, skeleton, space
+from tamrig.storage import chunks, h5files, liveness, skeleton, space
 from tamrig.storage import layout as L
 from tamrig.storage.metadata import ScanMetadata, from_json
 from tamrig.storage.rows import check_shapes, point_row
@@ -89,6 +89,8 @@ class ScanWriter:
         self._columns[L.POINT_JSON] = file[L.POINT_JSON]
         self._stacks = {path: file[path] for path, _, _ in L.IMAGE_STACKS}
         self._dtypes = {path: ds.dtype for path, ds in self._columns.items()}
+        self._levels = {path: chunks.deflate_level(ds) for path, ds in self._stacks.items()}
+        self._same: dict[str, tuple[np.ndarray, bytes]] = {}  # last dark image and its chunk
         self._completed_ds = file[L.COMPLETED]
         self._events = file[L.EVENTS]
         self._raw: dict[str, h5py.Dataset] = {}
@@ -220,9 +222,8 @@ class ScanWriter:
             for path, value in row.scalars.items():
                 dtype = self._dtypes[path]
                 _append_row(self._columns[path], n, np.array([_cell(value, dtype)], dtype))
-            for path, image in row.images.items():
-                cell = np.asarray(image, dtype=L.IMAGE_DTYPE)[np.newaxis]
-                _append_row(self._stacks[path], n, np.ascontiguousarray(cell))
+            for path, (cell, chunk) in self._image_cells(row.images).items():
+                _append_row(self._stacks[path], n, cell, chunk)
             self._file.flush()
             _append_row(self._completed_ds, n, np.ones(1, self._completed_ds.dtype))
             self._file.flush()
@@ -230,6 +231,32 @@ class ScanWriter:
         self._completed.add(record.index)
         if row.overflow:
             self.log_event("storage", "per-point extra values too long; kept keys only", n)
+
+    def _image_cells(
+        self, images: dict[str, np.ndarray]
+    ) -> dict[str, tuple[np.ndarray, bytes | None]]:
+        """Per stack: the (1, h, w) float32 cell and, when the stack allows, its finished
+        compressed chunk. The dark frame repeats point after point: its chunk is reused."""
+        cells = {
+            path: np.ascontiguousarray(np.asarray(im, dtype=L.IMAGE_DTYPE)[np.newaxis])
+            for path, im in images.items()
+        }
+        out: dict[str, tuple[np.ndarray, bytes | None]] = {p: (c, None) for p, c in cells.items()}
+        todo = []
+        for path, cell in cells.items():
+            if self._levels.get(path) is None:
+                continue
+            last = self._same.get(path)
+            if last is not None and np.array_equal(last[0], cell, equal_nan=True):
+                out[path] = (cell, last[1])
+            else:
+                todo.append(path)
+        encoded = chunks.encode_all([cells[p] for p in todo], [self._levels[p] or 0 for p in todo])
+        for path, chunk in zip(todo, encoded):
+            out[path] = (cells[path], chunk)
+            if path in L.REPEATED_IMAGES:
+                self._same[path] = (cells[path], chunk)
+        return out
 
     @_locked
     def write_frames(self, index: int, block: FrameBlock) -> None:
@@ -380,14 +407,24 @@ class ScanWriter:
             ) from exc
 
 
-def _append_row(ds: h5py.Dataset, n: int, cell: np.ndarray) -> None:
+def _append_row(ds: h5py.Dataset, n: int, cell: np.ndarray, chunk: bytes | None = None) -> None:
     """Grow ``ds`` to ``n + 1`` rows and write ``cell`` (shape (1, ...), the dataset's dtype,
     C-contiguous) as row ``n`` through HDF5's own calls: per point this runs for some fifty
-    datasets, and the high-level indexing machinery cost more than the write itself."""
+    datasets, and the high-level indexing machinery cost more than the write itself.
+    ``chunk``: the row already encoded by the dataset's filters (see tamrig.storage.chunks)."""
     ds.id.set_extent((n + 1, *cell.shape[1:]))
+    if chunk is not None:
+        ds.id.write_direct_chunk((n, *(0,) * (cell.ndim - 1)), chunk)
+        return
     space = ds.id.get_space()
     space.select_hyperslab((n, *(0,) * (cell.ndim - 1)), cell.shape)
-    ds.id.write(h5py.h5s.create_simple(cell.shape), space, cell)
+    ds.id.write(_memory_space(cell.shape), space, cell)
+
+
+@functools.cache
+def _memory_space(shape: tuple[int, ...]) -> Any:
+    """The in-memory dataspace of a row (a handful of shapes per scan, reused)."""
+    return h5py.h5s.create_simple(shape)
 
 
 def _cell(value: Any, dtype: np.dtype) -> Any:
