@@ -133,6 +133,7 @@ def test_fault_exits_1_with_the_pump_closed(
 def slow_setup(tmp_path: Path) -> tuple[Path, Path]:
     """A rig whose simulated time runs at 1/20 of real time and a 26-point plan."""
     rig = write_variant(tmp_path, "time_scale = 0.0", "time_scale = 0.05")
+    rig.write_text(rig.read_text().replace("accumulate = 200", "accumulate = 1", 1))
     plan = tmp_path / "plan.toml"
     plan.write_text(
         DEMO_TEXT.replace("count = 2\n", "count = 1\n", 1)
