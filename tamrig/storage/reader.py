@@ -22,7 +22,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: What h5py, numpy and json raise on a damaged file (bad checksums, missing objects,
 #: mangled text); a reader turns them into a StorageError naming the file.
-_DAMAGE = (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError)
+_DAMAGE = (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError, AttributeError)
 
 
 def _reads_file(method: F) -> F:

@@ -55,7 +55,7 @@ def _locked(
 
 _H5_ERRORS = (OSError, RuntimeError)
 #: What reopening a damaged file raises besides h5py errors: missing objects, mangled JSON.
-_DAMAGE_ERRORS = (KeyError, ValueError, TypeError, IndexError)
+_DAMAGE_ERRORS = (KeyError, ValueError, TypeError, IndexError, AttributeError)
 
 
 def _probe_folder(folder: Path) -> None:
