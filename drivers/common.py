@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -89,6 +91,22 @@ class VendorError(Exception):
 
 class ReplyError(Exception):
     """A reply that does not parse as the protocol says it should."""
+
+
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def finite_number(text: str) -> float | None:
+    """``text`` as a plain decimal number, or None.
+
+    Python's ``float`` also takes ``nan``, ``inf``, ``1_0`` and non-ASCII digits, and turns
+    ``1e999`` into infinity; from an instrument all of those are garbage, not readings.
+    """
+    text = text.strip()
+    if _DECIMAL.fullmatch(text) is None:
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ from drivers.common import (
     VendorError,
     device_errors,
     exchange,
+    finite_number,
     poll_until,
 )
 from drivers.transport import StrictSerialAdapter, make_adapter
@@ -116,10 +117,10 @@ class SMC100Axis(Channel):
 
     def _float(self, command: str) -> float:
         text = self._value(command)
-        try:
-            return float(text)
-        except ValueError:
-            raise ReplyError(f"{text!r} to {self.id}{command} is not a number") from None
+        value = finite_number(text)
+        if value is None:
+            raise ReplyError(f"{text!r} to {self.id}{command} is not a finite number")
+        return value
 
     # -- queries ---------------------------------------------------------------------------
     def tell_state(self) -> tuple[int, int]:
@@ -131,8 +132,8 @@ class SMC100Axis(Channel):
 
     def tell_error(self) -> str:
         letter = self._value("TE")
-        if len(letter) != 1:
-            raise ReplyError(f"TE reply {letter!r} (expected one letter)")
+        if re.fullmatch(r"[@A-Z]", letter) is None:
+            raise ReplyError(f"TE reply {letter!r} (expected '@' or one letter A-Z)")
         return letter
 
     def check_error(self, context: str) -> None:
