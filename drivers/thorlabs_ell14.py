@@ -93,14 +93,21 @@ class ELL14(InstrumentLock, Instrument):
         return self._reply(message)
 
     @staticmethod
+    def _code(data: str, context: str) -> int:
+        """The two hex digits of a GS reply."""
+        if len(data) != 2:
+            raise ReplyError(f"GS{data} to {context!r} (expected GS + 2 hex digits)")
+        return int(data, 16)
+
+    @staticmethod
     def _raise_status(code: int, context: str) -> None:
         if code != 0:
             raise VendorError(f"GS{code:02X}", STATUS.get(code, "undocumented"), context)
 
     def info(self) -> ElliptecInfo:
         kind, data = self._send("in")
-        if kind != "IN" or len(data) != 30:
-            raise ReplyError(f"{kind}{data!r} to 'in' (expected IN + 30 hex digits)")
+        if kind != "IN" or len(data) != 30 or not data[10:14].isdigit():
+            raise ReplyError(f"{kind}{data!r} to 'in' (expected IN + 30 hex digits, decimal year)")
         return ElliptecInfo(
             motor_type=int(data[0:2], 16),
             serial=data[2:10],
@@ -115,12 +122,12 @@ class ELL14(InstrumentLock, Instrument):
         kind, data = self._send("gs")
         if kind != "GS":
             raise ReplyError(f"{kind}{data} to 'gs' (expected GS)")
-        return int(data, 16)
+        return self._code(data, "gs")
 
     def position_pulses(self) -> int:
         kind, data = self._send("gp")
         if kind == "GS":
-            self._raise_status(int(data, 16), "gp")
+            self._raise_status(self._code(data, "gp"), "gp")
         if kind != "PO" or len(data) != 8:
             raise ReplyError(f"{kind}{data} to 'gp' (expected PO + 8 hex digits)")
         return from_hex32(data)
@@ -132,7 +139,7 @@ class ELL14(InstrumentLock, Instrument):
             if kind == "PO" and len(data) == 8:
                 return from_hex32(data)
             if kind == "GS":
-                code = int(data, 16)
+                code = self._code(data, sent)
                 if code == BUSY:
                     continue
                 self._raise_status(code, sent)
