@@ -12,11 +12,13 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from drivers.common import InstrumentDevice, device_errors, poll_until
+from drivers.common import InstrumentDevice, ReplyError, device_errors, poll_until
 from drivers.thorlabs_prompt import PromptInstrument, prompt_adapter
 from tamrig.devices import Attenuator, DeviceSettings, WavelengthSelector
 from tamrig.devices.attenuator import AttenuatorKind
 from tamrig.errors import DeviceStateError
+
+SLOT_COUNTS = (6, 12)  # FW102C and FW212C
 
 
 class FW102C(PromptInstrument):
@@ -77,7 +79,10 @@ class _Wheel(InstrumentDevice[FW102C]):
         with device_errors(self):
             if self._inst is None:
                 self._inst = FW102C(prompt_adapter(s.port, s.baudrate, s.timeout_s))
-            self._count = self.inst.slot_count()
+            count = self.inst.slot_count()
+            if count not in SLOT_COUNTS:
+                raise ReplyError(f"pcount? reply {count} (expected one of {SLOT_COUNTS})")
+            self._count = count
         self._check_table()
 
     def _check_table(self) -> None:
@@ -94,7 +99,10 @@ class _Wheel(InstrumentDevice[FW102C]):
 
     def _slot(self) -> int:
         with device_errors(self):
-            return self.inst.position()
+            slot = self.inst.position()
+            if not 1 <= slot <= self._count:
+                raise ReplyError(f"pos? reply {slot} (expected a slot 1..{self._count})")
+            return slot
 
     def _goto(self, slot: int, timeout_s: float) -> int:
         if not 1 <= slot <= self._count:

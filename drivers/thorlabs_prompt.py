@@ -9,6 +9,7 @@ returns a whole exchange, which this class splits and checks: the echo must matc
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,9 +69,11 @@ class PromptInstrument(InstrumentLock, Instrument):
 
     def query_int(self, cmd: str) -> int:
         text = self.query(cmd)
-        try:
+        try:  # int() alone would also take '1_0' and non-ASCII digits
+            if re.fullmatch(r"[+-]?[0-9]+", text) is None:
+                raise ValueError(text)
             return int(text)
-        except ValueError:
+        except ValueError:  # also the digit-count limit of very long numbers
             raise ReplyError(f"{text!r} to {cmd!r} (expected an integer)") from None
 
     @contextlib.contextmanager
