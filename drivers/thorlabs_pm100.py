@@ -22,6 +22,7 @@ from drivers.common import (
     VendorError,
     device_errors,
     exchange,
+    finite_number,
     poll_until,
 )
 from tamrig.devices import DeviceSettings, PowerMeter
@@ -49,6 +50,24 @@ class PM100(InstrumentLock, ThorlabsPM100USB):
     def identity(self) -> str:
         return self.ask("*IDN?").strip()
 
+    def number(self, command: str) -> float:
+        """Query one finite number; pymeasure's ``values`` would hand back junk as a string
+        and take the first of several comma-separated values."""
+        reply = self.ask(command).strip()
+        value = finite_number(reply)
+        if value is None:
+            raise ReplyError(f"{reply!r} to {command} (expected one finite number)")
+        return value
+
+    def integer(self, command: str) -> int:
+        reply = self.ask(command).strip()
+        try:  # int() alone would also take '1_0' and non-ASCII digits
+            if re.fullmatch(r"[+-]?[0-9]+", reply) is None:
+                raise ValueError(reply)
+            return int(reply)
+        except ValueError:  # also the digit-count limit of very long numbers
+            raise ReplyError(f"{reply!r} to {command} (expected an integer)") from None
+
     def pop_error(self) -> tuple[int, str]:
         reply = self.ask("SYST:ERR?").strip()
         m = re.fullmatch(r'([+-]?\d+)\s*,\s*"?(.*?)"?', reply)
@@ -69,7 +88,7 @@ class PM100(InstrumentLock, ThorlabsPM100USB):
 
     @property
     def averaging(self) -> int:
-        return int(self.values("SENS:AVER:COUN?")[0])
+        return self.integer("SENS:AVER:COUN?")
 
     @averaging.setter
     def averaging(self, count: int) -> None:
@@ -78,7 +97,7 @@ class PM100(InstrumentLock, ThorlabsPM100USB):
 
     @property
     def auto_range(self) -> bool:
-        return bool(int(self.values("SENS:POW:RANG:AUTO?")[0]))
+        return self._flag("SENS:POW:RANG:AUTO?")
 
     @auto_range.setter
     def auto_range(self, on: bool) -> None:
@@ -89,17 +108,26 @@ class PM100(InstrumentLock, ThorlabsPM100USB):
         """Set the correction wavelength (clamped to the sensor's range) and read it back."""
         self.wavelength = nm
         self.check_error_queue(f"SENSE:CORR:WAV {nm}")
-        return float(self.wavelength)
+        return self.wavelength_nm()
+
+    def wavelength_nm(self) -> float:
+        return self.number("SENSE:CORR:WAV?")
+
+    def _flag(self, command: str) -> bool:
+        value = self.integer(command)
+        if value not in (0, 1):
+            raise ReplyError(f"{value} to {command} (expected 0 or 1)")
+        return bool(value)
 
     def start_zero(self) -> None:
         self.write("SENS:CORR:COLL:ZERO:INIT")
         self.check_error_queue("SENS:CORR:COLL:ZERO:INIT")
 
     def zeroing(self) -> bool:
-        return bool(int(self.values("SENS:CORR:COLL:ZERO:STAT?")[0]))
+        return self._flag("SENS:CORR:COLL:ZERO:STAT?")
 
     def read_power(self) -> float:
-        return float(self.power)
+        return self.number("MEAS:POW?")
 
 
 def resolve_visa_library(spec: str) -> str:
@@ -162,7 +190,7 @@ class PM100PowerMeter(InstrumentDevice[PM100], PowerMeter):
     def _status(self) -> dict[str, Any]:
         with device_errors(self):
             return {
-                "wavelength_nm": float(self.inst.wavelength),
+                "wavelength_nm": self.inst.wavelength_nm(),
                 "averaging": self.inst.averaging,
                 "auto_range": self.inst.auto_range,
             }
@@ -170,7 +198,7 @@ class PM100PowerMeter(InstrumentDevice[PM100], PowerMeter):
     @property
     def wavelength_nm(self) -> float:
         with device_errors(self):
-            return float(self.inst.wavelength)
+            return self.inst.wavelength_nm()
 
     @wavelength_nm.setter
     def wavelength_nm(self, value: float) -> None:
