@@ -70,7 +70,8 @@ class PM100(InstrumentLock, ThorlabsPM100USB):
 
     def pop_error(self) -> tuple[int, str]:
         reply = self.ask("SYST:ERR?").strip()
-        m = re.fullmatch(r'([+-]?\d+)\s*,\s*"?(.*?)"?', reply)
+        # SCPI error numbers are 16-bit; more digits is noise (and int() refuses > 4300).
+        m = re.fullmatch(r'([+-]?[0-9]{1,5})\s*,\s*"?(.*?)"?', reply)
         if m is None:
             raise ReplyError(f'{reply!r} to SYST:ERR? (expected <code>,"<message>")')
         return int(m.group(1)), m.group(2)
