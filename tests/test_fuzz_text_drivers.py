@@ -177,6 +177,23 @@ def test_smc100_error_letter(reply: str) -> None:
         check(smc_stage(inst).stop, expected, "stage")
 
 
+@FUZZ
+@given(framed(["1SL?", "1SL", "2SL", "1SR", "SL"], numbers_text))
+def test_smc100_software_limit_on_connect(reply: str) -> None:
+    payload, shown = smc_payload(reply, "1SL")
+    low = None if payload is None else number(payload)
+    if low is None:
+        expected: Good | Bad = Bad(shown)
+    else:
+        expected = Good(low) if low < 300 else Bad("empty travel")
+    pairs = [("1TS", "1TS000032"), ("1SL?", reply)]
+    if payload is not None and low is not None:
+        pairs.append(("1SR?", "1SR300"))
+    with expected_protocol(SMC100, pairs) as inst:
+        stage = smc_stage(inst)
+        check(lambda: (stage.connect(), stage.limits_mm[0])[1], expected, "stage")
+
+
 # -- Thorlabs ELL14 ------------------------------------------------------------------------
 INFO = "0IN0E1140051720231701016800023000"
 PULSES_PER_DEG = 0x23000 / 360
@@ -265,6 +282,35 @@ def test_ell14_info_on_connect(reply: str) -> None:
         pairs.append(("0gs", "0GS00"))
     with expected_protocol(ELL14, pairs) as inst:
         check(ell_attenuator(inst).connect, expected, "hwp")
+
+
+@FUZZ
+@given(
+    st.one_of(
+        framed(["0PO", "1PO", "0GS"], st.one_of(hex8, st.just("00004600"))),
+        framed(["0GS", "1GS", "0PO"], st.sampled_from(["00", "09", "02", "0D", "2", "123"])),
+    )
+)
+def test_ell14_move_reply(reply: str) -> None:
+    """The reply a move ends with: PO at 45 deg, GS busy/OK then PO, or a failure."""
+    parts = ell_parts(reply)
+    expected: Good | Bad = Bad(reply.strip())
+    pairs = [("0in", INFO), ("0gs", "0GS00"), ("0ma00004600", reply)]
+    if parts is not None:
+        kind, data = parts
+        expected = Bad(data)
+        if kind == "PO" and len(data) == 8:
+            reached = from_hex32(data) / PULSES_PER_DEG
+            expected = Good(reached) if abs(reached - 45) <= 0.05 else Bad("reached")
+        elif kind == "GS" and data in ("00", "09"):
+            pairs.append((None, "0PO00004600"))  # the position follows
+            expected = Good(45.0)
+        elif kind == "GS" and len(data) == 2:
+            expected = Bad(f"GS{data}")
+    with expected_protocol(ELL14, pairs) as inst:
+        hwp = ell_attenuator(inst)
+        hwp.connect()
+        check(lambda: hwp.set_setting(45.0), expected, "hwp")
 
 
 # -- Thorlabs FW102C and SC10 (echo + reply + prompt) ---------------------------------------
@@ -388,3 +434,33 @@ def test_pm100_wavelength(reply: str) -> None:
     expected = Good(value) if value is not None else Bad(reply.strip())
     with expected_protocol(PM100, [SENSOR, ("SENSE:CORR:WAV?", reply)]) as inst:
         check(lambda: pm100_meter(inst).wavelength_nm, expected, "pm")
+
+
+@FUZZ
+@given(
+    scpi(
+        st.one_of(
+            st.sampled_from(
+                ['+0,"No error"', '-222,"Data out of range"', "0", '-221,""', "9" * 5000 + ',"x"']
+            ),
+            st.builds(lambda c, t: f'{c},"{t}"', st.integers(-400, 400), junk),
+        )
+    )
+)
+def test_pm100_error_queue_after_a_setting(reply: str) -> None:
+    # <code>,"<message>" with a 16-bit SCPI error number
+    m = re.fullmatch(r'([+-]?[0-9]{1,5})\s*,\s*"?(.*?)"?', reply.strip())
+    pairs = [SENSOR, ("SENS:AVER:COUN 5", None), ("SYST:ERR?", reply)]
+    if m is None:
+        expected: Good | Bad = Bad(reply.strip())
+    elif int(m.group(1)) == 0:
+        expected = Good(None)
+    else:
+        expected = Bad(f"error {int(m.group(1))}")
+        pairs.append(("SYST:ERR?", '+0,"No error"'))  # the queue is drained
+
+    def set_averaging() -> None:
+        pm100_meter(inst).averaging = 5
+
+    with expected_protocol(PM100, pairs) as inst:
+        check(set_averaging, expected, "pm")
