@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -49,7 +49,7 @@ class FrameBlock:
     must use a shutter-block scheme rather than trusting parity.
     """
 
-    data: npt.NDArray[np.uint16]  # (n, height, width)
+    data: npt.NDArray[np.unsignedinteger[Any]]  # (n, height, width); uint32 when accumulated
     frame_id: npt.NDArray[np.int64]  # (n,)
     timestamp_s: npt.NDArray[np.float64]  # (n,)
     pump_on: npt.NDArray[np.bool_] | None = None
