@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,6 +60,17 @@ def _colors(n: int) -> Sequence[tuple[float, float, float, float]]:
     return [cmap(x) for x in np.linspace(0.0, 0.85, max(n, 1))]
 
 
+def _save(fig: Any, ax: Any, path: Path, ylabel: str, title: str) -> Path:
+    """Label a delay-axis figure, write it to ``path`` and release it."""
+    ax.set_xlabel("delay t (fs)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    _pyplot().close(fig)
+    return path
+
+
 def _msd_figure(group: list[SeriesAnalysis], path: Path, title: str, cfg: AnalysisSettings) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 5), dpi=110)
@@ -102,14 +114,8 @@ def _msd_figure(group: list[SeriesAnalysis], path: Path, title: str, cfg: Analys
             ax.plot(tt, a.hopping.intercept_nm2 + 2 * d_nm2_fs * tt, ":", color=color, lw=1.2)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("delay t (fs)")
-    ax.set_ylabel("MSD = σ² − σ₀² (nm²)")
-    ax.set_title(f"{title}: mean squared displacement")
     ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path, "MSD = σ² − σ₀² (nm²)", f"{title}: mean squared displacement")
 
 
 def _diffusivity_figure(
@@ -158,14 +164,8 @@ def _diffusivity_figure(
             ax.plot([], [], " ", label="no super-diffusive regime")
     ax.axvspan(lo, hi, color="0.9", zorder=0)
     ax.set_xlim(0, 1.5 * hi)
-    ax.set_xlabel("delay t (fs)")
-    ax.set_ylabel("D(t) = MSD / 2t (cm²/s)")
-    ax.set_title(f"{title}: apparent diffusivity")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path, "D(t) = MSD / 2t (cm²/s)", f"{title}: apparent diffusivity")
 
 
 def _length_figure(
@@ -199,14 +199,8 @@ def _length_figure(
                 label=f"L = {a.peak.length_nm:.0f} nm ({a.peak.n_dots:.0f} dots)",
             )
     ax.set_xscale("log")
-    ax.set_xlabel("delay t (fs)")
-    ax.set_ylabel("L(t) = √MSD (nm)")
-    ax.set_title(f"{title}: transport length")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path, "L(t) = √MSD (nm)", f"{title}: transport length")
 
 
 def write_comparison(
