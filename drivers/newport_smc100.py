@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from pymeasure.instruments import Channel, Instrument
 
 from drivers.common import (
+    InstrumentDevice,
     InstrumentLock,
     ReplyError,
     VendorError,
@@ -26,7 +27,6 @@ from drivers.common import (
 )
 from drivers.transport import StrictSerialAdapter, make_adapter
 from tamrig.devices import DelayStage, DeviceSettings
-from tamrig.errors import DeviceStateError
 
 #: TE error letters (SMC100 manual, "TE - Get command error string").
 ERROR_LETTERS = {
@@ -225,22 +225,19 @@ class SMC100Settings(DeviceSettings):
         return self
 
 
-class SMC100Stage(DelayStage):
+class SMC100Stage(InstrumentDevice[SMC100], DelayStage):
     """Delay stage on an SMC100: homes when needed, software limits, TS-polled moves."""
 
     Settings = SMC100Settings
     settings: SMC100Settings
 
     def __init__(self, name: str, settings: SMC100Settings, instrument: SMC100 | None = None):
-        super().__init__(name, settings)
-        self._inst = instrument
+        super().__init__(name, settings, instrument)
         self._limits: tuple[float, float] = settings.travel_mm or (0.0, 0.0)
 
     @property
     def axis(self) -> SMC100Axis:
-        if self._inst is None:
-            raise self.fault("not connected", DeviceStateError)
-        return self._inst.axis
+        return self.inst.axis
 
     def _connect(self) -> None:
         s = self.settings
