@@ -213,12 +213,14 @@ def main(argv: list[str]) -> int:
             for i in range(args.n):
                 if i in writer.completed_indices():
                     continue
+                if args.lockstep and sys.stdin.readline().strip() != "next":
+                    break  # lockstep: each point waits for the reader's go-ahead
                 if args.raw:
                     writer.write_frames(i, make_frames(i, 4, md.image_shape))
                 writer.write_point(make_record(i, md))
                 print(f"done {i}", flush=True)
-                if args.lockstep and sys.stdin.readline().strip() != "next":
-                    break
+            if args.lockstep:
+                sys.stdin.readline()  # and finishing waits for one more go-ahead
     except StorageError as exc:
         print(f"storage-error {exc}", flush=True)
         return exc.exit_code

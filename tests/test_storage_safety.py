@@ -73,6 +73,8 @@ def test_reader_follows_a_running_scan_from_another_process(tmp_path: Path) -> N
         with open_scan(path) as scan:
             assert scan.swmr and scan.status == "running" and len(scan) == 0
             for i in range(n):
+                proc.stdin.write("next\n")
+                proc.stdin.flush()
                 assert proc.stdout.readline().strip() == f"done {i}"
                 scan.refresh()
                 assert scan.indices() == list(range(i + 1))
@@ -82,8 +84,8 @@ def test_reader_follows_a_running_scan_from_another_process(tmp_path: Path) -> N
                 if i == 2:
                     with pytest.raises(StorageError, match="still being written"):
                         ScanWriter.resume(path)  # two writers would corrupt the file
-                proc.stdin.write("next\n")
-                proc.stdin.flush()
+            proc.stdin.write("next\n")
+            proc.stdin.flush()
             assert proc.wait(timeout=60) == 0
             scan.refresh()
             assert scan.status == "finished" and scan.end_time
@@ -168,6 +170,40 @@ def test_killed_file_opens_in_generic_readers_after_recover(tmp_path: Path) -> N
     finally:
         root.nxfile.close()
     _check_points(path, acknowledged, make_metadata(6))
+
+
+def _superblock(path: Path) -> bytes:
+    """The v2/v3 superblock: signature, 4 bytes, 4 addresses, checksum."""
+    head = path.read_bytes()[:64]
+    return head[: 12 + 4 * head[9] + 4]
+
+
+def test_resume_after_a_kill_between_metadata_and_superblock_flushes(tmp_path: Path) -> None:
+    """A SWMR writer killed after flushing new objects but before rewriting the superblock
+    leaves a recorded end of allocation short of those objects; resume must still work."""
+    path = tmp_path / "stale.h5"
+    md = make_metadata(8)
+    with ScanWriter.create(path, md) as writer:
+        writer.write_point(make_record(0, md))
+        writer.finish("aborted")
+    older = _superblock(path)  # same root and extension, smaller end of allocation
+    with ScanWriter.resume(path) as writer:
+        for i in (1, 2, 3):
+            writer.write_point(make_record(i, md))
+        writer.finish("aborted")
+    data = bytearray(path.read_bytes())
+    data[: len(older)] = older
+    path.write_bytes(bytes(data))
+    width = older[9]
+    eoa = int.from_bytes(older[12 + 2 * width : 12 + 3 * width], "little")
+    assert eoa < len(data)  # objects of points 1-3 lie beyond the recorded end
+    with ScanWriter.resume(path) as writer:
+        assert writer.completed_indices() == {0, 1, 2, 3}
+        for i in range(4, 8):
+            writer.write_point(make_record(i, md))
+    _check_points(path, set(range(8)), md)
+    with open_scan(path) as scan:
+        assert scan.status == "finished"
 
 
 def test_full_disk_stops_before_writing_and_keeps_the_file_clean(tmp_path: Path) -> None:

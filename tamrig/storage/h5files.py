@@ -55,6 +55,8 @@ def _libhdf5() -> ctypes.CDLL:
             lib.H5Pset.restype = ctypes.c_int
             lib.H5Pset_metadata_read_attempts.argtypes = [ctypes.c_int64, ctypes.c_uint]
             lib.H5Pset_metadata_read_attempts.restype = ctypes.c_int
+            lib.H5Fincrement_filesize.argtypes = [ctypes.c_int64, ctypes.c_uint64]
+            lib.H5Fincrement_filesize.restype = ctypes.c_int
             return lib
     raise OSError("the HDF5 library used by h5py could not be located to clear status flags")
 
@@ -72,9 +74,20 @@ def _fapl(*, clear_flags: bool = False) -> Any:
 
 
 def clear_status_flags(path: str | Path) -> None:
-    """Mark a file left open by a killed writer as closed (like ``h5clear -s``)."""
+    """Mark a file left by a killed writer as closed and cover all it wrote.
+
+    Like ``h5clear -s --increment=0``: besides the "open for write" flags, a SWMR writer
+    killed between flushing new metadata and rewriting the superblock leaves a recorded
+    end of allocation (EOA) short of objects already on disk. HDF5 then refuses to touch
+    them ("addr overflow") the moment the file grows again, so a resume would fail.
+    Raising the EOA to the end of the file is safe: every byte up to there was written.
+    """
     fid = h5py.h5f.open(str(path).encode(), h5py.h5f.ACC_RDWR, fapl=_fapl(clear_flags=True))
-    fid.close()
+    try:
+        if _libhdf5().H5Fincrement_filesize(fid.id, 0) < 0:
+            raise OSError(f"HDF5 could not extend the recorded end of {path} to its size")
+    finally:
+        fid.close()
 
 
 def open_swmr_write(path: str | Path) -> h5py.File:
