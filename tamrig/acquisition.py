@@ -5,9 +5,15 @@ probe-normalised frames, so a point never holds its frames and per-pixel standar
 for free. It is vectorised over a :class:`~tamrig.devices.FrameBlock`: the per-frame work is a
 handful of whole-block array operations and matrix products (BLAS), never a Python loop.
 
-Numerics: frames are centred on a per-pixel baseline (the first block's mean) before any
-float32 arithmetic, so squares stay small and the float32 block sums are exact to well below
-the shot noise; block results are accumulated in float64.
+Numerics: for the sums and squares, frames are centred on a per-pixel baseline (the first
+block's mean) before any float32 arithmetic, so squares stay small and the float32 block
+sums are exact to well below the shot noise. The per-frame means that normalise the probe
+are taken from the raw counts in float32 (an error of ~1e-6 of the mean, far below its shot
+noise) and summed in float64.
+
+Speed: a block is worked through in pixel slabs that fit a core's L2 cache, in two passes
+(frame means, then the weighted sums), each converting its slab from the raw frames: a
+float32 copy of the block would not fit in cache, the raw block mostly does.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ F64 = npt.NDArray[np.float64]
 
 #: Bytes of float32 work slab per pixel chunk: small enough to stay in a core's L2 cache.
 CHUNK_BYTES = 512 * 1024
+#: Fewest pixels per slab: narrower slabs make the matrix products inefficient.
+MIN_WIDTH = 256
 
 
 @cache
@@ -58,15 +66,19 @@ def max_threads() -> int:
     return len(_pool_workers())
 
 
-Slab = tuple[int, int, F32]
+Span = tuple[int, int]
 #: Frames x pixels of a block from which its slabs are split between the cores (~1 ms work).
 PARALLEL_MIN_PIXELS = 2**20
 
 
-def _parallel(work: Callable[[list[Slab]], F64], shares: list[list[Slab]]) -> list[F64]:
-    """Run ``work`` on each share of slabs, the first in this thread, the rest in the pool."""
-    futures = [pool.submit(work, share) for pool, share in zip(_pool_workers()[1:], shares[1:])]
-    results = [work(shares[0])]
+def _parallel(work: Callable[[int, list[Span]], F64], shares: list[list[Span]]) -> list[F64]:
+    """Run ``work(worker, spans)`` on each share, the first in this thread, the rest in
+    the pool; ``worker`` numbers the thread so each uses its own scratch slab."""
+    futures = [
+        pool.submit(work, k, share)
+        for k, (pool, share) in enumerate(zip(_pool_workers()[1:], shares[1:]), start=1)
+    ]
+    results = [work(0, shares[0])]
     results += [f.result() for f in futures]
     return results
 
@@ -112,7 +124,7 @@ class DifferentialAccumulator:
         self.normalise = normalise
         mask = np.ones(self.size, bool) if norm_mask is None else norm_mask.reshape(-1)
         self._mask_vec = (mask / mask.sum()).astype(np.float32)
-        self._buffer: F32 = np.empty((0, 0, 0), np.float32)
+        self._scratch: list[F32] = []
         self.reset()
 
     # -- state ----------------------------------------------------------------------------
@@ -120,7 +132,7 @@ class DifferentialAccumulator:
         """Forget every frame (keeps dark, mask and buffers)."""
         self._baseline: F64 | None = None  # R: per-pixel centring, dark-subtracted counts
         self._offset32: F32 | None = None  # D + R as float32, subtracted from raw frames
-        self._base_level = 0.0  # mean of R over the normalisation mask
+        self._dark_level = 0.0  # mean of D over the normalisation mask
         self._ref_level = 1.0  # M0: frame-mean level the weights refer to
         # Sums of centred values are small, so float32 accumulators stay exact to far below
         # the shot noise; rows: on, off (and for g1 also the w(w-1)-weighted on, off).
@@ -142,30 +154,22 @@ class DifferentialAccumulator:
     # -- accumulation -----------------------------------------------------------------------
     def _width(self, n: int) -> int:
         """Pixels per slab: an n-frame float32 slab stays in a core's L2 cache."""
-        return int(np.clip(CHUNK_BYTES // (4 * max(n, 1)), 1024, self.size))
+        return int(np.clip(CHUNK_BYTES // (4 * max(n, 1)), MIN_WIDTH, self.size))
 
-    def _slabs(self, n: int) -> list[tuple[int, int, F32]]:
-        """(first pixel, end pixel, work slab) covering the frame; slabs are compact.
-
-        Each slab is its own contiguous (n, width) array: a view into one (n, pixels)
-        buffer would have a power-of-two row stride, and its rows would evict one another
-        from the cache.
-        """
+    def _spans(self, n: int) -> list[Span]:
+        """(first pixel, end pixel) of the slabs covering the frame, and one compact
+        (n, width) float32 scratch slab per worker thread, reused for every slab."""
         width = self._width(n)
-        count = -(-self.size // width)
-        if self._buffer.shape[:2] != (count, n) or self._buffer.shape[2] != width:
-            self._buffer = np.empty((count, n, width), np.float32)
-        return [
-            (a, min(self.size, a + width), self._buffer[c, :, : min(self.size, a + width) - a])
-            for c, a in enumerate(range(0, self.size, width))
-        ]
+        if not self._scratch or self._scratch[0].shape != (n, width):
+            self._scratch = [np.empty((n, width), np.float32) for _ in range(self.threads)]
+        return [(a, min(self.size, a + width)) for a in range(0, self.size, width)]
 
     def _first_block(self, flat: npt.NDArray[np.integer]) -> None:
         """Baseline R = rounded mean dark-subtracted frame of the first block."""
         dark = np.zeros(self.size) if self.dark is None else self.dark.reshape(-1)
         self._baseline = np.round(flat.mean(axis=0, dtype=np.float64) - dark)
         self._offset32 = (self._baseline + dark).astype(np.float32)
-        self._base_level = float(self._baseline @ self._mask_vec.astype(np.float64))
+        self._dark_level = float(dark @ self._mask_vec.astype(np.float64))
 
     def add(self, block: FrameBlock, pump_on: npt.NDArray[np.bool_]) -> None:
         """Add a block of frames tagged pump on (True) / off (False), vectorised."""
@@ -198,22 +202,34 @@ class DifferentialAccumulator:
         n = flat.shape[0]
         offset = self._offset32
         assert offset is not None
-        slabs = self._slabs(n)
+        spans = self._spans(n)
         # Small blocks (a demo ROI) are done here: handing them to the other core costs
         # more than their work, and far more on a machine busy with other processes.
         workers = self.threads if n * self.size >= PARALLEL_MIN_PIXELS else 1
-        shares = [slabs[i::workers] for i in range(workers)]
+        shares = [spans[i::workers] for i in range(workers)]
 
-        def centre(mine: list[tuple[int, int, F32]]) -> F64:
-            """Pass 1 on some slabs: Y = I - D - R, and their part of the frame means."""
+        def centred(worker: int, a: int, b: int) -> F32:
+            """Y = I - D - R of pixels a:b of every frame, in the worker's scratch slab."""
+            part = self._scratch[worker][:, : b - a]
+            part[...] = flat[:, a:b]
+            part -= offset[a:b]
+            return part
+
+        def frame_means(worker: int, mine: list[Span]) -> F64:
+            """Pass 1 on some slabs: their part of the raw frames' means over the mask.
+
+            Uncentred float32 is enough here: a slab's dot product errs by ~1e-6 of the
+            mean, far below the frame-to-frame shot noise of the mean it normalises by.
+            """
             partial = np.zeros(n)
-            for a, b, part in mine:
+            scratch = self._scratch[worker]
+            for a, b in mine:
+                part = scratch[:, : b - a]
                 part[...] = flat[:, a:b]
-                part -= offset[a:b]
                 partial += part @ self._mask_vec[a:b]
             return partial
 
-        levels = self._base_level + np.sum(_parallel(centre, shares), axis=0)  # means of I - D
+        levels = np.sum(_parallel(frame_means, shares), axis=0) - self._dark_level  # I - D
         if self.normalise:
             if np.any(levels <= 0):
                 bad = int(np.argmin(levels))
@@ -238,9 +254,14 @@ class DifferentialAccumulator:
         rows1 = rows1.astype(np.float32)
         rows2 = np.stack([on * w * w, off * w * w]).astype(np.float32)
 
-        def products(mine: list[tuple[int, int, F32]]) -> F64:
-            """Pass 2 on some slabs: weighted sums per tag while each slab is in cache."""
-            for a, b, part in mine:
+        def products(worker: int, mine: list[Span]) -> F64:
+            """Pass 2 on some slabs: weighted sums per tag while each slab is in cache.
+
+            The slab is centred again from the raw frames rather than kept from pass 1: the
+            raw block is half the bytes of its float32 copy, which would not fit in cache.
+            """
+            for a, b in mine:
+                part = centred(worker, a, b)
                 self._g1[:n_rows, a:b] += rows1 @ part
                 np.square(part, out=part)
                 self._g2[:, a:b] += rows2 @ part
