@@ -259,7 +259,7 @@ def _levenberg_marquardt(
         chi2, alpha, beta = gauss.linearise(p)
         lam = 1e-3
         ok = False
-        message = f"no convergence in {MAX_ITERATIONS} iterations"
+        message = "no convergence"
         iteration = 0
         for iteration in range(1, MAX_ITERATIONS + 1):  # noqa: B007 - reported below
             diag = alpha.diagonal()

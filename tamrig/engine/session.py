@@ -218,11 +218,26 @@ def start_scan(
             **engine_options,
         )
     except BaseException:
-        if writer is not None:
-            writer.close()
-        if owns:
-            the_rig.shutdown()
+        _release(writer, the_rig if owns else None)
         raise
+    return _scan(engine, writer, resolved, subscribers, owns)
+
+
+def _release(writer: ScanWriter | None, rig: Rig | None) -> None:
+    """Undo a half-built scan: close its file, shut down a rig this module connected."""
+    if writer is not None:
+        writer.close()
+    if rig is not None:
+        rig.shutdown()
+
+
+def _scan(
+    engine: ScanEngine,
+    writer: ScanWriter,
+    resolved: ResolvedPlan,
+    subscribers: Iterable[Subscriber],
+    owns: bool,
+) -> Scan:
     for fn in subscribers:
         engine.subscribe(fn)
     return Scan(engine, writer, resolved, owns_rig=owns)
@@ -298,13 +313,9 @@ def resume_scan(
             **engine_options,
         )
     except BaseException:
-        writer.close()
-        if owns and the_rig is not None:
-            the_rig.shutdown()
+        _release(writer, the_rig if owns else None)
         raise
-    for fn in subscribers:
-        engine.subscribe(fn)
-    return Scan(engine, writer, resolved, owns_rig=owns)
+    return _scan(engine, writer, resolved, subscribers, owns)
 
 
 def _stored_rig_file(path: Path, metadata: ScanMetadata) -> Path:
