@@ -169,6 +169,10 @@ def _self_kill_after(ops: int) -> None:
         tick()
 
     writer._append_row = wrapped_append  # type: ignore[assignment]
+    # ... and the scalar columns through their open chunks.
+    from tamrig.storage.columns import ColumnChunk
+
+    wrap(ColumnChunk, "append")
 
 
 def main(argv: list[str]) -> int:

@@ -31,6 +31,7 @@ from tamrig.errors import StorageError
 from tamrig.records import PointRecord
 from tamrig.storage import chunks, h5files, liveness, skeleton, space
 from tamrig.storage import layout as L
+from tamrig.storage.columns import ColumnChunk, chunk_writable
 from tamrig.storage.metadata import ScanMetadata, from_json
 from tamrig.storage.rows import check_shapes, point_row
 
@@ -102,6 +103,11 @@ class ScanWriter:
         self._rows = len(flags)
         self._completed: set[int] = {int(i) for i, ok in zip(indices, flags) if ok == 1}
         self._n_frames = len(self._raw[L.RAW_COMMIT]) if self._raw else 0
+        self._open_chunks = {
+            path: ColumnChunk(ds, self._rows)
+            for path, ds in (*self._columns.items(), (L.COMPLETED, self._completed_ds))
+            if chunk_writable(ds)
+        }
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -220,17 +226,25 @@ class ScanWriter:
         n = self._rows
         with self._guard(f"writing point {record.index}"):
             for path, value in row.scalars.items():
-                dtype = self._dtypes[path]
-                _append_row(self._columns[path], n, np.array([_cell(value, dtype)], dtype))
+                self._append_value(path, self._columns[path], n, value)
             for path, (cell, chunk) in self._image_cells(row.images).items():
                 _append_row(self._stacks[path], n, cell, chunk)
             self._file.flush()
-            _append_row(self._completed_ds, n, np.ones(1, self._completed_ds.dtype))
+            self._append_value(L.COMPLETED, self._completed_ds, n, 1)
             self._file.flush()
         self._rows = n + 1
         self._completed.add(record.index)
         if row.overflow:
             self.log_event("storage", "per-point extra values too long; kept keys only", n)
+
+    def _append_value(self, path: str, ds: h5py.Dataset, n: int, value: Any) -> None:
+        """Row ``n`` of a 1-D column: through its open chunk when it has one."""
+        cell = _cell(value, ds.dtype)
+        column = self._open_chunks.get(path)
+        if column is not None:
+            column.append(n, cell)
+        else:
+            _append_row(ds, n, np.array([cell], ds.dtype))
 
     def _image_cells(
         self, images: dict[str, np.ndarray]
