@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tamrig.cli import single_threaded_blas  # noqa: E402
+from tamrig.process import tune  # noqa: E402
 
 
 class Timer:
@@ -217,7 +217,7 @@ def measure(points: int = 200, repeats: int = 3, pairs: int = 50) -> dict[str, f
 
 
 def main() -> None:
-    single_threaded_blas()  # as the tamrig command runs
+    tune()  # as the tamrig command runs
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)

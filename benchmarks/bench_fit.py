@@ -19,8 +19,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy.optimize import curve_fit
 
-from tamrig.cli import single_threaded_blas
 from tamrig.fitting import cramer_rao_sigma_nm, fit_gaussian, start_values
+from tamrig.process import tune
 
 PIXEL_NM = 50.0
 SIGMA_NM = 141.0
@@ -106,7 +106,7 @@ def measure(draws: int = 300) -> dict[str, float]:
 
 
 def main() -> None:
-    single_threaded_blas()  # as the tamrig command runs
+    tune()  # as the tamrig command runs
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=300)
     args = parser.parse_args()

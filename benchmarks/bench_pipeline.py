@@ -31,8 +31,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tamrig.acquisition import DifferentialAccumulator, border_mask, max_threads
-from tamrig.cli import single_threaded_blas
 from tamrig.devices import FrameBlock
+from tamrig.process import tune
 
 SIZES = (128, 256, 512, 1024)
 POOL_BYTES = 96 * 2**20  # three times the last-level cache of the reference machine
@@ -120,7 +120,7 @@ def measure(
 
 
 def main() -> None:
-    single_threaded_blas()  # as the tamrig command runs
+    tune()  # as the tamrig command runs
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement")
     parser.add_argument("--block", type=int, default=64, help="frames per block at 256x256")

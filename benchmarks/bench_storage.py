@@ -22,8 +22,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tamrig.cli import single_threaded_blas
 from tamrig.devices.camera import FrameBlock
+from tamrig.process import tune
 from tamrig.records import DifferentialImage, GaussianFit, PointRecord
 from tamrig.storage import ScanMetadata, ScanWriter
 
@@ -153,7 +153,7 @@ def measure(
 
 
 def main() -> None:
-    single_threaded_blas()  # as the tamrig command runs
+    tune()  # as the tamrig command runs
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=None, help="folder on the disk to test")
     parser.add_argument("--size", type=int, default=800, help="square frame size (pixels)")

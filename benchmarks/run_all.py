@@ -32,7 +32,7 @@ import bench_pipeline  # noqa: E402
 import bench_startup  # noqa: E402
 import bench_storage  # noqa: E402
 
-from tamrig.cli import single_threaded_blas  # noqa: E402
+from tamrig.process import tune  # noqa: E402
 
 Row = tuple[str, str, str, bool | None]
 
@@ -169,7 +169,7 @@ def startup_rows(quick: bool) -> list[Row]:
 
 
 def main() -> None:
-    single_threaded_blas()  # as the tamrig command runs
+    tune()  # as the tamrig command runs
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short smoke run")
     parser.add_argument("--dir", type=Path, default=None, help="folder for the disk tests")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from types import FrameType
 
 from tamrig import __version__
 from tamrig.errors import EXIT_INPUT, EXIT_INTERRUPTED, TamrigError
+from tamrig.process import tune
 
 #: sub-command -> (module in tamrig.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -59,26 +59,6 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-#: Environment variables that size the BLAS / OpenMP thread pools numpy may load.
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def single_threaded_blas() -> None:
-    """One BLAS thread unless the user chose otherwise (set before numpy loads).
-
-    tamrig's matrix products are many and small (frame slabs, 64x64 fits); it splits the
-    frame work over the cores itself. Extra BLAS threads gain nothing on such products and
-    busy-wait between them, taking a core from the acquisition threads.
-    """
-    chosen = any(name in os.environ for name in BLAS_THREAD_VARIABLES)
-    for name in BLAS_THREAD_VARIABLES:
-        os.environ.setdefault(name, "1")
-    if not chosen and "numpy" in sys.modules:  # too late for the variables: set it live
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1, user_api="blas")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in args_list if a in COMMANDS), None)
@@ -92,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    single_threaded_blas()
+    tune()
     module = importlib.import_module(f"tamrig.commands.{COMMANDS[args.command][0]}")
     try:
         return int(module.run(args))
