@@ -172,6 +172,35 @@ def test_killed_file_opens_in_generic_readers_after_recover(tmp_path: Path) -> N
     _check_points(path, acknowledged, make_metadata(6))
 
 
+def test_recover_command_opens_a_killed_file_to_every_hdf5_program(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tamrig.cli import main
+
+    path = tmp_path / "killed.h5"
+    code, lines, _ = _run(str(path), "6", "--kill-after-ops", "300")
+    assert code == -signal.SIGKILL and _done(lines)
+    with pytest.raises(OSError, match="already open for write"):
+        h5py.File(path, "r")
+    assert main(["recover", str(path)]) == 0
+    assert "any HDF5 program can open it now" in capsys.readouterr().out
+    with h5py.File(path, "r") as f:
+        assert "entry" in f
+    assert main(["recover", str(tmp_path / "missing.h5")]) == 2
+    (tmp_path / "notes.txt").write_text("not a scan")
+    assert main(["recover", str(tmp_path / "notes.txt")]) == 2
+    assert "not an HDF5 file" in capsys.readouterr().err
+    live = tmp_path / "live.h5"
+    writer = _spawn(str(live), "3", "--lockstep")
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "created"
+        assert main(["recover", str(live)]) == 1  # never under a running scan
+        assert "a running scan is writing it" in capsys.readouterr().err
+    finally:
+        writer.kill()
+        writer.wait()
+
+
 def _superblock(path: Path) -> bytes:
     """The v2/v3 superblock: signature, 4 bytes, 4 addresses, checksum."""
     head = path.read_bytes()[:64]
