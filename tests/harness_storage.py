@@ -64,7 +64,7 @@ def global_heaps(raw: bytes) -> list[tuple[int, int]]:
     """(start, end) byte ranges of the HDF5 global heap collections (variable-length strings).
 
     Damage there can send libhdf5 into an endless loop while decoding a string (a heap object
-    whose size field reads 0); see test_fuzz_storage.test_damaged_string_heap_hangs.
+    whose size field reads 0); tamrig keeps every text it reads out of the heap.
     """
     ranges = []
     at = raw.find(b"GCOL")
@@ -73,16 +73,6 @@ def global_heaps(raw: bytes) -> list[tuple[int, int]]:
         ranges.append((at, at + max(size, 16)))
         at = raw.find(b"GCOL", at + 4)
     return ranges
-
-
-def touches(damage: ByteDamage, raw: bytes, ranges: list[tuple[int, int]]) -> bool:
-    """Whether ``damage`` overwrites a byte inside one of ``ranges`` (cutting a file short
-    makes reads fail, never loop, so truncation does not count)."""
-    i = int(damage.at * len(raw))
-    if damage.op == "truncate":
-        return False
-    n = len(damage.junk) if damage.op == "overwrite" else max(len(damage.junk), 64)
-    return any(i < end and start < i + n for start, end in ranges)
 
 
 if __name__ == "__main__":  # python harness_storage.py FILE: read it, print the point count

@@ -38,7 +38,14 @@ def _group(parent: h5py.Group, name: str, nx_class: str) -> h5py.Group:
 
 
 def _text(parent: h5py.Group, name: str, text: str, **attrs: Any) -> h5py.Dataset:
-    ds = parent.create_dataset(name, data=text, dtype=h5py.string_dtype("utf-8"))
+    """A scalar UTF-8 text of exactly its own length.
+
+    Fixed-length, not variable-length: a variable-length string lives in the file's global
+    heap, and libhdf5 loops forever decoding one whose heap entry was damaged, hanging any
+    reader of the file. A fixed-length string is stored in its dataset like a number.
+    """
+    raw = text.encode("utf-8")
+    ds = parent.create_dataset(name, data=raw, dtype=L.text_dtype(max(len(raw), 1)))
     for key, value in attrs.items():
         ds.attrs[key] = value
     return ds
