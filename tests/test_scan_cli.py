@@ -212,3 +212,19 @@ def test_sigterm_exits_130_with_data_kept(tmp_path: Path) -> None:
         assert f.status == "aborted"
         assert len(f.indices()) >= 2
         assert any(e["kind"] == "interrupted" for e in f.events())
+
+
+def test_check_shows_the_plan_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "never.h5"
+    assert scan_cli(str(DEMO), "--check", "--out", str(out)) == 0
+    text = capsys.readouterr().out
+    assert "points: 162 (2 sweep(s); 26 delays from -500 fs to 1 ns; 6 reference points)" in text
+    assert "N_abs 0.09" in text and "905 nm" in text and "150 pairs per point" in text
+    assert "camera time: 48800 frames" in text and "plan OK" in text
+    assert not out.exists()
+    far = variant_plan(tmp_path, "stop = 1000", "stop = 100000")  # beyond the stage travel
+    assert scan_cli(str(far), "--check") == 2
+    assert "field 'delays.segments[2]" in capsys.readouterr().err
+    assert scan_cli("--check", "--resume", str(out)) == 2

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from tamrig.engine import ScanEvent
     from tamrig.engine.session import Scan
+    from tamrig.plan import ResolvedPlan, ScanPlan
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-retries", type=int, default=3, help="retries of a failing device (default 3)"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="check the plan against the rig and show what it would do: no file, no scan",
+    )
 
 
 def _fmt_eta(seconds: float | None) -> str:
@@ -128,11 +134,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("must be >= 0", field="--max-retries", expected="a count such as 3")
     scan: Scan
     if args.resume:
-        if args.plan or args.out or args.overwrite:
+        if args.plan or args.out or args.overwrite or args.check:
             raise InputError(
                 "--resume continues the stored plan into the same file",
                 field="--resume",
-                expected="no PLAN, --out or --overwrite together with --resume",
+                expected="no PLAN, --out, --overwrite or --check together with --resume",
             )
         scan = resume_scan(args.resume, rig=args.rig, max_retries=args.max_retries)
     else:
@@ -140,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("no scan plan given", field="PLAN", expected="a plan file or --resume")
         plan = load_plan(args.plan)
         out = Path(args.out) if args.out else _default_out(plan.name)
+        if args.check:
+            return _check(plan, out, args.rig)
         scan = start_scan(
             plan, out=out, rig=args.rig, overwrite=args.overwrite, max_retries=args.max_retries
         )
@@ -163,6 +171,60 @@ def run(args: argparse.Namespace) -> int:
         print(f"{scan.path}: {status}, {done} of {len(scan.resolved.points)} points stored")
         _print_sigma0(scan)
     return EXIT_OK if status == "finished" else EXIT_FAULT
+
+
+def _check(plan: ScanPlan, out: Path, rig: str | None) -> int:
+    """``--check``: the pre-flight of a scan, then what the scan would do and cost."""
+    from tamrig.engine.session import check_scan
+
+    resolved, frame_rate_hz = check_scan(plan, out=out, rig=rig)
+    for line in plan_summary(resolved, frame_rate_hz, out):
+        print(line)
+    print("plan OK for this rig: no file written, no point measured")
+    return EXIT_OK
+
+
+def plan_summary(resolved: ResolvedPlan, frame_rate_hz: float, out: Path) -> list[str]:
+    """Lines describing a checked plan: its grid, frames, camera time and data size."""
+    plan, points = resolved.plan, resolved.points
+    acq = plan.acquisition
+    grid = [p.delay_fs for p in points if not p.reference]
+    fluences = ", ".join(
+        f.label
+        + (
+            f" ({f.fluence_uj_cm2:.3g} µJ/cm², N_abs {f.n_abs:.3g})"
+            if math.isfinite(f.n_abs)
+            else ""
+        )
+        for f in resolved.fluences
+    )
+    wavelengths = ", ".join("as set" if w is None else f"{w:g} nm" for w in resolved.wavelengths_nm)
+    per_point = 2 * acq.pairs_per_point
+    if acq.scheme == "shutter":
+        per_point += 2 * acq.settle_frames * -(-acq.pairs_per_point // acq.block_frames)
+    frames = per_point * len(points) + acq.dark_frames
+    camera_s = frames / frame_rate_hz if frame_rate_hz > 0 else math.nan
+    h, w = resolved.image_shape
+    return [
+        f"plan {plan.name!r} -> {out}",
+        f"  points: {len(points)} ({plan.sweeps.count} sweep(s); "
+        f"{len(set(grid))} delays from {_fmt_delay(min(grid))} to {_fmt_delay(max(grid))}; "
+        f"{sum(p.reference for p in points)} reference points)",
+        f"  fluences: {fluences}",
+        f"  probe: {wavelengths}",
+        f"  acquisition: {acq.scheme}, {acq.pairs_per_point} pairs per point, "
+        f"{acq.dark_frames} dark frames, {h}x{w} ROI",
+        f"  camera time: {frames} frames at {frame_rate_hz:g} Hz = "
+        f"{_fmt_eta(camera_s)} (stage moves and software not included)",
+        f"  data: up to {resolved.expected_bytes / 2**20:.1f} MiB before compression",
+    ]
+
+
+def _fmt_delay(fs: float) -> str:
+    for unit, scale in (("ns", 1e6), ("ps", 1e3)):
+        if abs(fs) >= scale:
+            return f"{fs / scale:g} {unit}"
+    return f"{fs:g} fs"
 
 
 def _print_sigma0(scan: Scan) -> None:

@@ -243,6 +243,32 @@ def _scan(
     return Scan(engine, writer, resolved, owns_rig=owns)
 
 
+def check_scan(
+    plan: ScanPlan | str | Path,
+    *,
+    out: str | Path | None = None,
+    rig: Rig | str | Path | None = None,
+) -> tuple[ResolvedPlan, float]:
+    """Every check :func:`start_scan` makes, without creating a file or running a point.
+
+    Returns the resolved plan and the camera's frame rate (for a time estimate). The delay
+    stage and shutters stay where they are; a simulated rig without a saved calibration
+    sweeps its attenuator for a nominal one, as a scan would.
+    """
+    if not isinstance(plan, ScanPlan):
+        plan = load_plan(plan)
+    the_rig, owns = _connect(rig)
+    try:
+        check_rig(plan, the_rig, out_path=out)
+        calibration = calibration_for(plan, the_rig)
+        resolved = plan.validate_for(the_rig, calibration=calibration, out_path=out)
+        frame_rate_hz = float(the_rig.camera.config().frame_rate_hz)
+    finally:
+        if owns:
+            the_rig.shutdown()
+    return resolved, frame_rate_hz
+
+
 def _replay(path: Path, monitor: Monitor) -> int:
     """Feed the completed points of a file to a fresh live monitor (σ₀ per series)."""
     with open_scan(path) as scan:
