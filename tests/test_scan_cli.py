@@ -214,6 +214,27 @@ def test_sigterm_exits_130_with_data_kept(tmp_path: Path) -> None:
         assert any(e["kind"] == "interrupted" for e in f.events())
 
 
+@pytest.mark.parametrize("presses", [1, 2])
+def test_ctrl_c_stops_at_a_safe_point_and_twice_stops_at_once(tmp_path: Path, presses: int) -> None:
+    """The first Ctrl-C asks the engine to stop between frame blocks (pump closed, points
+    kept); a second one interrupts at once. Either way: exit 130, resumable."""
+    rig, plan = slow_setup(tmp_path)
+    out = tmp_path / "stopped.h5"
+    process = spawn(str(plan), "--rig", str(rig), "--out", str(out))
+    wait_for(lambda: stored(out) >= 2, process)
+    for _ in range(presses):
+        process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "stopping after the current frame block" in err and "Traceback" not in err
+    with open_scan(out) as f:
+        assert f.status == "aborted" and len(f.indices()) >= 2
+        assert any(e["kind"] == "interrupted" for e in f.events())
+    assert scan_cli("--resume", str(out), "--rig", str(rig)) == 0
+    with open_scan(out) as f:
+        assert f.status == "finished" and sorted(f.indices()) == list(range(len(f.indices())))
+
+
 def test_check_shows_the_plan_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

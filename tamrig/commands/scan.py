@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
+import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
-from tamrig.errors import EXIT_FAULT, EXIT_OK, InputError
+from tamrig.errors import EXIT_FAULT, EXIT_INTERRUPTED, EXIT_OK, InputError
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -165,12 +170,41 @@ def run(args: argparse.Namespace) -> int:
     )
     with scan:
         scan.subscribe(ProgressView(progress, scan.plan.sweeps.count))
-        with progress:
+        with progress, _signals_abort(scan, progress.console.print) as signals:
             status = scan.run()
         done = len(scan.writer.completed_indices())
         print(f"{scan.path}: {status}, {done} of {len(scan.resolved.points)} points stored")
         _print_sigma0(scan)
+    if signals and status == "aborted":
+        print("tamrig scan: interrupted; rig left in its safe state", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_OK if status == "finished" else EXIT_FAULT
+
+
+@contextmanager
+def _signals_abort(scan: Scan, notify: Callable[[str], object]) -> Iterator[list[int]]:
+    """Ctrl-C / SIGTERM while points run: the first stops the scan at its next safe check
+    (between frame blocks: pump closed, the completed points kept); a second one interrupts
+    at once. Yields the signals received.
+
+    An exception raised at an arbitrary instant can also land in a finaliser, where Python
+    drops it and the scan would carry on; a flag the engine polls cannot be lost.
+    """
+    received: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        if len(received) > 1:
+            raise KeyboardInterrupt(f"signal {signum}")
+        scan.engine.abort(f"interrupted by {signal.Signals(signum).name}", kind="interrupted")
+        notify("stopping after the current frame block (press Ctrl-C again to stop at once)")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _check(plan: ScanPlan, out: Path, rig: str | None) -> int:

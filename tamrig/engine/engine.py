@@ -130,6 +130,7 @@ class ScanEngine:
         self._pause_requested = False
         self._abort_requested = False
         self._abort_reason = ""
+        self._abort_kind = "abort"
         self._dark: npt.NDArray[np.float64] | None = None
         self._dark_err: npt.NDArray[np.float64] | None = None
         self._reconnect: set[str] = set()
@@ -163,11 +164,16 @@ class ScanEngine:
             self._pause_requested = False
             self._cond.notify_all()
 
-    def abort(self, reason: str = "aborted by the operator") -> None:
-        """Stop as soon as possible: acquisition interrupted, safe state, data kept."""
+    def abort(self, reason: str = "aborted by the operator", *, kind: str = "abort") -> None:
+        """Stop as soon as possible: acquisition interrupted, safe state, data kept.
+
+        ``kind`` names the event logged in the file ("interrupted" for a signal). Safe to
+        call from a signal handler in the engine's own thread (the lock is reentrant).
+        """
         with self._cond:
             if not self._abort_requested:
                 self._abort_reason = reason
+                self._abort_kind = kind
             self._abort_requested = True
             self._cond.notify_all()
 
@@ -241,7 +247,9 @@ class ScanEngine:
                     sweep_series = set()
             self.rig.close_pump()
         except _Abort:
-            self._end_in_safe_state("aborted", "abort", self._abort_reason, done, total, start)
+            self._end_in_safe_state(
+                "aborted", self._abort_kind, self._abort_reason, done, total, start
+            )
             return "aborted"
         except _FatalFault as fatal:
             self._end_in_safe_state("fault", "fault", str(fatal.fault), done, total, start)
