@@ -138,6 +138,9 @@ def _translate(device: Device, exc: Exception) -> DeviceFault | None:
         return device.fault(f"no reply: {exc}", DeviceTimeout)
     if isinstance(exc, ReplyError):
         return device.fault(f"unexpected reply: {exc}", DeviceProtocolError)
+    if isinstance(exc, UnicodeDecodeError):  # line noise: a byte that is not text
+        garbled = bytes(exc.object[max(exc.start - 16, 0) : exc.end + 16])
+        return device.fault(f"garbled reply, not text: {garbled!r}", DeviceProtocolError)
     if isinstance(exc, PortOpenError):
         return device.fault(str(exc), DeviceDisconnected)
     if isinstance(exc, serial.SerialException | OSError):

@@ -85,3 +85,15 @@ def test_no_sensor_is_refused() -> None:
         expected_protocol(PM100, [("SYST:SENSOR:IDN?", "no sensor,0,0,0,0,0")]),
     ):
         pass
+
+
+def test_a_garbled_reply_is_a_protocol_fault_not_a_crash() -> None:
+    """Line noise (a byte that is not text) must surface as a retryable DeviceProtocolError
+    naming the device, like any other unexpected reply."""
+    from tamrig.errors import DeviceProtocolError
+
+    with expected_protocol(PM100, [SENSOR, ("MEAS:POW?", b"1.2E-3\xff\xfe")]) as inst:
+        meter = PM100PowerMeter("pm", settings(), inst)
+        with pytest.raises(DeviceProtocolError, match=r"pm.*not text"):
+            meter.read_power_w()
+        assert meter.last_error is not None and "not text" in meter.last_error
