@@ -226,7 +226,9 @@ def test_ctrl_c_stops_at_a_safe_point_and_twice_stops_at_once(tmp_path: Path, pr
         process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
-    assert "stopping after the current frame block" in err and "Traceback" not in err
+    assert "Traceback" not in err
+    if presses == 1:  # a second press may cut the first one's notice short
+        assert "stopping after the current frame block" in err
     with open_scan(out) as f:
         assert f.status == "aborted" and len(f.indices()) >= 2
         assert any(e["kind"] == "interrupted" for e in f.events())
