@@ -48,6 +48,13 @@ def _load(
     return out
 
 
+def _paced(window: Any, time_scale: float = 0.05) -> None:
+    """Let simulated time run at a fraction of real time, so a long scan produces points
+    at a human pace: at time scale 0 it floods the window with thousands of events, which
+    a heavily loaded machine cannot draw before the test's deadline."""
+    window.rig.devices["camera"].world.clock.time_scale = time_scale
+
+
 def _events(window: Any, kind: str) -> list[Any]:
     return [e for e in window.scan_panel.events if type(e).__name__ == kind]
 
@@ -98,6 +105,7 @@ def test_pause_resume_and_abort(window: Any, qtbot: Any, tmp_path: Path) -> None
     from tamrig.storage import open_scan
 
     out = _load(window, tmp_path, n_log=300, sweeps=5, pairs=24)
+    _paced(window)
     panel, rc = window.scan_panel, window.scan_panel.run_control
     assert panel.start()
     qtbot.waitUntil(lambda: len(_events(window, "PointDone")) >= 2, timeout=60_000)
@@ -162,6 +170,7 @@ def test_closing_the_window_mid_scan_aborts_and_leaves_the_rig_safe(
     from tamrig.storage import open_scan
 
     out = _load(window, tmp_path, n_log=300, sweeps=5, pairs=24)
+    _paced(window)
     assert window.scan_panel.start()
     qtbot.waitUntil(lambda: len(_events(window, "PointDone")) >= 2, timeout=60_000)
     rig = window.rig
