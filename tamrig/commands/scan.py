@@ -9,11 +9,13 @@ and field), 1 hardware fault after retries (safe state reached, data kept, file 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -170,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
     )
     with scan:
         scan.subscribe(ProgressView(progress, scan.plan.sweeps.count))
-        with progress, _signals_abort(scan, progress.console.print) as signals:
+        with progress, _signals_abort(scan) as signals:
             status = scan.run()
         done = len(scan.writer.completed_indices())
         print(f"{scan.path}: {status}, {done} of {len(scan.resolved.points)} points stored")
@@ -182,13 +184,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _signals_abort(scan: Scan, notify: Callable[[str], object]) -> Iterator[list[int]]:
+def _signals_abort(scan: Scan) -> Iterator[list[int]]:
     """Ctrl-C / SIGTERM while points run: the first stops the scan at its next safe check
     (between frame blocks: pump closed, the completed points kept); a second one interrupts
     at once. Yields the signals received.
 
     An exception raised at an arbitrary instant can also land in a finaliser, where Python
-    drops it and the scan would carry on; a flag the engine polls cannot be lost.
+    drops it and the scan would carry on; a flag the engine polls cannot be lost. The
+    handler does nothing else that could collide with the code it interrupted: the notice
+    is one raw write to stderr (printing through the progress console once re-entered a
+    half-finished lazy import there).
     """
     received: list[int] = []
 
@@ -197,7 +202,8 @@ def _signals_abort(scan: Scan, notify: Callable[[str], object]) -> Iterator[list
         if len(received) > 1:
             raise KeyboardInterrupt(f"signal {signum}")
         scan.engine.abort(f"interrupted by {signal.Signals(signum).name}", kind="interrupted")
-        notify("stopping after the current frame block (press Ctrl-C again to stop at once)")
+        with contextlib.suppress(OSError):
+            os.write(2, b"stopping after the current frame block (Ctrl-C again: at once)\n")
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
