@@ -60,6 +60,11 @@ def _colors(n: int) -> Sequence[tuple[float, float, float, float]]:
     return [cmap(x) for x in np.linspace(0.0, 0.85, max(n, 1))]
 
 
+def _points(ax: Any, x: Any, y: Any, err: Any, color: Any, label: str) -> None:
+    """Measured points with error bars, in the one style every figure uses."""
+    ax.errorbar(x, y, yerr=err, fmt="o", ms=3, color=color, elinewidth=0.6, label=label)
+
+
 def _save(fig: Any, ax: Any, path: Path, ylabel: str, title: str) -> Path:
     """Label a delay-axis figure, write it to ``path`` and release it."""
     ax.set_xlabel("delay t (fs)")
@@ -87,16 +92,7 @@ def _msd_figure(group: list[SeriesAnalysis], path: Path, title: str, cfg: Analys
     for a, color in zip(group, _colors(len(group)), strict=True):
         s = a.series
         pos = (s.delay_fs > 0) & (s.msd_nm2 > 0)
-        ax.errorbar(
-            s.delay_fs[pos],
-            s.msd_nm2[pos],
-            yerr=s.msd_err_nm2[pos],
-            fmt="o",
-            ms=3,
-            color=color,
-            elinewidth=0.6,
-            label=s.label,
-        )
+        _points(ax, s.delay_fs[pos], s.msd_nm2[pos], s.msd_err_nm2[pos], color, s.label)
         for fit in (a.early_power_law,):
             if fit.ok:
                 tt = np.geomspace(fit.t_min_fs, fit.t_max_fs, 50)
@@ -128,16 +124,7 @@ def _diffusivity_figure(
         s = a.series
         d, d_err = s.diffusivity()
         near = (s.delay_fs > 0) & (s.delay_fs <= 1.5 * hi)
-        ax.errorbar(
-            s.delay_fs[near],
-            d[near],
-            yerr=d_err[near],
-            fmt="o",
-            ms=3,
-            color=color,
-            elinewidth=0.6,
-            label=s.label,
-        )
+        _points(ax, s.delay_fs[near], d[near], d_err[near], color, s.label)
         pk = a.peak
         if pk.t_grid_fs.size:
             ax.plot(pk.t_grid_fs, pk.d_smooth_cm2_s, "-", color=color, lw=1)
@@ -178,16 +165,7 @@ def _length_figure(
         pos = (s.delay_fs > 0) & (s.msd_nm2 > 0)
         length = np.sqrt(s.msd_nm2[pos])
         err = s.msd_total_err_nm2()[pos] / (2 * length)
-        ax.errorbar(
-            s.delay_fs[pos],
-            length,
-            yerr=err,
-            fmt="o",
-            ms=3,
-            color=color,
-            elinewidth=0.6,
-            label=s.label,
-        )
+        _points(ax, s.delay_fs[pos], length, err, color, s.label)
         if a.peak.status != "none":
             ax.errorbar(
                 [a.peak.t_peak_fs],
@@ -223,28 +201,12 @@ def write_comparison(
     for (name, a), color in zip(chosen, _colors(len(chosen)), strict=True):
         s = a.series
         pos = (s.delay_fs > 0) & (s.msd_nm2 > 0)
-        ax_msd.errorbar(
-            s.delay_fs[pos],
-            s.msd_nm2[pos],
-            yerr=s.msd_err_nm2[pos],
-            fmt="o",
-            ms=3,
-            color=color,
-            elinewidth=0.6,
-            label=f"{name}: {s.label}",
+        _points(
+            ax_msd, s.delay_fs[pos], s.msd_nm2[pos], s.msd_err_nm2[pos], color, f"{name}: {s.label}"
         )
         d, d_err = s.diffusivity()
         near = (s.delay_fs > 0) & (s.delay_fs <= cfg.peak.window_fs[1] * 1.5)
-        ax_d.errorbar(
-            s.delay_fs[near],
-            d[near],
-            yerr=d_err[near],
-            fmt="o",
-            ms=3,
-            color=color,
-            elinewidth=0.6,
-            label=f"{name}: {a.peak.verdict}",
-        )
+        _points(ax_d, s.delay_fs[near], d[near], d_err[near], color, f"{name}: {a.peak.verdict}")
         if a.peak.t_grid_fs.size:
             ax_d.plot(a.peak.t_grid_fs, a.peak.d_smooth_cm2_s, "-", color=color, lw=1)
     ax_msd.set_xscale("log")
