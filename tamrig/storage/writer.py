@@ -89,7 +89,6 @@ class ScanWriter:
             self._columns[L.position_path(name)] = file[L.position_path(name)]
         self._columns[L.POINT_JSON] = file[L.POINT_JSON]
         self._stacks = {path: file[path] for path, _, _ in L.IMAGE_STACKS}
-        self._dtypes = {path: ds.dtype for path, ds in self._columns.items()}
         self._levels = {path: chunks.deflate_level(ds) for path, ds in self._stacks.items()}
         self._same: dict[str, tuple[np.ndarray, bytes]] = {}  # last dark image and its chunk
         self._completed_ds = file[L.COMPLETED]
