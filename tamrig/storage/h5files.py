@@ -138,8 +138,7 @@ def restore_eof(path: str | Path) -> bool:
 
 def open_update(path: str | Path) -> h5py.File:
     """Open for ordinary read-write after repairing what a killed writer left."""
-    restore_eof(path)
-    clear_status_flags(path)
+    recover(path)
     fid = h5py.h5f.open(str(path).encode(), h5py.h5f.ACC_RDWR, fapl=_fapl())
     return h5py.File(fid)
 
