@@ -86,7 +86,7 @@ def bench_plan(points: int, pairs: int) -> Any:
 
 def run_tamrig(points: int, pairs: int, folder: Path) -> dict[str, float]:
     """One scan; per-point wall/CPU µs between the first and the last PointDone."""
-    from tamrig.acquisition import DifferentialAccumulator
+    from tamrig.acquisition.accumulator import DifferentialAccumulator
     from tamrig.engine.events import PointDone
     from tamrig.engine.session import start_scan
     from tamrig.rig import build_rig

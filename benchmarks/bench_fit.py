@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.optimize import curve_fit
 
-from tamrig.fitting import cramer_rao_sigma_nm, fit_gaussian, start_values
+from tamrig.analysis.fitting import cramer_rao_sigma_nm, fit_gaussian, start_values
 from tamrig.process import tune
 
 PIXEL_NM = 50.0
@@ -114,7 +114,7 @@ def main() -> None:
     print(
         f"Cramér–Rao bound sd(σ): 64x64 {crb_sigma_nm(64, (31.7, 32.1)):.3f} nm, "
         f"128x128 {crb_sigma_nm(128, (63.7, 64.1)):.3f} nm "
-        f"(tamrig.fitting's closed form: {cramer_rao_sigma_nm(NOISE, PIXEL_NM, AMPLITUDE):.3f})"
+        f"(tamrig.analysis's closed form: {cramer_rao_sigma_nm(NOISE, PIXEL_NM, AMPLITUDE):.3f})"
     )
     r = measure(args.draws)
     print(f"{'image':>8} {'method':>10} {'ms/fit':>8} {'sd/CRB':>7} {'pull sd':>8} {'bias nm':>8}")

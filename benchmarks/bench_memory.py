@@ -42,7 +42,7 @@ def child(frames: int, size: int, block: int, pool: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
     import numpy as np
 
-    from tamrig.acquisition import DifferentialAccumulator, border_mask
+    from tamrig.acquisition.accumulator import DifferentialAccumulator, border_mask
     from tamrig.devices import FrameBlock
 
     rng = np.random.default_rng(3)

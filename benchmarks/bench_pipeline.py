@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tamrig.acquisition import DifferentialAccumulator, border_mask, max_threads
+from tamrig.acquisition.accumulator import DifferentialAccumulator, border_mask, max_threads
 from tamrig.devices import FrameBlock
 from tamrig.process import tune
 

@@ -9,13 +9,8 @@ import numpy.typing as npt
 import pytest
 from conftest import write_variant
 
-from tamrig.acquisition import (
-    AcquisitionStopped,
-    DifferentialAccumulator,
-    acquire_point,
-    border_mask,
-    measure_dark,
-)
+from tamrig.acquisition.accumulator import DifferentialAccumulator, border_mask
+from tamrig.acquisition.sequencing import AcquisitionStopped, acquire_point, measure_dark
 from tamrig.devices import FrameBlock
 from tamrig.errors import DeviceStateError
 from tamrig.rig import Rig, build_rig
@@ -269,7 +264,7 @@ def test_stuck_chopper_reference_is_a_fault_not_a_hang(
 
 
 def test_result_does_not_depend_on_the_number_of_threads() -> None:
-    from tamrig.acquisition import max_threads
+    from tamrig.acquisition.accumulator import max_threads
 
     rng = np.random.default_rng(7)
     shape = (96, 96)  # several cache slabs at this block size

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from simulators.sample import SampleSettings, VirtualSample
+from tamrig.analysis.monitor import LiveMonitor
 from tamrig.cli import main
-from tamrig.monitor import LiveMonitor
 from tamrig.records import DifferentialImage, PointRecord
 from tamrig.storage import ScanMetadata, ScanWriter
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simulators.sample import SampleSettings, VirtualSample
-from tamrig.timezero import FWHM_PER_SIGMA, fit_time_zero, rise_model
+from tamrig.analysis.timezero import FWHM_PER_SIGMA, fit_time_zero, rise_model
 
 
 def test_exact_model_is_recovered_with_honest_errors() -> None:

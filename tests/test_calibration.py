@@ -420,7 +420,7 @@ def test_sample_absorption_from_cross_section_or_pbs_size() -> None:
 
 
 def sizing_exciton_nm(diameter_nm: float) -> float:
-    from tamrig.sizing import HC_EV_NM, pbs_band_gap_ev
+    from tamrig.calibration.sizing import HC_EV_NM, pbs_band_gap_ev
 
     return HC_EV_NM / pbs_band_gap_ev(diameter_nm)
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from tamrig import sizing, units
-from tamrig.calibration import FluenceCalibration, HwpLaw
+from tamrig import units
+from tamrig.calibration import FluenceCalibration, HwpLaw, sizing
 from tamrig.errors import InputError
 
 SIGMA_580 = 9.6e-16  # cm², 3 nm PbS at 580 nm (a sample setting)

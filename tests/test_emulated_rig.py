@@ -158,7 +158,7 @@ def test_driver_table_typo_names_file_and_field(tmp_path: Path) -> None:
 def test_acquisition_on_real_drivers_shutter_scheme(watched: tuple[Path, dict]) -> None:
     """One ΔT/T point through tamrig's acquisition layer: pump shutter blocks on the SC10
     emulator, frames from the GenICam driver on viky (no chopper tag, so 'shutter')."""
-    from tamrig.acquisition import acquire_point
+    from tamrig.acquisition.sequencing import acquire_point
 
     path, emus = watched
     with build_rig(path) as rig:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tamrig.fitting import (
+from tamrig.analysis.fitting import (
     cramer_rao_centre_nm,
     cramer_rao_sigma_nm,
     fit_gaussian,

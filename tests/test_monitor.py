@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from simulators.sample import SampleSettings, VirtualSample
-from tamrig.monitor import LiveMonitor
+from tamrig.analysis.monitor import LiveMonitor
 from tamrig.records import DifferentialImage, GaussianFit
 
 PIXEL_NM = 50.0

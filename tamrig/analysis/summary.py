@@ -25,7 +25,7 @@ from tamrig.analysis.regimes import (
     hopping_diffusivity,
 )
 from tamrig.analysis.series import TransportSeries, series_from_sigma
-from tamrig.timezero import TimeZeroFit, fit_time_zero
+from tamrig.analysis.timezero import TimeZeroFit, fit_time_zero
 
 FloatArray = npt.NDArray[np.float64]
 

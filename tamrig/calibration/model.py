@@ -112,7 +112,7 @@ class FluenceCalibration(BaseModel):
                 "the sample's absorption cross-section is unknown",
                 field="cross_section_cm2",
                 expected="σ_abs at the pump wavelength in cm² (a sample setting; "
-                "tamrig.sizing derives it for PbS dots)",
+                "tamrig.calibration.sizing derives it for PbS dots)",
             )
         return self.cross_section_cm2
 

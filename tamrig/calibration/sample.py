@@ -4,14 +4,14 @@
   measurement of the focus) when given, otherwise the σ₀ measured at zero delay in the scan
   (for linear excitation the initial carrier distribution is the pump spot).
 * The absorption cross-section at the pump wavelength: a sample setting, given directly or
-  derived for PbS dots from their size with Moreels' scaling (:mod:`tamrig.sizing`).
+  derived for PbS dots from their size with Moreels' scaling (:mod:`tamrig.calibration.sizing`).
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tamrig import sizing
+from tamrig.calibration import sizing
 from tamrig.errors import InputError
 from tamrig.rigconfig import RigSettings
 

@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _cross_section(args: argparse.Namespace, pump_wavelength_nm: float) -> float | None:
     if args.pbs_diameter_nm is not None:
-        from tamrig.sizing import pbs_cross_section_cm2
+        from tamrig.calibration.sizing import pbs_cross_section_cm2
 
         return pbs_cross_section_cm2(
             args.pbs_diameter_nm, pump_wavelength_nm, args.absorbance_ratio

@@ -269,7 +269,7 @@ def _fmt_delay(fs: float) -> str:
 
 def _print_sigma0(scan: Scan) -> None:
     """One line per curve: the live σ₀ (the reference width every MSD is taken from)."""
-    from tamrig.monitor import LiveMonitor
+    from tamrig.analysis.monitor import LiveMonitor
 
     monitor = scan.engine.monitor
     if not isinstance(monitor, LiveMonitor):

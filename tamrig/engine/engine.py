@@ -27,7 +27,7 @@ from typing import Literal, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from tamrig.acquisition import AcquisitionStopped, acquire_point, measure_dark
+from tamrig.acquisition.sequencing import AcquisitionStopped, acquire_point, measure_dark
 from tamrig.devices import FrameBlock
 from tamrig.engine.events import (
     Aborted,

@@ -25,6 +25,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from tamrig import __version__
+from tamrig.analysis.monitor import LiveMonitor
 from tamrig.calibration import (
     FluenceCalibration,
     SampleAbsorption,
@@ -34,7 +35,6 @@ from tamrig.calibration import (
 from tamrig.engine.engine import POSITION_NAMES, FaultPolicy, ScanEngine, Subscriber
 from tamrig.engine.protocols import Monitor
 from tamrig.errors import InputError, PlanError
-from tamrig.monitor import LiveMonitor
 from tamrig.plan import ResolvedPlan, ScanPlan, load_plan, plan_from_dict
 from tamrig.plan.preflight import check_rig
 from tamrig.records import DifferentialImage

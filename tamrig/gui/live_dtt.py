@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tamrig.acquisition import DifferentialAccumulator
+from tamrig.acquisition.accumulator import DifferentialAccumulator
+from tamrig.analysis.fitting import fit_gaussian
 from tamrig.devices import FrameBlock
-from tamrig.fitting import fit_gaussian
 from tamrig.records import GaussianFit
 
 #: pump-on and pump-off frames needed before a running ΔT/T is shown

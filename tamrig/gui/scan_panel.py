@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QFileDialog, QScrollArea, QVBoxLayout, QWidget
 
+from tamrig.analysis.monitor import LiveMonitor
 from tamrig.devices import FrameBlock
 from tamrig.engine import (
     Aborted,
@@ -32,7 +33,6 @@ from tamrig.gui.camera_tap import FramePlayback, tap_camera
 from tamrig.gui.run_control import RunControl
 from tamrig.gui.scan_builder import ScanBuilder
 from tamrig.gui.scan_session import ScanSession
-from tamrig.monitor import LiveMonitor
 
 if TYPE_CHECKING:
     from tamrig.gui.main_window import MainWindow

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tamrig.analysis.fitting import fit_gaussian
 from tamrig.analysis.sigma0 import Sigma0, diffusivity_cm2_s, estimate_sigma0
-from tamrig.fitting import fit_gaussian
 from tamrig.records import DifferentialImage, GaussianFit, TransportPoint
 
 
