@@ -7,6 +7,7 @@ fluence calibration, the HDF5 writer and the live monitor for the CLI, the GUI a
 from tamrig.engine.engine import POSITION_NAMES, ScanEngine, series_name
 from tamrig.engine.events import (
     Aborted,
+    BlockAcquired,
     Fault,
     Finished,
     Notice,
@@ -22,6 +23,7 @@ from tamrig.engine.protocols import Monitor, PointWriter
 __all__ = [
     "POSITION_NAMES",
     "Aborted",
+    "BlockAcquired",
     "Fault",
     "Finished",
     "Monitor",

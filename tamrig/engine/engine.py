@@ -31,6 +31,7 @@ from tamrig.acquisition.sequencing import AcquisitionStopped, acquire_point, mea
 from tamrig.devices import FrameBlock
 from tamrig.engine.events import (
     Aborted,
+    BlockAcquired,
     Fault,
     Finished,
     Notice,
@@ -90,6 +91,9 @@ def series_name(wavelength_nm: float | None, fluence: FluenceStep) -> str:
 
 class ScanEngine:
     """Run one plan on one connected rig, writing every point to ``writer``.
+
+    Subscribers get every event (:mod:`tamrig.engine.events`), including a
+    :class:`BlockAcquired` per camera block: they must return at once.
 
     ``run()`` blocks (call it from a worker thread in a GUI); ``pause()``, ``resume()`` and
     ``abort()`` may be called from any thread. Points already in the writer
@@ -321,7 +325,13 @@ class ScanEngine:
         power = meter.read_power_w() if acq.measure_power and meter is not None else None
         # exec
         blocks: list[FrameBlock] = []
-        keep = blocks.append if acq.record_raw_frames else None
+        keep_raw = acq.record_raw_frames
+
+        def on_block(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
+            if keep_raw:
+                blocks.append(block)
+            self._emit(BlockAcquired(point.index, block, tags))
+
         image = acquire_point(
             rig,
             n_pairs=acq.pairs_per_point,
@@ -332,7 +342,7 @@ class ScanEngine:
             should_stop=lambda: self._abort_requested,
             normalise=acq.normalise,
             settle_frames=acq.settle_frames,
-            on_block=(lambda block, tags: keep(block)) if keep is not None else None,
+            on_block=on_block,
         )
         positions = {"stage_mm": rig.stage.position_mm(), "delay_fs": delay_measured}
         setting = attenuator.setting() if attenuator is not None else math.nan

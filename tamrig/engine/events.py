@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
+from tamrig.devices import FrameBlock
 from tamrig.records import PointRecord
 
 
@@ -18,6 +22,21 @@ class ScanStarted:
     completed_points: int  # already in the file (resumed scan), skipped
     n_sweeps: int
     resumed: bool
+
+
+@dataclass(frozen=True)
+class BlockAcquired:
+    """A block of camera frames the engine has just accumulated into point ``index``.
+
+    For live views (camera image, running ΔT/T of the point being acquired). Delivered on
+    the engine's thread between two camera reads: a subscriber keeps a reference (the block
+    is never modified afterwards) and returns at once; it must not copy or draw here.
+    ``pump_on`` is the per-frame pump state the accumulator used.
+    """
+
+    index: int
+    block: FrameBlock
+    pump_on: npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -85,5 +104,14 @@ class Finished:
 
 
 ScanEvent = (
-    ScanStarted | PointDone | SweepDone | Paused | Resumed | Fault | Notice | Aborted | Finished
+    ScanStarted
+    | BlockAcquired
+    | PointDone
+    | SweepDone
+    | Paused
+    | Resumed
+    | Fault
+    | Notice
+    | Aborted
+    | Finished
 )
