@@ -91,6 +91,24 @@ def test_accumulator_matches_direct_reference(use_mask: bool) -> None:
     np.testing.assert_allclose(got.off_err, ref["off_err"], rtol=1e-3)
 
 
+def test_frame_mean_of_untagged_raw_frames_is_their_plain_mean_and_error() -> None:
+    """The dark-frame path: all frames pump-off, no normalisation, no dark subtracted."""
+    rng = np.random.default_rng(11)
+    data = rng.normal(100.0, 4.0, (70, *SHAPE)).round().astype(np.uint16)
+    tags = np.zeros(70, bool)
+    acc = DifferentialAccumulator(SHAPE, normalise=False)
+    for start in range(0, 70, 32):
+        acc.add(
+            block_of(data[start : start + 32], tags[start : start + 32]), tags[start : start + 32]
+        )
+    mean, err = acc.frame_mean(pump_on=False)
+    frames = data.astype(np.float64)
+    np.testing.assert_allclose(mean, frames.mean(0), rtol=1e-9)
+    np.testing.assert_allclose(err, frames.std(0, ddof=1) / np.sqrt(70), rtol=1e-4)
+    with pytest.raises(ValueError, match="pump-on"):
+        acc.frame_mean(pump_on=True)
+
+
 def test_block_partition_does_not_change_the_result() -> None:
     rng = np.random.default_rng(2)
     data, tags = make_frames(rng, 200, signal=1e-3, power_jitter=0.01)

@@ -262,28 +262,42 @@ class DifferentialAccumulator:
         self._counts += (int(tags.sum()), int(n - tags.sum()))
 
     # -- result -----------------------------------------------------------------------------
+    def _scale(self) -> float:
+        """Output scale: the frames' mean level relative to the level the weights refer to."""
+        total = self.n_on + self.n_off
+        return (self._level_sum / total) / self._ref_level if self.normalise else 1.0
+
+    def _tag_mean(self, tag: int, scale: float) -> tuple[F64, F64]:
+        """Mean frame of one tag (0: pump on, 1: pump off) and its per-pixel standard error."""
+        assert self._baseline is not None
+        n = int(self._counts[tag])
+        base = self._baseline
+        s_wm1, s_wm1_2 = self._wsums[tag]
+        sum1 = self._g1[tag].astype(np.float64) + base * s_wm1
+        sum2 = self._g2[tag] + 2.0 * base * self._g1[tag + 2] + base * base * s_wm1_2
+        mean_c = sum1 / n
+        var = np.clip((sum2 - sum1 * mean_c) / (n - 1), 0.0, None)
+        mean = ((base + mean_c) * scale).reshape(self.shape)
+        return mean, (np.sqrt(var / n) * scale).reshape(self.shape)
+
+    def frame_mean(self, pump_on: bool) -> tuple[F64, F64]:
+        """Mean of the pump-on (or pump-off) frames and its per-pixel standard error, in counts
+        (dark-subtracted when a dark frame was given): a dark frame is this over closed-shutter
+        frames with ``normalise=False``."""
+        tag = 0 if pump_on else 1
+        if self._counts[tag] < 2:
+            state = "on" if pump_on else "off"
+            raise ValueError(f"need >= 2 pump-{state} frames, have {int(self._counts[tag])}")
+        return self._tag_mean(tag, self._scale())
+
     def result(self) -> DifferentialImage:
         """ΔT/T = (⟨on⟩ - ⟨off⟩)/⟨off⟩ with per-pixel standard errors (error propagation)."""
         n_on, n_off = self.n_on, self.n_off
         if n_on < 2 or n_off < 2:
             raise ValueError(f"need >= 2 pump-on and pump-off frames, have {n_on} and {n_off}")
-        assert self._baseline is not None
-        total = n_on + n_off
-        scale = (self._level_sum / total) / self._ref_level if self.normalise else 1.0
-        means: list[F64] = []
-        errs: list[F64] = []
-        base = self._baseline
-        for t, n in enumerate((n_on, n_off)):
-            s_wm1, s_wm1_2 = self._wsums[t]
-            g1 = self._g1[t].astype(np.float64)
-            sum1 = g1 + base * s_wm1
-            sum2 = self._g2[t] + 2.0 * base * self._g1[t + 2] + base * base * s_wm1_2
-            mean_c = sum1 / n
-            var = np.clip((sum2 - sum1 * mean_c) / (n - 1), 0.0, None)
-            means.append(((self._baseline + mean_c) * scale).reshape(self.shape))
-            errs.append((np.sqrt(var / n) * scale).reshape(self.shape))
-        on_mean, off_mean = means
-        on_err, off_err = errs
+        scale = self._scale()
+        on_mean, on_err = self._tag_mean(0, scale)
+        off_mean, off_err = self._tag_mean(1, scale)
         lit = off_mean > 0
         safe_off = np.where(lit, off_mean, 1.0)
         dtt = np.where(lit, on_mean / safe_off - 1.0, 0.0)

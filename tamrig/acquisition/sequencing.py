@@ -45,26 +45,20 @@ def measure_dark(rig: Rig, n_frames: int, *, block_frames: int = 64) -> tuple[F6
     if probe is None:
         raise DeviceStateError("probe_shutter", "a dark measurement needs a probe shutter")
     camera = rig.camera
-    shape = _image_shape(rig)
-    total = np.zeros(shape)
-    total2 = np.zeros(shape)
-    seen = 0
+    # Raw counts, no probe normalisation: every frame is tagged "pump off".
+    acc = DifferentialAccumulator(_image_shape(rig), normalise=False)
     rig.close_pump()
     probe.close()
     camera.start()
     try:
-        while seen < n_frames:
-            block = camera.read(min(block_frames, n_frames - seen))
-            frames = block.data.astype(np.float64)
-            total += frames.sum(axis=0)
-            total2 += np.einsum("kij,kij->ij", frames, frames)
-            seen += len(block)
+        while acc.n_off < n_frames:
+            block = camera.read(min(block_frames, n_frames - acc.n_off))
+            acc.add(block, np.zeros(len(block), bool))
     finally:
         camera.stop()
-    mean = total / seen
-    var = np.clip((total2 - total * mean) / (seen - 1), 0.0, None)
+    mean, err = acc.frame_mean(pump_on=False)
     probe.open()
-    return mean, np.sqrt(var / seen)
+    return mean, err
 
 
 def acquire_point(
