@@ -25,7 +25,7 @@ from tamrig.engine import (
 )
 from tamrig.engine.session import Scan, resume_scan, start_scan
 from tamrig.errors import DeviceFault
-from tamrig.plan import ScanPlan, plan_from_dict
+from tamrig.plan import ScanPlan, plan_from_dict, validate_for
 from tamrig.rig import Rig
 from tamrig.storage import open_scan
 
@@ -339,7 +339,7 @@ def test_plan_rejected_by_the_engine_finishes_the_file(sim_rig: Rig, tmp_path: P
     from tamrig.storage import ScanWriter
 
     good = tiny_plan(fluence=None)
-    resolved = good.validate_for(sim_rig)
+    resolved = validate_for(good, sim_rig)
     writer = ScanWriter.create(tmp_path / "x.h5", scan_metadata(good, sim_rig, resolved, None))
     bad = tiny_plan(fluence=None, delays={"segments": [{"kind": "list", "values": [5e6]}]})
     engine = ScanEngine(sim_rig, bad, writer, make_monitor(50.0))

@@ -19,6 +19,7 @@ from tamrig.plan import (
     load_plan,
     plan_from_dict,
     scan_points,
+    validate_for,
 )
 from tamrig.rig import Rig, build_rig
 
@@ -80,7 +81,7 @@ def test_template_documents_a_valid_plan(sim_rig: Rig) -> None:
     plan = load_plan(SCANS / "template.toml")
     assert plan.sample.metadata == {"batch": "2026-11-A"}
     assert plan.delays_fs() == [-300, -200, -100, 0, 100, 200, 300, 1000, 10_000, 100_000, 5e5, 1e6]
-    resolved = plan.validate_for(sim_rig, calibration=calibration_for(plan, sim_rig))
+    resolved = validate_for(plan, sim_rig, calibration=calibration_for(plan, sim_rig))
     assert len(resolved.points) == 2 * 2 * 13
 
 
@@ -191,20 +192,20 @@ def test_toml_syntax_error_names_the_file(tmp_path: Path) -> None:
 
 
 def preflight(plan: ScanPlan, rig: Rig, out: Path | None = None) -> None:
-    plan.validate_for(rig, calibration=calibration_for(plan, rig), out_path=out)
+    validate_for(plan, rig, calibration=calibration_for(plan, rig), out_path=out)
 
 
 def test_preflight_passes_the_shipped_plans(sim_rig: Rig, tmp_path: Path) -> None:
     for name in ("demo", "paper-fluence-series"):
         plan = load_plan(SCANS / f"{name}.toml")
-        resolved = plan.validate_for(
-            sim_rig, calibration=calibration_for(plan, sim_rig), out_path=tmp_path / "x.h5"
+        resolved = validate_for(
+            plan, sim_rig, calibration=calibration_for(plan, sim_rig), out_path=tmp_path / "x.h5"
         )
         assert len(resolved.points) == plan.n_points()
         assert resolved.image_shape == (64, 64)
         assert all(f.setting is not None for f in resolved.fluences)
     paper = load_plan(SCANS / "paper-fluence-series.toml")
-    resolved = paper.validate_for(sim_rig, calibration=calibration_for(paper, sim_rig))
+    resolved = validate_for(paper, sim_rig, calibration=calibration_for(paper, sim_rig))
     n_abs = [f.n_abs for f in resolved.fluences]
     assert n_abs == [0.045, 0.09, 0.18]
     fluences = [f.fluence_uj_cm2 for f in resolved.fluences]
@@ -256,7 +257,7 @@ def test_preflight_enforces_the_fluence_interlock(sim_rig: Rig) -> None:
 def test_preflight_needs_a_calibration_and_a_cross_section(sim_rig: Rig) -> None:
     plan = plan_from_dict(small_plan())
     with pytest.raises(PlanError) as info:
-        plan.validate_for(sim_rig, calibration=None)
+        validate_for(plan, sim_rig, calibration=None)
     assert info.value.field == "fluence.unit"
     no_sample = plan_from_dict(small_plan(sample={"pump_sigma_nm": 141.0}))
     with pytest.raises(PlanError) as info:
@@ -301,7 +302,7 @@ def test_preflight_moves_nothing(sim_rig: Rig) -> None:
     before = (sim_rig.stage.position_mm(), sim_rig.attenuator.setting())
     calibration = calibration_for(plan_from_dict(small_plan()), sim_rig)
     after_calibration = (sim_rig.stage.position_mm(), sim_rig.attenuator.setting())
-    plan_from_dict(small_plan()).validate_for(sim_rig, calibration=calibration)
+    validate_for(plan_from_dict(small_plan()), sim_rig, calibration=calibration)
     assert (sim_rig.stage.position_mm(), sim_rig.attenuator.setting()) == after_calibration
     assert after_calibration[0] == before[0]
     assert not sim_rig.pump_shutter.is_open()
@@ -317,7 +318,7 @@ def test_raw_attenuator_settings_are_checked(sim_rig: Rig) -> None:
     assert sim_rig.attenuator is not None
     _, hi = sim_rig.attenuator.setting_range
     plan = plan_from_dict(small_plan(fluence={"unit": "setting", "values": [40.0, 44.0]}))
-    resolved = plan.validate_for(sim_rig, calibration=calibration_for(plan, sim_rig))
+    resolved = validate_for(plan, sim_rig, calibration=calibration_for(plan, sim_rig))
     steps = resolved.fluences
     assert [s.setting for s in steps] == [40.0, 44.0]
     assert steps[0].fluence_uj_cm2 > steps[1].fluence_uj_cm2 > 0  # toward extinction at 48°
@@ -330,3 +331,26 @@ def test_raw_attenuator_settings_are_checked(sim_rig: Rig) -> None:
     with pytest.raises(PlanError) as info:  # full transmission is above the interlock
         preflight(full, sim_rig)
     assert info.value.field == "fluence.values[0]" and "interlock" in str(info.value)
+
+
+def test_a_plan_iterates_over_its_points() -> None:
+    plan = load_plan(SCANS / "demo.toml")
+    points = list(plan)
+    assert points == scan_points(plan)
+    assert [p.index for p in points] == list(range(plan.n_points()))
+
+
+def test_the_plan_model_imports_no_preflight_and_no_device() -> None:
+    """Pre-flight talks to devices; the plan model is data (no import cycle through it)."""
+    import ast
+
+    folder = REPO / "tamrig" / "plan"
+    for name in ("model.py", "points.py", "axes.py", "fluence.py"):
+        tree = ast.parse((folder / name).read_text())
+        imported = [  # anywhere in the module, lazy imports in functions included
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        ]
+        assert not any(
+            m.startswith(("tamrig.plan.preflight", "tamrig.rig", "tamrig.devices"))
+            for m in imported
+        ), (name, imported)

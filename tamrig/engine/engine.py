@@ -45,6 +45,7 @@ from tamrig.engine.events import (
 from tamrig.engine.protocols import Monitor, PointWriter
 from tamrig.errors import DeviceDisconnected, DeviceFault, StorageError
 from tamrig.plan import FluenceCalibrationLike, FluenceStep, ResolvedPlan, ScanPlan, ScanPoint
+from tamrig.plan.preflight import validate_for
 from tamrig.records import DifferentialImage, PointRecord
 from tamrig.rig import Rig
 
@@ -200,8 +201,8 @@ class ScanEngine:
             self._state = "running"
         start = self._clock()
         try:
-            resolved = self._resolved or self.plan.validate_for(
-                self.rig, calibration=self.calibration
+            resolved = self._resolved or validate_for(
+                self.plan, self.rig, calibration=self.calibration
             )
         except BaseException as exc:
             self._end_in_safe_state("aborted", "error", str(exc), 0, 0, start)

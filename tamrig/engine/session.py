@@ -36,7 +36,7 @@ from tamrig.engine.engine import POSITION_NAMES, FaultPolicy, ScanEngine, Subscr
 from tamrig.engine.protocols import Monitor
 from tamrig.errors import InputError, PlanError
 from tamrig.plan import ResolvedPlan, ScanPlan, load_plan, plan_from_dict
-from tamrig.plan.preflight import check_rig
+from tamrig.plan.preflight import check_rig, validate_for
 from tamrig.records import DifferentialImage
 from tamrig.rig import Rig, build_rig
 from tamrig.storage import ScanMetadata, ScanWriter, open_scan
@@ -198,7 +198,7 @@ def start_scan(
     try:
         check_rig(plan, the_rig, out_path=out)  # cheap checks before calibrating
         calibration = calibration_for(plan, the_rig)
-        resolved = plan.validate_for(the_rig, calibration=calibration, out_path=out)
+        resolved = validate_for(plan, the_rig, calibration=calibration, out_path=out)
         metadata = scan_metadata(plan, the_rig, resolved, calibration)
         writer = ScanWriter.create(
             out,
@@ -261,7 +261,7 @@ def check_scan(
     try:
         check_rig(plan, the_rig, out_path=out)
         calibration = calibration_for(plan, the_rig)
-        resolved = plan.validate_for(the_rig, calibration=calibration, out_path=out)
+        resolved = validate_for(plan, the_rig, calibration=calibration, out_path=out)
         frame_rate_hz = float(the_rig.camera.config().frame_rate_hz)
     finally:
         if owns:
@@ -317,7 +317,7 @@ def resume_scan(
             if metadata.calibration is None
             else FluenceCalibration.model_validate(metadata.calibration)
         )
-        resolved = plan.validate_for(the_rig, calibration=calibration, out_path=path)
+        resolved = validate_for(plan, the_rig, calibration=calibration, out_path=path)
         if len(resolved.points) != metadata.n_points_planned:
             raise PlanError(
                 f"the stored plan expands to {len(resolved.points)} points, the file planned "

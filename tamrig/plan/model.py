@@ -1,25 +1,23 @@
 """The scan plan: a validated, serialisable description of one measurement (TOML on disk).
 
-A plan names what to measure, never how a device does it; :mod:`tamrig.plan.preflight`
-checks it against a rig and :mod:`tamrig.plan.points` turns it into the ordered points the
-engine runs.
+A plan names what to measure, never how a device does it. Iterating over a plan yields its
+points in execution order (:mod:`tamrig.plan.points`); checking it against a rig is a
+separate step, :func:`tamrig.plan.preflight.validate_for`, which this module never imports
+(pre-flight talks to devices, a plan does not).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from tamrig.errors import PlanError
 from tamrig.plan.axes import DelayAxis, FluenceAxis, ProbeAxis
+from tamrig.plan.points import ScanPoint, scan_points
 from tamrig.validation import load_toml, validate_model
-
-if TYPE_CHECKING:
-    from tamrig.plan.fluence import FluenceCalibrationLike
-    from tamrig.plan.preflight import ResolvedPlan
-    from tamrig.rig import Rig
 
 OuterAxis = Literal["sweep", "wavelength", "fluence"]
 DEFAULT_NESTING: tuple[OuterAxis, ...] = ("wavelength", "fluence", "sweep")
@@ -120,17 +118,12 @@ class ScanPlan(BaseModel):
         """A PlanError naming this plan's file and ``field``."""
         return PlanError(message, file=self._source, field=field, expected=expected)
 
-    def validate_for(
-        self,
-        rig: Rig,
-        *,
-        calibration: FluenceCalibrationLike | None = None,
-        out_path: str | Path | None = None,
-    ) -> ResolvedPlan:
-        """Pre-flight against a connected rig (see :mod:`tamrig.plan.preflight`)."""
-        from tamrig.plan.preflight import validate_for
+    def __iter__(self) -> Iterator[ScanPoint]:  # type: ignore[override]
+        """The plan's points in execution order (as useq's MDASequence yields its events).
 
-        return validate_for(self, rig, calibration=calibration, out_path=out_path)
+        Replaces pydantic's iteration over (field, value) pairs, which nothing here uses.
+        """
+        return iter(scan_points(self))
 
     # -- sizes ----------------------------------------------------------------------------
     def delays_fs(self) -> list[float]:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tamrig.plan.model import ScanPlan
+if TYPE_CHECKING:  # the plan model imports this module to iterate over its points
+    from tamrig.plan.model import ScanPlan
 
 
 @dataclass(frozen=True)
