@@ -6,8 +6,8 @@ produce or consume them and tests can build them by hand.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -82,6 +82,12 @@ class PointRecord:
 
     ``index`` is the point's position in the plan's flattened order (0-based, unique);
     ``grid`` its coordinates (sweep, wavelength index, fluence index, delay index).
+    Fluences are always in fixed units whatever unit the plan used: ``fluence_uj_cm2`` the
+    target peak pump fluence in µJ/cm², ``n_abs`` the target ⟨N_abs⟩, ``attenuator_setting``
+    the attenuator's read-back; the ``*_measured`` values come from the point's power-meter
+    reading through the fluence calibration. NaN means unknown (e.g. no calibration).
+    ``series`` names the live-monitor curve the point belongs to; ``reference`` marks the
+    delay re-measured at the start of every sweep (photodamage and drift check).
     """
 
     index: int
@@ -89,7 +95,7 @@ class PointRecord:
     delay_fs: float
     delay_fs_measured: float
     fluence_label: str
-    fluence_target: float
+    fluence_uj_cm2: float
     n_abs: float
     attenuator_setting: float
     probe_wavelength_nm: float
@@ -99,4 +105,7 @@ class PointRecord:
     power_w: float | None = None
     positions: dict[str, float] = field(default_factory=dict)
     timestamp: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    series: str = ""
+    reference: bool = False
+    fluence_measured_uj_cm2: float = math.nan
+    n_abs_measured: float = math.nan

@@ -109,7 +109,7 @@ def make_record(i: int, md: ScanMetadata, *, fit: bool = True) -> PointRecord:
         delay_fs=delay,
         delay_fs_measured=delay + 0.5,
         fluence_label="905nm/N=0.045",
-        fluence_target=16.1,
+        fluence_uj_cm2=16.1,
         n_abs=0.045,
         attenuator_setting=22.5,
         probe_wavelength_nm=905.0,
@@ -119,7 +119,9 @@ def make_record(i: int, md: ScanMetadata, *, fit: bool = True) -> PointRecord:
         power_w=1e-4 * (1 + i) if i % 4 else None,
         positions={"stage_mm": 75.0 + i * 0.01, "attenuator_deg": 22.5, "filter_slot": 2.0},
         timestamp=1.7e9 + i,
-        extra={"note": f"point {i}"},
+        series="905nm/N=0.045",
+        reference=i == 0,
+        fluence_measured_uj_cm2=16.1 * (1 + 0.01 * i) if i % 4 else float("nan"),
     )
 
 

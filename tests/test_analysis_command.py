@@ -100,7 +100,7 @@ def write_scan(
                             delay_fs=delay,
                             delay_fs_measured=delay,
                             fluence_label=label,
-                            fluence_target=n_abs * 358.0,
+                            fluence_uj_cm2=n_abs * 358.0,
                             n_abs=n_abs,
                             attenuator_setting=0.0,
                             probe_wavelength_nm=probe_nm,

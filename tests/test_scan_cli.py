@@ -55,7 +55,7 @@ def test_demo_plan_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         row, index = next(
             (r, int(i))
             for r, (i, d, n) in at
-            if d == 300.0 and n == 0.18 and not f.point_extra(int(i))["extra"]["reference"]
+            if d == 300.0 and n == 0.18 and not points["reference"][r]
         )
         dtt, err = f.dtt(index)[30:34, 30:34], f.dtt_err(index)[30:34, 30:34]
         assert dtt.mean() > 5 * err.mean() / 4

@@ -44,7 +44,15 @@ def test_points_round_trip(tmp_path: Path) -> None:
             assert pts["delay_fs"][i] == rec.delay_fs
             assert pts["delay_fs_measured"][i] == rec.delay_fs_measured
             assert pts["fluence_label"][i] == rec.fluence_label
-            assert pts["fluence_target"][i] == rec.fluence_target
+            assert pts["fluence_uj_cm2"][i] == rec.fluence_uj_cm2
+            assert pts["n_abs"][i] == rec.n_abs
+            assert pts["attenuator_setting"][i] == rec.attenuator_setting
+            assert pts["series"][i] == rec.series
+            assert pts["reference"][i] == rec.reference
+            assert pts["fluence_measured_uj_cm2"][i] == pytest.approx(
+                rec.fluence_measured_uj_cm2, nan_ok=True
+            )
+            assert math.isnan(pts["n_abs_measured"][i])
             assert pts["sweep"][i] == rec.grid[0] and pts["delay_index"][i] == rec.grid[3]
             assert pts["sigma_nm"][i] == pytest.approx(rec.fit.sigma_nm)  # type: ignore[union-attr]
             assert pts["converged"][i] == (i != 3)
@@ -63,10 +71,7 @@ def test_points_round_trip(tmp_path: Path) -> None:
             )
             dark = scan.image("dark_mean", i)
             assert np.isnan(dark).all() if rec.image.dark_mean is None else (dark == 100).all()
-            assert scan.point_extra(i) == {
-                "positions": {"filter_slot": 2.0},
-                "extra": {"note": f"point {i}"},
-            }
+            assert scan.point_extra(i) == {"positions": {"filter_slot": 2.0}}
         np.testing.assert_allclose(scan.positions()["stage_mm"], 75.0 + np.arange(6) * 0.01)
         kinds = [e["kind"] for e in scan.events()]
         assert kinds == ["start", "pause", "finish"]

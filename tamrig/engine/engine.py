@@ -228,7 +228,7 @@ class ScanEngine:
                 self.writer.write_point(record)
                 done += 1
                 durations.append(self._clock() - t0)
-                series = str(record.extra["series"])
+                series = record.series
                 sweep_series.add(series)
                 self._emit(
                     PointDone(
@@ -365,13 +365,7 @@ class ScanEngine:
             fit, transport = self.monitor.update(
                 delay_fs=m.delay_fs_measured, series=series, image=m.image
             )
-        extra: dict[str, object] = {
-            "series": series,
-            "reference": point.reference,
-            "fluence_uj_cm2": fluence.fluence_uj_cm2,
-            "fluence_unit": fluence.unit,
-        }
-        extra.update(self._fluence_check(point, fluence, m.power_w))
+        measured, n_abs_measured = self._fluence_check(point, fluence, m.power_w)
         for block in m.blocks:
             self.writer.write_frames(point.index, block)
         return PointRecord(
@@ -380,7 +374,7 @@ class ScanEngine:
             delay_fs=point.delay_fs,
             delay_fs_measured=m.delay_fs_measured,
             fluence_label=fluence.label,
-            fluence_target=fluence.target,
+            fluence_uj_cm2=fluence.fluence_uj_cm2,
             n_abs=fluence.n_abs,
             attenuator_setting=m.setting,
             probe_wavelength_nm=m.wavelength_nm,
@@ -390,20 +384,22 @@ class ScanEngine:
             power_w=m.power_w,
             positions=m.positions,
             timestamp=time.time(),
-            extra=extra,
+            series=series,
+            reference=point.reference,
+            fluence_measured_uj_cm2=measured,
+            n_abs_measured=n_abs_measured,
         )
 
     def _fluence_check(
         self, point: ScanPoint, fluence: FluenceStep, power_w: float | None
-    ) -> dict[str, float]:
-        """Fluence from the measured power; a Notice when it drifts off the target."""
+    ) -> tuple[float, float]:
+        """Fluence and ⟨N_abs⟩ from the measured power (NaN: not measured); a Notice when
+        the fluence drifts off the target."""
         cal = self.calibration
         if cal is None or power_w is None or not math.isfinite(fluence.fluence_uj_cm2):
-            return {}
+            return math.nan, math.nan
         measured = cal.fluence_for_power(power_w)
-        values = {"fluence_measured_uj_cm2": measured}
-        if math.isfinite(fluence.n_abs):
-            values["n_abs_measured"] = cal.n_abs_for_fluence(measured)
+        n_abs = cal.n_abs_for_fluence(measured) if math.isfinite(fluence.n_abs) else math.nan
         deviation = measured / fluence.fluence_uj_cm2 - 1.0
         if abs(deviation) > self.drift_tolerance:
             message = (
@@ -412,7 +408,7 @@ class ScanEngine:
             )
             self.writer.log_event("fluence_drift", message, point.index)
             self._emit(Notice("fluence_drift", message, point.index))
-        return values
+        return measured, n_abs
 
     # -- faults ------------------------------------------------------------------------------
     def _with_retries(self, action: Callable[[], T], index: int | None) -> T:

@@ -274,9 +274,10 @@ def _replay(path: Path, monitor: Monitor) -> int:
     with open_scan(path) as scan:
         table = scan.points()
         delays = dict(zip(table["index"].tolist(), table["delay_fs_measured"].tolist()))
+        names = dict(zip(table["index"].tolist(), table["series"].tolist()))
         count = 0
         for index in scan.indices():
-            series = str(scan.point_extra(index).get("extra", {}).get("series", ""))
+            series = str(names[index])
             if not series:
                 continue
             dtt = scan.dtt(index)

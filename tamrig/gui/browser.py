@@ -35,6 +35,8 @@ COLUMNS = (
     ("sweep", "sweep", "{:d}"),
     ("delay_fs", "delay (fs)", "{:.1f}"),
     ("fluence_label", "fluence", "{}"),
+    ("fluence_uj_cm2", "F₀ (µJ/cm²)", "{:.3g}"),
+    ("n_abs", "⟨N_abs⟩", "{:.3g}"),
     ("probe_wavelength_nm", "λ (nm)", "{:g}"),
     ("sigma_nm", "σ (nm)", "{:.1f}"),
     ("sigma_err_nm", "±σ", "{:.2f}"),

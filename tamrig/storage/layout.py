@@ -16,9 +16,11 @@ Per-point quantities are 1-D datasets (one row per written point); images are st
                             frame_time, pump_on, point_index
         data/               NXdata: signal dtt (n, h, w), dtt_errors; axes delay_fs, y, x;
                             per-point coordinates point_index, sweep, *_index, delay_fs,
-                            delay_fs_measured, fluence, fluence_label, n_abs,
-                            attenuator_setting, probe_wavelength_nm, power_w, timestamp,
-                            n_on, n_off, dropped_frames, point_json, completed
+                            delay_fs_measured, fluence (µJ/cm² whatever the plan's unit),
+                            fluence_measured, fluence_label, n_abs, n_abs_measured,
+                            attenuator_setting, series, reference, probe_wavelength_nm,
+                            power_w, timestamp, n_on, n_off, dropped_frames, point_json,
+                            completed
         fit/                NXdata: signal msd_nm2 (+ _errors), axis delay_fs; sigma_nm,
                             sigma_err_nm, sigma0_nm, diffusivity_cm2_s, amplitude, x0/y0...
         images/             NXcollection: pump_on_mean/_err, pump_off_mean/_err,
@@ -112,10 +114,14 @@ DATA_COLUMNS: tuple[Column, ...] = (
     _i(DATA, "delay_index", "index into the plan's delays"),
     _f(DATA, "delay_fs", "fs", "pump-probe delay set by the plan"),
     _f(DATA, "delay_fs_measured", "fs", "delay from the stage's read-back position"),
-    _f(DATA, "fluence", "uJ/cm2", "target peak pump fluence"),
-    Column(DATA, "fluence_label", text_dtype(TEXT_BYTES), None, "series label", fill=b""),
-    _f(DATA, "n_abs", None, "mean absorbed photons per emitter <N_abs>"),
-    _f(DATA, "attenuator_setting", None, "attenuator angle (deg) or wheel slot"),
+    _f(DATA, "fluence", "uJ/cm2", "target peak pump fluence F0 (NaN: no calibration)"),
+    _f(DATA, "fluence_measured", "uJ/cm2", "peak pump fluence from the power reading"),
+    Column(DATA, "fluence_label", text_dtype(TEXT_BYTES), None, "plan's fluence", fill=b""),
+    _f(DATA, "n_abs", None, "target mean absorbed photons per emitter <N_abs>"),
+    _f(DATA, "n_abs_measured", None, "<N_abs> from the power reading"),
+    _f(DATA, "attenuator_setting", None, "attenuator angle (deg) or wheel slot (read back)"),
+    Column(DATA, "series", text_dtype(TEXT_BYTES), None, "live-monitor curve", fill=b""),
+    Column(DATA, "reference", U1, None, "1: the per-sweep reference delay", fill=0),
     _f(DATA, "probe_wavelength_nm", "nm", "probe wavelength"),
     _f(DATA, "power_w", "W", "pump power meter reading (NaN: not measured)"),
     _f(DATA, "timestamp", "s", "end of the point, seconds since the Unix epoch"),
@@ -148,6 +154,8 @@ FIT_COLUMNS: tuple[Column, ...] = (
     Column(FIT, "converged", U1, None, "1 when the fit converged", fill=0),
     Column(FIT, "message", text_dtype(TEXT_BYTES * 2), None, "fitter message", fill=b""),
 )
+
+COLUMNS_BY_PATH: dict[str, Column] = {c.path: c for c in (*DATA_COLUMNS, *FIT_COLUMNS)}
 
 # Per-point images: (dataset path, units, description).
 IMAGE_STACKS: tuple[tuple[str, str | None, str], ...] = (
@@ -183,9 +191,13 @@ POINT_FIELDS: dict[str, str] = {
     "delay_fs": f"{DATA}/delay_fs",
     "delay_fs_measured": f"{DATA}/delay_fs_measured",
     "fluence_label": f"{DATA}/fluence_label",
-    "fluence_target": f"{DATA}/fluence",
+    "fluence_uj_cm2": f"{DATA}/fluence",
+    "fluence_measured_uj_cm2": f"{DATA}/fluence_measured",
     "n_abs": f"{DATA}/n_abs",
+    "n_abs_measured": f"{DATA}/n_abs_measured",
     "attenuator_setting": f"{DATA}/attenuator_setting",
+    "series": f"{DATA}/series",
+    "reference": f"{DATA}/reference",
     "probe_wavelength_nm": f"{DATA}/probe_wavelength_nm",
     "power_w": f"{DATA}/power_w",
     "timestamp": f"{DATA}/timestamp",

@@ -15,7 +15,7 @@ import numpy as np
 
 from tamrig.errors import StorageError
 from tamrig.storage import layout as L
-from tamrig.storage import liveness
+from tamrig.storage import legacy, liveness
 from tamrig.storage.metadata import from_json
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,6 +74,8 @@ class ScanFile:
         self.calibration: dict[str, Any] | None = from_json(f["/entry/calibration"][()])
         self.devices: dict[str, Any] = from_json(f["/entry/instrument/devices_json"][()]) or {}
         self.start_time = _text(f["/entry/start_time"][()])
+        #: Per-point columns an older tamrig did not write (rebuilt or filled on reading).
+        self.missing_columns = frozenset(p for p in L.POINT_FIELDS.values() if p not in f)
         self._rows = np.zeros(0, dtype=np.int64)
         self._index_to_row: dict[int, int] = {}
         self.refresh()
@@ -104,7 +106,11 @@ class ScanFile:
     def _all_paths(self) -> list[str]:
         names = self.metadata.get("position_names", [])
         return [
-            *(c.path for c in (*L.DATA_COLUMNS, *L.FIT_COLUMNS)),
+            *(
+                c.path
+                for c in (*L.DATA_COLUMNS, *L.FIT_COLUMNS)
+                if c.path not in self.missing_columns
+            ),
             *(L.position_path(n) for n in names),
             L.POINT_JSON,
             *(p for p, _, _ in L.IMAGE_STACKS),
@@ -146,7 +152,20 @@ class ScanFile:
     def points(self) -> dict[str, np.ndarray]:
         """Per-point table of completed points (CONTRACTS §3 keys plus fit details)."""
         out: dict[str, np.ndarray] = {}
+        rebuilt: dict[str, np.ndarray] = {}
+        if f"{L.DATA}/series" in self.missing_columns:  # written before the typed columns
+            texts = self._file[L.POINT_JSON][()][self._rows] if self._rows.size else []
+            rebuilt = legacy.columns_from_json(list(texts))
         for key, path in L.POINT_FIELDS.items():
+            if key in rebuilt:
+                out[key] = rebuilt[key]
+                continue
+            if path in self.missing_columns:
+                column = L.COLUMNS_BY_PATH[path]
+                text = column.dtype.kind == "S"
+                fill, dtype = ("", object) if text else (column.fill, column.dtype)
+                out[key] = np.full(self._rows.size, fill, dtype=dtype)
+                continue
             values = self._file[path][()][self._rows] if self._rows.size else self._file[path][:0]
             if values.dtype.kind == "S":
                 values = np.array([_text(v) for v in values], dtype=object)
@@ -161,7 +180,7 @@ class ScanFile:
 
     @_reads_file
     def point_extra(self, i: int) -> dict[str, Any]:
-        """Per-point JSON (unnamed positions, record.extra) of point index ``i``."""
+        """Per-point JSON (device positions without a column) of point index ``i``."""
         return from_json(self._file[L.POINT_JSON][self._row(i)]) or {}
 
     def _row(self, i: int) -> int:

@@ -38,10 +38,14 @@ def point_row(record: PointRecord, md: ScanMetadata) -> Row:
         f"{L.DATA}/delay_index": delay_i,
         f"{L.DATA}/delay_fs": float(record.delay_fs),
         f"{L.DATA}/delay_fs_measured": float(record.delay_fs_measured),
-        f"{L.DATA}/fluence": float(record.fluence_target),
+        f"{L.DATA}/fluence": finite_or_nan(record.fluence_uj_cm2),
+        f"{L.DATA}/fluence_measured": finite_or_nan(record.fluence_measured_uj_cm2),
         f"{L.DATA}/fluence_label": record.fluence_label,
-        f"{L.DATA}/n_abs": float(record.n_abs),
-        f"{L.DATA}/attenuator_setting": float(record.attenuator_setting),
+        f"{L.DATA}/n_abs": finite_or_nan(record.n_abs),
+        f"{L.DATA}/n_abs_measured": finite_or_nan(record.n_abs_measured),
+        f"{L.DATA}/attenuator_setting": finite_or_nan(record.attenuator_setting),
+        f"{L.DATA}/series": record.series,
+        f"{L.DATA}/reference": int(bool(record.reference)),
         f"{L.DATA}/probe_wavelength_nm": float(record.probe_wavelength_nm),
         f"{L.DATA}/power_w": finite_or_nan(record.power_w),
         f"{L.DATA}/timestamp": float(record.timestamp),
@@ -87,15 +91,10 @@ def point_row(record: PointRecord, md: ScanMetadata) -> Row:
     for name in md.position_names:
         scalars[L.position_path(name)] = finite_or_nan(record.positions.get(name))
     loose = {k: v for k, v in record.positions.items() if k not in named}
-    payload: dict[str, Any] = {}
-    if loose:
-        payload["positions"] = loose
-    if record.extra:
-        payload["extra"] = record.extra
-    text = to_json(payload) if payload else ""
+    text = to_json({"positions": loose}) if loose else ""
     overflow = len(text.encode("utf-8")) > L.POINT_JSON_BYTES
     if overflow:
-        text = to_json({"truncated": True, "keys": sorted(payload.get("extra", {}))})
+        text = to_json({"truncated": True, "keys": sorted(loose)})
     scalars[L.POINT_JSON] = text
 
     images = {

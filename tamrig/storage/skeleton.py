@@ -151,7 +151,7 @@ def build(f: h5py.File, md: ScanMetadata, *, title: str, raw_frames: bool) -> No
             "point_json",
             L.text_dtype(L.POINT_JSON_BYTES),
             None,
-            "extra per-point values as JSON",
+            "per-point device positions without a column of their own, as JSON",
             b"",
         ),
     )

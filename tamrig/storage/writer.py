@@ -178,6 +178,13 @@ class ScanWriter:
             with h5files.open_update(path) as f:
                 if L.METADATA_JSON not in f or L.COMPLETED not in f:
                     raise StorageError(f"cannot resume {path}: not a tamrig scan file")
+                missing = [c.path for c in (*L.DATA_COLUMNS, *L.FIT_COLUMNS) if c.path not in f]
+                if missing:
+                    raise StorageError(
+                        f"cannot resume {path}: written by an older tamrig, it lacks the "
+                        f"per-point column(s) {', '.join(missing)}; start a new scan "
+                        "(the file stays readable with tamrig analyze)"
+                    )
                 metadata = ScanMetadata.from_dict(from_json(f[L.METADATA_JSON][()]))
                 dropped_rows, dropped_frames = _truncate_incomplete(f, metadata)
                 f[L.STATUS][()] = skeleton.fixed_text("running", L.STATUS_BYTES)
@@ -234,7 +241,7 @@ class ScanWriter:
         self._rows = n + 1
         self._completed.add(record.index)
         if row.overflow:
-            self.log_event("storage", "per-point extra values too long; kept keys only", n)
+            self.log_event("storage", "per-point positions too long; kept names only", n)
 
     def _append_value(self, path: str, ds: h5py.Dataset, n: int, value: Any) -> None:
         """Row ``n`` of a 1-D column: through its open chunk when it has one."""

@@ -1,0 +1,69 @@
+"""Files written before the typed series / reference / fluence columns existed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+
+import h5py
+import pytest
+from storage_support import make_metadata, make_record
+
+from tamrig.errors import StorageError
+from tamrig.storage import ScanWriter, open_scan
+from tamrig.storage import layout as L
+
+NEW_COLUMNS = ("series", "reference", "fluence_measured", "n_abs_measured")
+
+
+def _old_style_file(path: Path, n: int = 4) -> None:
+    """A file as the old writer left it: series, reference and fluences in the point JSON,
+    the plan's ⟨N_abs⟩ (not µJ/cm²) in /entry/data/fluence."""
+    md = make_metadata(n)
+    with ScanWriter.create(path, md) as writer:
+        for i in range(n):
+            writer.write_point(make_record(i, md))
+        writer.finish("aborted")
+    with h5py.File(path, "r+") as f:
+        for name in NEW_COLUMNS:
+            del f[f"{L.DATA}/{name}"]
+        for i in range(n):
+            extra = {
+                "series": f"905nm/N=0.045{' ref' if i == 0 else ''}",
+                "reference": i == 0,
+                "fluence_uj_cm2": 16.1,
+                "fluence_unit": "n_abs",
+            }
+            if i % 2:
+                extra["fluence_measured_uj_cm2"] = 16.0 + i
+            f[L.POINT_JSON][i] = json.dumps({"extra": extra}).encode()
+            f[f"{L.DATA}/fluence"][i] = 0.045
+
+
+def test_old_file_reads_with_columns_rebuilt_from_the_point_json(tmp_path: Path) -> None:
+    path = tmp_path / "old.h5"
+    _old_style_file(path)
+    with open_scan(path) as scan:
+        assert {f"{L.DATA}/{n}" for n in NEW_COLUMNS} <= scan.missing_columns
+        pts = scan.points()
+    assert list(pts["fluence_uj_cm2"]) == [16.1] * 4  # never the plan's 0.045
+    assert list(pts["reference"]) == [1, 0, 0, 0]
+    assert pts["series"][0] == "905nm/N=0.045 ref" and pts["series"][1] == "905nm/N=0.045"
+    assert pts["fluence_measured_uj_cm2"][1] == 17.0
+    assert math.isnan(pts["fluence_measured_uj_cm2"][2])
+    assert all(math.isnan(v) for v in pts["n_abs_measured"])
+
+
+def test_old_file_is_not_resumed_and_is_left_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "old.h5"
+    _old_style_file(path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(StorageError) as info:
+        ScanWriter.resume(path)
+    message = str(info.value)
+    assert "older tamrig" in message and str(path) in message
+    for name in NEW_COLUMNS:
+        assert f"{L.DATA}/{name}" in message
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
