@@ -14,7 +14,8 @@ from tamrig.storage import layout as L
 # Column order of the CSV: identification first, then the transport numbers.
 CSV_FIELDS = (
     "index", "sweep", "reference", "delay_fs", "delay_fs_measured", "fluence_label",
-    "fluence_uj_cm2", "n_abs", "attenuator_setting", "probe_wavelength_nm", "power_w", "timestamp", "sigma_nm", "sigma_err_nm",
+    "fluence_uj_cm2", "n_abs", "attenuator_setting", "probe_wavelength_nm", "power_w",
+    "timestamp", "sigma_nm", "sigma_err_nm",
     "sigma0_nm", "sigma0_err_nm", "msd_nm2", "msd_err_nm2", "diffusivity_cm2_s",
     "diffusivity_err_cm2_s", "amplitude", "amplitude_err", "x0_nm", "y0_nm", "converged",
 )  # fmt: skip
