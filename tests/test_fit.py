@@ -31,7 +31,8 @@ def spot(
     centre_px: tuple[float, float] = (31.3, 30.6),
     offset: float = 0.0,
 ) -> np.ndarray:
-    """Noise-free image; ``centre_px`` is (x, y); ``sigma_nm`` may be (σx, σy)."""
+    """Noise-free image; ``centre_px`` is (x, y) in pixel indices (the centre of pixel 0 is
+    0, i.e. a/2 from the image corner); ``sigma_nm`` may be (σx, σy)."""
     sx, sy = (sigma_nm, sigma_nm) if np.isscalar(sigma_nm) else sigma_nm  # type: ignore[misc]
     y, x = np.mgrid[0 : shape[0], 0 : shape[1]].astype(float)
     r2 = ((x - centre_px[0]) / (sx / PIXEL_NM)) ** 2 + ((y - centre_px[1]) / (sy / PIXEL_NM)) ** 2
@@ -93,9 +94,9 @@ def test_centre_precision_reaches_bound(white_noise_draws: Draws) -> None:
     bound = cramer_rao_centre_nm(NOISE, PIXEL_NM, AMPLITUDE)
     assert np.std(d.x0, ddof=1) == pytest.approx(bound, rel=0.15)
     assert np.std(d.y0, ddof=1) == pytest.approx(bound, rel=0.15)
-    assert abs(np.mean(d.x0) - 31.3 * PIXEL_NM) < 0.3 * bound
-    assert abs(np.mean(d.y0) - 30.6 * PIXEL_NM) < 0.3 * bound
-    assert 0.85 < np.std((d.x0 - 31.3 * PIXEL_NM) / d.x0_err, ddof=1) < 1.15
+    assert abs(np.mean(d.x0) - 31.8 * PIXEL_NM) < 0.3 * bound
+    assert abs(np.mean(d.y0) - 31.1 * PIXEL_NM) < 0.3 * bound
+    assert 0.85 < np.std((d.x0 - 31.8 * PIXEL_NM) / d.x0_err, ddof=1) < 1.15
 
 
 def test_weighted_fit_with_uneven_noise_has_unit_pulls() -> None:
@@ -116,8 +117,8 @@ def test_negative_photoinduced_absorption_spot() -> None:
     assert fit.converged, fit.message
     assert fit.amplitude < 0
     assert abs(fit.sigma_nm - SIGMA_NM) < 4 * fit.sigma_err_nm
-    assert abs(fit.x0_nm - 28.0 * PIXEL_NM) < 4 * fit.x0_err_nm
-    assert abs(fit.y0_nm - 35.5 * PIXEL_NM) < 4 * fit.y0_err_nm
+    assert abs(fit.x0_nm - 28.5 * PIXEL_NM) < 4 * fit.x0_err_nm
+    assert abs(fit.y0_nm - 36.0 * PIXEL_NM) < 4 * fit.y0_err_nm
 
 
 def test_offset_is_fitted_not_absorbed_into_width() -> None:
@@ -136,8 +137,8 @@ def test_off_centre_spot_partly_outside_the_frame() -> None:
     fit = fit_gaussian(image, PIXEL_NM)
     assert fit.converged, fit.message
     assert abs(fit.sigma_nm - SIGMA_NM) < 5 * fit.sigma_err_nm
-    assert fit.x0_nm == pytest.approx(4.0 * PIXEL_NM, abs=5 * fit.x0_err_nm)
-    assert fit.y0_nm == pytest.approx(58.5 * PIXEL_NM, abs=5 * fit.y0_err_nm)
+    assert fit.x0_nm == pytest.approx(4.5 * PIXEL_NM, abs=5 * fit.x0_err_nm)
+    assert fit.y0_nm == pytest.approx(59.0 * PIXEL_NM, abs=5 * fit.y0_err_nm)
 
 
 def test_anisotropic_mode_recovers_two_widths() -> None:
@@ -167,8 +168,8 @@ def test_rectangular_image_and_larger_frame() -> None:
     image = image + rng.normal(0, NOISE / 5, image.shape)
     fit = fit_gaussian(image, PIXEL_NM)
     assert fit.converged
-    assert fit.x0_nm == pytest.approx(80.2 * PIXEL_NM, abs=5 * fit.x0_err_nm)
-    assert fit.y0_nm == pytest.approx(20.7 * PIXEL_NM, abs=5 * fit.y0_err_nm)
+    assert fit.x0_nm == pytest.approx(80.7 * PIXEL_NM, abs=5 * fit.x0_err_nm)
+    assert fit.y0_nm == pytest.approx(21.2 * PIXEL_NM, abs=5 * fit.y0_err_nm)
     assert fit.sigma_nm == pytest.approx(250.0, abs=5 * fit.sigma_err_nm)
 
 
@@ -282,7 +283,21 @@ def test_property_random_gaussians_are_recovered(
     bound = fisher_bound_sigma_nm((48, 48), amplitude, sigma_px, x0, y0, offset, noise)
     assert fit.sigma_err_nm == pytest.approx(bound, rel=0.3)
     assert abs(fit.sigma_nm - sigma_px * PIXEL_NM) < 6 * fit.sigma_err_nm
-    assert abs(fit.x0_nm - x0 * PIXEL_NM) < 6 * fit.x0_err_nm
-    assert abs(fit.y0_nm - y0 * PIXEL_NM) < 6 * fit.y0_err_nm
+    assert abs(fit.x0_nm - (x0 + 0.5) * PIXEL_NM) < 6 * fit.x0_err_nm
+    assert abs(fit.y0_nm - (y0 + 0.5) * PIXEL_NM) < 6 * fit.y0_err_nm
     assert abs(fit.amplitude - amplitude) < 6 * fit.amplitude_err
     assert np.sign(fit.amplitude) == np.sign(amplitude)
+
+
+@pytest.mark.parametrize(("x0_nm", "y0_nm"), [(1600.0, 1600.0), (1234.0, 987.0), (25.0, 3175.0)])
+def test_centre_is_measured_from_the_pixel_0_corner(x0_nm: float, y0_nm: float) -> None:
+    """The centre of pixel (i, j) is at ((i + ½)a, (j + ½)a): a spot drawn at a known position
+    in those coordinates is found there (the middle of a 64-pixel frame is 32a, not 31.5a)."""
+    a = PIXEL_NM
+    y, x = (np.mgrid[0:64, 0:64] + 0.5) * a
+    image = AMPLITUDE * np.exp(-((x - x0_nm) ** 2 + (y - y0_nm) ** 2) / (2 * SIGMA_NM**2))
+    fit = fit_gaussian(image + 1e-9 * np.random.default_rng(0).normal(size=image.shape), a)
+    assert fit.converged, fit.message
+    assert fit.x0_nm == pytest.approx(x0_nm, abs=0.01)
+    assert fit.y0_nm == pytest.approx(y0_nm, abs=0.01)
+    assert fit.sigma_nm == pytest.approx(SIGMA_NM, abs=0.01)

@@ -214,8 +214,8 @@ def test_live_dtt_shows_the_pump_spot_with_its_fitted_width(window: Any, qtbot: 
     assert fit.sigma_nm == pytest.approx(world.pump_sigma_nm(), rel=0.25)
     h, w = view.image.image.shape
     a = rig.settings.pixel_size_nm
-    assert fit.x0_nm == pytest.approx((w - 1) / 2 * a, abs=2 * a)
-    assert fit.y0_nm == pytest.approx((h - 1) / 2 * a, abs=2 * a)
+    assert fit.x0_nm == pytest.approx(w / 2 * a, abs=2 * a)  # the spot sits mid-sensor
+    assert fit.y0_nm == pytest.approx(h / 2 * a, abs=2 * a)
     ring_x, ring_y = view.contour.getData()
     assert len(ring_x) > 10 and max(ring_y) - min(ring_y) == pytest.approx(2 * fit.sigma_nm / a)
     assert "live ΔT/T" in view.info.text()

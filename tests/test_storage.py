@@ -91,6 +91,11 @@ def test_metadata_round_trip(tmp_path: Path) -> None:
         assert f["/entry/sample/name"][()].decode() == "PbS QD film"
         assert f["/entry/data/delay_fs"].attrs["units"] == "fs"
         assert f["/entry/fit/diffusivity_cm2_s"].attrs["units"] == "cm2/s"
+        assert f["/entry/data/fluence"].attrs["units"] == "uJ/cm2"
+        # image axes: pixel centres from the pixel-0 corner, the frame of x0_nm / y0_nm
+        a = md.pixel_size_nm
+        np.testing.assert_allclose(f["/entry/data/x"][:3], [a / 2, 3 * a / 2, 5 * a / 2])
+        assert f["/entry/data/y"][-1] == pytest.approx((md.image_shape[0] - 0.5) * a)
         assert "stage" in f["/entry/instrument"] and f.attrs["default"] == "entry"
     resumed = ScanWriter.resume(path)
     try:

@@ -39,6 +39,9 @@ def fit_gaussian(
 ) -> GaussianFit:
     """Fit A·exp(−r²/2σ²) + offset to ``image`` (indexed [y, x]); lengths in nm.
 
+    ``x0_nm``/``y0_nm`` are measured from the image's outer pixel-0 corner: the centre of
+    pixel (0, 0) is at (a/2, a/2) for pixel size a.
+
     ``weights`` are inverse variances per pixel (1/err²); with them the covariance is taken
     as is, without them it is scaled by the residual variance. Pixels that are not finite or
     have zero weight are ignored. Invalid input (not 2-D, too small, bad pixel size) raises
@@ -334,8 +337,8 @@ def _result(
     return GaussianFit(
         sigma_nm=float(abs(sigma)) * a_nm,
         sigma_err_nm=float(sigma_err) * a_nm,
-        x0_nm=float(x0) * a_nm,
-        y0_nm=float(y0) * a_nm,
+        x0_nm=(float(x0) + 0.5) * a_nm,  # from the pixel-0 corner: pixel i spans [i, i+1]·a
+        y0_nm=(float(y0) + 0.5) * a_nm,
         amplitude=float(amp),
         offset=float(c),
         amplitude_err=float(amp_err),

@@ -7,6 +7,7 @@ are ready for the next image, so drawing speed never throttles the producer.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -88,11 +89,11 @@ def _median_sample(image: np.ndarray) -> float:
 
 
 def gaussian_contour(fit: GaussianFit, pixel_size_nm: float, n: int = 121) -> np.ndarray:
-    """(n, 2) points of the 1σ ellipse in pixel-centre image coordinates."""
+    """(n, 2) points of the 1σ ellipse in image coordinates (pixel i spans [i, i+1])."""
     sx = (fit.sigma_x_nm or fit.sigma_nm) / pixel_size_nm
     sy = (fit.sigma_y_nm or fit.sigma_nm) / pixel_size_nm
     t = np.linspace(0.0, 2 * np.pi, n)
-    cx, cy = fit.x0_nm / pixel_size_nm + 0.5, fit.y0_nm / pixel_size_nm + 0.5
+    cx, cy = fit.x0_nm / pixel_size_nm, fit.y0_nm / pixel_size_nm  # from the pixel-0 corner
     return np.column_stack([cx + sx * np.cos(t), cy + sy * np.sin(t)])
 
 
@@ -168,11 +169,11 @@ class DttView(QWidget):
         else:
             ring = gaussian_contour(fit, a)
             self.contour.setData(ring[:, 0], ring[:, 1])
-            self.centre.setData([fit.x0_nm / a + 0.5], [fit.y0_nm / a + 0.5])
-            row = int(np.clip(round(fit.y0_nm / a), 0, dtt.shape[0] - 1))
-            col = int(np.clip(round(fit.x0_nm / a), 0, dtt.shape[1] - 1))
-        xs = np.arange(dtt.shape[1]) * a
-        ys = np.arange(dtt.shape[0]) * a
+            self.centre.setData([fit.x0_nm / a], [fit.y0_nm / a])
+            row = int(np.clip(math.floor(fit.y0_nm / a), 0, dtt.shape[0] - 1))
+            col = int(np.clip(math.floor(fit.x0_nm / a), 0, dtt.shape[1] - 1))
+        xs = (np.arange(dtt.shape[1]) + 0.5) * a  # pixel centres from the pixel-0 corner
+        ys = (np.arange(dtt.shape[0]) + 0.5) * a
         for name, positions, values in (("x", xs, dtt[row, :]), ("y", ys, dtt[:, col])):
             data, model = self.cuts[name]
             data.setData(positions * 1e-9, values)

@@ -158,8 +158,9 @@ def build(f: h5py.File, md: ScanMetadata, *, title: str, raw_frames: bool) -> No
     for path, units, doc in L.IMAGE_STACKS[:2]:
         _stack(f, path, (h, w), units, doc)
     pixel = float(md.pixel_size_nm)
-    data.create_dataset("y", data=np.arange(h) * pixel).attrs["units"] = "nm"
-    data.create_dataset("x", data=np.arange(w) * pixel).attrs["units"] = "nm"
+    for name, size in (("y", h), ("x", w)):  # pixel centres from the pixel-0 corner, as x0/y0
+        axis = data.create_dataset(name, data=(np.arange(size) + 0.5) * pixel)
+        _describe(axis, "nm", f"pixel-centre {name} from the image's pixel-0 corner")
     point_dims = {col.name: 0 for col in L.DATA_COLUMNS} | {"completed": 0}
     _nxdata_attrs(data, "dtt", ["delay_fs", "y", "x"], point_dims | {"y": 1, "x": 2})
 
