@@ -7,11 +7,14 @@ population-conserving Gaussian convolved with a Gaussian instrument response.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy.optimize import minimize_scalar
 from scipy.special import gamma, gammainc
 
 from tamrig.units import cm2_s_to_nm2_fs
@@ -59,7 +62,13 @@ class SampleSettings(BaseModel):
     alpha: float = Field(1.2, gt=0)
     n: float = Field(6.0, gt=0, description="sharpness of the localisation cut-off")
     tau_s_fs: float | None = Field(None, gt=0)
-    d_s_cm2_s: float | None = Field(None, ge=0)
+    d_s_cm2_s: float | None = Field(None, ge=0, description="D_s at N_abs = 0.045")
+    kappa: float = Field(
+        0.05,
+        ge=0,
+        lt=1,
+        description="fluence dependence of D_s: D_s / (1 + κ (N_abs/0.045 − 1)); 0 turns it off",
+    )
     perovskite_fraction: float | None = Field(None, ge=0, le=1)
     auger_l2_nm2: float = Field(1600.0, ge=0, description="L_A² at N_abs = 0.045")
     auger_p: float = 1.0
@@ -87,6 +96,16 @@ class SampleSettings(BaseModel):
         return self
 
 
+@dataclass(frozen=True)
+class PeakTruth:
+    """The simulator's true super-diffusive peak at one fluence."""
+
+    n_abs: float
+    t_peak_fs: float
+    d_peak_cm2_s: float
+    length_nm: float
+
+
 class VirtualSample:
     def __init__(self, settings: SampleSettings) -> None:
         self.settings = settings
@@ -95,12 +114,18 @@ class VirtualSample:
     def superdiffusive_scale(self) -> float:
         return superdiffusive_scale(float(self.settings.perovskite_fraction or 0.0))
 
+    def d_s_cm2_s(self, n_abs: float = 0.045) -> float:
+        """D_s at ⟨N_abs⟩: carrier–carrier scattering lowers it at high fluence,
+        D_s / (1 + κ (N/0.045 − 1)); τ_s does not change."""
+        s = self.settings
+        return float(s.d_s_cm2_s or 0.0) / (1.0 + s.kappa * (n_abs / 0.045 - 1.0))
+
     def msd_nm2(self, t_fs: npt.ArrayLike, n_abs: float = 0.045) -> npt.NDArray[np.float64]:
         """Per-axis mean squared displacement at delay ``t_fs`` (0 for t ≤ 0)."""
         s = self.settings
         t = np.clip(np.asarray(t_fs, dtype=float), 0.0, None)
         tau = float(s.tau_s_fs or 1.0)
-        d_s = float(cm2_s_to_nm2_fs(s.d_s_cm2_s or 0.0))
+        d_s = float(cm2_s_to_nm2_fs(self.d_s_cm2_s(n_abs)))
         a_n = s.alpha / s.n
         m_sd = 2 * d_s * tau / s.n * gamma(a_n) * gammainc(a_n, (t / tau) ** s.n)
         m_sd = m_sd * self.superdiffusive_scale()
@@ -119,6 +144,28 @@ class VirtualSample:
         with np.errstate(divide="ignore", invalid="ignore"):
             d = self.msd_nm2(t, n_abs) / (2 * t)
         return np.asarray(d / 0.1, dtype=float)
+
+    def peak_transport(
+        self, n_abs: float = 0.045, t_range_fs: tuple[float, float] = (50.0, 1000.0)
+    ) -> PeakTruth:
+        """The true super-diffusive peak of D(t) = MSD/2t at ⟨N_abs⟩ (what the analysis
+        should recover): its time, D and L = √MSD there, NaN when D(t) has no interior
+        maximum in ``t_range_fs``."""
+        lo, hi = t_range_fs
+        t = np.linspace(lo, hi, int(hi - lo) + 1)
+        d = self.diffusivity_cm2_s(t, n_abs)
+        i = int(np.argmax(d))
+        if i == 0 or i == t.size - 1:
+            return PeakTruth(n_abs, math.nan, math.nan, math.nan)
+        best = minimize_scalar(
+            lambda x: -float(self.diffusivity_cm2_s(x, n_abs)),
+            bounds=(float(t[i - 1]), float(t[i + 1])),
+            method="bounded",
+            options={"xatol": 1e-3},
+        )
+        t_peak = float(best.x)
+        d_peak = float(self.diffusivity_cm2_s(t_peak, n_abs))
+        return PeakTruth(n_abs, t_peak, d_peak, math.sqrt(float(self.msd_nm2(t_peak, n_abs))))
 
     # -- signal ----------------------------------------------------------------------------
     def spectral_factor(self, probe_nm: float, bandwidth_nm: float = 0.0) -> float:
@@ -185,3 +232,10 @@ class VirtualSample:
             if w * a != 0.0:
                 image += w * a * (s0 / s2) * np.exp(-r2_nm2 / (2 * s2))
         return image
+
+
+def peak_truths(settings: SampleSettings, n_abs: Iterable[float]) -> list[PeakTruth]:
+    """The true super-diffusive peak (t, D, L) at each ⟨N_abs⟩, for comparing an analysis
+    of a simulated scan with the sample it was taken on."""
+    sample = VirtualSample(settings)
+    return [sample.peak_transport(float(n)) for n in n_abs]

@@ -148,3 +148,35 @@ def test_instrument_response_is_a_40_fs_gaussian() -> None:
         rise = np.trapezoid(img * 2 * np.pi * r, r) / full
         expected = 0.5 * (1 + math.erf(delay / (sd * math.sqrt(2))))
         assert rise == pytest.approx(expected, abs=1e-3)
+
+
+def test_superdiffusive_d_falls_with_fluence_as_set_by_kappa() -> None:
+    """D_s(N) = D_s / (1 + κ (N/0.045 − 1)), τ_s unchanged; κ = 0 turns it off."""
+    s = sample(preset="cqd", kappa=0.1)
+    assert s.d_s_cm2_s(0.045) == pytest.approx(132.8)
+    assert s.d_s_cm2_s(0.18) == pytest.approx(132.8 / 1.3)
+    assert sample(preset="cqd", kappa=0.0).d_s_cm2_s(0.18) == pytest.approx(132.8)
+    assert sample(preset="cqd").settings.kappa == 0.05  # the default
+    off = sample(preset="cqd", kappa=0.0, auger_l2_nm2=0.0, d_hop_cm2_s=0.0)
+    on = sample(preset="cqd", kappa=0.1, auger_l2_nm2=0.0, d_hop_cm2_s=0.0)
+    for t in (50.0, 300.0, 2000.0):  # the whole M_SD scales with D_s: τ_s is untouched
+        assert on.msd_nm2(t, 0.18) == pytest.approx(off.msd_nm2(t, 0.18) / 1.3, rel=1e-12)
+    with pytest.raises(ValueError):
+        SampleSettings(kappa=1.0)
+
+
+def test_peak_truth_matches_a_dense_grid_search() -> None:
+    from simulators.sample import peak_truths
+
+    settings = SampleSettings(preset="cqd")
+    truths = peak_truths(settings, (0.045, 0.09, 0.18))
+    for truth in truths:
+        t, d, length = d_peak(VirtualSample(settings), truth.n_abs)
+        assert truth.t_peak_fs == pytest.approx(t, abs=1.0)
+        assert truth.d_peak_cm2_s == pytest.approx(d, abs=1e-3)
+        assert truth.length_nm == pytest.approx(length, abs=0.05)
+    peaks = [t.d_peak_cm2_s for t in truths]
+    assert peaks == pytest.approx([102.0, 97.56, 89.94], abs=0.02)
+    (none,) = peak_truths(SampleSettings(preset="qdip90"), [0.045])  # no interior peak
+    assert math.isnan(none.t_peak_fs) and math.isnan(none.d_peak_cm2_s)
+    assert math.isnan(none.length_nm)
