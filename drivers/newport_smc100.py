@@ -14,19 +14,24 @@ from typing import Any
 
 from pydantic import Field, model_validator
 from pymeasure.instruments import Channel, Instrument
+from pymeasure.instruments.validators import strict_range
 
 from drivers.common import (
+    DeadlinePassed,
     InstrumentDevice,
     InstrumentLock,
     ReplyError,
     VendorError,
+    controlled,
     device_errors,
     exchange,
-    finite_number,
+    measured,
+    number_reply,
     poll_until,
 )
-from drivers.transport import StrictSerialAdapter, make_adapter
+from drivers.transport import make_adapter
 from tamrig.devices import DelayStage, DeviceSettings
+from tamrig.errors import DeviceStateError, DeviceTimeout
 
 #: TE error letters (SMC100 manual, "TE - Get command error string").
 ERROR_LETTERS = {
@@ -94,8 +99,27 @@ def decode_positioner_errors(bits: int) -> list[str]:
     return [text for bit, text in POSITIONER_ERRORS.items() if bits & bit]
 
 
+def _state_reply(text: str) -> tuple[int, int]:
+    if not re.fullmatch(r"[0-9A-Fa-f]{6}", text):
+        raise ReplyError(f"TS reply {text!r} (expected 6 hex digits)")
+    return int(text[:4], 16), int(text[4:], 16)
+
+
+def _error_letter(text: str) -> str:
+    if re.fullmatch(r"[@A-Z]", text) is None:
+        raise ReplyError(f"TE reply {text!r} (expected '@' or one letter A-Z)")
+    return text
+
+
 class SMC100Axis(Channel):
-    """One controller on the RS-485 chain; commands are prefixed with its address."""
+    """One controller on the RS-485 chain; commands are prefixed with its address.
+
+    Queries and settings are declared (pymeasure ``measurement`` / ``control``); every
+    setting is followed by the latched error letter (``TE``) through ``check_set_errors``.
+    """
+
+    #: the last command sent, with its address: the context of a latched error
+    last_command = ""
 
     def insert_id(self, command: str) -> str:
         return f"{self.id}{command}"
@@ -105,85 +129,76 @@ class SMC100Axis(Channel):
         """The controller chain's lock: one exchange at a time on the shared port."""
         return self.parent.lock
 
+    def write(self, command: str, **kwargs: Any) -> None:
+        self.last_command = self.insert_id(command)
+        super().write(command, **kwargs)
+
     @exchange
-    def _value(self, command: str) -> str:
+    def ask(self, command: str, query_delay: float | None = None) -> str:
         """Query ``command`` and strip the echoed ``<addr><CMD>`` prefix from the reply."""
-        reply = self.ask(command).strip()
+        reply = str(super().ask(command, query_delay)).strip()
         code = command.rstrip("?")
-        match = re.fullmatch(rf"{self.id}{code}\s*(.*)", reply)
+        match = re.fullmatch(rf"{self.id}{re.escape(code)}\s*(.*)", reply)
         if match is None:
             raise ReplyError(f"{reply!r} to {self.id}{command} (expected '{self.id}{code}...')")
         return match.group(1)
 
-    def _float(self, command: str) -> float:
-        text = self._value(command)
-        value = finite_number(text)
-        if value is None:
-            raise ReplyError(f"{text!r} to {self.id}{command} is not a finite number")
-        return value
-
-    # -- queries ---------------------------------------------------------------------------
-    def tell_state(self) -> tuple[int, int]:
-        """(positioner error bits, controller state) from TS."""
-        text = self._value("TS")
-        if not re.fullmatch(r"[0-9A-Fa-f]{6}", text):
-            raise ReplyError(f"TS reply {text!r} (expected 6 hex digits)")
-        return int(text[:4], 16), int(text[4:], 16)
-
-    def tell_error(self) -> str:
-        letter = self._value("TE")
-        if re.fullmatch(r"[@A-Z]", letter) is None:
-            raise ReplyError(f"TE reply {letter!r} (expected '@' or one letter A-Z)")
-        return letter
-
-    def check_error(self, context: str) -> None:
+    def check_set_errors(self) -> list[str]:
         """Raise VendorError if the latched error letter is not '@'."""
-        letter = self.tell_error()
+        context = self.last_command
+        letter = self.error_letter
         if letter != "@":
             raise VendorError(letter, ERROR_LETTERS.get(letter, "undocumented"), context)
+        return []
 
-    def position(self) -> float:
-        return self._float("TP")
-
-    def limits(self) -> tuple[float, float]:
-        return self._float("SL?"), self._float("SR?")
-
-    def velocity(self) -> float:
-        return self._float("VA?")
-
-    def stage_id(self) -> str:
-        return self._value("ID?")
-
-    def firmware(self) -> str:
-        return self._value("VE")
+    # -- declared queries and settings -----------------------------------------------------
+    position = measured("TP", "Current position in mm (TP).", number_reply("TP"))
+    state = measured("TS", "(positioner error bits, controller state) from TS.", _state_reply)
+    error_letter = measured(
+        "TE", "Latched command error letter, '@' for none (TE; reading clears it).", _error_letter
+    )
+    negative_limit = measured("SL?", "Negative software limit in mm (SL).", number_reply("SL?"))
+    positive_limit = measured("SR?", "Positive software limit in mm (SR).", number_reply("SR?"))
+    stage_id = measured("ID?", "Stage model (ID).", str)
+    firmware = measured("VE", "Controller firmware (VE).", str)
+    velocity = controlled(
+        "VA?",
+        "VA%g",
+        "Velocity in mm/s (VA).",
+        number_reply("VA?"),
+        validator=strict_range,
+        values=(1e-6, 1e12),
+    )
+    target_position = controlled(
+        None, "PA%.6f", "Start an absolute move to this position in mm (PA)."
+    )
 
     # -- actions (each followed by TE) -----------------------------------------------------
     @exchange
-    def _set(self, command: str) -> None:
+    def _act(self, command: str) -> None:
         self.write(command)
-        self.check_error(f"{self.id}{command}")
+        self.check_set_errors()
 
     def home(self) -> None:
-        self._set("OR")
-
-    def move_absolute(self, position_mm: float) -> None:
-        self._set(f"PA{position_mm:.6f}")
-
-    def set_velocity(self, mm_s: float) -> None:
-        self._set(f"VA{mm_s:g}")
+        """Start the home search (OR); the controller allows it only when NOT REFERENCED."""
+        self._act("OR")
 
     def enable(self) -> None:
-        self._set("MM1")
+        """Leave DISABLE for READY (MM1)."""
+        self._act("MM1")
 
     def stop(self) -> None:
-        self._set("ST")
+        self._act("ST")
+
+    def limits(self) -> tuple[float, float]:
+        return self.negative_limit, self.positive_limit
 
     def wait_state(self, wanted: frozenset[int], timeout_s: float, poll_s: float, what: str) -> int:
         """Poll TS until the state is in ``wanted``; raise on positioner errors or a fall-back
-        to NOT REFERENCED / DISABLE, and TimeoutError at the deadline."""
+        to NOT REFERENCED / DISABLE, and DeadlinePassed at the deadline."""
 
         def check() -> int | None:
-            bits, state = self.tell_state()
+            bits, state = self.state
             if bits:
                 raise VendorError(f"TS {bits:04X}", ", ".join(decode_positioner_errors(bits)), what)
             if state in wanted:
@@ -193,6 +208,18 @@ class SMC100Axis(Channel):
             return None
 
         return poll_until(check, timeout_s, poll_s, what)
+
+    def wait_busy_over(self, timeout_s: float, poll_s: float) -> int:
+        """Poll TS until the controller is neither HOMING nor MOVING; return that state."""
+
+        def check() -> int | None:
+            bits, state = self.state
+            if bits:
+                what = f"{state_name(state)} left by an earlier session"
+                raise VendorError(f"TS {bits:04X}", ", ".join(decode_positioner_errors(bits)), what)
+            return None if state in HOMING | MOVING else state
+
+        return poll_until(check, timeout_s, poll_s, "end of an earlier HOMING / MOVING")
 
 
 class SMC100(InstrumentLock, Instrument):
@@ -234,26 +261,31 @@ class SMC100Stage(InstrumentDevice[SMC100], DelayStage):
     def __init__(self, name: str, settings: SMC100Settings, instrument: SMC100 | None = None):
         super().__init__(name, settings, instrument)
         self._limits: tuple[float, float] = settings.travel_mm or (0.0, 0.0)
+        self._target: float | None = None
 
     @property
     def axis(self) -> SMC100Axis:
         return self.inst.axis
 
+    def _open_instrument(self) -> SMC100:
+        s = self.settings
+        adapter = make_adapter(
+            s.port,
+            baudrate=s.baudrate,
+            timeout_s=s.timeout_s,
+            write_termination="\r\n",
+            read_termination="\r\n",
+            xonxoff=True,
+        )
+        return SMC100(adapter, address=s.address)
+
     def _connect(self) -> None:
         s = self.settings
         with device_errors(self):
-            if self._inst is None:
-                adapter = make_adapter(
-                    s.port,
-                    baudrate=s.baudrate,
-                    timeout_s=s.timeout_s,
-                    write_termination="\r\n",
-                    read_termination="\r\n",
-                    xonxoff=True,
-                )
-                self._inst = SMC100(adapter, address=s.address)
-            axis = self.axis
-            _, state = axis.tell_state()
+            axis = self._open().axis
+            _, state = axis.state
+            if state in HOMING | MOVING:  # left so by a session that was killed mid-way
+                state = self._wait_out_busy(state)
             if state in DISABLE:
                 axis.enable()
             elif state in NOT_REFERENCED:
@@ -268,24 +300,29 @@ class SMC100Stage(InstrumentDevice[SMC100], DelayStage):
                 raise self.fault(f"empty travel: controller limits and travel_mm give [{lo}, {hi}]")
             self._limits = (lo, hi)
             if s.velocity_mm_s is not None:
-                axis.set_velocity(s.velocity_mm_s)
+                axis.velocity = s.velocity_mm_s
 
-    def _disconnect(self) -> None:
-        if self._inst is not None:
-            adapter = self._inst.adapter
-            if isinstance(adapter, StrictSerialAdapter):
-                adapter.close()
-        self._inst = None
+    def _wait_out_busy(self, state: int) -> int:
+        """Wait (at most home_timeout_s) for a HOMING or MOVING state to end by itself."""
+        s = self.settings
+        try:
+            return self.axis.wait_busy_over(s.home_timeout_s, s.poll_interval_s)
+        except DeadlinePassed:
+            raise self.fault(
+                f"controller still {state_name(self.axis.state[1])} {s.home_timeout_s} s after "
+                f"connecting (found {state_name(state)}, left by an earlier session?)",
+                DeviceStateError,
+            ) from None
 
     def _identify(self) -> str:
         with device_errors(self):
-            return f"Newport {self.axis.firmware()}, stage {self.axis.stage_id()}"
+            return f"Newport {self.axis.firmware}, stage {self.axis.stage_id}"
 
     def _status(self) -> dict[str, Any]:
         with device_errors(self):
-            bits, state = self.axis.tell_state()
+            bits, state = self.axis.state
             return {
-                "position_mm": self.axis.position(),
+                "position_mm": self.axis.position,
                 "state": state_name(state),
                 "errors": decode_positioner_errors(bits),
                 "limits_mm": list(self._limits),
@@ -297,35 +334,51 @@ class SMC100Stage(InstrumentDevice[SMC100], DelayStage):
 
     def position_mm(self) -> float:
         with device_errors(self):
-            return self.axis.position()
+            return float(self.axis.position)
 
     def start_move(self, position_mm: float) -> None:
         self.check_in_limits(position_mm)
         with device_errors(self):
-            self.axis.move_absolute(position_mm)
+            self._target = position_mm
+            self.axis.target_position = position_mm
 
     def is_moving(self) -> bool:
         with device_errors(self):
-            _, state = self.axis.tell_state()
+            _, state = self.axis.state
         return state in MOVING | HOMING
 
     def wait_until_stopped(self, timeout_s: float) -> None:
         with device_errors(self):
             try:
                 self.axis.wait_state(READY, timeout_s, self.settings.poll_interval_s, "move")
-            except TimeoutError:
+            except DeadlinePassed:
+                _, state = self.axis.state
+                here = self.axis.position
                 self.axis.stop()
-                raise
+                target = "" if self._target is None else f" {self._target:g} mm"
+                raise self.fault(
+                    f"controller replied but position{target} not reached within {timeout_s} s "
+                    f"(state {state_name(state)}, at {here:g} mm; stopped)",
+                    DeviceTimeout,
+                ) from None
 
     def stop(self) -> None:
         with device_errors(self):
             self.axis.stop()
 
     def home(self) -> None:
+        """Reference the stage if it is not referenced; a referenced stage is left as it is
+        (the controller refuses OR outside NOT REFERENCED)."""
         s = self.settings
         with device_errors(self):
-            self.axis.home()
-            self.axis.wait_state(READY, s.home_timeout_s, s.poll_interval_s, "homing")
+            _, state = self.axis.state
+            if state in HOMING | MOVING:
+                state = self._wait_out_busy(state)
+            if state in NOT_REFERENCED:
+                self.axis.home()
+                self.axis.wait_state(READY, s.home_timeout_s, s.poll_interval_s, "homing")
+            elif state in DISABLE:
+                self.axis.enable()
 
     def _safe_state(self) -> None:
         if self._inst is not None and self.is_moving():

@@ -25,7 +25,7 @@ from drivers.common import (
     device_errors,
     exchange,
 )
-from drivers.transport import StrictSerialAdapter, make_adapter
+from drivers.transport import make_adapter
 from tamrig.devices import DelayStage, DeviceSettings
 from tamrig.errors import DeviceStateError, DeviceTimeout
 
@@ -191,15 +191,15 @@ class APTStage(InstrumentDevice[APTController], DelayStage):
         self._target: float | None = None
         self._info: dict[str, Any] = {}
 
+    def _open_instrument(self) -> APTController:
+        s = self.settings
+        adapter = make_adapter(s.port, baudrate=s.baudrate, timeout_s=s.timeout_s, rtscts=s.rtscts)
+        return APTController(adapter, dest=s.destination, channel=s.channel)
+
     def _connect(self) -> None:
         s = self.settings
         with device_errors(self):
-            if self._inst is None:
-                adapter = make_adapter(
-                    s.port, baudrate=s.baudrate, timeout_s=s.timeout_s, rtscts=s.rtscts
-                )
-                self._inst = APTController(adapter, dest=s.destination, channel=s.channel)
-            self._info = self.inst.info()
+            self._info = self._open().info()
             self.inst.enable(True)
             if s.status_updates:
                 self.inst.start_updates()
@@ -211,15 +211,9 @@ class APTStage(InstrumentDevice[APTController], DelayStage):
                 self.inst.wait_completed(s.home_timeout_s, s.keepalive_s)
                 self._check(self.inst.status(), "homing")
 
-    def _disconnect(self) -> None:
-        if self._inst is not None:
-            try:
-                if self.settings.status_updates:
-                    self.inst.stop_updates()
-            finally:
-                if isinstance(self._inst.adapter, StrictSerialAdapter):
-                    self._inst.adapter.close()
-        self._inst = None
+    def _release(self, inst: APTController) -> None:
+        if self.settings.status_updates:
+            inst.stop_updates()
 
     def _identify(self) -> str:
         i = self._info

@@ -24,7 +24,7 @@ from drivers.common import (
     device_errors,
     exchange,
 )
-from drivers.transport import StrictSerialAdapter, make_adapter
+from drivers.transport import adapter_timeout, make_adapter
 from tamrig.devices import Attenuator, DeviceSettings
 from tamrig.devices.attenuator import AttenuatorKind
 from tamrig.errors import DeviceStateError
@@ -193,19 +193,21 @@ class ELL14HwpAttenuator(InstrumentDevice[ELL14], Attenuator):
             raise self.fault("not connected", DeviceStateError)
         return self._info.pulses_per_unit / 360.0
 
+    def _open_instrument(self) -> ELL14:
+        s = self.settings
+        adapter = make_adapter(
+            s.port,
+            baudrate=s.baudrate,
+            timeout_s=s.timeout_s,
+            write_termination="",
+            read_termination="\r\n",
+        )
+        return ELL14(adapter, address=s.address)
+
     def _connect(self) -> None:
         s = self.settings
         with device_errors(self):
-            if self._inst is None:
-                adapter = make_adapter(
-                    s.port,
-                    baudrate=s.baudrate,
-                    timeout_s=s.timeout_s,
-                    write_termination="",
-                    read_termination="\r\n",
-                )
-                self._inst = ELL14(adapter, address=s.address)
-            self._info = self.inst.info()
+            self._info = self._open().info()
             if self._info.pulses_per_unit <= 0:
                 raise self.fault(f"mount reports {self._info.pulses_per_unit} pulses per turn")
             code = self.inst.status()
@@ -213,11 +215,6 @@ class ELL14HwpAttenuator(InstrumentDevice[ELL14], Attenuator):
                 raise VendorError(f"GS{code:02X}", STATUS.get(code, "undocumented"), "connect")
             if s.home_on_connect:
                 self.inst.home()
-
-    def _disconnect(self) -> None:
-        if self._inst is not None and isinstance(self._inst.adapter, StrictSerialAdapter):
-            self._inst.adapter.close()
-        self._inst = None
 
     def _identify(self) -> str:
         with device_errors(self):
@@ -243,11 +240,7 @@ class ELL14HwpAttenuator(InstrumentDevice[ELL14], Attenuator):
         def move() -> float:
             with device_errors(self):
                 pulses = round(value * self.pulses_per_deg)
-                adapter = self.inst.adapter
-                if isinstance(adapter, StrictSerialAdapter):
-                    with adapter.timeout(timeout_s):
-                        reached = self.inst.move_absolute_pulses(pulses)
-                else:
+                with adapter_timeout(self.inst.adapter, timeout_s):
                     reached = self.inst.move_absolute_pulses(pulses)
             angle = reached / self.pulses_per_deg
             if abs(angle - value) > self.settings.tolerance_deg:

@@ -12,7 +12,15 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from drivers.common import InstrumentDevice, ReplyError, device_errors, poll_until
+from drivers.common import (
+    DeadlinePassed,
+    InstrumentDevice,
+    ReplyError,
+    device_errors,
+    integer_reply,
+    measured,
+    poll_until,
+)
 from drivers.thorlabs_prompt import PromptInstrument, prompt_adapter
 from tamrig.devices import Attenuator, DeviceSettings, WavelengthSelector
 from tamrig.devices.attenuator import AttenuatorKind
@@ -25,14 +33,9 @@ class FW102C(PromptInstrument):
     def __init__(self, adapter: Any, name: str = "Thorlabs FW102C", **kwargs: Any) -> None:
         super().__init__(adapter, name, **kwargs)
 
-    def identity(self) -> str:
-        return self.query("*idn?")
-
-    def position(self) -> int:
-        return self.query_int("pos?")
-
-    def slot_count(self) -> int:
-        return self.query_int("pcount?")
+    identity = measured("*idn?", "Model and firmware version (*idn?).", str)
+    position = measured("pos?", "Current slot, from 1 (pos?).", integer_reply("pos?"))
+    slot_count = measured("pcount?", "Slots: 6 or 12 (pcount?).", integer_reply("pcount?"))
 
     def set_position(self, slot: int, timeout_s: float) -> None:
         """``pos=n``; the prompt may come only when the wheel has stopped."""
@@ -74,12 +77,13 @@ class _Wheel(InstrumentDevice[FW102C]):
         super().__init__(name, settings, instrument)
         self._count = 6
 
-    def _connect(self) -> None:
+    def _open_instrument(self) -> FW102C:
         s = self.settings
+        return FW102C(prompt_adapter(s.port, s.baudrate, s.timeout_s))
+
+    def _connect(self) -> None:
         with device_errors(self):
-            if self._inst is None:
-                self._inst = FW102C(prompt_adapter(s.port, s.baudrate, s.timeout_s))
-            count = self.inst.slot_count()
+            count = self._open().slot_count
             if count not in SLOT_COUNTS:
                 raise ReplyError(f"pcount? reply {count} (expected one of {SLOT_COUNTS})")
             self._count = count
@@ -88,18 +92,13 @@ class _Wheel(InstrumentDevice[FW102C]):
     def _check_table(self) -> None:
         """Subclasses check their filter table against the wheel."""
 
-    def _disconnect(self) -> None:
-        if self._inst is not None:
-            self._inst.close()
-        self._inst = None
-
     def _identify(self) -> str:
         with device_errors(self):
-            return self.inst.identity()
+            return str(self.inst.identity)
 
     def _slot(self) -> int:
         with device_errors(self):
-            slot = self.inst.position()
+            slot = self.inst.position
             if not 1 <= slot <= self._count:
                 raise ReplyError(f"pos? reply {slot} (expected a slot 1..{self._count})")
             return slot
@@ -109,15 +108,15 @@ class _Wheel(InstrumentDevice[FW102C]):
             raise self.fault(f"slot {slot} outside 1..{self._count}")
         s = self.settings
         with device_errors(self), self.inst.lock:  # one move sequence at a time
-            here = self.inst.position()
+            here = self.inst.position
             for hop in move_path(here, slot, self._count, s.respect_bound):
                 self.inst.set_position(hop, timeout_s)
                 try:
                     self._confirm(hop, timeout_s)
-                except TimeoutError:
+                except DeadlinePassed:
                     raise self.fault(
                         f"wheel did not reach slot {hop} within {timeout_s} s "
-                        f"(pos? = {self.inst.position()})",
+                        f"(pos? = {self.inst.position})",
                         DeviceStateError,
                     ) from None
         return slot
@@ -126,7 +125,7 @@ class _Wheel(InstrumentDevice[FW102C]):
         """Poll pos? until the wheel reports ``slot``."""
 
         def there() -> bool | None:
-            return True if self.inst.position() == slot else None
+            return True if self.inst.position == slot else None
 
         poll_until(there, timeout_s, self.settings.poll_interval_s, f"slot {slot}")
 

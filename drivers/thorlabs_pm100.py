@@ -14,16 +14,23 @@ from typing import Any
 
 from pydantic import Field
 from pymeasure.instruments.thorlabs import ThorlabsPM100USB
+from pymeasure.instruments.validators import strict_discrete_set
 
 from drivers.common import (
+    DeadlinePassed,
     InstrumentDevice,
     InstrumentLock,
     ReplyError,
     VendorError,
+    controlled,
     device_errors,
     exchange,
-    finite_number,
+    flag_reply,
+    integer_reply,
+    measured,
+    number_reply,
     poll_until,
+    whole_number,
 )
 from tamrig.devices import DeviceSettings, PowerMeter
 from tamrig.errors import DeviceStateError
@@ -43,30 +50,16 @@ class PM100(InstrumentLock, ThorlabsPM100USB):
             warnings.filterwarnings("ignore", "It is not known whether", FutureWarning)
             super().__init__(adapter, name, **kwargs)
 
+    #: the last command sent: the context of an error read from the queue
+    last_command = ""
+
+    def write(self, command: str, **kwargs: Any) -> None:
+        self.last_command = command
+        super().write(command, **kwargs)
+
     @exchange
     def ask(self, command: str, query_delay: float | None = None) -> str:
         return str(super().ask(command, query_delay))
-
-    def identity(self) -> str:
-        return self.ask("*IDN?").strip()
-
-    def number(self, command: str) -> float:
-        """Query one finite number; pymeasure's ``values`` would hand back junk as a string
-        and take the first of several comma-separated values."""
-        reply = self.ask(command).strip()
-        value = finite_number(reply)
-        if value is None:
-            raise ReplyError(f"{reply!r} to {command} (expected one finite number)")
-        return value
-
-    def integer(self, command: str) -> int:
-        reply = self.ask(command).strip()
-        try:  # int() alone would also take '1_0' and non-ASCII digits
-            if re.fullmatch(r"[+-]?[0-9]+", reply) is None:
-                raise ValueError(reply)
-            return int(reply)
-        except ValueError:  # also the digit-count limit of very long numbers
-            raise ReplyError(f"{reply!r} to {command} (expected an integer)") from None
 
     def pop_error(self) -> tuple[int, str]:
         reply = self.ask("SYST:ERR?").strip()
@@ -87,48 +80,53 @@ class PM100(InstrumentLock, ThorlabsPM100USB):
         if first is not None:
             raise VendorError(str(first[0]), first[1], context)
 
-    @property
-    def averaging(self) -> int:
-        return self.integer("SENS:AVER:COUN?")
+    def check_set_errors(self) -> list[str]:
+        self.check_error_queue(self.last_command)
+        return []
 
-    @averaging.setter
-    def averaging(self, count: int) -> None:
-        self.write(f"SENS:AVER:COUN {int(count)}")
-        self.check_error_queue(f"SENS:AVER:COUN {int(count)}")
+    identity = measured("*IDN?", "Console identity (*IDN?).", str.strip)
+    averaging = controlled(
+        "SENS:AVER:COUN?",
+        "SENS:AVER:COUN %d",
+        "Samples averaged per reading, each ≈3 ms (SENS:AVER:COUN).",
+        integer_reply("SENS:AVER:COUN?"),
+        validator=whole_number,
+    )
+    auto_range = controlled(
+        "SENS:POW:RANG:AUTO?",
+        "SENS:POW:RANG:AUTO %d",
+        "Automatic power range (SENS:POW:RANG:AUTO).",
+        flag_reply("SENS:POW:RANG:AUTO?"),
+        validator=strict_discrete_set,
+        values=(False, True),
+        set_process=int,
+    )
+    wavelength_nm = measured(
+        "SENSE:CORR:WAV?", "Correction wavelength in nm.", number_reply("SENSE:CORR:WAV?")
+    )
+    zeroing = measured(
+        "SENS:CORR:COLL:ZERO:STAT?",
+        "A dark zero is running.",
+        flag_reply("SENS:CORR:COLL:ZERO:STAT?"),
+    )
+    power_w = measured(
+        "MEAS:POW?", "One power reading in W (MEAS:POW?).", number_reply("MEAS:POW?")
+    )
 
-    @property
-    def auto_range(self) -> bool:
-        return self._flag("SENS:POW:RANG:AUTO?")
-
-    @auto_range.setter
-    def auto_range(self, on: bool) -> None:
-        self.write(f"SENS:POW:RANG:AUTO {int(bool(on))}")
-        self.check_error_queue("SENS:POW:RANG:AUTO")
+    @exchange
+    def _act(self, command: str) -> None:
+        self.write(command)
+        self.check_set_errors()
 
     def set_wavelength(self, nm: float) -> float:
         """Set the correction wavelength (clamped to the sensor's range) and read it back."""
-        self.wavelength = nm
-        self.check_error_queue(f"SENSE:CORR:WAV {nm}")
-        return self.wavelength_nm()
-
-    def wavelength_nm(self) -> float:
-        return self.number("SENSE:CORR:WAV?")
-
-    def _flag(self, command: str) -> bool:
-        value = self.integer(command)
-        if value not in (0, 1):
-            raise ReplyError(f"{value} to {command} (expected 0 or 1)")
-        return bool(value)
+        with self.lock:
+            self.wavelength = nm
+            self.check_error_queue(f"SENSE:CORR:WAV {nm}")
+        return float(self.wavelength_nm)
 
     def start_zero(self) -> None:
-        self.write("SENS:CORR:COLL:ZERO:INIT")
-        self.check_error_queue("SENS:CORR:COLL:ZERO:INIT")
-
-    def zeroing(self) -> bool:
-        return self._flag("SENS:CORR:COLL:ZERO:STAT?")
-
-    def read_power(self) -> float:
-        return self.number("MEAS:POW?")
+        self._act("SENS:CORR:COLL:ZERO:INIT")
 
 
 def resolve_visa_library(spec: str) -> str:
@@ -159,39 +157,35 @@ class PM100PowerMeter(InstrumentDevice[PM100], PowerMeter):
     Settings = PM100Settings
     settings: PM100Settings
 
+    def _open_instrument(self) -> PM100:
+        s = self.settings
+        try:
+            return PM100(
+                s.resource, visa_library=resolve_visa_library(s.visa_library), timeout=s.timeout_ms
+            )
+        except OSError as exc:  # "No sensor connected." from the base class
+            raise self.fault(str(exc), DeviceStateError) from exc
+
     def _connect(self) -> None:
         s = self.settings
         with device_errors(self):
-            if self._inst is None:
-                try:
-                    self._inst = PM100(
-                        s.resource,
-                        visa_library=resolve_visa_library(s.visa_library),
-                        timeout=s.timeout_ms,
-                    )
-                except OSError as exc:  # "No sensor connected." from the base class
-                    raise self.fault(str(exc), DeviceStateError) from exc
-            if not self.inst.is_power_sensor:
-                raise self.fault(f"sensor {self.inst.sensor_name} is not a power sensor")
-            self.inst.check_error_queue("connect")
-            self.inst.set_wavelength(s.wavelength_nm)
-            self.inst.averaging = s.averaging
-            self.inst.auto_range = s.auto_range
-
-    def _disconnect(self) -> None:
-        if self._inst is not None:
-            self._inst.adapter.close()
-        self._inst = None
+            inst = self._open()
+            if not inst.is_power_sensor:
+                raise self.fault(f"sensor {inst.sensor_name} is not a power sensor")
+            inst.check_error_queue("connect")
+            inst.set_wavelength(s.wavelength_nm)
+            inst.averaging = s.averaging
+            inst.auto_range = s.auto_range
 
     def _identify(self) -> str:
         with device_errors(self):
             serial = str(self.inst.sensor_sn).removesuffix(".0")  # pymeasure parsed it as float
-            return f"{self.inst.identity()}, sensor {self.inst.sensor_name} {serial}"
+            return f"{self.inst.identity}, sensor {self.inst.sensor_name} {serial}"
 
     def _status(self) -> dict[str, Any]:
         with device_errors(self):
             return {
-                "wavelength_nm": self.inst.wavelength_nm(),
+                "wavelength_nm": self.inst.wavelength_nm,
                 "averaging": self.inst.averaging,
                 "auto_range": self.inst.auto_range,
             }
@@ -199,7 +193,7 @@ class PM100PowerMeter(InstrumentDevice[PM100], PowerMeter):
     @property
     def wavelength_nm(self) -> float:
         with device_errors(self):
-            return self.inst.wavelength_nm()
+            return float(self.inst.wavelength_nm)
 
     @wavelength_nm.setter
     def wavelength_nm(self, value: float) -> None:
@@ -211,7 +205,7 @@ class PM100PowerMeter(InstrumentDevice[PM100], PowerMeter):
     @property
     def averaging(self) -> int:
         with device_errors(self):
-            return self.inst.averaging
+            return int(self.inst.averaging)
 
     @averaging.setter
     def averaging(self, count: int) -> None:
@@ -220,7 +214,7 @@ class PM100PowerMeter(InstrumentDevice[PM100], PowerMeter):
 
     def read_power_w(self) -> float:
         with device_errors(self):
-            watts = self.inst.read_power()
+            watts = float(self.inst.power_w)
         if not math.isfinite(watts) or abs(watts) >= OVERRANGE_W:
             raise self.fault(f"power reading {watts} W is out of range", DeviceStateError)
         return watts
@@ -231,12 +225,12 @@ class PM100PowerMeter(InstrumentDevice[PM100], PowerMeter):
             self.inst.start_zero()
             try:
                 poll_until(
-                    lambda: True if not self.inst.zeroing() else None,
+                    lambda: True if not self.inst.zeroing else None,
                     s.zero_timeout_s,
                     s.poll_interval_s,
                     "dark zero",
                 )
-            except TimeoutError:
+            except DeadlinePassed:
                 raise self.fault(
                     f"dark zero not finished within {s.zero_timeout_s} s", DeviceStateError
                 ) from None

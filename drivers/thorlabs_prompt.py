@@ -9,14 +9,13 @@ returns a whole exchange, which this class splits and checks: the echo must matc
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from pymeasure.instruments import Instrument
 
 from drivers.common import InstrumentLock, ReplyError, VendorError, exchange
-from drivers.transport import StrictSerialAdapter, make_adapter
+from drivers.transport import StrictSerialAdapter, adapter_timeout, make_adapter
 
 PROMPT = "> "
 WRITE_TERMINATION = "\r"
@@ -39,15 +38,25 @@ def prompt_adapter(port: str, baudrate: int, timeout_s: float) -> StrictSerialAd
 
 
 class PromptInstrument(InstrumentLock, Instrument):
-    """An instrument speaking the echo + reply + prompt dialect."""
+    """An instrument speaking the echo + reply + prompt dialect.
+
+    Declared queries (``measurement``) go through :meth:`ask`, which returns the single reply
+    line; a declared setting's echo and error lines are read by :meth:`check_set_errors`.
+    """
+
+    #: the last command sent: what the echo must repeat
+    last_command = ""
 
     def __init__(self, adapter: Any, name: str, **kwargs: Any) -> None:
         super().__init__(adapter, name, includeSCPI=False, **kwargs)
 
-    @exchange
-    def command(self, cmd: str) -> list[str]:
-        """Send ``cmd``; return the reply lines between the echo and the prompt."""
-        self.write(cmd)
+    def write(self, command: str, **kwargs: Any) -> None:
+        self.last_command = command
+        super().write(command, **kwargs)
+
+    def _reply_lines(self) -> list[str]:
+        """Read up to the prompt; check the echo and error lines; return the reply lines."""
+        cmd = self.last_command
         raw = self.read()
         lines = [part.strip() for part in raw.replace("\n", "\r").split("\r")]
         lines = [line for line in lines if line]
@@ -60,6 +69,12 @@ class PromptInstrument(InstrumentLock, Instrument):
                     raise VendorError(code, meaning, repr(cmd))
         return body
 
+    @exchange
+    def command(self, cmd: str) -> list[str]:
+        """Send ``cmd``; return the reply lines between the echo and the prompt."""
+        self.write(cmd)
+        return self._reply_lines()
+
     def query(self, cmd: str) -> str:
         """Send a query and return its single reply line."""
         body = self.command(cmd)
@@ -67,26 +82,17 @@ class PromptInstrument(InstrumentLock, Instrument):
             raise ReplyError(f"{body!r} to {cmd!r} (expected exactly one reply line)")
         return body[0]
 
-    def query_int(self, cmd: str) -> int:
-        text = self.query(cmd)
-        try:  # int() alone would also take '1_0' and non-ASCII digits
-            if re.fullmatch(r"[+-]?[0-9]+", text) is None:
-                raise ValueError(text)
-            return int(text)
-        except ValueError:  # also the digit-count limit of very long numbers
-            raise ReplyError(f"{text!r} to {cmd!r} (expected an integer)") from None
+    def ask(self, command: str, query_delay: float | None = None) -> str:
+        return self.query(command)
+
+    def check_set_errors(self) -> list[str]:
+        body = self._reply_lines()
+        if body:
+            raise ReplyError(f"{body!r} to {self.last_command!r} (expected no reply line)")
+        return []
 
     @contextlib.contextmanager
     def slow(self, seconds: float) -> Iterator[None]:
         """Allow a longer wait for the prompt (moves that reply only when done)."""
-        adapter = self.adapter
-        if isinstance(adapter, StrictSerialAdapter):
-            with adapter.timeout(seconds):
-                yield
-        else:
+        with adapter_timeout(self.adapter, seconds):
             yield
-
-    def close(self) -> None:
-        adapter = self.adapter
-        if isinstance(adapter, StrictSerialAdapter):
-            adapter.close()

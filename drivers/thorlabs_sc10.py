@@ -9,8 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
+from pymeasure.instruments.validators import strict_discrete_set
 
-from drivers.common import InstrumentDevice, ReplyError, device_errors, poll_until
+from drivers.common import (
+    DeadlinePassed,
+    InstrumentDevice,
+    controlled,
+    device_errors,
+    flag_reply,
+    integer_reply,
+    measured,
+    poll_until,
+)
 from drivers.thorlabs_prompt import PromptInstrument, prompt_adapter
 from tamrig.devices import DeviceSettings, Shutter
 from tamrig.errors import DeviceStateError
@@ -18,36 +28,28 @@ from tamrig.errors import DeviceStateError
 MODES = {1: "manual", 2: "auto", 3: "single", 4: "repeat", 5: "external gate"}
 
 
-def _flag(text: str, cmd: str) -> bool:
-    if text not in ("0", "1"):
-        raise ReplyError(f"{text!r} to {cmd!r} (expected 0 or 1)")
-    return text == "1"
-
-
 class SC10(PromptInstrument):
     def __init__(self, adapter: Any, name: str = "Thorlabs SC10", **kwargs: Any) -> None:
         super().__init__(adapter, name, **kwargs)
 
-    def identity(self) -> str:
-        return self.query("id?")
-
-    def enabled(self) -> bool:
-        return _flag(self.query("ens?"), "ens?")
+    identity = measured("id?", "Model and firmware version (id?).", str)
+    enabled = measured("ens?", "Output enabled, i.e. shutter open (ens?).", flag_reply("ens?"))
+    closed = measured("closed?", "The blade sensor reads closed (closed?).", flag_reply("closed?"))
+    interlock_tripped = measured(
+        "interlock?", "The interlock is tripped (interlock?).", flag_reply("interlock?")
+    )
+    mode = controlled(
+        "mode?",
+        "mode=%d",
+        "Operating mode: 1 manual, 2 auto, 3 single, 4 repeat, 5 external gate (mode).",
+        integer_reply("mode?"),
+        validator=strict_discrete_set,
+        values=tuple(MODES),
+    )
 
     def toggle_enable(self) -> None:
+        """``ens`` toggles the output: read :attr:`enabled` first."""
         self.command("ens")
-
-    def closed(self) -> bool:
-        return _flag(self.query("closed?"), "closed?")
-
-    def interlock_tripped(self) -> bool:
-        return _flag(self.query("interlock?"), "interlock?")
-
-    def mode(self) -> int:
-        return self.query_int("mode?")
-
-    def set_mode(self, mode: int) -> None:
-        self.command(f"mode={mode}")
 
 
 class SC10Settings(DeviceSettings):
@@ -62,50 +64,47 @@ class SC10Shutter(InstrumentDevice[SC10], Shutter):
     Settings = SC10Settings
     settings: SC10Settings
 
-    def _connect(self) -> None:
+    def _open_instrument(self) -> SC10:
         s = self.settings
-        with device_errors(self):
-            if self._inst is None:
-                self._inst = SC10(prompt_adapter(s.port, s.baudrate, s.timeout_s))
-            self.inst.identity()
-            if self.inst.mode() != 1:
-                self.inst.set_mode(1)  # manual: ens opens/closes
+        return SC10(prompt_adapter(s.port, s.baudrate, s.timeout_s))
 
-    def _disconnect(self) -> None:
-        if self._inst is not None:
-            self._inst.close()
-        self._inst = None
+    def _connect(self) -> None:
+        with device_errors(self):
+            inst = self._open()
+            _ = inst.identity
+            if inst.mode != 1:
+                inst.mode = 1  # manual: ens opens/closes
 
     def _identify(self) -> str:
         with device_errors(self):
-            return self.inst.identity()
+            return str(self.inst.identity)
 
     def _status(self) -> dict[str, Any]:
         with device_errors(self):
-            mode = self.inst.mode()
+            mode = self.inst.mode
             return {
-                "open": not self.inst.closed(),
-                "enabled": self.inst.enabled(),
+                "open": not self.inst.closed,
+                "enabled": self.inst.enabled,
                 "mode": MODES.get(mode, str(mode)),
-                "interlock_tripped": self.inst.interlock_tripped(),
+                "interlock_tripped": self.inst.interlock_tripped,
             }
 
     def _set(self, want_open: bool) -> None:
         s = self.settings
         with device_errors(self):
-            if want_open and self.inst.interlock_tripped():
+            if want_open and self.inst.interlock_tripped:
                 raise self.fault("interlock tripped; refusing to open", DeviceStateError)
             with self.inst.lock:  # read and toggle as one step: ens is not idempotent
-                if self.inst.enabled() != want_open:
+                if self.inst.enabled != want_open:
                     self.inst.toggle_enable()
             try:
                 poll_until(
-                    lambda: True if self.inst.closed() != want_open else None,
+                    lambda: True if self.inst.closed != want_open else None,
                     s.confirm_timeout_s,
                     s.poll_interval_s,
                     "open" if want_open else "closed",
                 )
-            except TimeoutError:
+            except DeadlinePassed:
                 word = "open" if want_open else "closed"
                 raise self.fault(
                     f"sensor (closed?) does not report {word} after {s.confirm_timeout_s} s",
@@ -120,4 +119,4 @@ class SC10Shutter(InstrumentDevice[SC10], Shutter):
 
     def is_open(self) -> bool:
         with device_errors(self):
-            return not self.inst.closed()
+            return not self.inst.closed

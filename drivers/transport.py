@@ -124,3 +124,14 @@ def make_adapter(
     )
     conn.reset_input_buffer()
     return adapter
+
+
+@contextlib.contextmanager
+def adapter_timeout(adapter: Any, seconds: float) -> Iterator[None]:
+    """A longer read timeout for a slow command (a move that replies when done); adapters
+    without a serial port (protocol transcripts) do not wait at all."""
+    if isinstance(adapter, StrictSerialAdapter):
+        with adapter.timeout(seconds):
+            yield
+    else:
+        yield

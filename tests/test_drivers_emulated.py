@@ -60,12 +60,67 @@ def test_smc100_unreferenced_home_move_and_vendor_errors(registered: dict) -> No
     assert stage.status()["state"] == "READY"
     assert stage._inst is not None
     with pytest.raises(Exception) as err:
-        stage._inst.axis.move_absolute(40.0)  # bypass the driver's own limit check
+        stage._inst.axis.target_position = 40.0  # bypass the driver's own limit check
     assert "error G (displacement out of limits)" in str(err.value)
     emu.state = 0x3C  # DISABLE behind the driver's back
     with pytest.raises(DeviceStateError, match="DISABLE"):
         stage.start_move(1.0)
     stage.disconnect()
+
+
+class StepClock:
+    """Simulated time for an emulator: every look at the clock moves it on by ``step_s``, so
+    a driver polling the controller sees homing and moves progress without real waiting."""
+
+    def __init__(self, step_s: float) -> None:
+        self.now, self.step_s = 0.0, step_s
+
+    def __call__(self) -> float:
+        self.now += self.step_s
+        return self.now
+
+
+@pytest.mark.parametrize("left_by_killed_session", [b"1OR\r\n", b"1PA200\r\n"])
+def test_smc100_connect_waits_out_homing_or_moving(
+    registered: dict, left_by_killed_session: bytes
+) -> None:
+    emu = SMC100Emulator(velocity_mm_s=20.0, home_s=5.0, clock=StepClock(0.05))
+    if left_by_killed_session.startswith(b"1PA"):
+        emu.write(b"1OR\r\n")
+        emu.clock.now += 10.0  # homed long ago
+        emu.read_available()
+    emu.write(left_by_killed_session)  # the killed session's last command; it is still busy
+    busy = emu.state
+    assert busy in (0x1E, 0x28)
+    url = registered["add"]("smc", emu)
+    stage = SMC100Stage("stage", SMC100Settings(port=url, poll_interval_s=0))
+    stage.connect()
+    assert emu.state in (0x32, 0x33) and emu.error == "@"
+    assert emu.log.count(b"1OR") == 1  # never a second home search on the busy controller
+    stage.home()  # referenced now: reads the state, sends no OR
+    assert emu.log.count(b"1OR") == 1 and emu.error == "@"
+    stage.disconnect()
+
+
+def test_smc100_slow_move_times_out_naming_what_happened(registered: dict) -> None:
+    emu = SMC100Emulator(velocity_mm_s=1.0, home_s=0.0, clock=StepClock(1e-6))
+    url = registered["add"]("smc", emu)
+    stage = SMC100Stage("stage", SMC100Settings(port=url, poll_interval_s=0))
+    stage.connect()
+    with pytest.raises(DeviceTimeout, match="controller replied but position 250 mm not reached"):
+        stage.move_to(250.0, timeout_s=0.01)
+    assert emu.state == 0x33  # stopped where it was
+    stage.disconnect()
+
+
+def test_disconnect_closes_the_port(registered: dict) -> None:
+    url = registered["add"]("sc10", SC10Emulator())
+    shutter = SC10Shutter("pump", SC10Settings(port=url))
+    shutter.connect()
+    port = shutter.inst.adapter.connection
+    assert port.is_open
+    shutter.disconnect()
+    assert not port.is_open and shutter._inst is None
 
 
 def test_smc100_over_socket_and_silent_address_times_out() -> None:

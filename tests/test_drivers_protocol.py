@@ -21,7 +21,7 @@ from drivers.thorlabs_fw102c import (
     move_path,
 )
 from drivers.thorlabs_sc10 import SC10, SC10Settings, SC10Shutter
-from tamrig.errors import DeviceProtocolError, DeviceStateError
+from tamrig.errors import DeviceProtocolError, DeviceStateError, DeviceTimeout
 
 
 # -- Newport SMC100 ------------------------------------------------------------------------
@@ -40,12 +40,12 @@ def test_smc100_queries_strip_the_echoed_prefix() -> None:
         address=2,
     ) as inst:
         ax = inst.axis
-        assert ax.position() == pytest.approx(12.345678)
-        assert ax.tell_state() == (0, 0x33)
+        assert ax.position == pytest.approx(12.345678)
+        assert ax.state == (0, 0x33)
         assert ax.limits() == (-12.5, 300.0)
-        assert ax.velocity() == 5.0
-        assert ax.firmware() == "SMC_CC - Controller-driver version 3.0.0"
-        assert ax.stage_id() == "ILS150CC"
+        assert ax.velocity == 5.0
+        assert ax.firmware == "SMC_CC - Controller-driver version 3.0.0"
+        assert ax.stage_id == "ILS150CC"
 
 
 def test_smc100_set_commands_check_the_error_latch() -> None:
@@ -65,10 +65,10 @@ def test_smc100_set_commands_check_the_error_latch() -> None:
         ],
     ) as inst:
         with pytest.raises(VendorError) as err:
-            inst.axis.move_absolute(3)
+            inst.axis.target_position = 3
         assert err.value.code == "H" and "NOT REFERENCED" in err.value.meaning
         inst.axis.home()
-        inst.axis.set_velocity(20)
+        inst.axis.velocity = 20
         inst.axis.stop()
         inst.axis.enable()
 
@@ -88,7 +88,7 @@ def test_smc100_positioner_error_bits_surface() -> None:
 
 def test_smc100_garbled_reply_is_a_protocol_error() -> None:
     with expected_protocol(SMC100, [("1TP", "2TP1.0")]) as inst, pytest.raises(ReplyError):
-        inst.axis.position()
+        _ = inst.axis.position
 
 
 def test_smc100_stage_connect_homes_when_not_referenced() -> None:
@@ -126,6 +126,87 @@ def test_smc100_stage_vendor_error_is_a_state_error() -> None:
         with pytest.raises(DeviceStateError, match="error N"):
             stage.start_move(5.0)
         assert stage.last_error is not None and "software limit" in stage.last_error
+
+
+def smc_stage(inst: SMC100, **kw: object) -> SMC100Stage:
+    settings = SMC100Settings.model_validate({"port": "unused", "poll_interval_s": 0} | kw)
+    return SMC100Stage("stage", settings, inst)
+
+
+def test_smc100_home_on_a_referenced_stage_sends_no_or() -> None:
+    # READY: the stage is referenced; OR would be refused with error D or K
+    with expected_protocol(SMC100, [("1TS", "1TS000033")]) as inst:
+        smc_stage(inst).home()
+
+
+def test_smc100_home_on_an_unreferenced_stage_homes_and_waits() -> None:
+    pairs = [
+        ("1TS", "1TS00000A"),
+        ("1OR", None),
+        ("1TE", "1TE@"),
+        ("1TS", "1TS00001E"),
+        ("1TS", "1TS000032"),
+    ]
+    with expected_protocol(SMC100, pairs) as inst:
+        smc_stage(inst).home()
+
+
+def test_smc100_connect_waits_out_a_homing_left_by_a_killed_session() -> None:
+    pairs = [
+        ("1TS", "1TS00001E"),  # still homing from before
+        ("1TS", "1TS00001E"),
+        ("1TS", "1TS00001F"),
+        ("1TS", "1TS000032"),  # READY from HOMING: no second OR
+        ("1SL?", "1SL0"),
+        ("1SR?", "1SR300"),
+    ]
+    with expected_protocol(SMC100, pairs) as inst:
+        stage = smc_stage(inst)
+        stage.connect()
+        assert stage.connected and stage.limits_mm == (0.0, 300.0)
+
+
+def test_smc100_connect_waits_out_a_move_then_homes_if_it_fell_back() -> None:
+    pairs = [
+        ("1TS", "1TS000028"),  # MOVING, left by a killed scan
+        ("1TS", "1TS00000A"),  # ... ended NOT REFERENCED (e.g. after a reset)
+        ("1OR", None),
+        ("1TE", "1TE@"),
+        ("1TS", "1TS000032"),
+        ("1SL?", "1SL0"),
+        ("1SR?", "1SR300"),
+    ]
+    with expected_protocol(SMC100, pairs) as inst:
+        smc_stage(inst).connect()
+
+
+def test_smc100_connect_refuses_a_controller_that_stays_homing() -> None:
+    pairs = [("1TS", "1TS00001E")] * 3  # found, polled once past the deadline, reported
+    with expected_protocol(SMC100, pairs) as inst:
+        stage = smc_stage(inst, home_timeout_s=1e-9)
+        with pytest.raises(DeviceStateError, match=r"still HOMING .* earlier session"):
+            stage.connect()
+        assert not stage.connected
+
+
+def test_smc100_move_timeout_says_the_controller_replied() -> None:
+    pairs = [
+        ("1PA150.000000", None),
+        ("1TE", "1TE@"),
+        ("1TS", "1TS000028"),
+        ("1TS", "1TS000028"),
+        ("1TP", "1TP97.5"),
+        ("1ST", None),
+        ("1TE", "1TE@"),
+    ]
+    with expected_protocol(SMC100, pairs) as inst:
+        stage = smc_stage(inst, travel_mm=(0, 300))
+        stage.start_move(150.0)
+        with pytest.raises(DeviceTimeout) as err:
+            stage.wait_until_stopped(1e-9)
+        message = str(err.value)
+        assert "controller replied but position 150 mm not reached within 1e-09 s" in message
+        assert "MOVING, at 97.5 mm" in message and "no reply" not in message
 
 
 # -- Thorlabs SC10 -------------------------------------------------------------------------
@@ -167,14 +248,16 @@ def test_sc10_queries_and_errors() -> None:
         ("ens?", "xx\r0\r"),
     ]
     with expected_protocol(SC10, pairs) as inst:
-        assert inst.identity() == "THORLABS SC10 VERSION 1.07"
-        assert inst.mode() == 1
+        assert inst.identity == "THORLABS SC10 VERSION 1.07"
+        assert inst.mode == 1
+        with pytest.raises(ValueError):
+            inst.mode = 9  # no such mode: refused before anything is sent
         with pytest.raises(VendorError, match="CMD_ARG_INVALID"):
-            inst.set_mode(9)
+            inst.command("mode=9")
         with pytest.raises(VendorError, match="CMD_NOT_DEFINED"):
             inst.command("foo")
         with pytest.raises(ReplyError, match="echo"):
-            inst.enabled()
+            _ = inst.enabled
 
 
 # -- Thorlabs FW102C -----------------------------------------------------------------------
@@ -214,7 +297,7 @@ def test_fw102c_errors_and_bad_replies() -> None:
         with pytest.raises(VendorError, match="CMD_ARG_INVALID"):
             inst.set_position(9, 1.0)
         with pytest.raises(ReplyError, match="integer"):
-            inst.position()
+            _ = inst.position
 
 
 def test_fw102c_nd_wheel_never_crosses_the_boundary() -> None:
