@@ -138,6 +138,8 @@ def test_analyze_reports_the_cqd_targets(
     assert peak["length_nm"] == pytest.approx(78.0, abs=4.0)
     assert peak["mobility_cm2_vs"] == pytest.approx(3.95e3, rel=0.15)
     assert low["early_power_law"]["alpha"] > 1.0
+    peaks = summary["peak_fluence_trend"]["905"]
+    assert peaks["n_abs"] == list(FLUENCES) and peaks["d_peak_cm2_s"][0] == peak["d_peak_cm2_s"]
     trend = summary["fluence"]["905"]
     assert trend["growth_increases_with_n_abs"]
     assert trend["d_hop_consistent"]
@@ -167,6 +169,7 @@ def test_analyze_prints_a_table(cqd_scan: Path, capsys: pytest.CaptureFixture[st
     assert "super-diffusive peak at" in out
     assert "Auger growth increases with N_abs: yes" in out
     assert "the same at every fluence" in out
+    assert "super-diffusive peak vs fluence, probe 905 nm" in out
 
 
 def test_analyze_qdip90_says_no_superdiffusive_regime_and_compares_samples(

@@ -60,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tamrig.analysis.fluence_trend import fluence_by_series, peak_fluence_trends
     from tamrig.analysis.peak import PeakSettings
     from tamrig.analysis.summary import analyse_points
     from tamrig.storage import open_scan
@@ -102,9 +103,12 @@ def run(args: argparse.Namespace) -> int:
         if any(sample == r[0] for r in results):
             sample = f"{sample} ({path.stem})"
         summary = _summary(analysis, sample, path, status, temperature, args.dot_pitch_nm)
+        trends = peak_fluence_trends(analysis.series, fluence_by_series(usable))
+        summary["peak_fluence_trend"] = {f"{k:g}": _plain(v) for k, v in trends.items()}
         results.append((sample, analysis, settings, summary))
         if not args.json:
             _print_tables(analysis, sample, path, status)
+            _print_peak_trends(trends)
     combined: dict[str, Any] = (
         results[0][3] if len(results) == 1 else {"samples": [r[3] for r in results]}
     )
@@ -246,6 +250,46 @@ def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
             )
         else:
             console.print("  D_hop vs N_abs: undetermined (fewer than two fluences)")
+
+
+def _print_peak_trends(trends: dict[float, Any]) -> None:
+    """Peak D per fluence and the slope of its straight-line trend, per probe wavelength."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=240)
+    for probe, trend in trends.items():
+        table = Table(title=f"super-diffusive peak vs fluence, probe {probe:g} nm")
+        for name in ("N_abs", "F₀ (µJ/cm²)", "peak D (cm²/s)", "t_peak (fs)"):
+            table.add_column(name)
+        for i, n_abs in enumerate(trend.n_abs):
+            table.add_row(
+                f"{n_abs:.3g}",
+                _fmt(trend.fluence_uj_cm2[i], digits=1),
+                _fmt(trend.d_peak_cm2_s[i], trend.d_peak_err_cm2_s[i]),
+                _fmt(trend.t_peak_fs[i], trend.t_peak_err_fs[i], 0),
+            )
+        console.print(table)
+        line = trend.line
+        if line is not None:
+            chi2 = "" if math.isnan(line.reduced_chi2) else f", χ²/dof {line.reduced_chi2:.2f}"
+            console.print(
+                f"  dD_peak/dN_abs = {line.slope:.1f} ± {line.slope_err:.1f} cm²/s per N_abs "
+                f"({line.n_points} fluences{chi2}): {trend.verdict}"
+            )
+        else:
+            console.print(f"  peak D vs N_abs: {trend.verdict}")
+
+
+def _plain(obj: Any) -> Any:
+    """A dataclass as nested dicts (properties that explain it included), for the JSON."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        for name in ("slope_cm2_s", "slope_err_cm2_s", "verdict"):
+            if hasattr(type(obj), name):
+                out[name] = getattr(obj, name)
+        return out
+    return obj
 
 
 def _summary(
