@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": ("analyze", "transport analysis of a data file: MSD, D(t), regimes, figures"),
     "calibrate": ("calibrate", "calibrate the pump attenuator against the power meter"),
     "gui": ("gui", "open the operator window"),
+    "campaign": ("campaign", "analyse a campaign of scan files in parallel: table and figures"),
     "recover": ("recover", "let any HDF5 program open scan files whose writer was killed"),
 }
 
