@@ -94,7 +94,9 @@ def _diffusivity(low: pd.DataFrame, curves: Curves, folder: Path, probe: float) 
     for (_, r), color in zip(low.iterrows(), _colors(len(low)), strict=True):
         c = curves.get(str(r["cache_key"]), {})
         if r.get("super_diffusive"):
-            what = f"peak {r['d_peak_cm2_s']:.0f} cm²/s at {r['t_peak_fs']:.0f} fs"
+            what = (
+                f"peak {r.get('d_peak_cm2_s'):.0f} cm²/s at {r.get('t_peak_fs', math.nan):.0f} fs"
+            )
         else:
             what = "no super-diffusive regime"
         label = f"{r['sample']} ({r['fluence_label']}): {what}"
