@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("gui", "open the operator window"),
     "campaign": ("campaign", "analyse a campaign of scan files in parallel: table and figures"),
     "recover": ("recover", "let any HDF5 program open scan files whose writer was killed"),
+    "init": ("init", "write editable copies of the example rigs and scan plans into a folder"),
 }
 
 

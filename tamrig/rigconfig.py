@@ -26,10 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tamrig.devices import ROLES
 from tamrig.errors import ConfigError
+from tamrig.resources import DEFAULT_RIG
 from tamrig.validation import load_toml, validate_model
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
-DEFAULT_RIG = CONFIG_DIR / "rigs" / "simulated.toml"
 REQUIRED_ROLES = ("stage", "pump_shutter", "camera")
 
 

@@ -1,7 +1,9 @@
 """Where a rig's fluence calibration lives, and reading/writing it as JSON.
 
-Default file: ``calibrations/<rig-name-slug>.json`` beside the rig file; the folder can be
-moved with the environment variable ``TAMRIG_CALIBRATION_DIR``, a single file chosen with
+Default file: ``calibrations/<rig-name-slug>.json`` beside the rig file, or for a rig that
+ships with tamrig (the simulated one) in the user's data folder (``tamrig/calibrations``
+there: the package folder is not the user's to write into); the folder can be moved with
+the environment variable ``TAMRIG_CALIBRATION_DIR``, a single file chosen with
 ``tamrig calibrate fluence --out FILE``. A calibration taken for another pump wavelength,
 repetition rate or attenuator type is refused rather than silently used.
 """
@@ -15,9 +17,12 @@ import re
 import tempfile
 from pathlib import Path
 
+from platformdirs import user_data_dir
+
 from tamrig.calibration.laws import HwpLaw
 from tamrig.calibration.model import FluenceCalibration
 from tamrig.errors import InputError, StorageError
+from tamrig.resources import is_shipped
 from tamrig.rig import Rig
 from tamrig.validation import validate_model
 
@@ -35,6 +40,8 @@ def calibration_dir(rig: Rig) -> Path:
     env = os.environ.get(CALIBRATION_DIR_ENV)
     if env:
         return Path(env)
+    if is_shipped(rig.loaded.path):
+        return Path(user_data_dir("tamrig", appauthor=False)) / "calibrations"
     return Path(rig.loaded.path).resolve().parent / "calibrations"
 
 

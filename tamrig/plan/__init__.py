@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tamrig.plan.axes import (
     DelayAxis,
     FluenceAxis,
@@ -17,8 +15,7 @@ from tamrig.plan.fluence import FluenceCalibrationLike, FluenceStep, resolve_flu
 from tamrig.plan.model import Acquisition, Sample, ScanPlan, Sweeps, load_plan, plan_from_dict
 from tamrig.plan.points import ScanPoint, delay_order, scan_points
 from tamrig.plan.preflight import ResolvedPlan, expected_bytes, validate_for
-
-SCANS_DIR = Path(__file__).resolve().parent.parent.parent / "config" / "scans"
+from tamrig.resources import SCANS_DIR
 
 __all__ = [
     "SCANS_DIR",
