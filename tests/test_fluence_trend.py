@@ -9,11 +9,8 @@ import pytest
 
 from simulators.sample import SampleSettings, VirtualSample, peak_truths
 from tamrig.analysis import analyse_points
-from tamrig.analysis.fluence_trend import (
-    fluence_by_series,
-    peak_fluence_trends,
-    weighted_line,
-)
+from tamrig.analysis.fluence_trend import fluence_by_series, peak_fluence_trends
+from tamrig.analysis.linefit import weighted_line
 
 FLUENCES = (0.045, 0.09, 0.18)
 

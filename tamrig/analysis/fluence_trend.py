@@ -16,46 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from tamrig.analysis.linefit import LineFit, weighted_line
+
 #: |slope| / error above which the trend is called a decrease or an increase.
 SIGNIFICANCE_Z = 2.0
-
-
-@dataclass(frozen=True)
-class LineFit:
-    """Weighted straight line y = intercept + slope·x with propagated errors."""
-
-    slope: float
-    slope_err: float
-    intercept: float
-    intercept_err: float
-    reduced_chi2: float  # NaN with two points (no degree of freedom)
-    n_points: int
-
-
-def weighted_line(x: npt.ArrayLike, y: npt.ArrayLike, y_err: npt.ArrayLike) -> LineFit | None:
-    """Least-squares line through (x, y ± y_err); None with fewer than two usable points
-    or a single distinct x."""
-    xs, ys, es = (np.asarray(v, dtype=float).ravel() for v in (x, y, y_err))
-    ok = np.isfinite(xs) & np.isfinite(ys) & np.isfinite(es) & (es > 0)
-    xs, ys, es = xs[ok], ys[ok], es[ok]
-    if xs.size < 2 or np.ptp(xs) == 0:
-        return None
-    w = 1.0 / es**2
-    s, sx, sy = w.sum(), (w * xs).sum(), (w * ys).sum()
-    sxx, sxy = (w * xs * xs).sum(), (w * xs * ys).sum()
-    det = s * sxx - sx**2
-    slope = (s * sxy - sx * sy) / det
-    intercept = (sxx * sy - sx * sxy) / det
-    chi2 = float((w * (ys - intercept - slope * xs) ** 2).sum())
-    dof = xs.size - 2
-    return LineFit(
-        slope=float(slope),
-        slope_err=float(math.sqrt(s / det)),
-        intercept=float(intercept),
-        intercept_err=float(math.sqrt(sxx / det)),
-        reduced_chi2=chi2 / dof if dof > 0 else math.nan,
-        n_points=int(xs.size),
-    )
 
 
 @dataclass(frozen=True)

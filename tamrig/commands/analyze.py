@@ -60,6 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tamrig.analysis.drift import drift_from_points
     from tamrig.analysis.fluence_trend import fluence_by_series, peak_fluence_trends
     from tamrig.analysis.peak import PeakSettings
     from tamrig.analysis.summary import analyse_points
@@ -80,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     for path in paths:
         with open_scan(path) as scan:
             points = scan.points()
+            plan = scan.plan or {}
             rig = scan.rig or {}
             metadata = scan.metadata or {}
             status = scan.status
@@ -105,10 +107,13 @@ def run(args: argparse.Namespace) -> int:
         summary = _summary(analysis, sample, path, status, temperature, args.dot_pitch_nm)
         trends = peak_fluence_trends(analysis.series, fluence_by_series(usable))
         summary["peak_fluence_trend"] = {f"{k:g}": _plain(v) for k, v in trends.items()}
+        drift = drift_from_points(points, _drift_limits(plan, path))
+        summary["reference_drift"] = {k: _plain(v) for k, v in drift.items()}
         results.append((sample, analysis, settings, summary))
         if not args.json:
             _print_tables(analysis, sample, path, status)
             _print_peak_trends(trends)
+            _print_drift(drift)
     combined: dict[str, Any] = (
         results[0][3] if len(results) == 1 else {"samples": [r[3] for r in results]}
     )
@@ -281,11 +286,40 @@ def _print_peak_trends(trends: dict[float, Any]) -> None:
             console.print(f"  peak D vs N_abs: {trend.verdict}")
 
 
+def _drift_limits(plan: dict[str, Any], path: Path) -> Any:
+    """The photodamage / drift limits the scan's plan set (defaults for older files)."""
+    from pydantic import ValidationError
+
+    from tamrig.plan.drift import DriftChecks
+
+    try:
+        return DriftChecks.model_validate(plan.get("drift") or {}).limits()
+    except ValidationError as exc:
+        reason = exc.errors(include_url=False)[0]["msg"]
+        raise InputError(reason, file=path, field="plan.drift", expected="valid limits") from None
+
+
+def _print_drift(drift: dict[str, Any]) -> None:
+    """Per curve: the reference spot's trends over the sweeps, and any limit crossed."""
+    if not drift:
+        return
+    from rich.console import Console
+
+    console = Console(width=240)
+    console.print("reference delay, sweep by sweep (photodamage and drift):")
+    for result in drift.values():
+        console.print(f"  {result.describe()}")
+        if result.amplitude.per_hour is not None:
+            console.print(f"    per hour: {result.rates('hour')}")
+        for kind, message in result.warnings.items():
+            console.print(f"  [yellow]{kind}[/yellow]: {message}")
+
+
 def _plain(obj: Any) -> Any:
     """A dataclass as nested dicts (properties that explain it included), for the JSON."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out = {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-        for name in ("slope_cm2_s", "slope_err_cm2_s", "verdict"):
+        for name in ("slope_cm2_s", "slope_err_cm2_s", "verdict", "warnings"):
             if hasattr(type(obj), name):
                 out[name] = getattr(obj, name)
         return out

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tamrig.acquisition.sequencing import AcquisitionStopped, acquire_point, measure_dark
+from tamrig.analysis.drift import ReferenceTracker
 from tamrig.devices import FrameBlock
 from tamrig.engine.events import (
     Aborted,
@@ -139,6 +140,8 @@ class ScanEngine:
         self._dark: npt.NDArray[np.float64] | None = None
         self._dark_err: npt.NDArray[np.float64] | None = None
         self._reconnect: set[str] = set()
+        #: Trends of the per-sweep reference spot (photodamage, drift); seeded on resume.
+        self.reference = ReferenceTracker(plan.drift.limits())
         self._invalidate()
 
     # -- control (any thread) -------------------------------------------------------------
@@ -230,6 +233,8 @@ class ScanEngine:
                 durations.append(self._clock() - t0)
                 series = record.series
                 sweep_series.add(series)
+                if record.reference:
+                    self._check_reference(record)
                 self._emit(
                     PointDone(
                         record=record,
@@ -389,6 +394,17 @@ class ScanEngine:
             fluence_measured_uj_cm2=measured,
             n_abs_measured=n_abs_measured,
         )
+
+    def _check_reference(self, record: PointRecord) -> None:
+        """Trends of the reference spot once two sweeps have it; warnings when a limit of
+        the plan's ``[drift]`` is crossed (each once per curve)."""
+        drift, new = self.reference.add(record.series, record.grid[0], record.timestamp, record.fit)
+        if drift is None:
+            return
+        self._emit(Notice("reference", drift.describe(), record.index))
+        for kind, message in new.items():
+            self.writer.log_event(kind, message, record.index)
+            self._emit(Notice(kind, message, record.index))
 
     def _fluence_check(
         self, point: ScanPoint, fluence: FluenceStep, power_w: float | None

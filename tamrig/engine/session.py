@@ -25,6 +25,8 @@ import numpy as np
 from pydantic import ValidationError
 
 from tamrig import __version__
+from tamrig.analysis.drift import FIELDS as DRIFT_FIELDS
+from tamrig.analysis.drift import ReferenceTracker
 from tamrig.analysis.monitor import LiveMonitor
 from tamrig.calibration import (
     FluenceCalibration,
@@ -288,6 +290,17 @@ def _replay(path: Path, monitor: Monitor) -> int:
     return count
 
 
+def _replay_references(path: Path, tracker: ReferenceTracker) -> None:
+    """Give the drift tracker the reference fits already in the file (warnings raised
+    before the scan stopped are not repeated)."""
+    with open_scan(path) as scan:
+        table = scan.points()
+    fitted = table["reference"].astype(bool) & table["converged"].astype(bool)
+    for row in np.flatnonzero(fitted):
+        values = {name: float(table[name][row]) for name in DRIFT_FIELDS}
+        tracker.add_values(str(table["series"][row]), values)
+
+
 def resume_scan(
     path: str | Path,
     *,
@@ -339,6 +352,7 @@ def resume_scan(
             fault_policy=fault_policy,
             **engine_options,
         )
+        _replay_references(path, engine.reference)
     except BaseException:
         _release(writer, the_rig if owns else None)
         raise

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from tamrig.errors import PlanError
 from tamrig.plan.axes import DelayAxis, FluenceAxis, ProbeAxis
+from tamrig.plan.drift import DriftChecks
 from tamrig.plan.points import ScanPoint, scan_points
 from tamrig.validation import load_toml, validate_model
 
@@ -91,6 +92,7 @@ class ScanPlan(BaseModel):
     probe: ProbeAxis | None = Field(None, description="None: leave the selector alone")
     sweeps: Sweeps = Field(default_factory=Sweeps)
     acquisition: Acquisition = Field(default_factory=Acquisition)
+    drift: DriftChecks = Field(default_factory=DriftChecks)
     nesting: list[OuterAxis] = Field(default_factory=lambda: list(DEFAULT_NESTING))
 
     _source: str | None = PrivateAttr(None)
