@@ -144,6 +144,3 @@ class World:
     def probe_bandwidth_nm(self) -> float:
         selector = self.devices.get("wavelength_selector")
         return 10.0 if selector is None else float(selector.bandwidth_nm())
-
-    def pump_sigma_pixels(self) -> float:
-        return self.pump_sigma_nm() / self.rig.pixel_size_nm

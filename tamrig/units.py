@@ -40,10 +40,6 @@ def cm2_s_to_nm2_fs(d_cm2_s: FloatOrArray) -> FloatOrArray:
     return np.asarray(d_cm2_s, dtype=float) * NM2_PER_FS_PER_CM2_S
 
 
-def nm2_fs_to_cm2_s(d_nm2_fs: FloatOrArray) -> FloatOrArray:
-    return np.asarray(d_nm2_fs, dtype=float) / NM2_PER_FS_PER_CM2_S
-
-
 def thermal_voltage_v(temperature_k: float) -> float:
     """k_B T / e in volts (25.852 mV at 300 K)."""
     return K_B_EV_PER_K * temperature_k

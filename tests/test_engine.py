@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections import Counter
 from pathlib import Path
@@ -364,3 +365,25 @@ def test_resuming_a_finished_scan_measures_nothing(sim_rig: Rig, tmp_path: Path)
     assert rec.of(PointDone) == []
     assert rec.of(ScanStarted)[0].completed_points == 5
     assert Counter(stored_indices(tmp_path / "scan.h5")) == Counter(range(5))
+
+
+def test_resume_with_a_changed_rig_file_leaves_no_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import SIM_RIG
+
+    rig_file = tmp_path / "rig.toml"
+    rig_file.write_text(SIM_RIG.read_text())
+    with start_scan(tiny_plan(sweeps={"count": 1}), out=tmp_path / "scan.h5", rig=rig_file) as s:
+        s.run()
+    rig_file.write_text(rig_file.read_text() + "\n# edited after the scan\n")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with resume_scan(tmp_path / "scan.h5") as again:  # the rig text stored in the file
+        rec = Recorder()
+        stop = again.subscribe(rec)
+        stop()  # the handle Scan.subscribe returns takes the subscriber off again
+        assert again.run() == "finished"
+    assert rec.events == []
+    assert list(scratch.iterdir()) == []

@@ -132,10 +132,6 @@ class FluenceCalibration(BaseModel):
         """Peak fluence (µJ/cm²) from a meter reading."""
         return units.peak_fluence_uj_cm2(self.pulse_energy_for_power(power_w), self._sigma())
 
-    def mean_fluence_for_power(self, power_w: float) -> float:
-        """Mean fluence E/(π w₀²) = F₀/2 from a meter reading."""
-        return units.mean_fluence_uj_cm2(self.pulse_energy_for_power(power_w), self._sigma())
-
     def power_for_fluence(self, fluence_uj_cm2: float) -> float:
         energy = units.pulse_energy_for_peak_fluence(fluence_uj_cm2, self._sigma())
         return units.power_for_pulse_energy(energy, self.rep_rate_hz, self.power_behind_chopper)

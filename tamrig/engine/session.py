@@ -13,10 +13,11 @@ the file.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -144,8 +145,9 @@ class Scan:
     def plan(self) -> ScanPlan:
         return self.engine.plan
 
-    def subscribe(self, fn: Subscriber) -> None:
-        self.engine.subscribe(fn)
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
+        """Deliver every event to ``fn``; call the returned function to stop."""
+        return self.engine.subscribe(fn)
 
     def run(self) -> str:
         return self.engine.run()
@@ -323,7 +325,8 @@ def resume_scan(
     try:
         plan = plan_from_dict(metadata.plan, source=f"{path} (stored plan)")
         if rig is None:
-            the_rig, owns = _connect(_stored_rig_file(path, metadata))
+            with _stored_rig_file(path, metadata) as rig_file:
+                the_rig, owns = _connect(rig_file)
         else:
             the_rig, owns = _connect(rig)
         calibration = (
@@ -359,16 +362,19 @@ def resume_scan(
     return _scan(engine, writer, resolved, subscribers, owns)
 
 
-def _stored_rig_file(path: Path, metadata: ScanMetadata) -> Path:
-    """The rig file the scan ran with: the original if unchanged, else a copy of its text."""
+@contextlib.contextmanager
+def _stored_rig_file(path: Path, metadata: ScanMetadata) -> Iterator[Path]:
+    """The rig file the scan ran with: the original if unchanged, else a copy of its text in
+    a temporary folder that is removed once the rig is built and connected."""
     original = Path(metadata.rig_path)
     if original.is_file() and original.read_text(encoding="utf-8") == metadata.rig_text:
-        return original
-    folder = Path(tempfile.mkdtemp(prefix="tamrig-rig-"))
-    copy = folder / f"{path.stem}-rig.toml"
-    copy.write_text(metadata.rig_text, encoding="utf-8")
+        yield original
+        return
     log.warning("rig file %s changed or is gone; using the copy stored in %s", original, path)
-    return copy
+    with tempfile.TemporaryDirectory(prefix="tamrig-rig-") as folder:
+        copy = Path(folder) / f"{path.stem}-rig.toml"
+        copy.write_text(metadata.rig_text, encoding="utf-8")
+        yield copy
 
 
 def run_scan(

@@ -206,10 +206,6 @@ class ScanWriter:
         return set(self._completed)
 
     @property
-    def records_raw_frames(self) -> bool:
-        return bool(self._raw)
-
-    @property
     def n_frames(self) -> int:
         return self._n_frames
 
@@ -323,8 +319,8 @@ class ScanWriter:
             if stack.chunks == (1, *expected) and stack.compression is None:
                 # One frame is one unfiltered chunk: hand it to the file as it is, bypassing
                 # HDF5's selection and chunk-cache machinery.
-                for k, frame in enumerate(frames):
-                    stack.id.write_direct_chunk((n0 + k, 0, 0), frame)
+                for offset, frame in enumerate(frames):
+                    stack.id.write_direct_chunk((n0 + offset, 0, 0), frame)
             else:
                 stack.write_direct(frames, dest_sel=np.s_[n0:n1])
             for path, values in columns:
