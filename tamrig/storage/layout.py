@@ -12,7 +12,7 @@ Per-point quantities are 1-D datasets (one row per written point); images are st
         rig_file/           NXnote: file_name, type, data (the rig file as written)
         sample/             NXsample: name, sample_json
         instrument/         NXinstrument: devices_json, <role>/settings_json
-            raw_frames/     NXdetector (optional): data (n, h, w) uint16, frame_id,
+            raw_frames/     NXdetector (optional): data (n, h, w) uint32, frame_id,
                             frame_time, pump_on, point_index
         data/               NXdata: signal dtt (n, h, w), dtt_errors; axes delay_fs, y, x;
                             per-point coordinates point_index, sweep, *_index, delay_fs,
@@ -59,7 +59,9 @@ STATUS_BYTES = 16
 TIME_BYTES = 40
 
 IMAGE_DTYPE = np.dtype(np.float32)  # measured ΔT/T and counts: 7 digits are ample
-RAW_DTYPE = np.dtype(np.uint16)
+#: Raw frames: a camera that sums exposures on board (accumulate = K) delivers up to
+#: K × 4095 counts per pixel, far past 16 bits; files written before hold uint16.
+RAW_DTYPE = np.dtype(np.uint32)
 
 
 def text_dtype(n: int) -> np.dtype:

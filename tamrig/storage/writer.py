@@ -297,8 +297,14 @@ class ScanWriter:
         k = len(block)
         if k == 0:
             return
+        stored = self._raw[L.RAW_DATA].dtype
+        if data.dtype.itemsize > stored.itemsize and data.size and data.max() > np.iinfo(stored).max:
+            raise StorageError(
+                f"{self.path}: raw frames of point {index} reach {data.max()} counts, more "
+                f"than the file's {stored} frames hold; not storing them truncated"
+            )
         if self.check_space:
-            need = 2 * data.size * L.RAW_DTYPE.itemsize
+            need = 2 * data.size * stored.itemsize
             space.ensure_room(self.path, need, f"raw frames of point {index}", len(self._completed))
         n0, n1 = self._n_frames, self._n_frames + k
         pump = (
@@ -306,7 +312,7 @@ class ScanWriter:
             if block.pump_on is None
             else np.asarray(block.pump_on, dtype=np.int8)
         )
-        frames = np.ascontiguousarray(data, dtype=L.RAW_DTYPE)
+        frames = np.ascontiguousarray(data, dtype=stored)
         columns: list[tuple[str, np.ndarray]] = [
             (f"{L.RAW}/frame_id", np.asarray(block.frame_id, np.int64)),
             (f"{L.RAW}/frame_time", np.asarray(block.timestamp_s, np.float64)),
