@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from tamrig.analysis import AnalysisSettings, ScanAnalysis, analyse_points
 from tamrig.analysis.peak import PeakSettings
-from tamrig.analysis.summary import AnalysisSettings, ScanAnalysis, analyse_points
 
 
 @dataclass(frozen=True)
