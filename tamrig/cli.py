@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calibrate": ("calibrate", "calibrate the pump attenuator against the power meter"),
     "gui": ("gui", "open the operator window"),
     "campaign": ("campaign", "analyse a campaign of scan files in parallel: table and figures"),
+    "reprocess": ("reprocess", "re-form ΔT/T from a scan's raw frames (ROI, binning, outliers)"),
     "recover": ("recover", "let any HDF5 program open scan files whose writer was killed"),
     "init": ("init", "write editable copies of the example rigs and scan plans into a folder"),
 }

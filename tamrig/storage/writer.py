@@ -298,7 +298,11 @@ class ScanWriter:
         if k == 0:
             return
         stored = self._raw[L.RAW_DATA].dtype
-        if data.dtype.itemsize > stored.itemsize and data.size and data.max() > np.iinfo(stored).max:
+        if (
+            data.dtype.itemsize > stored.itemsize
+            and data.size
+            and data.max() > np.iinfo(stored).max
+        ):
             raise StorageError(
                 f"{self.path}: raw frames of point {index} reach {data.max()} counts, more "
                 f"than the file's {stored} frames hold; not storing them truncated"
