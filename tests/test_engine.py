@@ -14,6 +14,7 @@ import pytest
 from simulators.world import World
 from tamrig.engine import (
     Aborted,
+    BlockAcquired,
     Fault,
     Finished,
     Paused,
@@ -387,3 +388,64 @@ def test_resume_with_a_changed_rig_file_leaves_no_temporary_folder(
         assert again.run() == "finished"
     assert rec.events == []
     assert list(scratch.iterdir()) == []
+
+
+def test_abort_during_an_acquisition_stops_that_point(sim_rig: Rig, tmp_path: Path) -> None:
+    """An abort while a point's frames are being read ends the point after the current block:
+    no further block is read, the half-measured point is not stored, the pump is closed."""
+    plan = tiny_plan(sweeps={"count": 1}, acquisition={"pairs_per_point": 8, "block_frames": 4})
+    abort_after = 3  # the third block of point 2 (a point takes at least 4 blocks)
+
+    def hook(event: ScanEvent) -> None:
+        blocks = [e for e in rec.of(BlockAcquired) if e.index == 2]
+        if isinstance(event, BlockAcquired) and len(blocks) == abort_after:
+            scan.engine.abort("operator stop mid-point")
+
+    rec = Recorder(hook)
+    scan = start(sim_rig, tmp_path, plan=plan, subscribers=[rec])
+    with scan:
+        assert scan.run() == "aborted"
+    blocks = [e.index for e in rec.of(BlockAcquired)]
+    assert blocks.count(2) == abort_after  # not one block after the request
+    assert blocks.count(1) >= 4 and 3 not in blocks
+    assert [e.record.index for e in rec.of(PointDone)] == [0, 1]
+    assert rec.of(Aborted)[0].reason == "operator stop mid-point"
+    assert not sim_rig.pump_shutter.is_open()
+    with open_scan(tmp_path / "scan.h5") as f:
+        assert f.status == "aborted" and sorted(f.indices()) == [0, 1]
+        aborts = [e for e in f.events() if e["kind"] == "abort"]
+        assert [e["message"] for e in aborts] == ["operator stop mid-point"]
+
+
+def test_attenuator_position_is_recorded_with_every_point(sim_rig: Rig, tmp_path: Path) -> None:
+    plan = tiny_plan(sweeps={"count": 1}, fluence={"unit": "n_abs", "values": [0.045, 0.09]})
+    rec = Recorder()
+    with start(sim_rig, tmp_path, plan=plan, subscribers=[rec]) as scan:
+        assert scan.run() == "finished"
+        settings = {f.label: f.setting for f in scan.resolved.fluences}
+    records = [e.record for e in rec.of(PointDone)]
+    assert len(settings) == 2 and all(s is not None for s in settings.values())
+    assert len(set(settings.values())) == 2  # two fluences, two attenuator settings
+    for record in records:
+        wanted = settings[record.fluence_label]
+        assert record.attenuator_setting == pytest.approx(wanted, abs=1e-3)
+        assert record.positions["attenuator_setting"] == record.attenuator_setting
+        assert record.positions["probe_wavelength_nm"] == pytest.approx(905.0)
+    with open_scan(tmp_path / "scan.h5") as f:
+        stored = f.positions()["attenuator_setting"]
+        by_index = {r.index: r.attenuator_setting for r in records}
+        np.testing.assert_allclose(stored, [by_index[i] for i in f.indices()])
+
+
+def test_fault_event_names_the_point_it_happened_at(sim_rig: Rig, tmp_path: Path) -> None:
+    """One stage move per point: the 4th move is point 3's."""
+    World.of(sim_rig).faults.inject(device="stage", kind="timeout", operation="move", on_call=4)
+    rec = Recorder()
+    with start(sim_rig, tmp_path, plan=tiny_plan(sweeps={"count": 1}), subscribers=[rec]) as scan:
+        assert scan.run() == "finished"
+    (fault,) = rec.of(Fault)
+    assert (fault.index, fault.attempt, fault.max_attempts, fault.fatal) == (3, 1, 4, False)
+    with open_scan(tmp_path / "scan.h5") as f:
+        (logged,) = [e for e in f.events() if e["kind"] == "fault"]
+        assert logged["point_index"] == 3
+        assert logged["message"].endswith("(at point 3, attempt 1 of 4)")
