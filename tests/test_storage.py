@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import subprocess
 import sys
 import threading
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from storage_support import make_frames, make_metadata, make_record
 
+from tamrig.devices import FrameBlock
 from tamrig.errors import StorageError
 from tamrig.storage import ScanMetadata, ScanWriter, open_scan
 
@@ -298,3 +300,70 @@ def test_same_process_reader_sees_points_while_the_writer_runs(tmp_path: Path) -
         writer.finish("aborted")
         scan.refresh()
         assert scan.status == "aborted"
+
+
+def test_one_frame_and_untagged_blocks_are_recorded(tmp_path: Path) -> None:
+    """A block of a single frame is stored like any other; frames from a camera without a
+    pump-state tag are stored with pump_on = -1 (unknown), not as pump off."""
+    path = tmp_path / "scan.h5"
+    md = make_metadata(2)
+    single = make_frames(0, 1)
+    untagged = make_frames(7, 3)
+    untagged = FrameBlock(untagged.data, untagged.frame_id, untagged.timestamp_s, pump_on=None)
+    with ScanWriter.create(path, md, record_raw_frames=True) as writer:
+        writer.write_frames(0, single)
+        writer.write_frames(0, untagged)
+        writer.write_point(make_record(0, md))
+        assert writer.n_frames == 4
+    with open_scan(path) as scan:
+        np.testing.assert_array_equal(scan.frames(0), np.concatenate([single.data, untagged.data]))
+        table = scan.frame_table()
+        np.testing.assert_array_equal(table["pump_on"], [1, -1, -1, -1])
+        np.testing.assert_array_equal(table["frame_id"], [0, 21, 22, 23])
+        np.testing.assert_array_equal(table["point_index"], [0, 0, 0, 0])
+        np.testing.assert_allclose(table["frame_time"], [0.0, 0.105, 0.11, 0.115])
+
+
+def _killed_mid_point(path: Path, md: ScanMetadata, points: int) -> None:
+    """Write ``points`` points with their raw frames, then the frames of the next point,
+    and die without closing (as under kill -9): a forked process that never returns."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child ends in os._exit either way
+        code = 1
+        try:
+            writer = ScanWriter.create(path, md, record_raw_frames=True)
+            for i in range(points):
+                writer.write_frames(i, make_frames(i, 4))
+                writer.write_point(make_record(i, md))
+            writer.write_frames(points, make_frames(points, 4))
+            writer.write_frames(points, make_frames(points + 50, 2))
+            writer.flush()  # the unfinished point's frames are on disk
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_resume_after_a_kill_mid_point_cuts_that_points_raw_frames(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    md = make_metadata(5)
+    _killed_mid_point(path, md, points=3)
+    with ScanWriter.resume(path) as writer:
+        assert writer.completed_indices() == {0, 1, 2}
+        assert writer.n_frames == 12  # the 6 frames of the unfinished point 3 are gone
+        for i in range(3, 5):
+            writer.write_frames(i, make_frames(100 + i, 4))
+            writer.write_point(make_record(i, md))
+    with open_scan(path) as scan:
+        assert scan.status == "finished" and scan.indices() == list(range(5))
+        for i in range(3):
+            np.testing.assert_array_equal(scan.frames(i), make_frames(i, 4).data)
+        for i in range(3, 5):
+            np.testing.assert_array_equal(scan.frames(i), make_frames(100 + i, 4).data)
+        table = scan.frame_table()
+        np.testing.assert_array_equal(table["point_index"], np.repeat(np.arange(5), 4))
+        (resumed,) = [e for e in scan.events() if e["kind"] == "resume"]
+        assert resumed["message"] == (
+            "resumed with 3 completed points (discarded 0 incomplete row(s), 6 raw frame(s))"
+        )
