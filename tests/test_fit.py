@@ -21,6 +21,7 @@ PIXEL_NM = 50.0
 SIGMA_NM = 141.0
 AMPLITUDE = 1.0e-3
 NOISE = 2.5e-4  # peak SNR 4: the low-signal end of a real scan
+OFFSET = 4e-4  # a residual ΔT/T background (scattered pump, heating)
 
 
 def spot(
@@ -46,27 +47,58 @@ class Draws:
     x0: np.ndarray
     y0: np.ndarray
     x0_err: np.ndarray
+    y0_err: np.ndarray
+    amplitude: np.ndarray
+    amplitude_err: np.ndarray
+    offset: np.ndarray
+    offset_err: np.ndarray
+    reduced_chi2: np.ndarray
     converged: np.ndarray
 
 
-def repeated_fits(n: int, seed: int, noise_map: np.ndarray, use_weights: bool) -> Draws:
+FIELDS = (
+    "sigma_nm",
+    "sigma_err_nm",
+    "x0_nm",
+    "y0_nm",
+    "x0_err_nm",
+    "y0_err_nm",
+    "amplitude",
+    "amplitude_err",
+    "offset",
+    "offset_err",
+    "reduced_chi2",
+)
+
+
+def repeated_fits(
+    n: int, seed: int, noise_map: np.ndarray, use_weights: bool, *, offset: float = 0.0
+) -> Draws:
     rng = np.random.default_rng(seed)
-    clean = spot()
+    clean = spot(offset=offset)
     rows = []
     for _ in range(n):
         image = clean + rng.normal(0.0, 1.0, clean.shape) * noise_map
         weights = 1.0 / noise_map**2 if use_weights else None
         fit = fit_gaussian(image, PIXEL_NM, weights=weights)
-        rows.append(
-            (fit.sigma_nm, fit.sigma_err_nm, fit.x0_nm, fit.y0_nm, fit.x0_err_nm, fit.converged)
-        )
+        rows.append((*(getattr(fit, name) for name in FIELDS), fit.converged))
     arr = np.array(rows, dtype=float)
-    return Draws(*(arr[:, i] for i in range(5)), converged=arr[:, 5].astype(bool))
+    columns = [arr[:, i] for i in range(len(FIELDS))]
+    return Draws(*columns, converged=arr[:, -1].astype(bool))
+
+
+def assert_unit_pulls(values: np.ndarray, errors: np.ndarray, truth: float) -> None:
+    """Errors that match the scatter: pulls (value − truth)/error with mean 0 and sd 1."""
+    pulls = (values - truth) / errors
+    assert 0.85 < np.std(pulls, ddof=1) < 1.15
+    assert abs(np.mean(pulls)) < 0.2
 
 
 @pytest.fixture(scope="module")
 def white_noise_draws() -> Draws:
-    return repeated_fits(240, seed=7, noise_map=np.full((64, 64), NOISE), use_weights=False)
+    return repeated_fits(
+        240, seed=7, noise_map=np.full((64, 64), NOISE), use_weights=False, offset=OFFSET
+    )
 
 
 def test_sigma_precision_reaches_cramer_rao_bound(white_noise_draws: Draws) -> None:
@@ -92,22 +124,48 @@ def test_sigma_errors_are_honest(white_noise_draws: Draws) -> None:
 def test_centre_precision_reaches_bound(white_noise_draws: Draws) -> None:
     d = white_noise_draws
     bound = cramer_rao_centre_nm(NOISE, PIXEL_NM, AMPLITUDE)
+    assert bound == pytest.approx(10.0)
     assert np.std(d.x0, ddof=1) == pytest.approx(bound, rel=0.15)
     assert np.std(d.y0, ddof=1) == pytest.approx(bound, rel=0.15)
     assert abs(np.mean(d.x0) - 31.8 * PIXEL_NM) < 0.3 * bound
     assert abs(np.mean(d.y0) - 31.1 * PIXEL_NM) < 0.3 * bound
-    assert 0.85 < np.std((d.x0 - 31.8 * PIXEL_NM) / d.x0_err, ddof=1) < 1.15
+    assert_unit_pulls(d.x0, d.x0_err, 31.8 * PIXEL_NM)
+    assert_unit_pulls(d.y0, d.y0_err, 31.1 * PIXEL_NM)
+
+
+def test_amplitude_and_offset_errors_match_their_scatter(white_noise_draws: Draws) -> None:
+    d = white_noise_draws
+    assert_unit_pulls(d.amplitude, d.amplitude_err, AMPLITUDE)
+    assert_unit_pulls(d.offset, d.offset_err, OFFSET)
+    # Without per-pixel weights there is no χ² scale to report.
+    assert np.isnan(d.reduced_chi2).all()
 
 
 def test_weighted_fit_with_uneven_noise_has_unit_pulls() -> None:
     """Per-pixel errors (as from the accumulator) enter as weights 1/err²."""
     x = np.arange(64, dtype=float)[None, :] * np.ones((64, 1))
     noise_map = NOISE * (0.5 + x / 64.0)  # noise grows across the frame
-    d = repeated_fits(200, seed=11, noise_map=noise_map, use_weights=True)
+    d = repeated_fits(200, seed=11, noise_map=noise_map, use_weights=True, offset=-OFFSET)
     assert d.converged.all()
-    pulls = (d.sigma - SIGMA_NM) / d.sigma_err
-    assert 0.85 < np.std(pulls, ddof=1) < 1.15
-    assert abs(np.mean(pulls)) < 0.2
+    assert_unit_pulls(d.sigma, d.sigma_err, SIGMA_NM)
+    assert_unit_pulls(d.amplitude, d.amplitude_err, AMPLITUDE)
+    assert_unit_pulls(d.offset, d.offset_err, -OFFSET)
+    assert_unit_pulls(d.x0, d.x0_err, 31.8 * PIXEL_NM)
+    # With the true per-pixel errors as weights, χ²/dof scatters about 1 by √(2/dof) ≈ 0.022.
+    assert np.mean(d.reduced_chi2) == pytest.approx(1.0, abs=0.01)
+    assert 0.015 < np.std(d.reduced_chi2, ddof=1) < 0.03
+
+
+def test_weights_twice_too_large_show_in_reduced_chi2() -> None:
+    """Errors underestimated by 2 (weights ×4): χ²/dof ≈ 4 says so, the σ error shrinks."""
+    rng = np.random.default_rng(21)
+    image = spot() + rng.normal(0.0, NOISE, (64, 64))
+    honest = fit_gaussian(image, PIXEL_NM, weights=np.full((64, 64), NOISE**-2))
+    tight = fit_gaussian(image, PIXEL_NM, weights=np.full((64, 64), 4 * NOISE**-2))
+    assert honest.reduced_chi2 == pytest.approx(1.0, abs=0.08)
+    assert tight.reduced_chi2 == pytest.approx(4 * honest.reduced_chi2, rel=1e-6)
+    assert tight.sigma_nm == pytest.approx(honest.sigma_nm, rel=1e-6)
+    assert tight.sigma_err_nm == pytest.approx(honest.sigma_err_nm / 2, rel=1e-6)
 
 
 def test_negative_photoinduced_absorption_spot() -> None:
@@ -131,12 +189,44 @@ def test_offset_is_fitted_not_absorbed_into_width() -> None:
     assert abs(fit.sigma_nm - SIGMA_NM) < 5 * fit.sigma_err_nm
 
 
+def test_spot_wider_than_the_frame_keeps_the_true_background() -> None:
+    """The border no longer shows the background (the start value is 2e-4 too high): the
+    fitted offset must still find it, not keep the border's median."""
+    rng = np.random.default_rng(31)
+    wide = 20 * PIXEL_NM
+    image = spot(sigma_nm=wide, offset=3e-3) + rng.normal(0, NOISE / 5, (64, 64))
+    assert start_values(image)[-1] - 3e-3 > 1.5e-4
+    fit = fit_gaussian(image, PIXEL_NM)
+    assert fit.converged, fit.message
+    assert fit.offset == pytest.approx(3e-3, abs=4 * fit.offset_err)
+    assert fit.offset_err < 2e-5
+    assert fit.amplitude == pytest.approx(AMPLITUDE, abs=4 * fit.amplitude_err)
+    assert fit.sigma_nm == pytest.approx(wide, abs=4 * fit.sigma_err_nm)
+
+
+def test_sloped_background_leaves_the_spot_unbiased() -> None:
+    """A background tilted across the frame (uneven probe): its odd part does not bias the
+    spot's width and height, and the offset is the background's mean level."""
+    rng = np.random.default_rng(32)
+    y, x = np.mgrid[0:64, 0:64].astype(float)
+    tilt = 3e-4 * (x - 31.5) / 64 - 2e-4 * (y - 31.5) / 64
+    image = spot(offset=1e-3) + tilt + rng.normal(0, NOISE / 5, (64, 64))
+    fit = fit_gaussian(image, PIXEL_NM)
+    assert fit.converged, fit.message
+    assert fit.sigma_nm == pytest.approx(SIGMA_NM, abs=4 * fit.sigma_err_nm)
+    assert fit.amplitude == pytest.approx(AMPLITUDE, abs=4 * fit.amplitude_err)
+    assert fit.offset == pytest.approx(1e-3, abs=4 * fit.offset_err)
+    assert fit.offset_err < 2e-6
+
+
 def test_off_centre_spot_partly_outside_the_frame() -> None:
     rng = np.random.default_rng(5)
-    image = spot(centre_px=(4.0, 58.5)) + rng.normal(0, NOISE / 5, (64, 64))
+    image = spot(centre_px=(4.0, 58.5), offset=-1e-3) + rng.normal(0, NOISE / 5, (64, 64))
     fit = fit_gaussian(image, PIXEL_NM)
     assert fit.converged, fit.message
     assert abs(fit.sigma_nm - SIGMA_NM) < 5 * fit.sigma_err_nm
+    assert fit.amplitude == pytest.approx(AMPLITUDE, abs=5 * fit.amplitude_err)
+    assert fit.offset == pytest.approx(-1e-3, abs=5 * fit.offset_err)
     assert fit.x0_nm == pytest.approx(4.5 * PIXEL_NM, abs=5 * fit.x0_err_nm)
     assert fit.y0_nm == pytest.approx(59.0 * PIXEL_NM, abs=5 * fit.y0_err_nm)
 
@@ -196,7 +286,20 @@ def test_pure_noise_is_flagged_not_raised() -> None:
 def test_flat_images_are_not_converged(image: np.ndarray) -> None:
     fit = fit_gaussian(image, PIXEL_NM)
     assert not fit.converged
-    assert fit.message
+    # No spot: every width leaves χ² unchanged, the curvature matrix has no inverse.
+    assert fit.message.startswith("singular curvature matrix: no spot to fit")
+    assert math.isnan(fit.sigma_err_nm) and math.isnan(fit.amplitude_err)
+
+
+def test_width_with_an_error_larger_than_itself_is_flagged() -> None:
+    """Noise that happens to look like a faint narrow spot: the fit converges numerically
+    but the width is undetermined, and the user is told so."""
+    image = np.random.default_rng(10).normal(0, NOISE, (64, 64))
+    fit = fit_gaussian(image, PIXEL_NM)
+    assert not fit.converged
+    assert fit.message.startswith("converged")
+    assert fit.message.endswith("; width not determined (error larger than the width)")
+    assert fit.sigma_err_nm > fit.sigma_nm > 0
 
 
 def test_all_pixels_invalid_is_flagged() -> None:
