@@ -25,12 +25,13 @@ def field_path(loc: Sequence[int | str], prefix: str = "") -> str:
     return text
 
 
-def user_loc(loc: Sequence[int | str], data: Any) -> list[int | str]:
+def user_loc(loc: Sequence[int | str], data: Any, *, keep_last: bool = True) -> list[int | str]:
     """The parts of a pydantic error location that exist in the user's document.
 
     Pydantic adds union member names and discriminator tags (``segments[0].list.values``)
     that appear nowhere in the file; they are dropped by walking the data along ``loc``. The
-    last part stays even when absent (a missing or unknown key).
+    last part stays even when absent if ``keep_last`` (a missing or unknown key); an error
+    of a whole table (a model validator) ends at the table.
     """
     node = data
     out: list[int | str] = []
@@ -39,7 +40,11 @@ def user_loc(loc: Sequence[int | str], data: Any) -> list[int | str]:
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         if in_dict or in_list:
             node = node[part]
-        elif i < len(loc) - 1 or (isinstance(part, str) and part.startswith("function-")):
+        elif (
+            i < len(loc) - 1
+            or not keep_last
+            or (isinstance(part, str) and part.startswith("function-"))
+        ):
             continue
         out.append(part)
     return out
@@ -53,10 +58,10 @@ def describe_validation_error(
     errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     loc = [p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-    if data is not None:
-        loc = user_loc(loc, data)
-    field = field_path(loc, prefix)
     kind = first["type"]
+    if data is not None:
+        loc = user_loc(loc, data, keep_last=kind in ("missing", "extra_forbidden"))
+    field = field_path(loc, prefix)
     given = first.get("input")
     if kind == "extra_forbidden":
         message = "unknown key"
@@ -92,11 +97,16 @@ def validate_model(
 
 
 def load_toml(path: str | Path, *, error: type[InputError] = InputError) -> dict[str, Any]:
-    """Read a TOML file; a missing file or a syntax error names the file (and line)."""
+    """Read a TOML file; a missing file or a syntax error names the file (and line).
+
+    A UTF-8 byte-order mark (as some Windows editors write) is skipped.
+    """
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        if not path.is_file() and path.exists() and not path.is_dir():
+            raise error("is not a regular file", file=path, expected="a TOML text file")
+        raw = path.read_bytes()
+        return tomllib.loads(raw.decode("utf-8").removeprefix("\ufeff"))
     except FileNotFoundError:
         raise error("file not found", file=path) from None
     except IsADirectoryError:

@@ -1,10 +1,14 @@
 """Scan axes: delay segments (linear, log, list; fs/ps/ns), fluence values, probe wavelengths.
 
 Each axis is a small pydantic model that validates itself; nothing here touches a device.
+Sizes are bounded where they are declared and a segment's point count is worked out by
+arithmetic before any array is made, so no plan can ask for more memory than a scan could
+ever fill (a ``step`` of 1e-300 is refused, not allocated).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 import numpy as np
@@ -13,9 +17,25 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 DelayUnit = Literal["fs", "ps", "ns"]
 UNIT_FS: dict[str, float] = {"fs": 1.0, "ps": 1e3, "ns": 1e6}
 
+#: Delays one segment, and the whole delay axis, may hold (a scan visits each many times).
+MAX_SEGMENT_DELAYS = 100_000
+MAX_DELAYS = 100_000
+#: |delay| bound: 1 µs is 150 m of double-pass delay line, far past any stage.
+MAX_DELAY_FS = 1e9
+MAX_FLUENCES = 1000
+MAX_WAVELENGTHS = 100
+MAX_WAVELENGTH_NM = 1e5
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _check_delay_range(values: list[float], unit: str) -> None:
+    bound = MAX_DELAY_FS / UNIT_FS[unit]
+    worst = max((abs(v) for v in values), default=0.0)
+    if worst > bound:
+        raise ValueError(f"delays within ±{bound:g} {unit} (±1 µs; got {worst:g})")
 
 
 class LinearSegment(_Strict):
@@ -25,7 +45,7 @@ class LinearSegment(_Strict):
     start: float
     stop: float
     step: float | None = Field(None, gt=0)
-    count: int | None = Field(None, ge=2)
+    count: int | None = Field(None, ge=2, le=MAX_SEGMENT_DELAYS)
     unit: DelayUnit = "fs"
 
     @model_validator(mode="after")
@@ -34,14 +54,29 @@ class LinearSegment(_Strict):
             raise ValueError(f"stop ({self.stop}) greater than start ({self.start})")
         if (self.step is None) == (self.count is None):
             raise ValueError("exactly one of 'step' or 'count'")
+        _check_delay_range([self.start, self.stop], self.unit)
+        n = self.n_delays()
+        if n > MAX_SEGMENT_DELAYS:
+            raise ValueError(
+                f"at most {MAX_SEGMENT_DELAYS} delays per segment (this one has "
+                f"{n:.4g}; a larger step or a log segment)"
+            )
         return self
+
+    def n_delays(self) -> float:
+        """How many delays the segment holds, by arithmetic (inf for a vanishing step)."""
+        if self.count is not None:
+            return self.count
+        assert self.step is not None
+        span = (self.stop - self.start) / self.step
+        return span if not np.isfinite(span) or span > 2**62 else math.floor(span + 1e-9) + 1
 
     def values_fs(self) -> list[float]:
         scale = UNIT_FS[self.unit]
         if self.count is not None:
             return [float(v) * scale for v in np.linspace(self.start, self.stop, self.count)]
         assert self.step is not None
-        n = int(np.floor((self.stop - self.start) / self.step + 1e-9)) + 1
+        n = int(self.n_delays())
         return [(self.start + self.step * k) * scale for k in range(n)]
 
 
@@ -51,7 +86,7 @@ class LogSegment(_Strict):
     kind: Literal["log"] = "log"
     start: float = Field(gt=0)
     stop: float = Field(gt=0)
-    count: int = Field(ge=2)
+    count: int = Field(ge=2, le=MAX_SEGMENT_DELAYS)
     unit: DelayUnit = "fs"
     include_start: bool = True
 
@@ -59,7 +94,11 @@ class LogSegment(_Strict):
     def _check(self) -> LogSegment:
         if self.stop <= self.start:
             raise ValueError(f"stop ({self.stop}) greater than start ({self.start})")
+        _check_delay_range([self.start, self.stop], self.unit)
         return self
+
+    def n_delays(self) -> float:
+        return self.count
 
     def values_fs(self) -> list[float]:
         scale = UNIT_FS[self.unit]
@@ -74,8 +113,16 @@ class ListSegment(_Strict):
     """Explicit delays."""
 
     kind: Literal["list"] = "list"
-    values: list[float] = Field(min_length=1)
+    values: list[float] = Field(min_length=1, max_length=MAX_SEGMENT_DELAYS)
     unit: DelayUnit = "fs"
+
+    @model_validator(mode="after")
+    def _check(self) -> ListSegment:
+        _check_delay_range(self.values, self.unit)
+        return self
+
+    def n_delays(self) -> float:
+        return len(self.values)
 
     def values_fs(self) -> list[float]:
         return [float(v) * UNIT_FS[self.unit] for v in self.values]
@@ -106,15 +153,21 @@ class DelayAxis(_Strict):
     """``[delays]``: an optional preset plus segments; merged, sorted, duplicates dropped."""
 
     preset: Literal["default"] | None = None
-    segments: list[Segment] = Field(default_factory=list)
+    segments: list[Segment] = Field(default_factory=list, max_length=1000)
     reference_fs: float | None = Field(
-        None, description="delay re-measured at the start of every sweep (drift check)"
+        None,
+        ge=-MAX_DELAY_FS,
+        le=MAX_DELAY_FS,
+        description="delay re-measured at the start of every sweep (drift check)",
     )
 
     @model_validator(mode="after")
     def _not_empty(self) -> DelayAxis:
         if self.preset is None and not self.segments:
             raise ValueError("at least one delay: a 'preset' or one of 'segments'")
+        total = sum(seg.n_delays() for seg in self.segments)
+        if total > MAX_DELAYS:
+            raise ValueError(f"at most {MAX_DELAYS} delays in all segments together")
         return self
 
     def sources(self) -> list[tuple[str, list[float]]]:
@@ -147,7 +200,7 @@ class FluenceAxis(_Strict):
     """``[fluence]``: peak fluences (µJ/cm²), ⟨N_abs⟩ values, or raw attenuator settings."""
 
     unit: FluenceUnit
-    values: list[float] = Field(min_length=1)
+    values: list[float] = Field(min_length=1, max_length=MAX_FLUENCES)
 
     @model_validator(mode="after")
     def _positive(self) -> FluenceAxis:
@@ -166,10 +219,10 @@ class FluenceAxis(_Strict):
 class ProbeAxis(_Strict):
     """``[probe]``: probe wavelengths (each must be available on the rig's selector)."""
 
-    wavelengths_nm: list[float] = Field(min_length=1)
+    wavelengths_nm: list[float] = Field(min_length=1, max_length=MAX_WAVELENGTHS)
 
     @model_validator(mode="after")
     def _positive(self) -> ProbeAxis:
-        if any(w <= 0 for w in self.wavelengths_nm):
-            raise ValueError("positive wavelengths in nm")
+        if any(not 0 < w <= MAX_WAVELENGTH_NM for w in self.wavelengths_nm):
+            raise ValueError(f"positive wavelengths in nm, at most {MAX_WAVELENGTH_NM:g}")
         return self

@@ -8,6 +8,7 @@ separate step, :func:`tamrig.plan.preflight.validate_for`, which this module nev
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +22,10 @@ from tamrig.plan.points import ScanPoint, scan_points
 from tamrig.validation import load_toml, validate_model
 
 OuterAxis = Literal["sweep", "wavelength", "fluence"]
+#: Points one scan may hold: at a second each that is over two days; each point is a row
+#: of every dataset and an entry of the engine's point list.
+MAX_POINTS = 200_000
+MAX_SWEEPS = 100_000
 DEFAULT_NESTING: tuple[OuterAxis, ...] = ("wavelength", "fluence", "sweep")
 
 
@@ -37,11 +42,11 @@ class Sample(BaseModel):
 
     name: str = ""
     description: str = ""
-    cross_section_cm2: float | None = Field(None, gt=0)
-    pbs_diameter_nm: float | None = Field(None, gt=0)
-    pbs_exciton_nm: float | None = Field(None, gt=0)
-    absorbance_ratio: float | None = Field(None, gt=0)
-    pump_sigma_nm: float | None = Field(None, gt=0)
+    cross_section_cm2: float | None = Field(None, gt=0, le=1e-6)
+    pbs_diameter_nm: float | None = Field(None, gt=0, le=1000)
+    pbs_exciton_nm: float | None = Field(None, gt=0, le=1e5)
+    absorbance_ratio: float | None = Field(None, gt=0, le=1e6)
+    pump_sigma_nm: float | None = Field(None, gt=0, le=1e7, description="at most 1 cm")
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     def absorption_fields(self) -> dict[str, float]:
@@ -55,9 +60,9 @@ class Sweeps(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    count: int = Field(1, ge=1)
+    count: int = Field(1, ge=1, le=MAX_SWEEPS)
     order: Literal["forward", "alternating", "random"] = "forward"
-    seed: int = Field(0, ge=0, description="seed of the 'random' order (reproducible)")
+    seed: int = Field(0, ge=0, lt=2**63, description="seed of the 'random' order (reproducible)")
 
 
 class Acquisition(BaseModel):
@@ -66,11 +71,13 @@ class Acquisition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     scheme: Literal["chopper", "shutter"] = "chopper"
-    pairs_per_point: int = Field(500, ge=2, description="pump-on/pump-off frame pairs")
-    block_frames: int = Field(64, ge=2, description="frames read per camera call")
-    dark_frames: int = Field(200, ge=0, description="dark frames at the start (0 = none)")
+    pairs_per_point: int = Field(500, ge=2, le=10**7, description="pump-on/pump-off frame pairs")
+    block_frames: int = Field(64, ge=2, le=100_000, description="frames read per camera call")
+    dark_frames: int = Field(200, ge=0, le=10**7, description="dark frames at the start (0 = none)")
     normalise: bool = Field(True, description="per-frame probe normalisation")
-    settle_frames: int = Field(1, ge=0, description="shutter scheme: frames dropped per switch")
+    settle_frames: int = Field(
+        1, ge=0, le=10_000, description="shutter scheme: frames dropped per switch"
+    )
     measure_power: bool = Field(True, description="read the pump power meter at every point")
     record_raw_frames: bool = Field(False, description="store every raw frame (large!)")
 
@@ -84,8 +91,8 @@ class ScanPlan(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field("scan", min_length=1)
-    description: str = ""
+    name: str = Field("scan", min_length=1, max_length=256)
+    description: str = Field("", max_length=100_000)
     sample: Sample = Field(default_factory=Sample)
     delays: DelayAxis
     fluence: FluenceAxis | None = Field(None, description="None: leave the attenuator alone")
@@ -106,6 +113,24 @@ class ScanPlan(BaseModel):
                 "the delay axis is always innermost)"
             )
         return value
+
+    def check_size(self) -> None:
+        """At most MAX_POINTS points; a PlanError naming the largest factor otherwise."""
+        factors = {
+            "delays": self.points_per_sweep(),
+            "sweeps.count": self.sweeps.count,
+            "fluence.values": self.n_fluences(),
+            "probe.wavelengths_nm": self.n_wavelengths(),
+        }
+        total = math.prod(factors.values())
+        if total > MAX_POINTS:
+            largest = max(factors, key=lambda k: factors[k])
+            product = " x ".join(f"{n} {k.split('.')[0]}" for k, n in factors.items())
+            raise self.error(
+                largest,
+                f"the plan has {total} points ({product})",
+                f"at most {MAX_POINTS} points in one scan",
+            )
 
     @property
     def source(self) -> str | None:
@@ -149,8 +174,9 @@ class ScanPlan(BaseModel):
 
 def plan_from_dict(data: Any, *, source: str | Path | None = None) -> ScanPlan:
     """Validate a plan mapping (a parsed TOML file or a stored plan); errors name the field."""
-    plan = validate_model(ScanPlan, data, file=source, error=PlanError)
-    return plan.with_source(source)
+    plan = validate_model(ScanPlan, data, file=source, error=PlanError).with_source(source)
+    plan.check_size()
+    return plan
 
 
 def load_plan(path: str | Path) -> ScanPlan:

@@ -2,19 +2,22 @@
 
 Every delay inside the stage travel, every fluence reachable and within the rig's
 ``max_fluence_uj_cm2`` interlock, every wavelength on the selector, the acquisition scheme
-supported by the camera, and disk space for the expected data. The first problem found is
-raised as a PlanError naming the plan file and field.
+supported by the camera, camera time, memory and disk space for the expected data. The
+first problem found is raised as a PlanError naming the plan file and field. A device that
+fails while being asked (the camera's test read timing out) is a DeviceFault: a hardware
+problem, not a wrong plan.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tamrig.errors import DeviceFault, InputError
+from tamrig.errors import InputError
 from tamrig.plan.fluence import (
     NO_FLUENCE_AXIS,
     FluenceCalibrationLike,
@@ -33,6 +36,12 @@ IMAGE_BYTES = 4
 POINT_OVERHEAD_BYTES = 4096
 DISK_MARGIN = 1.2
 DISK_RESERVE_BYTES = 64 * 1024**2
+#: Camera time one scan may take: a week of frames (stage moves not included).
+MAX_CAMERA_TIME_S = 7 * 24 * 3600.0
+#: Bytes per pixel a frame block costs while it is read and accumulated (raw frame, its
+#: float copy and the running sums), and the share of free memory a block may use.
+BLOCK_BYTES_PER_PIXEL = 4 + 8 + 16
+MEMORY_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,56 @@ def expected_bytes(plan: ScanPlan, image_shape: tuple[int, int]) -> int:
     if plan.acquisition.record_raw_frames:
         per_point += 2 * plan.acquisition.pairs_per_point * 2 * pixels
     return plan.n_points() * per_point
+
+
+def camera_frames(plan: ScanPlan, n_points: int) -> int:
+    """Frames the camera delivers for ``n_points`` points plus the dark measurement."""
+    acq = plan.acquisition
+    per_point = 2 * acq.pairs_per_point
+    if acq.scheme == "shutter":
+        per_point += 2 * acq.settle_frames * -(-acq.pairs_per_point // acq.block_frames)
+    return per_point * n_points + acq.dark_frames
+
+
+def _available_memory() -> int:
+    """Memory the scan may count on: what the system has free (or a generous guess)."""
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 8 * 1024**3
+
+
+def _check_time_and_memory(plan: ScanPlan, rig: Rig) -> None:
+    acq = plan.acquisition
+    config = rig.camera.config()
+    rate = float(config.frame_rate_hz)
+    frames = camera_frames(plan, plan.n_points())
+    seconds = frames / rate if rate > 0 else math.inf
+    if seconds > MAX_CAMERA_TIME_S:
+        raise plan.error(
+            "acquisition.pairs_per_point",
+            f"{frames} frames at {rate:g} Hz are {seconds / 3600:.4g} h of camera time",
+            f"a scan of at most {MAX_CAMERA_TIME_S / 86400:g} days: fewer pairs, points or sweeps",
+        )
+    pixels = config.roi.width * config.roi.height
+    free = _available_memory() * MEMORY_SHARE
+    block = acq.block_frames * pixels * BLOCK_BYTES_PER_PIXEL
+    if block > free:
+        raise plan.error(
+            "acquisition.block_frames",
+            f"a block of {acq.block_frames} frames of {config.roi.width}x{config.roi.height} "
+            f"pixels needs {block / 2**20:.0f} MiB, more than the {free / 2**20:.0f} MiB free",
+            "fewer frames per block",
+        )
+    if acq.record_raw_frames:
+        held = 2 * acq.pairs_per_point * pixels * 4  # a point's raw frames wait in memory
+        if held > free:
+            raise plan.error(
+                "acquisition.record_raw_frames",
+                f"{2 * acq.pairs_per_point} raw frames of a point need {held / 2**20:.0f} MiB "
+                f"of memory, more than the {free / 2**20:.0f} MiB free",
+                "false, or fewer pairs per point",
+            )
 
 
 def _check_delays(plan: ScanPlan, rig: Rig) -> None:
@@ -155,10 +214,8 @@ def _check_acquisition(plan: ScanPlan, rig: Rig) -> None:
     if acq.scheme == "chopper":
         camera = rig.camera
         camera.start()
-        try:
+        try:  # a DeviceFault here is the camera's, and reaches the user as one
             tagged = camera.read(2).pump_on is not None
-        except DeviceFault as exc:
-            raise plan.error("acquisition.scheme", f"camera test read failed: {exc}") from None
         finally:
             camera.stop()
         if not tagged:
@@ -186,8 +243,10 @@ def _check_disk(plan: ScanPlan, out_path: str | Path | None, need: int) -> None:
 
 def check_rig(plan: ScanPlan, rig: Rig, *, out_path: str | Path | None = None) -> None:
     """The checks that need no fluence calibration (delays, wavelengths, camera, disk)."""
+    plan.check_size()
     _check_delays(plan, rig)
     _check_wavelengths(plan, rig)
+    _check_time_and_memory(plan, rig)
     _check_acquisition(plan, rig)
     roi = rig.camera.config().roi
     _check_disk(plan, out_path, expected_bytes(plan, (roi.height, roi.width)))
@@ -204,9 +263,11 @@ def validate_for(
 
     Only the camera is exercised (a two-frame test read); no motor moves.
     """
+    plan.check_size()
     _check_delays(plan, rig)
     wavelengths = _check_wavelengths(plan, rig)
     fluences = _check_fluences(plan, rig, calibration)
+    _check_time_and_memory(plan, rig)
     _check_acquisition(plan, rig)
     roi = rig.camera.config().roi
     shape = (roi.height, roi.width)
