@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from drivers.frame_ring import FrameRing, RingClosed
 from drivers.genicam_nodes import (
@@ -30,7 +30,7 @@ from drivers.genicam_nodes import (
     sensor_shape,
 )
 from tamrig.devices import Camera, CameraConfig, DeviceSettings, FrameBlock, Roi
-from tamrig.devices.camera import PixelFormat, TriggerMode
+from tamrig.devices.camera import PixelFormat, TriggerMode, check_roi
 from tamrig.errors import ConfigError, DeviceDisconnected, DeviceStateError, DeviceTimeout
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,13 @@ class GenICamSettings(DeviceSettings):
     num_buffers: int = Field(64, ge=3, description="GenTL buffers (sized for stalls)")
     ring_frames: int = Field(256, ge=8, description="host ring of copied frames")
     fetch_timeout_s: float = Field(0.05, gt=0, description="bounds how long stop() waits")
+
+    @field_validator("roi")
+    @classmethod
+    def _positive_roi(
+        cls, roi: tuple[int, int, int, int] | None
+    ) -> tuple[int, int, int, int] | None:
+        return check_roi(roi)  # the sensor size is known once connected (see _connect)
 
 
 class GenICamCamera(Camera):
@@ -134,6 +141,15 @@ class GenICamCamera(Camera):
             raise
         self._h = h
         self._sensor = sensor_shape(self.nm)
+        try:
+            check_roi(s.roi, self._sensor)
+        except ValueError as exc:
+            self._disconnect()
+            raise ConfigError(
+                f"ROI {s.roi} does not fit this camera",
+                field=f"devices.{self.name}.roi",
+                expected=str(exc),
+            ) from None
         roi = Roi(*s.roi) if s.roi else Roi(0, 0, self._sensor[1], self._sensor[0])
         self.configure(
             roi=roi,

@@ -148,12 +148,17 @@ class Rig:
 
     # -- lifecycle -------------------------------------------------------------------------
     def connect(self) -> None:
-        done: list[Device] = []
         try:
             for device in self.devices.values():
                 device.connect()
-                done.append(device)
             self.safe_state()
+        except ConfigError as exc:  # a setting only the connected device could check
+            self.shutdown()
+            if exc.file is not None:
+                raise
+            raise ConfigError(
+                exc.detail, file=self.loaded.path, field=exc.field, expected=exc.expected
+            ) from None
         except BaseException:
             self.shutdown()
             raise

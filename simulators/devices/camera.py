@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from simulators.devices.common import SimulatedDevice
 from tamrig.devices import Camera, CameraConfig, DeviceSettings, FrameBlock, Roi
-from tamrig.devices.camera import PixelFormat, TriggerMode
+from tamrig.devices.camera import MAX_SENSOR_PIXELS, PixelFormat, TriggerMode, check_roi
 from tamrig.errors import DeviceStateError, DeviceTimeout
 
 ADC_MAX = 4095  # 12-bit sensor ADC
@@ -39,13 +39,13 @@ FORMAT_SHIFT = {"Mono8": 4, "Mono12": 0, "Mono16": 0}  # Mono8 keeps the top 8 o
 
 
 class SimulatedCameraSettings(DeviceSettings):
-    sensor_height: int = Field(512, ge=16)
-    sensor_width: int = Field(512, ge=16)
+    sensor_height: int = Field(512, ge=16, le=MAX_SENSOR_PIXELS)
+    sensor_width: int = Field(512, ge=16, le=MAX_SENSOR_PIXELS)
     roi: tuple[int, int, int, int] | None = Field(
         (224, 224, 64, 64), description="x, y, width, height; None = full sensor"
     )
-    frame_rate_hz: float = Field(200.0, gt=0)
-    exposure_us: float = Field(4000.0, gt=0)
+    frame_rate_hz: float = Field(200.0, gt=0, le=1e6)
+    exposure_us: float = Field(4000.0, gt=0, le=1e8)
     pixel_format: PixelFormat = "Mono12"
     probe_peak_counts: float = Field(
         2500.0, gt=0, description="probe peak above dark, pump off, at `exposure_us`"
@@ -61,6 +61,15 @@ class SimulatedCameraSettings(DeviceSettings):
     centre_drift_angle_deg: float = Field(30.0, description="drift direction from +x")
     chopper: bool = Field(True, description="pump chopped at half the frame rate")
     accumulate: int = Field(1, ge=1, le=100_000, description="exposures summed per frame")
+
+    @field_validator("roi")
+    @classmethod
+    def _roi_on_sensor(
+        cls, roi: tuple[int, int, int, int] | None, info: ValidationInfo
+    ) -> tuple[int, int, int, int] | None:
+        sensor = (info.data.get("sensor_height"), info.data.get("sensor_width"))
+        known = sensor[0] is not None and sensor[1] is not None
+        return check_roi(roi, (int(sensor[0]), int(sensor[1])) if known else None)
 
 
 class SimulatedCamera(SimulatedDevice, Camera):

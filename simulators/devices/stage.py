@@ -8,18 +8,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from simulators.devices.common import SimulatedDevice
 from tamrig.devices import DelayStage, DeviceSettings
+from tamrig.devices.stage import check_travel
 from tamrig.errors import DeviceStateError, DeviceTimeout
 
 
 class SimulatedStageSettings(DeviceSettings):
     travel_mm: tuple[float, float] = (0.0, 300.0)
-    velocity_mm_s: float = Field(100.0, gt=0)
-    settle_s: float = Field(0.02, ge=0, description="settling after each move")
+    velocity_mm_s: float = Field(100.0, gt=0, le=1e4)
+    settle_s: float = Field(0.02, ge=0, le=60, description="settling after each move")
     start_mm: float | None = Field(None, description="initial position; default time zero")
+
+    @field_validator("travel_mm")
+    @classmethod
+    def _ordered_travel(cls, travel: tuple[float, float]) -> tuple[float, float] | None:
+        return check_travel(travel)
+
+    @model_validator(mode="after")
+    def _start_on_travel(self) -> SimulatedStageSettings:
+        lo, hi = self.travel_mm
+        if self.start_mm is not None and not lo <= self.start_mm <= hi:
+            raise ValueError(f"start_mm within the travel [{lo:g}, {hi:g}] mm")
+        return self
 
 
 class SimulatedStage(SimulatedDevice, DelayStage):

@@ -29,6 +29,34 @@ class Roi:
     height: int
 
 
+#: Largest sensor side any camera here may claim (pixels); bounds every ROI and frame size.
+MAX_SENSOR_PIXELS = 65536
+
+
+def check_roi(
+    roi: tuple[int, int, int, int] | None, sensor: tuple[int, int] | None = None
+) -> tuple[int, int, int, int] | None:
+    """A rig file's ``roi = [x, y, width, height]``: positive size, on the sensor.
+
+    ``sensor`` is (height, width) when the rig file states it; a driver that learns it only
+    on connect calls this again then. Raises ValueError saying what is expected.
+    """
+    if roi is None:
+        return None
+    x, y, width, height = roi
+    if width < 1 or height < 1:
+        raise ValueError(f"a positive width and height (got {width} x {height})")
+    if x < 0 or y < 0:
+        raise ValueError(f"offsets x, y >= 0 from the sensor corner (got {x}, {y})")
+    sensor_h, sensor_w = sensor if sensor is not None else (MAX_SENSOR_PIXELS,) * 2
+    if x + width > sensor_w or y + height > sensor_h:
+        raise ValueError(
+            f"an ROI inside the {sensor_w} x {sensor_h} sensor "
+            f"(x + width = {x + width}, y + height = {y + height})"
+        )
+    return roi
+
+
 @dataclass(frozen=True)
 class CameraConfig:
     """What the camera is set to; changed only while it is not acquiring."""

@@ -7,6 +7,21 @@ from typing import ClassVar
 
 from tamrig.devices.base import Device
 
+#: Longest travel any delay line here may claim (mm): 10 m of stage, 67 ns of delay.
+MAX_TRAVEL_MM = 10_000.0
+
+
+def check_travel(travel: tuple[float, float] | None) -> tuple[float, float] | None:
+    """A rig file's ``travel_mm = [low, high]``: ordered, of positive length, finite."""
+    if travel is None:
+        return None
+    lo, hi = travel
+    if not lo < hi:
+        raise ValueError(f"[low, high] with low < high (got [{lo:g}, {hi:g}])")
+    if max(abs(lo), abs(hi)) > MAX_TRAVEL_MM:
+        raise ValueError(f"positions within ±{MAX_TRAVEL_MM:g} mm")
+    return travel
+
 
 class DelayStage(Device):
     """A motorised linear stage; positions in mm, travel limits enforced by the driver."""
