@@ -113,4 +113,5 @@ def load_rig_config(path: str | Path | None = None) -> LoadedRigConfig:
     path = Path(path) if path is not None else DEFAULT_RIG
     data = load_toml(path, error=ConfigError)
     config = validate_model(RigConfig, data, file=path, error=ConfigError)
-    return LoadedRigConfig(path=str(path), text=path.read_text(encoding="utf-8"), config=config)
+    text = path.read_text(encoding="utf-8").removeprefix("\ufeff")
+    return LoadedRigConfig(path=str(path), text=text, config=config)

@@ -3,7 +3,8 @@
 A scan killed with SIGKILL (or by a power cut) leaves its file marked "open for writing".
 tamrig's own reader and ``--resume`` cope with that; HDFView, h5dump, nexusformat or a
 plain ``h5py.File(path)`` refuse the file until the mark is cleared. This command clears
-it and repairs the recorded file end, touching nothing else.
+it and repairs the recorded file end, touching nothing else. A file that is not a sound
+tamrig scan (empty, text, cut short after it finished, damaged) is refused unchanged.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tamrig.errors import EXIT_OK, InputError, StorageError
+from tamrig.errors import EXIT_OK, StorageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,17 +20,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import h5py
-
     from tamrig.storage import liveness, open_scan, recover
+    from tamrig.storage.soundness import check_scan_file
 
-    for path in args.files:
-        if not path.is_file():
-            raise InputError(f"{path}: no such file")
+    for path in args.files:  # all checked read-only before the first is touched
+        check_scan_file(path)
         if liveness.in_use(path):
             raise StorageError(f"{path}: a running scan is writing it; stop that scan first")
-        if not h5py.is_hdf5(path):
-            raise InputError(f"{path}: not an HDF5 file")
+    for path in args.files:
         try:
             recover(path)
         except OSError as exc:

@@ -136,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tamrig.engine.session import resume_scan, start_scan
     from tamrig.plan import load_plan
+    from tamrig.storage.soundness import check_scan_file
 
     if args.max_retries < 0:
         raise InputError("must be >= 0", field="--max-retries", expected="a count such as 3")
@@ -147,6 +148,10 @@ def run(args: argparse.Namespace) -> int:
                 field="--resume",
                 expected="no PLAN, --out, --overwrite or --check together with --resume",
             )
+        report = check_scan_file(args.resume)  # read-only, before the rig or the file
+        if report.complete:
+            print(f"{args.resume}: finished, all {report.n_points} points stored; nothing to do")
+            return EXIT_OK
         scan = resume_scan(args.resume, rig=args.rig, max_retries=args.max_retries)
     else:
         if not args.plan:

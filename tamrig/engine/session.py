@@ -43,6 +43,7 @@ from tamrig.plan.preflight import check_rig, validate_for
 from tamrig.records import DifferentialImage
 from tamrig.rig import Rig, build_rig
 from tamrig.storage import ScanMetadata, ScanWriter, open_scan
+from tamrig.storage.soundness import check_new_output
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,7 @@ def start_scan(
     """
     if not isinstance(plan, ScanPlan):
         plan = load_plan(plan)
+    check_new_output(out, overwrite=overwrite)
     the_rig, owns = _connect(rig)
     writer: ScanWriter | None = None
     try:

@@ -24,11 +24,12 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from tamrig.errors import StorageError
+from tamrig.errors import StorageError, TamrigError
 from tamrig.gui.analysis_plots import AnalysisPlots, transport_from_columns
 from tamrig.gui.liveview import DttView
 from tamrig.records import GaussianFit
 from tamrig.storage import ScanFile, open_scan
+from tamrig.storage.soundness import check_scan_file
 
 COLUMNS = (
     ("index", "#", "{:d}"),
@@ -123,8 +124,9 @@ class DataBrowser(QWidget):
         """Open ``path`` (finished or running); errors are shown, not raised."""
         self.close_file()
         try:
+            check_scan_file(path)  # read-only: a damaged file is refused, never changed
             self.scan = open_scan(path)
-        except (StorageError, OSError) as exc:
+        except (TamrigError, OSError) as exc:
             self.error.setText(str(exc))
             return False
         self.error.setText("")

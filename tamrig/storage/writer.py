@@ -34,6 +34,7 @@ from tamrig.storage import layout as L
 from tamrig.storage.columns import ColumnChunk, chunk_writable
 from tamrig.storage.metadata import ScanMetadata, from_json
 from tamrig.storage.rows import check_shapes, point_row
+from tamrig.storage.soundness import check_scan_file
 
 FINAL_STATUSES = ("finished", "aborted", "fault")
 P = ParamSpec("P")
@@ -72,12 +73,18 @@ def _probe_folder(folder: Path) -> None:
 class ScanWriter:
     """Point-by-point writer of one scan file; create with :meth:`create` or :meth:`resume`."""
 
-    def __init__(self, path: Path, file: h5py.File, metadata: ScanMetadata) -> None:
+    def __init__(
+        self, path: Path, file: h5py.File, metadata: ScanMetadata, *, pending: Path | None = None
+    ) -> None:
         self.path = path
         self.metadata = metadata
         self._file = file
         self._lock = threading.RLock()
-        self._liveness_fd = liveness.hold(path)  # tells readers this file is being written
+        #: Side file written until the first point is stored, then renamed onto ``path``
+        #: (``overwrite``: the old scan stays until the new one has a point).
+        self._pending = pending
+        # tells readers this file is being written (the lock follows the file's rename)
+        self._liveness_fd = liveness.hold(pending or path)
         self._closed = False
         self.check_space = True  # look ahead for a full disk (see tamrig.storage.space)
         self._broken: str | None = None
@@ -136,24 +143,34 @@ class ScanWriter:
         space.ensure_room(path, 2**20, "the new scan file", 0)
         _remove_stale_side_files(path)
         # Build the tree in a side file and rename it into place: the target path only ever
-        # holds a complete, closed skeleton or a SWMR file -- never a half-made tree.
+        # holds a complete, closed skeleton or a SWMR file -- never a half-made tree. An
+        # existing scan being replaced stays until the new one has stored its first point.
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         title = str(metadata.plan.get("name") or path.stem)
         try:
             f = h5py.File(tmp, "w", libver=h5files.LIBVER)
         except _H5_ERRORS as exc:
+            tmp.unlink(missing_ok=True)
             raise StorageError(f"cannot create {path}: {_reason(exc, path)}") from exc
         try:
             skeleton.build(f, metadata, title=title, raw_frames=record_raw_frames)
             f.close()
-            os.replace(tmp, path)
-        except _H5_ERRORS as exc:
+            if not exists:
+                os.replace(tmp, path)
+        except BaseException as exc:  # no side file is left behind, whatever went wrong
             h5files.abandon(f)
             tmp.unlink(missing_ok=True)
-            raise StorageError(f"cannot create {path}: {_reason(exc, path)}") from exc
+            if isinstance(exc, _H5_ERRORS):
+                raise StorageError(f"cannot create {path}: {_reason(exc, path)}") from exc
+            raise
+        live = tmp if exists else path
         try:
-            writer = cls(path, h5files.open_swmr_write(path), metadata)
+            writer = cls(
+                path, h5files.open_swmr_write(live), metadata, pending=tmp if exists else None
+            )
         except _H5_ERRORS as exc:
+            if exists:
+                tmp.unlink(missing_ok=True)
             raise StorageError(f"cannot open {path} for writing: {_reason(exc, path)}") from exc
         writer.log_event("start", f"scan started, {metadata.n_points_planned} points planned")
         return writer
@@ -166,8 +183,7 @@ class ScanWriter:
         ``completed_indices()`` is exactly the set of points stored in full.
         """
         path = Path(path)
-        if not path.is_file():
-            raise StorageError(f"cannot resume {path}: no such file")
+        check_scan_file(path)  # read-only: a file refused here stays unchanged
         if liveness.in_use(path):
             raise StorageError(
                 f"cannot resume {path}: it is still being written by a running scan; "
@@ -236,6 +252,15 @@ class ScanWriter:
             self._file.flush()
         self._rows = n + 1
         self._completed.add(record.index)
+        if self._pending is not None:  # the first point is stored: replace the old scan
+            try:
+                os.replace(self._pending, self.path)
+            except OSError as exc:
+                raise StorageError(
+                    f"cannot replace {self.path} with the new scan ({exc.strerror}); "
+                    f"it is kept in {self._pending}"
+                ) from exc
+            self._pending = None
         if row.overflow:
             self.log_event("storage", "per-point positions too long; kept names only", n)
 
@@ -382,6 +407,10 @@ class ScanWriter:
             return
         self._closed = True
         liveness.release(self._liveness_fd)
+        if self._pending is not None:  # no point stored: the old scan stays as it was
+            h5files.abandon(self._file)
+            self._pending.unlink(missing_ok=True)
+            return
         if self._broken is not None:
             # Completed rows were flushed before the failure; leave the disk as it is.
             h5files.abandon(self._file)
