@@ -18,7 +18,7 @@ from harness_storage import ByteDamage, global_heaps, read_everything, write_ref
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tamrig.errors import StorageError
+from tamrig.errors import InputError, StorageError
 from tamrig.storage import ScanWriter
 
 HERE = Path(__file__).resolve().parent
@@ -84,12 +84,18 @@ def test_damaged_file_reads_or_raises_storage_error(damage: ByteDamage) -> None:
 @given(damage=damages)
 @example(damage=ByteDamage("truncate", 0.5))
 @example(damage=ByteDamage("zero", 0.01, b"x"))
-def test_resume_of_damaged_file_raises_storage_error(damage: ByteDamage) -> None:
+def test_resume_of_damaged_file_is_refused_naming_it(damage: ByteDamage) -> None:
+    """Damage found by the read-only check is an input error and leaves the file as it was;
+    damage only the writer meets is a storage error."""
     reference = reference_bytes()
     with tempfile.TemporaryDirectory() as folder:
         path = damaged_copy(folder, reference, damage)
+        before = path.read_bytes()
         try:
             writer = ScanWriter.resume(path)
+        except InputError as exc:
+            assert str(path) in str(exc)
+            assert path.read_bytes() == before
         except StorageError as exc:
             assert str(path) in str(exc)
         else:

@@ -62,8 +62,8 @@ def test_demo_plan_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         # …and the live fit saw it: σ near σ₀ = 141 nm, σ₀ known for the series
         assert 120 < points["sigma_nm"][row] < 220
         assert 120 < points["sigma0_nm"][row] < 165
-    # an existing file is refused without --overwrite (exit 1: storage), kept intact
-    assert scan_cli(str(DEMO), "--out", str(out)) == 1
+    # an existing file is refused without --overwrite (exit 2: input), kept intact
+    assert scan_cli(str(DEMO), "--out", str(out)) == 2
     assert "already exists" in capsys.readouterr().err
 
 

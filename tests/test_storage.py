@@ -172,9 +172,15 @@ def test_existing_file_is_never_overwritten_silently(tmp_path: Path) -> None:
         ScanWriter.create(path, make_metadata())
     assert path.read_bytes() == before
     writer = ScanWriter.create(path, make_metadata(), overwrite=True)
-    writer.close()
+    writer.close()  # no point stored: the old scan stays, the side file goes
+    assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]
+    md = make_metadata()
+    with ScanWriter.create(path, md, overwrite=True) as writer:
+        assert path.read_bytes() == before  # replaced only once a point is stored
+        writer.write_point(make_record(0, md))
     with open_scan(path) as scan:
-        assert len(scan) == 0
+        assert len(scan) == 1 and scan.status == "finished"
+    assert sorted(tmp_path.iterdir()) == [path]
 
 
 def test_live_file_is_not_overwritten_and_stale_side_files_go(tmp_path: Path) -> None:
