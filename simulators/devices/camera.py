@@ -67,9 +67,10 @@ class SimulatedCameraSettings(DeviceSettings):
     def _roi_on_sensor(
         cls, roi: tuple[int, int, int, int] | None, info: ValidationInfo
     ) -> tuple[int, int, int, int] | None:
-        sensor = (info.data.get("sensor_height"), info.data.get("sensor_width"))
-        known = sensor[0] is not None and sensor[1] is not None
-        return check_roi(roi, (int(sensor[0]), int(sensor[1])) if known else None)
+        height, width = info.data.get("sensor_height"), info.data.get("sensor_width")
+        if isinstance(height, int) and isinstance(width, int):
+            return check_roi(roi, (height, width))
+        return check_roi(roi)  # the sensor size itself was invalid (reported separately)
 
 
 class SimulatedCamera(SimulatedDevice, Camera):
