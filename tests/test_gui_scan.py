@@ -153,7 +153,9 @@ def test_device_fault_shows_a_banner_with_the_rig_safe(
 def test_plan_errors_stop_the_start_at_the_field(window: Any, qtbot: Any, tmp_path: Path) -> None:
     _load(window, tmp_path)
     panel = window.scan_panel
-    panel.builder.reference.setText("1e12")  # far beyond the stage travel: pre-flight refuses
+    panel.builder.reference.setText(
+        "1e8"
+    )  # 100 ns, far beyond the stage travel: pre-flight refuses
     assert panel.start()  # the form is valid; the rig check happens in the scan thread
     qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
     assert "delays.reference_fs" in panel.builder.errors
