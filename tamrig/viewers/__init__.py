@@ -1,0 +1,1 @@
+"""Scan files in other programs' viewers (optional extras; nothing here imports them)."""
