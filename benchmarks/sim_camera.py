@@ -1,7 +1,7 @@
 """Throughput of the simulated camera and the time of a full default scan on the simulated rig.
 
 Prints frames per second (wall clock) for a few ROI sizes and accumulation settings, and the
-wall time of 112 delays × 70 pump-on/off pairs of 500-exposure frames (physics.md's
+wall time of 112 delays × 70 pump-on/off pairs of 500-exposure frames (docs/simulator.md's
 reference noise, 2.5e-5 per pixel) read and reduced to ΔT/T the plain way.
 """
 

@@ -3,7 +3,7 @@
 The simulated rig (``config/rigs/simulated.toml``) is a whole TAM experiment in software:
 
 - :mod:`simulators.sample` — the virtual film: three-regime MSD(t), amplitude kinetics,
-  probe-wavelength bands and the 40 fs instrument response (physics.md).
+  probe-wavelength bands and the 40 fs instrument response (docs/simulator.md).
 - :mod:`simulators.world` — one per rig: simulated clock, seeded random streams, fault
   injector, and the optics linking the devices (stage position → delay, attenuator → pump
   power → ⟨N_abs⟩, shutters and filter wheel → what the camera sees).

@@ -1,7 +1,7 @@
 """A simulated measurement campaign: the paper's samples at three fluences, one file each.
 
 The samples are the pure CQD film, QDiP 40 vol % and QDiP 90 vol % (the paper's presets)
-and two interpolated perovskite fractions (20 and 65 vol %; physics.md interpolates τ_s and
+and two interpolated perovskite fractions (20 and 65 vol %; the simulator interpolates τ_s and
 D_s below 40 % and fades the super-diffusive term out above). Every sample gets its own rig
 file (the simulated rig with ``[simulation.sample]`` set) and every fluence its own plan,
 so the folder holds what a real campaign would: plans, rig files and scan files whose

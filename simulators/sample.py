@@ -1,4 +1,4 @@
-"""The virtual sample: carrier transport and the ΔT/T signal it produces (physics.md).
+"""The virtual sample: carrier transport and the ΔT/T signal it produces (docs/simulator.md).
 
 MSD(t) = M_SD + M_AA + M_hop (per axis, nm²), σ²(t) = σ₀² + MSD(t); the signal is a
 population-conserving Gaussian convolved with a Gaussian instrument response.
@@ -84,7 +84,7 @@ class SampleSettings(BaseModel):
 
     @model_validator(mode="after")
     def _fill_from_preset(self) -> SampleSettings:
-        """The preset fixes φ; τ_s and D_s follow φ (physics.md) unless given explicitly."""
+        """The preset fixes φ; τ_s and D_s follow φ (docs/simulator.md) unless given explicitly."""
         if self.perovskite_fraction is None:
             base = PRESETS.get(self.preset, PRESETS["cqd"])
             object.__setattr__(self, "perovskite_fraction", base["perovskite_fraction"])

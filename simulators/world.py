@@ -130,7 +130,7 @@ class World:
         return units.peak_fluence_uj_cm2(energy, self.pump_sigma_nm())
 
     def n_abs(self) -> float:
-        """⟨N_abs⟩ = σ_abs · j₀ at the pump peak (physics.md, "Fluence and ⟨N_abs⟩")."""
+        """⟨N_abs⟩ = σ_abs · j₀ at the pump peak (docs/simulator.md, "Fluence and ⟨N_abs⟩")."""
         return units.n_abs_from_fluence(
             self.peak_fluence_uj_cm2(),
             self.rig.pump_wavelength_nm,

@@ -1,7 +1,7 @@
 """``tamrig`` command line: one sub-command per module in ``tamrig.commands``.
 
 Sub-command modules are imported only when used so ``tamrig --help`` stays fast. Errors map
-to the exit codes of DESIGN.md: 2 invalid input (no traceback), 1 hardware fault (safe
+to the exit codes of docs/architecture.md: 2 invalid input (no traceback), 1 hardware fault (safe
 state reached), 130 interrupted.
 """
 

@@ -1,4 +1,4 @@
-"""Exception hierarchy; each family maps to one CLI exit code (see DESIGN.md).
+"""Exception hierarchy; each family maps to one CLI exit code (docs/architecture.md).
 
 * :class:`InputError` -> exit 2: a rig file, plan or argument is wrong. The message names
   the file, the field and what was expected, so the user can fix it without a traceback.

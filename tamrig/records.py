@@ -38,7 +38,7 @@ class DifferentialImage:
 
 @dataclass(frozen=True)
 class GaussianFit:
-    """Result of :func:`tamrig.analysis.fitting.fit_gaussian` (the fixed fit contract of DESIGN.md).
+    """Result of :func:`tamrig.analysis.fit_gaussian` (its contract: docs/architecture.md).
 
     Positions from the image's pixel-0 corner (image indexed [y, x]); for an anisotropic fit
     ``sigma_nm`` is the geometric mean √(σx σy) and ``sigma_x_nm``/``sigma_y_nm`` are set.

@@ -1,4 +1,4 @@
-"""Deterministic physical conversions used across the rig (physics.md, "Conversions").
+"""Deterministic physical conversions used across the rig.
 
 Units: delay in fs, stage position in mm, lengths in nm, D in cm²/s, fluence in µJ/cm².
 """

@@ -1,4 +1,4 @@
-"""Transport analysis on synthetic σ(t) from the sample model: the physics.md targets."""
+"""Transport analysis on synthetic σ(t) from the sample model: the docs/simulator.md targets."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tamrig.units import einstein_mobility_cm2_vs
 
 
 def delay_grid() -> np.ndarray:
-    """The default 112-point grid of physics.md (before time zero only −1 ps … −200 fs)."""
+    """The default 112-point grid (before time zero only −1 ps … −200 fs)."""
     return np.concatenate(
         [
             np.linspace(-1000.0, -250.0, 4),
@@ -119,7 +119,7 @@ def test_physics_targets_over_noise_draws(
     length: float,
     dl: float,
 ) -> None:
-    """physics.md targets for the typical (median) result over independent noise draws."""
+    """docs/simulator.md targets for the typical (median) result over independent noise draws."""
     peaks = [
         superdiffusive_peak(
             series_from_sigma(*synthetic(preset, seed=600 + k, sweeps=sweeps)),

@@ -16,7 +16,7 @@ from tamrig.storage import ScanMetadata, ScanWriter
 
 PIXEL_NM = 50.0
 SHAPE = (32, 32)
-NOISE = 2.5e-5  # physics.md reference noise per pixel
+NOISE = 2.5e-5  # docs/simulator.md reference noise per pixel
 FLUENCES = (0.045, 0.09, 0.18)
 
 

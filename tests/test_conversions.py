@@ -1,4 +1,4 @@
-"""physics.md conversions, checked to the digits physics.md quotes."""
+"""docs/simulator.md conversions, checked to the digits docs/simulator.md quotes."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from tamrig.analysis.monitor import LiveMonitor
 from tamrig.records import DifferentialImage, GaussianFit
 
 PIXEL_NM = 50.0
-NOISE = 2.5e-5  # physics.md reference noise per pixel
+NOISE = 2.5e-5  # docs/simulator.md reference noise per pixel
 
 
 def r2_grid(n: int = 64, centre_px: tuple[float, float] = (31.4, 32.2)) -> np.ndarray:
@@ -98,7 +98,7 @@ def test_full_sweep_recovers_sigma0_and_diffusivity(cqd: VirtualSample) -> None:
         mon.update(delay_fs=float(delay), series="s", image=sample_image(cqd, float(delay), rng))
     s0 = mon.sigma0("s")
     assert s0 is not None
-    assert s0.value_nm == pytest.approx(141.0, abs=3.0)  # physics.md: σ₀ = 141 ± 3 nm
+    assert s0.value_nm == pytest.approx(141.0, abs=3.0)  # docs/simulator.md: σ₀ = 141 ± 3 nm
     assert 0 < s0.err_nm < 1.5
     points = {p.delay_fs: p for p in mon.transport("s")}
     p300 = points[300.0]

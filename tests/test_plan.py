@@ -209,7 +209,7 @@ def test_preflight_passes_the_shipped_plans(sim_rig: Rig, tmp_path: Path) -> Non
     n_abs = [f.n_abs for f in resolved.fluences]
     assert n_abs == [0.045, 0.09, 0.18]
     fluences = [f.fluence_uj_cm2 for f in resolved.fluences]
-    assert fluences[0] == pytest.approx(16.1, rel=0.01)  # physics.md: N = 0.045 ↔ 16.1 µJ/cm²
+    assert fluences[0] == pytest.approx(16.1, rel=0.01)  # N = 0.045 ↔ 16.1 µJ/cm²
     assert fluences[1] == pytest.approx(2 * fluences[0]) and fluences[2] == pytest.approx(
         4 * fluences[0]
     )

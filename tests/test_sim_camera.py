@@ -106,7 +106,7 @@ def test_probe_shutter_closed_gives_dark_frames_pump_shutter_gates_the_signal() 
 
 
 def test_reference_noise_is_reached_with_accumulation() -> None:
-    """physics.md's 2.5e-5 per pixel: 70 pairs of 500-exposure frames."""
+    """docs/simulator.md's 2.5e-5 per pixel: 70 pairs of 500-exposure frames."""
     with sim_rig(camera_accumulate=FAST_ACCUMULATE) as rig:
         set_n_abs(rig, 0.045)
         dtt, err = measure_dtt(rig, -1000.0)

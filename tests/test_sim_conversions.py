@@ -1,4 +1,4 @@
-"""Deterministic conversions to the digits of physics.md, through the simulated rig too."""
+"""Deterministic conversions to the digits of docs/simulator.md, through the simulated rig too."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """End to end: the default scan on the simulated rig, through the engine, the data file and
-the analysis, recovers physics.md's targets: the pure CQD film at three fluences, the QDiP
+the analysis, recovers docs/simulator.md's targets: the pure CQD film at three fluences, the QDiP
 40 vol % film's later peak, and no super-diffusive regime in the QDiP 90 vol % film.
 
 Test mode: ``[simulation] camera_accumulate = 500`` with 70 pairs per delay gives the

@@ -1,4 +1,4 @@
-"""The virtual sample against physics.md: transport regimes, presets, kinetics, spectra, IRF."""
+"""The virtual sample as docs/simulator.md describes it: transport, presets, spectra, IRF."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from tamrig.rig import Rig, build_rig
 
 Image = npt.NDArray[np.float64]
 
-#: Accumulation giving physics.md's reference noise (2.5e-5 per pixel) with 70 pairs.
+#: Accumulation giving docs/simulator.md's reference noise (2.5e-5 per pixel) with 70 pairs.
 FAST_ACCUMULATE = 500
 REFERENCE_PAIRS = 70
 

@@ -16,7 +16,7 @@ Gaussian limit above 10⁴ e⁻), read noise adds in quadrature, the dark offset
 larger. Delivered data are then ``uint32`` (the sum can exceed 16 bits) and saturate at K ×
 the single-exposure full scale. A delivered frame takes K exposure periods of simulated
 time, so K = 500 gives one frame worth 500 exposures in one random draw: how a test reaches
-physics.md's reference noise quickly without faking it.
+docs/simulator.md's reference noise quickly without faking it.
 """
 
 from __future__ import annotations

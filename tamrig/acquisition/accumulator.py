@@ -1,4 +1,4 @@
-"""Differential imaging: ΔT/T from pump-on and pump-off camera frames (physics.md, Acquisition).
+"""The ΔT/T kernel: running sums of pump-on and pump-off camera frames, never the frames.
 
 The accumulator keeps running per-pixel sums, sums of squares and counts of dark-subtracted,
 probe-normalised frames, so a point never holds its frames and per-pixel standard errors come

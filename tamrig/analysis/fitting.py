@@ -7,7 +7,7 @@ separable (a product of an x and a y profile), so the normal equations come from
 a couple of small matrix products per iteration. Errors come from the inverse curvature
 matrix, scaled by the residual variance when no per-pixel weights are given, so
 ``sigma_err_nm`` matches the scatter of repeated fits and the fit reaches the Cramér–Rao
-bound sd(σ) = σ_N·a/(√π·A) (physics.md).
+bound sd(σ) = σ_N·a/(√π·A).
 """
 
 from __future__ import annotations
@@ -373,5 +373,5 @@ def cramer_rao_sigma_nm(noise: float, pixel_size_nm: float, amplitude: float) ->
 
 
 def cramer_rao_centre_nm(noise: float, pixel_size_nm: float, amplitude: float) -> float:
-    """Bound on each centre coordinate, 0.80·σ_N·a/|A| (physics.md)."""
+    """Bound on each centre coordinate, 0.80·σ_N·a/|A|."""
     return 0.80 * noise * pixel_size_nm / abs(amplitude)

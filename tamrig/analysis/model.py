@@ -2,7 +2,7 @@
 
 D(t) = MSD/2t is nearly flat around its maximum, so the time and the length L = √MSD of the
 peak are poorly pinned by smoothing alone. Fitting the early MSD with the super-diffusive
-form of physics.md — instantaneous diffusivity D_s (t/τ_s)^(α−1) exp[−(t/τ_s)^n], whose
+form (docs/simulator.md) — instantaneous diffusivity D_s (t/τ_s)^(α−1) exp[−(t/τ_s)^n], whose
 integral is MSD_SD(t) = (2 D_s τ_s / n) Γ(α/n) P(α/n, (t/τ_s)^n) — plus a linear term for the
 slower regimes uses the whole curve's shape. Its four shape parameters are all free, so
 rises of any power and localisations of any sharpness are covered; the caller compares the

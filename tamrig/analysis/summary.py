@@ -32,7 +32,7 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class AnalysisSettings:
-    """Every choice the analysis makes (times in fs); defaults follow physics.md."""
+    """Every choice the analysis makes (times in fs); defaults fit the default delay grid."""
 
     sigma0_window_fs: tuple[float, float] = (-60.0, 60.0)
     sigma0_method: str = "mean"  # or "intercept" (see tamrig.analysis.sigma0)

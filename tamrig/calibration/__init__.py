@@ -1,6 +1,6 @@
 """Fluence calibration: attenuator law, power → pulse energy → fluence → ⟨N_abs⟩.
 
-Public API (CONTRACTS §4): :class:`FluenceCalibration`, :func:`calibrate_fluence`,
+Public API: :class:`FluenceCalibration`, :func:`calibrate_fluence`,
 :func:`load_calibration`, :func:`nominal_calibration`; for the scan engine
 :func:`apply_fluence` and :func:`check_drift`; for plans :class:`SampleAbsorption` (σ_abs,
 directly or from a PbS size) and :func:`pump_sigma_nm` (rig setting or measured σ₀).

@@ -1,6 +1,6 @@
 """FluenceCalibration: attenuator setting ↔ measured power ↔ pulse energy ↔ fluence ↔ ⟨N_abs⟩.
 
-Conventions (physics.md): "fluence" is the peak fluence F₀ = E_p/(2πσ²) in µJ/cm² of a
+Conventions: "fluence" is the peak fluence F₀ = E_p/(2πσ²) in µJ/cm² of a
 Gaussian pump spot of standard deviation σ; ⟨N_abs⟩ = σ_abs·F₀/(hc/λ_pump). The pulse
 energy is E_p = P/f_rep, doubled when the meter reads behind the running 50 % chopper; that
 factor is applied here and only here.

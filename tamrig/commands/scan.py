@@ -1,6 +1,6 @@
 """``tamrig scan PLAN.toml``: run a scan plan with a live progress bar; ``--resume FILE.h5``.
 
-Exit codes (DESIGN.md): 0 finished, 2 invalid plan/arguments (the message names the file
+Exit codes: 0 finished, 2 invalid plan/arguments (the message names the file
 and field), 1 hardware fault after retries (safe state reached, data kept, file status
 ``fault``), 130 interrupted by Ctrl-C / SIGTERM (safe state reached, data kept, file status
 ``aborted``; continue it with ``--resume``).

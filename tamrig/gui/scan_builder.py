@@ -1,8 +1,9 @@
 """Scan builder: edit a scan plan, preview its delay grid, load/save TOML, check it.
 
-The form edits the plan's TOML structure (CONTRACTS §5, ``tamrig.plan``); everything it does
-not show (sample details, advanced acquisition keys) is kept from the loaded file. Problems
-are shown at the field: a PlanError's field path selects the widget (or table cell) to mark.
+The form edits the plan's TOML structure (``tamrig.plan``; ``config/scans/template.toml``
+documents it); everything it does not show (sample details, advanced acquisition keys) is
+kept from the loaded file. Problems are shown at the field: a PlanError's field path selects
+the widget (or table cell) to mark.
 """
 
 from __future__ import annotations

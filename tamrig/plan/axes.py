@@ -132,7 +132,7 @@ Segment = Annotated[LinearSegment | LogSegment | ListSegment, Field(discriminato
 
 
 def default_grid_fs() -> list[float]:
-    """The 112-point delay grid of physics.md.
+    """The default 112-point delay grid (``preset = "default"``).
 
     4 points from −1 ps (200 fs apart), 20 fs steps −200…980 fs, 0.5 ps steps 1.5…10 ps,
     30 log-spaced points after 10 ps up to 2 ns.

@@ -1,4 +1,4 @@
-"""Where everything lives in a scan file (the NeXus layout of DESIGN.md), in one place.
+"""Where everything lives in a scan file (NeXus; docs/file-format.md), in one place.
 
 The writer creates exactly these objects before SWMR starts; the reader looks them up here.
 Per-point quantities are 1-D datasets (one row per written point); images are stacks
@@ -183,7 +183,7 @@ RAW_COLUMNS: tuple[tuple[str, np.dtype, str | None, str, object], ...] = (
 RAW_DATA = f"{RAW}/data"
 RAW_COMMIT = f"{RAW}/point_index"  # written last for each block: its length commits frames
 
-# Reader-facing names of per-point columns -> dataset paths (CONTRACTS §3 keys).
+# Reader-facing names of per-point columns -> dataset paths.
 POINT_FIELDS: dict[str, str] = {
     "index": f"{DATA}/point_index",
     "sweep": f"{DATA}/sweep",

@@ -150,7 +150,7 @@ class ScanFile:
     # ------------------------------------------------------------------ data
     @_reads_file
     def points(self) -> dict[str, np.ndarray]:
-        """Per-point table of completed points (CONTRACTS §3 keys plus fit details)."""
+        """Per-point table of completed points (keys: ``layout.POINT_FIELDS``)."""
         out: dict[str, np.ndarray] = {}
         rebuilt: dict[str, np.ndarray] = {}
         if f"{L.DATA}/series" in self.missing_columns:  # written before the typed columns
