@@ -222,15 +222,17 @@ def _check(plan: ScanPlan, out: Path, rig: str | None) -> int:
     """``--check``: the pre-flight of a scan, then what the scan would do and cost."""
     from tamrig.engine.session import check_scan
 
-    resolved, frame_rate_hz = check_scan(plan, out=out, rig=rig)
-    for line in plan_summary(resolved, frame_rate_hz, out):
+    resolved, frame_period_s = check_scan(plan, out=out, rig=rig)
+    for line in plan_summary(resolved, frame_period_s, out):
         print(line)
     print("plan OK for this rig: no file written, no point measured")
     return EXIT_OK
 
 
-def plan_summary(resolved: ResolvedPlan, frame_rate_hz: float, out: Path) -> list[str]:
+def plan_summary(resolved: ResolvedPlan, frame_period_s: float, out: Path) -> list[str]:
     """Lines describing a checked plan: its grid, frames, camera time and data size."""
+    from tamrig.plan.timing import camera_time_s, scan_frames
+
     plan, points = resolved.plan, resolved.points
     acq = plan.acquisition
     grid = [p.delay_fs for p in points if not p.reference]
@@ -244,11 +246,8 @@ def plan_summary(resolved: ResolvedPlan, frame_rate_hz: float, out: Path) -> lis
         for f in resolved.fluences
     )
     wavelengths = ", ".join("as set" if w is None else f"{w:g} nm" for w in resolved.wavelengths_nm)
-    per_point = 2 * acq.pairs_per_point
-    if acq.scheme == "shutter":
-        per_point += 2 * acq.settle_frames * -(-acq.pairs_per_point // acq.block_frames)
-    frames = per_point * len(points) + acq.dark_frames
-    camera_s = frames / frame_rate_hz if frame_rate_hz > 0 else math.nan
+    frames = scan_frames(plan, len(points))
+    camera_s = camera_time_s(plan, frame_period_s, len(points))
     h, w = resolved.image_shape
     return [
         f"plan {plan.name!r} -> {out}",
@@ -259,7 +258,7 @@ def plan_summary(resolved: ResolvedPlan, frame_rate_hz: float, out: Path) -> lis
         f"  probe: {wavelengths}",
         f"  acquisition: {acq.scheme}, {acq.pairs_per_point} pairs per point, "
         f"{acq.dark_frames} dark frames, {h}x{w} ROI",
-        f"  camera time: {frames} frames at {frame_rate_hz:g} Hz = "
+        f"  camera time: {frames} frames at {1 / frame_period_s:g} Hz = "
         f"{_fmt_eta(camera_s)} (stage moves and software not included)",
         f"  data: up to {resolved.expected_bytes / 2**20:.1f} MiB before compression",
     ]

@@ -132,6 +132,20 @@ class Camera(Device):
     def dropped_frames(self) -> int:
         """Frames lost since start (frame-id gaps)."""
 
+    def frame_period_s(self) -> float:
+        """Seconds between delivered frames (a camera summing frames on board overrides it)."""
+        return 1.0 / self.config().frame_rate_hz
+
+    def discard_pending(self) -> None:
+        """Drop frames buffered since the last read, so the next read starts now.
+
+        The engine keeps the camera streaming between points and calls this before each
+        point: frames taken while the stage moved must not count. Default: re-arm (stop and
+        start), which any camera supports; a driver that can flush its buffer overrides it.
+        """
+        self.stop()
+        self.start()
+
     def _safe_state(self) -> None:
         if self.connected and self.acquiring:
             self.stop()

@@ -39,7 +39,7 @@ from tamrig.engine.engine import POSITION_NAMES, FaultPolicy, ScanEngine, Subscr
 from tamrig.engine.protocols import Monitor
 from tamrig.errors import InputError, PlanError
 from tamrig.plan import ResolvedPlan, ScanPlan, load_plan, plan_from_dict
-from tamrig.plan.preflight import check_rig, validate_for
+from tamrig.plan.preflight import check_rig, resolve_checked
 from tamrig.records import DifferentialImage
 from tamrig.rig import Rig, build_rig
 from tamrig.storage import ScanMetadata, ScanWriter, open_scan
@@ -180,6 +180,61 @@ def _connect(rig: Rig | str | Path | None) -> tuple[Rig, bool]:
     return built, True
 
 
+def preflight(
+    plan: ScanPlan,
+    rig: Rig,
+    *,
+    out: str | Path | None,
+    calibration: FluenceCalibration | None = None,
+    stored: bool = False,
+) -> tuple[ResolvedPlan, FluenceCalibration | None]:
+    """The scan's pre-flight, run once per start: the rig checks (delays, wavelengths, a
+    camera test read, disk), then the fluence calibration (``stored``: the one given, as a
+    resumed file holds it; else the rig's nominal one) and the fluences against it."""
+    check_rig(plan, rig, out_path=out)
+    if not stored:
+        calibration = calibration_for(plan, rig)
+    return resolve_checked(plan, rig, calibration=calibration), calibration
+
+
+def _assemble(
+    plan: ScanPlan,
+    rig: Rig | str | Path | None,
+    open_writer: Callable[[Rig], tuple[ScanWriter, ResolvedPlan, FluenceCalibration | None]],
+    *,
+    subscribers: Iterable[Subscriber],
+    fault_policy: FaultPolicy,
+    live_fit: bool,
+    engine_options: dict[str, Any],
+) -> Scan:
+    """What a started and a resumed scan share: connect, pre-flight and open the file
+    (``open_writer``), the live monitor, the engine, the subscribers; on any failure the
+    half-built scan is released (file closed, a rig connected here shut down)."""
+    the_rig, owns = _connect(rig)
+    writer: ScanWriter | None = None
+    try:
+        writer, resolved, calibration = open_writer(the_rig)
+        monitor = make_monitor(the_rig.settings.pixel_size_nm) if live_fit else None
+        if monitor is not None and writer.completed_indices():
+            _replay(writer.path, monitor)
+        engine = ScanEngine(
+            the_rig,
+            plan,
+            writer,
+            monitor,
+            calibration=calibration,
+            resolved=resolved,
+            fault_policy=fault_policy,
+            **engine_options,
+        )
+    except BaseException:
+        _release(writer, the_rig if owns else None)
+        raise
+    for fn in subscribers:
+        engine.subscribe(fn)
+    return Scan(engine, writer, resolved, owns_rig=owns)
+
+
 def start_scan(
     plan: ScanPlan | str | Path,
     *,
@@ -196,37 +251,31 @@ def start_scan(
     Every plan problem is a PlanError naming the field, raised before any motor moves and
     before the file is created.
     """
-    if not isinstance(plan, ScanPlan):
-        plan = load_plan(plan)
+    the_plan = plan if isinstance(plan, ScanPlan) else load_plan(plan)
     check_new_output(out, overwrite=overwrite)
-    the_rig, owns = _connect(rig)
-    writer: ScanWriter | None = None
-    try:
-        check_rig(plan, the_rig, out_path=out)  # cheap checks before calibrating
-        calibration = calibration_for(plan, the_rig)
-        resolved = validate_for(plan, the_rig, calibration=calibration, out_path=out)
-        metadata = scan_metadata(plan, the_rig, resolved, calibration)
+
+    def create(
+        the_rig: Rig,
+    ) -> tuple[ScanWriter, ResolvedPlan, FluenceCalibration | None]:
+        resolved, calibration = preflight(the_plan, the_rig, out=out)
+        metadata = scan_metadata(the_plan, the_rig, resolved, calibration)
         writer = ScanWriter.create(
             out,
             metadata,
             overwrite=overwrite,
-            record_raw_frames=plan.acquisition.record_raw_frames,
+            record_raw_frames=the_plan.acquisition.record_raw_frames,
         )
-        monitor = make_monitor(the_rig.settings.pixel_size_nm) if live_fit else None
-        engine = ScanEngine(
-            the_rig,
-            plan,
-            writer,
-            monitor,
-            calibration=calibration,
-            resolved=resolved,
-            fault_policy=fault_policy,
-            **engine_options,
-        )
-    except BaseException:
-        _release(writer, the_rig if owns else None)
-        raise
-    return _scan(engine, writer, resolved, subscribers, owns)
+        return writer, resolved, calibration
+
+    return _assemble(
+        the_plan,
+        rig,
+        create,
+        subscribers=subscribers,
+        fault_policy=fault_policy,
+        live_fit=live_fit,
+        engine_options=engine_options,
+    )
 
 
 def _release(writer: ScanWriter | None, rig: Rig | None) -> None:
@@ -237,18 +286,6 @@ def _release(writer: ScanWriter | None, rig: Rig | None) -> None:
         rig.shutdown()
 
 
-def _scan(
-    engine: ScanEngine,
-    writer: ScanWriter,
-    resolved: ResolvedPlan,
-    subscribers: Iterable[Subscriber],
-    owns: bool,
-) -> Scan:
-    for fn in subscribers:
-        engine.subscribe(fn)
-    return Scan(engine, writer, resolved, owns_rig=owns)
-
-
 def check_scan(
     plan: ScanPlan | str | Path,
     *,
@@ -257,22 +294,21 @@ def check_scan(
 ) -> tuple[ResolvedPlan, float]:
     """Every check :func:`start_scan` makes, without creating a file or running a point.
 
-    Returns the resolved plan and the camera's frame rate (for a time estimate). The delay
-    stage and shutters stay where they are; a simulated rig without a saved calibration
-    sweeps its attenuator for a nominal one, as a scan would.
+    Returns the resolved plan and the camera's frame period in s (for a time estimate, see
+    :mod:`tamrig.plan.timing`). The delay stage and shutters stay where they are; a
+    simulated rig without a saved calibration sweeps its attenuator for a nominal one, as a
+    scan would.
     """
     if not isinstance(plan, ScanPlan):
         plan = load_plan(plan)
     the_rig, owns = _connect(rig)
     try:
-        check_rig(plan, the_rig, out_path=out)
-        calibration = calibration_for(plan, the_rig)
-        resolved = validate_for(plan, the_rig, calibration=calibration, out_path=out)
-        frame_rate_hz = float(the_rig.camera.config().frame_rate_hz)
+        resolved, _ = preflight(plan, the_rig, out=out)
+        frame_period_s = float(the_rig.camera.frame_period_s())
     finally:
         if owns:
             the_rig.shutdown()
-    return resolved, frame_rate_hz
+    return resolved, frame_period_s
 
 
 def _replay(path: Path, monitor: Monitor) -> int:
@@ -322,21 +358,19 @@ def resume_scan(
     path = Path(path)
     writer = ScanWriter.resume(path)
     metadata = writer.metadata
-    the_rig: Rig | None = None
-    owns = False
     try:
         plan = plan_from_dict(metadata.plan, source=f"{path} (stored plan)")
-        if rig is None:
-            with _stored_rig_file(path, metadata) as rig_file:
-                the_rig, owns = _connect(rig_file)
-        else:
-            the_rig, owns = _connect(rig)
+    except BaseException:
+        writer.close()
+        raise
+
+    def reopen(the_rig: Rig) -> tuple[ScanWriter, ResolvedPlan, FluenceCalibration | None]:
         calibration = (
             None
             if metadata.calibration is None
             else FluenceCalibration.model_validate(metadata.calibration)
         )
-        resolved = validate_for(plan, the_rig, calibration=calibration, out_path=path)
+        resolved, _ = preflight(plan, the_rig, out=path, calibration=calibration, stored=True)
         if len(resolved.points) != metadata.n_points_planned:
             raise PlanError(
                 f"the stored plan expands to {len(resolved.points)} points, the file planned "
@@ -344,24 +378,32 @@ def resume_scan(
                 file=path,
                 field="plan",
             )
-        monitor = make_monitor(metadata.pixel_size_nm) if live_fit else None
-        if monitor is not None:
-            _replay(path, monitor)
-        engine = ScanEngine(
-            the_rig,
-            plan,
-            writer,
-            monitor,
-            calibration=calibration,
-            resolved=resolved,
-            fault_policy=fault_policy,
-            **engine_options,
-        )
-        _replay_references(path, engine.reference)
+        return writer, resolved, calibration
+
+    try:
+        with contextlib.ExitStack() as stack:
+            # a stored copy of the rig file lives until the rig is built and connected
+            the_rig = (
+                rig if rig is not None else stack.enter_context(_stored_rig_file(path, metadata))
+            )
+            scan = _assemble(
+                plan,
+                the_rig,
+                reopen,
+                subscribers=subscribers,
+                fault_policy=fault_policy,
+                live_fit=live_fit,
+                engine_options=engine_options,
+            )
     except BaseException:
-        _release(writer, the_rig if owns else None)
+        writer.close()  # idempotent: _assemble may have closed it already
         raise
-    return _scan(engine, writer, resolved, subscribers, owns)
+    try:
+        _replay_references(path, scan.engine.reference)
+    except BaseException:
+        scan.close()
+        raise
+    return scan
 
 
 @contextlib.contextmanager

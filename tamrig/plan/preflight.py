@@ -26,6 +26,7 @@ from tamrig.plan.fluence import (
 )
 from tamrig.plan.model import ScanPlan
 from tamrig.plan.points import ScanPoint, scan_points
+from tamrig.plan.timing import camera_time_s, scan_frames
 
 if TYPE_CHECKING:
     from tamrig.rig import Rig
@@ -65,15 +66,6 @@ def expected_bytes(plan: ScanPlan, image_shape: tuple[int, int]) -> int:
     return plan.n_points() * per_point
 
 
-def camera_frames(plan: ScanPlan, n_points: int) -> int:
-    """Frames the camera delivers for ``n_points`` points plus the dark measurement."""
-    acq = plan.acquisition
-    per_point = 2 * acq.pairs_per_point
-    if acq.scheme == "shutter":
-        per_point += 2 * acq.settle_frames * -(-acq.pairs_per_point // acq.block_frames)
-    return per_point * n_points + acq.dark_frames
-
-
 def _available_memory() -> int:
     """Memory the scan may count on: what the system has free (or a generous guess)."""
     try:
@@ -85,13 +77,13 @@ def _available_memory() -> int:
 def _check_time_and_memory(plan: ScanPlan, rig: Rig) -> None:
     acq = plan.acquisition
     config = rig.camera.config()
-    rate = float(config.frame_rate_hz)
-    frames = camera_frames(plan, plan.n_points())
-    seconds = frames / rate if rate > 0 else math.inf
-    if seconds > MAX_CAMERA_TIME_S:
+    period = rig.camera.frame_period_s()
+    frames = scan_frames(plan)
+    seconds = camera_time_s(plan, period)
+    if not seconds <= MAX_CAMERA_TIME_S:
         raise plan.error(
             "acquisition.pairs_per_point",
-            f"{frames} frames at {rate:g} Hz are {seconds / 3600:.4g} h of camera time",
+            f"{frames} frames of {period:g} s are {seconds / 3600:.4g} h of camera time",
             f"a scan of at most {MAX_CAMERA_TIME_S / 86400:g} days: fewer pairs, points or sweeps",
         )
     pixels = config.roi.width * config.roi.height
@@ -252,6 +244,22 @@ def check_rig(plan: ScanPlan, rig: Rig, *, out_path: str | Path | None = None) -
     _check_disk(plan, out_path, expected_bytes(plan, (roi.height, roi.width)))
 
 
+def resolve_checked(
+    plan: ScanPlan, rig: Rig, *, calibration: FluenceCalibrationLike | None = None
+) -> ResolvedPlan:
+    """The rest of pre-flight once :func:`check_rig` has passed: fluences against the
+    calibration and the interlock, then the points. No device is touched."""
+    wavelengths: list[float | None] = (
+        [None] if plan.probe is None else list(plan.probe.wavelengths_nm)
+    )
+    fluences = _check_fluences(plan, rig, calibration)
+    roi = rig.camera.config().roi
+    shape = (roi.height, roi.width)
+    return ResolvedPlan(
+        plan, scan_points(plan), fluences, wavelengths, shape, expected_bytes(plan, shape)
+    )
+
+
 def validate_for(
     plan: ScanPlan,
     rig: Rig,
@@ -263,14 +271,5 @@ def validate_for(
 
     Only the camera is exercised (a two-frame test read); no motor moves.
     """
-    plan.check_size()
-    _check_delays(plan, rig)
-    wavelengths = _check_wavelengths(plan, rig)
-    fluences = _check_fluences(plan, rig, calibration)
-    _check_time_and_memory(plan, rig)
-    _check_acquisition(plan, rig)
-    roi = rig.camera.config().roi
-    shape = (roi.height, roi.width)
-    need = expected_bytes(plan, shape)
-    _check_disk(plan, out_path, need)
-    return ResolvedPlan(plan, scan_points(plan), fluences, wavelengths, shape, need)
+    check_rig(plan, rig, out_path=out_path)
+    return resolve_checked(plan, rig, calibration=calibration)
