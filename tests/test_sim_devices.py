@@ -148,6 +148,6 @@ def test_time_scale_one_sleeps_for_real() -> None:
         clock = World.of(rig).clock
         assert clock.time_scale == 1.0
         before = clock.now()
-        rig.pump_shutter.close()  # 5 ms transit
-        assert clock.now() - before == pytest.approx(0.005)
+        rig.pump_shutter.close()  # 5 ms transit: virtual time follows the wall clock
+        assert clock.now() - before >= 0.005
     assert not math.isnan(before)

@@ -61,6 +61,8 @@ class SimulatedCameraSettings(DeviceSettings):
     centre_drift_angle_deg: float = Field(30.0, description="drift direction from +x")
     chopper: bool = Field(True, description="pump chopped at half the frame rate")
     accumulate: int = Field(1, ge=1, le=100_000, description="exposures summed per frame")
+    arm_s: float = Field(0.03, ge=0, description="acquisition start (stream set-up) latency")
+    disarm_s: float = Field(0.01, ge=0, description="acquisition stop latency")
 
     @field_validator("roi")
     @classmethod
@@ -151,13 +153,20 @@ class SimulatedCamera(SimulatedDevice, Camera):
 
     def start(self) -> None:
         self.maybe_fault("start")
+        self.world.clock.sleep(self.settings.arm_s)
         self._acquiring = True
         self._stream_stalled = False
         # The chopper free-runs: its phase relative to the frame counter is unknown.
         self._chopper_phase = int(self.rng.integers(2))
 
     def stop(self) -> None:
+        if self._acquiring:
+            self.world.clock.sleep(self.settings.disarm_s)
         self._acquiring = False
+
+    def discard_pending(self) -> None:
+        """Nothing to drop: frames are exposed when they are read, never buffered."""
+        self.check_link()
 
     @property
     def acquiring(self) -> bool:

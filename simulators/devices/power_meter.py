@@ -3,8 +3,10 @@
 It reads the average pump power (half of it behind a running 50 % chopper), corrected for
 the wavelength it is set to as a silicon photodiode meter would be: the responsivity is
 roughly ∝ λ, so a wrong wavelength setting scales the reading by λ_true / λ_set. Each reading
-averages ``averaging`` samples (noise ∝ 1/√n, time ∝ n); above ``max_power_w`` the head is
-over range and the meter says so.
+averages ``averaging`` samples (noise ∝ 1/√n, time ∝ n: 100 × 3 ms by default); above
+``max_power_w`` the head is over range and the meter says so. ``start_reading`` /
+``fetch_power_w`` split a reading as a meter's trigger-then-fetch commands do, so it can
+average while the camera integrates.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from simulators.devices.common import SimulatedDevice
+from simulators.faults import FaultSpec
 from tamrig.devices import DeviceSettings, PowerMeter
 from tamrig.errors import DeviceStateError
 
@@ -49,6 +52,7 @@ class SimulatedPowerMeter(SimulatedDevice, PowerMeter):
         self._wavelength = self.settings.wavelength_nm
         self._averaging = self.settings.averaging
         self._zero_w = 0.0
+        self._pending: tuple[float, FaultSpec | None] | None = None
 
     @property
     def wavelength_nm(self) -> float:
@@ -83,10 +87,37 @@ class SimulatedPowerMeter(SimulatedDevice, PowerMeter):
         power = self.world.pump_power_w() * (0.5 if self.behind_chopper() else 1.0)
         return power * self.world.rig.pump_wavelength_nm / self._wavelength
 
+    def fit_averaging(self, seconds: float) -> None:
+        """At most the configured sample count, and no more than fit in ``seconds``."""
+        fits = int(seconds / self.settings.sample_time_s)
+        self.averaging = max(1, min(self.settings.averaging, fits))
+
+    def averaging_s(self) -> float:
+        """How long one reading averages."""
+        return self._averaging * self.settings.sample_time_s
+
     def read_power_w(self) -> float:
         spec = self.maybe_fault("read")
+        self.world.clock.sleep(self.averaging_s())
+        return self._result(spec)
+
+    def start_reading(self) -> None:
+        """The meter starts averaging now; the caller goes on (the camera integrates)."""
+        self._pending = (self.world.clock.now(), self.maybe_fault("read"))
+
+    def fetch_power_w(self) -> float:
+        """The reading started last: waits only for what is left of its averaging."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return self.read_power_w()
+        started, spec = pending
+        self.check_link()
+        self.world.clock.advance_to(started + self.averaging_s())
+        return self._result(spec)
+
+    def _result(self, spec: FaultSpec | None) -> float:
+        """The averaged value (or the over-range error) of a finished reading."""
         n = self._averaging
-        self.world.clock.sleep(n * self.settings.sample_time_s)
         true = self.true_power_w()
         if true > self.settings.max_power_w or (spec is not None and spec.kind == "out_of_range"):
             raise self.fault(
