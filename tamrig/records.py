@@ -103,6 +103,7 @@ class PointRecord:
     fit: GaussianFit | None = None
     transport: TransportPoint | None = None
     power_w: float | None = None
+    power_time: float = math.nan  # epoch s at the middle of the power reading (NaN: none)
     positions: dict[str, float] = field(default_factory=dict)
     timestamp: float = 0.0
     series: str = ""

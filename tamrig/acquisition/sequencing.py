@@ -74,6 +74,7 @@ def acquire_point(
     norm_mask: npt.NDArray[np.bool_] | None = None,
     settle_frames: int = 1,
     on_block: Callable[[FrameBlock, npt.NDArray[np.bool_]], None] | None = None,
+    keep_armed: bool = False,
 ) -> DifferentialImage:
     """Acquire ``n_pairs`` pump-on and ``n_pairs`` pump-off frames at the current position.
 
@@ -83,6 +84,8 @@ def acquire_point(
     ``settle_frames`` discarded after every shutter change. The pump shutter is closed on
     return and on every exception; ``should_stop`` is polled between blocks and raises
     :class:`AcquisitionStopped`. ``on_block`` sees every kept block (raw-frame recording).
+    ``keep_armed``: the caller has the camera streaming and keeps it so after the point
+    (the engine, from point to point); otherwise it is started here and stopped on return.
     Normalisation uses ``norm_mask``, by default the image border (:func:`border_mask`): the
     whole frame would include the pump spot and pull the ΔT/T baseline below zero.
     """
@@ -105,7 +108,8 @@ def acquire_point(
         if should_stop is not None and should_stop():
             raise AcquisitionStopped("acquisition stopped on request")
 
-    camera.start()
+    if not (keep_armed and camera.acquiring):
+        camera.start()
     try:
         if scheme == "chopper":
             rig.open_pump()
@@ -149,5 +153,6 @@ def acquire_point(
         try:
             rig.close_pump()
         finally:
-            camera.stop()
+            if not keep_armed:
+                camera.stop()
     return acc.result()

@@ -1,10 +1,17 @@
 """The scan engine: runs a checked plan point by point on a rig, with pause, abort and retries.
 
-Each point is *setup* (wavelength, attenuator, delay, pump power), *exec* (differential
-acquisition) and *teardown* (live fit, record, write, events). Between points is the only
-safe checkpoint: pause and abort requests from any thread are honoured there (an abort
-also interrupts an acquisition in progress). The pump shutter is closed after every point,
-while paused, and on every abort or fault path.
+Each point has three phases, each a method: *setup* (probe wavelength and attenuator when
+they change, the delay, the pump power where it is read between points), *exec* (the
+differential acquisition, the pump power read meanwhile where the meter allows) -- both in
+:mod:`tamrig.engine.phases` -- and *teardown* (:meth:`ScanEngine._teardown`: live fit,
+fluence check, the record written and flushed, PointDone / SweepDone). Teardown runs on the
+writer thread (:mod:`tamrig.engine.writer_thread`) while the stage already moves to the next
+point; the camera integrates for that point only once the previous one is flushed.
+
+Between points is the only safe checkpoint: pause and abort requests from any thread are
+honoured there (an abort also interrupts an acquisition in progress), after the point being
+stored is flushed. The pump shutter is closed after every point, while paused, and on every
+abort or fault path.
 
 Faults: a DeviceFault is retried ``max_retries`` times with exponential backoff (the failing
 device is reconnected first when its link dropped). When retries run out the rig goes to its
@@ -25,11 +32,9 @@ from functools import partial
 from typing import Literal, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 
-from tamrig.acquisition.sequencing import AcquisitionStopped, acquire_point, measure_dark
+from tamrig.acquisition.sequencing import AcquisitionStopped
 from tamrig.analysis.drift import ReferenceTracker
-from tamrig.devices import FrameBlock
 from tamrig.engine.events import (
     Aborted,
     BlockAcquired,
@@ -43,11 +48,13 @@ from tamrig.engine.events import (
     ScanStarted,
     SweepDone,
 )
+from tamrig.engine.phases import Measured, PointPhases
 from tamrig.engine.protocols import Monitor, PointWriter
+from tamrig.engine.writer_thread import WriterThread
 from tamrig.errors import DeviceDisconnected, DeviceFault, StorageError
 from tamrig.plan import FluenceCalibrationLike, FluenceStep, ResolvedPlan, ScanPlan, ScanPoint
 from tamrig.plan.preflight import validate_for
-from tamrig.records import DifferentialImage, PointRecord
+from tamrig.records import PointRecord
 from tamrig.rig import Rig
 
 log = logging.getLogger(__name__)
@@ -73,16 +80,14 @@ class _FatalFault(Exception):
 
 
 @dataclass
-class _Measured:
-    """What setup + exec produced for one point (before the live fit)."""
+class _Progress:
+    """Points stored so far (updated by the writer thread, read after it drained)."""
 
-    delay_fs_measured: float
-    power_w: float | None
-    image: DifferentialImage
-    positions: dict[str, float]
-    wavelength_nm: float
-    setting: float
-    blocks: list[FrameBlock] = field(default_factory=list)
+    total: int
+    done: int
+    ends_sweep: dict[int, bool]
+    durations: list[float] = field(default_factory=list)
+    sweep_series: set[str] = field(default_factory=set)
 
 
 def series_name(wavelength_nm: float | None, fluence: FluenceStep) -> str:
@@ -137,16 +142,14 @@ class ScanEngine:
         self._abort_requested = False
         self._abort_reason = ""
         self._abort_kind = "abort"
-        self._dark: npt.NDArray[np.float64] | None = None
-        self._dark_err: npt.NDArray[np.float64] | None = None
         self._reconnect: set[str] = set()
         #: Trends of the per-sweep reference spot (photodamage, drift); seeded on resume.
         self.reference = ReferenceTracker(plan.drift.limits())
-        self._invalidate()
 
     # -- control (any thread) -------------------------------------------------------------
     def subscribe(self, fn: Subscriber) -> Callable[[], None]:
-        """Deliver every event to ``fn`` (on the engine's thread); returns an unsubscriber.
+        """Deliver every event to ``fn`` (on the engine's or the writer thread, see
+        :mod:`tamrig.engine.events`); returns an unsubscriber.
 
         A subscriber that raises stops the scan like any other error (safe state, data kept).
         """
@@ -208,70 +211,59 @@ class ScanEngine:
                 self.plan, self.rig, calibration=self.calibration
             )
         except BaseException as exc:
-            self._end_in_safe_state("aborted", "error", str(exc), 0, 0, start)
+            self._end_in_safe_state("aborted", "error", str(exc), start)
             raise
         self._resolved = resolved
         points = resolved.points
         completed = self.writer.completed_indices() & {p.index for p in points}
         todo = [p for p in points if p.index not in completed]
-        ends_sweep = self._sweep_ends(points)
-        total, done = len(points), len(completed)
-        durations: list[float] = []
-        sweep_series: set[str] = set()
+        self._progress = _Progress(
+            total=len(points), done=len(completed), ends_sweep=self._sweep_ends(points)
+        )
+        self._phases = PointPhases(
+            self.rig,
+            resolved,
+            should_stop=lambda: self._abort_requested,
+            on_block=lambda index, block, tags: self._emit(BlockAcquired(index, block, tags)),
+        )
+        self._lane = WriterThread()
         try:
             self._emit(
-                ScanStarted(self.plan.name, total, done, self.plan.sweeps.count, bool(completed))
+                ScanStarted(
+                    self.plan.name,
+                    self._progress.total,
+                    self._progress.done,
+                    self.plan.sweeps.count,
+                    bool(completed),
+                )
             )
             self._with_retries(self._begin, None)
-            for point in todo:
-                self._checkpoint(point.index)
+            for point, after in zip(todo, [*todo[1:], None]):
                 t0 = self._clock()
                 measured = self._with_retries(partial(self._measure, point), point.index)
-                record = self._teardown(point, measured)
-                self.writer.write_point(record)
-                done += 1
-                durations.append(self._clock() - t0)
-                series = record.series
-                sweep_series.add(series)
-                if record.reference:
-                    self._check_reference(record)
-                self._emit(
-                    PointDone(
-                        record=record,
-                        progress=done / total,
-                        eta_s=self._eta(durations, total - done),
-                        done=done,
-                        total=total,
-                        sweep=point.sweep,
-                        n_sweeps=self.plan.sweeps.count,
-                        series=series,
-                    )
-                )
-                if ends_sweep[point.index]:
-                    self.writer.log_event(
-                        "sweep", f"sweep {point.sweep + 1} of {self.plan.sweeps.count} done"
-                    )
-                    self._emit(
-                        SweepDone(point.sweep, self.plan.sweeps.count, tuple(sorted(sweep_series)))
-                    )
-                    sweep_series = set()
+                self._phases.premove(after)  # the stage travels while the point is stored
+                self._lane.submit(partial(self._teardown, point, measured, t0))
+            self._lane.wait()
+            self._phases.finish()
             self.rig.close_pump()
         except _Abort:
-            self._end_in_safe_state(
-                "aborted", self._abort_kind, self._abort_reason, done, total, start
-            )
+            self._end_in_safe_state("aborted", self._abort_kind, self._abort_reason, start)
             return "aborted"
         except _FatalFault as fatal:
-            self._end_in_safe_state("fault", "fault", str(fatal.fault), done, total, start)
+            self._end_in_safe_state("fault", "fault", str(fatal.fault), start)
             raise fatal.fault from None
         except BaseException as exc:
             kind = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
             status = "fault" if isinstance(exc, DeviceFault) else "aborted"
             message = str(exc) or type(exc).__name__
-            self._end_in_safe_state(status, kind, message, done, total, start)
+            self._end_in_safe_state(status, kind, message, start)
             raise
+        finally:
+            self._lane.close()
+            self._phases.finish()
         self.writer.finish("finished")
         self._set_state("finished")
+        done, total = self._progress.done, self._progress.total
         self._emit(Finished("finished", done, total, self._clock() - start))
         return "finished"
 
@@ -279,17 +271,16 @@ class ScanEngine:
     def _begin(self) -> None:
         """Before the first point: pump closed, dark frames (probe closed), probe open."""
         self.rig.close_pump()
-        acq = self.plan.acquisition
-        if acq.dark_frames and self._dark is None:
-            self._dark, self._dark_err = measure_dark(
-                self.rig, acq.dark_frames, block_frames=acq.block_frames
-            )
+        if self._phases.measure_dark():
+            acq, dark = self.plan.acquisition, self._phases.dark
+            assert dark is not None
             self.writer.log_event(
                 "dark",
                 f"dark measured from {acq.dark_frames} frames: median "
-                f"{float(np.median(self._dark)):.2f} counts",
+                f"{float(np.median(dark)):.2f} counts",
             )
         self._ensure_ready()
+        self._phases.fit_meter()
 
     def _ensure_ready(self) -> None:
         """Reconnect devices whose link dropped and make sure the probe is on."""
@@ -303,62 +294,56 @@ class ScanEngine:
         if probe is not None and not probe.is_open():
             probe.open()
 
-    def _invalidate(self) -> None:
-        """Forget what is set, so the next point sets every axis again (after a fault)."""
-        self._wavelength: float | None = None
-        self._setting: float | None = None
+    def _measure(self, point: ScanPoint) -> Measured:
+        """Setup and exec of one point; any DeviceFault propagates to the retry loop.
 
-    def _measure(self, point: ScanPoint) -> _Measured:
-        """Setup and exec of one point; any DeviceFault propagates to the retry loop."""
-        resolved = self._resolved
-        assert resolved is not None
-        self._ensure_ready()
-        rig, acq = self.rig, self.plan.acquisition
-        # setup: the slow axes only when they change, then the delay
-        wavelength = resolved.wavelengths_nm[point.wavelength_index]
-        selector = rig.wavelength_selector
-        if wavelength is not None and selector is not None and self._wavelength != wavelength:
-            selector.set_wavelength_nm(wavelength)
-            self._wavelength = wavelength
-        fluence = resolved.fluences[point.fluence_index]
-        attenuator = rig.attenuator
-        wanted = fluence.setting
-        if wanted is not None and attenuator is not None and self._setting != wanted:
-            attenuator.set_setting(wanted)
-            self._setting = wanted
-        delay_measured = rig.set_delay_fs(point.delay_fs)
-        meter = rig.power_meter
-        power = meter.read_power_w() if acq.measure_power and meter is not None else None
-        # exec
-        blocks: list[FrameBlock] = []
-        keep_raw = acq.record_raw_frames
+        The safe checkpoint comes after setup too: the point before may have been stored
+        (and a pause or abort asked for in its PointDone) while the stage moved.
+        """
+        while True:
+            self._checkpoint(point.index)
+            self._ensure_ready()
+            prepared = self._phases.setup(point)
+            self._lane.wait()  # the previous point is flushed: a storage error stops here
+            with self._cond:
+                if not (self._pause_requested or self._abort_requested):
+                    break
+        return self._phases.exec(point, prepared)
 
-        def on_block(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
-            if keep_raw:
-                blocks.append(block)
-            self._emit(BlockAcquired(point.index, block, tags))
-
-        image = acquire_point(
-            rig,
-            n_pairs=acq.pairs_per_point,
-            scheme=acq.scheme,
-            block_frames=acq.block_frames,
-            dark=self._dark,
-            dark_err=self._dark_err,
-            should_stop=lambda: self._abort_requested,
-            normalise=acq.normalise,
-            settle_frames=acq.settle_frames,
-            on_block=on_block,
+    def _teardown(self, point: ScanPoint, m: Measured, t0: float) -> None:
+        """On the writer thread: live fit, fluence check, the record stored and flushed,
+        then PointDone (and SweepDone at the end of a sweep)."""
+        record = self._record(point, m)
+        for block in m.blocks:
+            self.writer.write_frames(point.index, block)
+        self.writer.write_point(record)
+        if record.reference:
+            self._check_reference(record)
+        progress = self._progress
+        progress.done += 1
+        progress.durations.append(self._clock() - t0)
+        progress.sweep_series.add(record.series)
+        remaining = progress.total - progress.done
+        self._emit(
+            PointDone(
+                record=record,
+                progress=progress.done / progress.total,
+                eta_s=self._eta(progress.durations, remaining),
+                done=progress.done,
+                total=progress.total,
+                sweep=point.sweep,
+                n_sweeps=self.plan.sweeps.count,
+                series=record.series,
+            )
         )
-        positions = {"stage_mm": rig.stage.position_mm(), "delay_fs": delay_measured}
-        setting = attenuator.setting() if attenuator is not None else math.nan
-        wl_now = selector.wavelength_nm() if selector is not None else math.nan
-        positions["attenuator_setting"] = setting
-        positions["probe_wavelength_nm"] = wl_now
-        return _Measured(delay_measured, power, image, positions, wl_now, setting, blocks)
+        if progress.ends_sweep[point.index]:
+            n_sweeps = self.plan.sweeps.count
+            self.writer.log_event("sweep", f"sweep {point.sweep + 1} of {n_sweeps} done")
+            self._emit(SweepDone(point.sweep, n_sweeps, tuple(sorted(progress.sweep_series))))
+            progress.sweep_series = set()
 
-    def _teardown(self, point: ScanPoint, m: _Measured) -> PointRecord:
-        """Live fit, fluence bookkeeping and the record; raw frames go to the writer."""
+    def _record(self, point: ScanPoint, m: Measured) -> PointRecord:
+        """The live fit and the fluence bookkeeping, in the point's record."""
         resolved = self._resolved
         assert resolved is not None
         fluence = resolved.fluences[point.fluence_index]
@@ -370,9 +355,9 @@ class ScanEngine:
             fit, transport = self.monitor.update(
                 delay_fs=m.delay_fs_measured, series=series, image=m.image
             )
-        measured, n_abs_measured = self._fluence_check(point, fluence, m.power_w)
-        for block in m.blocks:
-            self.writer.write_frames(point.index, block)
+        power = m.power
+        power_w = None if power is None else power.power_w
+        measured, n_abs_measured = self._fluence_check(point, fluence, power_w)
         return PointRecord(
             index=point.index,
             grid=point.grid,
@@ -386,7 +371,8 @@ class ScanEngine:
             image=m.image,
             fit=fit,
             transport=transport,
-            power_w=m.power_w,
+            power_w=power_w,
+            power_time=math.nan if power is None else power.time_s,
             positions=m.positions,
             timestamp=time.time(),
             series=series,
@@ -440,7 +426,7 @@ class ScanEngine:
                 attempts = self.max_retries + 1
                 fatal = attempt >= attempts
                 self._close_pump_after(exc)
-                self._invalidate()
+                self._phases.invalidate()
                 if isinstance(exc, DeviceDisconnected) and exc.device in self.rig.devices:
                     self._reconnect.add(exc.device)
                 where = "before the first point" if index is None else f"at point {index}"
@@ -484,7 +470,9 @@ class ScanEngine:
         self._wait_while_paused("paused by the operator", next_index)
 
     def _wait_while_paused(self, reason: str, next_index: int | None) -> None:
+        self._lane.wait()  # the point being stored is flushed before the scan pauses
         self.rig.close_pump()
+        self._phases.invalidate()  # camera stopped; everything is set again on resume
         self.writer.log_event("pause", reason, next_index)
         self._set_state("paused")
         self._emit(Paused(reason, next_index))
@@ -496,14 +484,19 @@ class ScanEngine:
         self.writer.log_event("resume", "resumed", next_index)
         self._emit(Resumed(next_index))
 
-    def _end_in_safe_state(
-        self, status: str, kind: str, message: str, done: int, total: int, start: float
-    ) -> None:
+    def _end_in_safe_state(self, status: str, kind: str, message: str, start: float) -> None:
         """Safe state, the reason in the file, the file finished — even if one step fails.
 
-        A storage failure here is logged, not raised, so the error that ended the scan (the
-        one the caller must see, e.g. Ctrl-C -> exit 130) is the one that propagates.
+        The point being stored is flushed first. A storage failure here is logged, not
+        raised, so the error that ended the scan (the one the caller must see, e.g. Ctrl-C
+        -> exit 130) is the one that propagates.
         """
+        lane = getattr(self, "_lane", None)
+        drained = lane.drain() if lane is not None else None
+        if drained is not None:
+            log.error("storing the last point failed: %s", drained)
+        progress = getattr(self, "_progress", None)
+        done, total = (progress.done, progress.total) if progress is not None else (0, 0)
         try:
             self.rig.safe_state()
         finally:

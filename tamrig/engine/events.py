@@ -1,7 +1,20 @@
 """Events the scan engine delivers to its subscribers (CLI progress bar, GUI, scripts).
 
-Plain frozen dataclasses, delivered synchronously on the engine's thread in the order they
-happen; a GUI re-emits them as Qt signals to reach its own thread.
+Plain frozen dataclasses, delivered synchronously in the order they happen; a GUI re-emits
+them as Qt signals to reach its own thread. A subscriber must return at once, and one that
+raises stops the scan like any other error. One scan's sequence::
+
+    ScanStarted
+    then per point:     BlockAcquired × blocks        (engine thread, during exec)
+                        PointDone                      (writer thread, once flushed)
+                        SweepDone                      (writer thread, last point of a sweep)
+    any time:           Notice (fluence drift, reference trends: writer thread),
+                        Fault (engine thread),
+                        Paused / Resumed (engine thread, between points)
+    at the end:         Aborted (abort / error), Finished (always, last)
+
+PointDone of point n may arrive while point n + 1 is being set up (the stage moving), never
+after its BlockAcquired: the camera integrates for n + 1 only once n is flushed.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ Per-point quantities are 1-D datasets (one row per written point); images are st
                             delay_fs_measured, fluence (µJ/cm² whatever the plan's unit),
                             fluence_measured, fluence_label, n_abs, n_abs_measured,
                             attenuator_setting, series, reference, probe_wavelength_nm,
-                            power_w, timestamp, n_on, n_off, dropped_frames, point_json,
-                            completed
+                            power_w, power_time, timestamp, n_on, n_off,
+                            dropped_frames, point_json, completed
         fit/                NXdata: signal msd_nm2 (+ _errors), axis delay_fs; sigma_nm,
                             sigma_err_nm, sigma0_nm, diffusivity_cm2_s, amplitude, x0/y0...
         images/             NXcollection: pump_on_mean/_err, pump_off_mean/_err,
@@ -126,6 +126,7 @@ DATA_COLUMNS: tuple[Column, ...] = (
     Column(DATA, "reference", U1, None, "1: the per-sweep reference delay", fill=0),
     _f(DATA, "probe_wavelength_nm", "nm", "probe wavelength"),
     _f(DATA, "power_w", "W", "pump power meter reading (NaN: not measured)"),
+    _f(DATA, "power_time", "s", "middle of that reading, seconds since the Unix epoch"),
     _f(DATA, "timestamp", "s", "end of the point, seconds since the Unix epoch"),
     _i(DATA, "n_on", "pump-on frames averaged"),
     _i(DATA, "n_off", "pump-off frames averaged"),
@@ -202,6 +203,7 @@ POINT_FIELDS: dict[str, str] = {
     "reference": f"{DATA}/reference",
     "probe_wavelength_nm": f"{DATA}/probe_wavelength_nm",
     "power_w": f"{DATA}/power_w",
+    "power_time": f"{DATA}/power_time",
     "timestamp": f"{DATA}/timestamp",
     "n_on": f"{DATA}/n_on",
     "n_off": f"{DATA}/n_off",

@@ -48,6 +48,7 @@ def point_row(record: PointRecord, md: ScanMetadata) -> Row:
         f"{L.DATA}/reference": int(bool(record.reference)),
         f"{L.DATA}/probe_wavelength_nm": float(record.probe_wavelength_nm),
         f"{L.DATA}/power_w": finite_or_nan(record.power_w),
+        f"{L.DATA}/power_time": float(record.power_time),
         f"{L.DATA}/timestamp": float(record.timestamp),
         f"{L.DATA}/n_on": int(img.n_on),
         f"{L.DATA}/n_off": int(img.n_off),

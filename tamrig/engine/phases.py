@@ -1,0 +1,264 @@
+"""The rig side of one scan point: *setup* (axes, delay, pump power) and *exec* (acquisition).
+
+:class:`PointPhases` remembers what is set, so a slow axis (probe wavelength, attenuator)
+moves only when it changes, and hides what it can behind what must happen anyway:
+
+- the stage starts towards the next point as soon as the camera has finished the current
+  one (:meth:`PointPhases.premove`), so its travel and settling overlap storage, the live
+  fit and the events of the point just measured;
+- the camera stays armed from point to point (frames taken while the stage moved are
+  discarded, not counted) instead of a stop and start per point;
+- a power meter on a pick-off (``power_meter_behind_shutter = false`` in the rig file)
+  averages while the camera integrates; one behind the pump shutter is read once per
+  fluence change and per sweep (pump open for the reading, camera armed, no frame taken).
+  Either way every point records the reading and when it was taken.
+
+A DeviceFault from any phase goes to the engine's retry loop; :meth:`PointPhases.invalidate`
+then makes the next attempt set every axis again from a stopped camera.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from tamrig.acquisition.sequencing import acquire_point, measure_dark
+from tamrig.devices import FrameBlock
+from tamrig.errors import DeviceFault
+from tamrig.plan import ResolvedPlan, ScanPoint
+from tamrig.plan.timing import frames_per_point
+from tamrig.records import DifferentialImage
+from tamrig.rig import Rig
+
+#: Longest a stage move to the next delay may take before it is a fault.
+MOVE_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class PowerReading:
+    """One pump power reading and the wall-clock time (epoch s) at the middle of it."""
+
+    power_w: float
+    time_s: float
+
+
+@dataclass
+class Prepared:
+    """What setup left for exec: the delay reached and a power reading taken in setup."""
+
+    delay_fs_measured: float
+    power: PowerReading | None
+
+
+@dataclass
+class Measured:
+    """What setup + exec produced for one point (before the live fit)."""
+
+    delay_fs_measured: float
+    power: PowerReading | None
+    image: DifferentialImage
+    positions: dict[str, float]
+    wavelength_nm: float
+    setting: float
+    blocks: list[FrameBlock] = field(default_factory=list)
+
+
+class PointPhases:
+    """Setup and exec of the points of one resolved plan on one rig."""
+
+    def __init__(
+        self,
+        rig: Rig,
+        resolved: ResolvedPlan,
+        *,
+        should_stop: Callable[[], bool],
+        on_block: Callable[[int, FrameBlock, npt.NDArray[np.bool_]], None],
+    ) -> None:
+        self.rig = rig
+        self.resolved = resolved
+        self.acq = resolved.plan.acquisition
+        self._should_stop = should_stop
+        self._on_block = on_block
+        self.dark: npt.NDArray[np.float64] | None = None
+        self.dark_err: npt.NDArray[np.float64] | None = None
+        meter = rig.power_meter if self.acq.measure_power else None
+        self._meter = meter
+        #: the meter reads while the camera integrates (it sits on a pick-off)
+        self.power_concurrent = meter is not None and not rig.settings.power_meter_behind_shutter
+        self._premove_error: DeviceFault | None = None
+        self._saved_averaging: int | None = None
+        self.invalidate()
+
+    def fit_meter(self) -> None:
+        """A meter on the pick-off averages for at most the camera's integration per point,
+        so waiting for its reading adds no dead time (its count is restored by
+        :meth:`finish`)."""
+        meter = self._meter
+        if meter is None or not self.power_concurrent or self._saved_averaging is not None:
+            return
+        self._saved_averaging = meter.averaging
+        frames = frames_per_point(self.acq)
+        meter.fit_averaging(frames * self.rig.camera.frame_period_s())
+
+    def finish(self) -> None:
+        """Camera stopped and the meter's averaging as it was (end of the scan, any way)."""
+        self.disarm()
+        meter, saved = self._meter, self._saved_averaging
+        if meter is not None and saved is not None:
+            self._saved_averaging = None
+            try:
+                meter.averaging = saved
+            except DeviceFault:
+                pass
+
+    # -- state ------------------------------------------------------------------------------
+    def invalidate(self) -> None:
+        """Forget what is set (after a fault or a pause): every axis is set again, the
+        camera re-armed, the power read again."""
+        self._wavelength: float | None = None
+        self._setting: float | None = None
+        self._moving_to: float | None = None
+        self._power_key: tuple[int, int, int] | None = None
+        self._power: PowerReading | None = None
+        self._premove_error = None
+        self.disarm()
+
+    def disarm(self) -> None:
+        """Stop the camera stream (pause, fault, end of scan); a stop that fails is left to
+        the safe state."""
+        camera = self.rig.camera
+        try:
+            if camera.acquiring:
+                camera.stop()
+        except DeviceFault:
+            pass
+
+    def measure_dark(self) -> bool:
+        """Dark frames once per scan (probe closed); True when they were measured now."""
+        if not self.acq.dark_frames or self.dark is not None:
+            return False
+        self.dark, self.dark_err = measure_dark(
+            self.rig, self.acq.dark_frames, block_frames=self.acq.block_frames
+        )
+        return True
+
+    # -- setup -------------------------------------------------------------------------------
+    def premove(self, point: ScanPoint | None) -> None:
+        """Start the stage towards ``point`` and return at once. A failure is kept and
+        raised by that point's setup, so it is retried (and reported) as that point's."""
+        if point is None:
+            return
+        target = self.rig.delay_to_mm(point.delay_fs)
+        try:
+            self.rig.stage.start_move(target)
+        except DeviceFault as exc:
+            self._premove_error = exc
+            self._moving_to = None
+        else:
+            self._moving_to = target
+
+    def setup(self, point: ScanPoint) -> Prepared:
+        """Probe wavelength and attenuator (when they change), the delay, and the pump
+        power where it is not read during exec. Returns once the stage has settled."""
+        if self._premove_error is not None:
+            error, self._premove_error = self._premove_error, None
+            raise error
+        rig, resolved = self.rig, self.resolved
+        wavelength = resolved.wavelengths_nm[point.wavelength_index]
+        selector = rig.wavelength_selector
+        if wavelength is not None and selector is not None and self._wavelength != wavelength:
+            selector.set_wavelength_nm(wavelength)
+            self._wavelength = wavelength
+        wanted = resolved.fluences[point.fluence_index].setting
+        attenuator = rig.attenuator
+        if wanted is not None and attenuator is not None and self._setting != wanted:
+            attenuator.set_setting(wanted)
+            self._setting = wanted
+        target = rig.delay_to_mm(point.delay_fs)
+        stage = rig.stage
+        if self._moving_to != target:
+            stage.check_in_limits(target)
+            stage.start_move(target)
+        self._moving_to = None
+        stage.wait_until_stopped(MOVE_TIMEOUT_S)
+        delay_measured = rig.mm_to_delay(stage.position_mm())
+        return Prepared(delay_measured, self._power_between_points(point))
+
+    def _power_between_points(self, point: ScanPoint) -> PowerReading | None:
+        """Meter behind the pump shutter: one reading per (sweep, wavelength, fluence),
+        pump open for it with the camera armed (the interlock), no frame read."""
+        meter = self._meter
+        if meter is None or self.power_concurrent:
+            return None
+        key = (point.sweep, point.wavelength_index, point.fluence_index)
+        if key != self._power_key:
+            self._arm()
+            t0 = time.time()
+            self.rig.open_pump()
+            try:
+                power = meter.read_power_w()
+            finally:
+                self.rig.close_pump()
+            self._power = PowerReading(power, 0.5 * (t0 + time.time()))
+            self._power_key = key
+        return self._power
+
+    # -- exec --------------------------------------------------------------------------------
+    def _arm(self) -> None:
+        camera = self.rig.camera
+        if not camera.acquiring:
+            camera.start()
+
+    def exec(self, point: ScanPoint, prepared: Prepared) -> Measured:
+        """The differential acquisition at the point, with the concurrent power reading."""
+        rig, acq = self.rig, self.acq
+        camera = rig.camera
+        if camera.acquiring:
+            camera.discard_pending()  # frames from the stage move do not count
+        else:
+            camera.start()
+        blocks: list[FrameBlock] = []
+        keep_raw = acq.record_raw_frames
+
+        def on_block(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
+            if keep_raw:
+                blocks.append(block)
+            self._on_block(point.index, block, tags)
+
+        meter = self._meter if self.power_concurrent else None
+        t0 = time.time()
+        if meter is not None:
+            meter.start_reading()
+        image = acquire_point(
+            rig,
+            n_pairs=acq.pairs_per_point,
+            scheme=acq.scheme,
+            block_frames=acq.block_frames,
+            dark=self.dark,
+            dark_err=self.dark_err,
+            should_stop=self._should_stop,
+            normalise=acq.normalise,
+            settle_frames=acq.settle_frames,
+            on_block=on_block,
+            keep_armed=True,
+        )
+        power = prepared.power
+        if meter is not None:
+            power = PowerReading(meter.fetch_power_w(), 0.5 * (t0 + time.time()))
+        attenuator, selector = rig.attenuator, rig.wavelength_selector
+        setting = attenuator.setting() if attenuator is not None else math.nan
+        wl_now = selector.wavelength_nm() if selector is not None else math.nan
+        positions = {
+            "stage_mm": rig.stage.position_mm(),
+            "delay_fs": prepared.delay_fs_measured,
+            "attenuator_setting": setting,
+            "probe_wavelength_nm": wl_now,
+        }
+        return Measured(
+            prepared.delay_fs_measured, power, image, positions, wl_now, setting, blocks
+        )
