@@ -95,6 +95,7 @@ class SimulatedCamera(SimulatedDevice, Camera):
         self._stream_stalled = False
         self._chopper_phase = 0
         self._next_id = 0
+        self._t_last: float | None = None  # end time of the last delivered frame
         self._dropped = 0
         self._grid_cache: tuple[Roi, np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -154,6 +155,7 @@ class SimulatedCamera(SimulatedDevice, Camera):
     def start(self) -> None:
         self.maybe_fault("start")
         self.world.clock.sleep(self.settings.arm_s)
+        self._t_last = None
         self._acquiring = True
         self._stream_stalled = False
         # The chopper free-runs: its phase relative to the frame counter is unknown.
@@ -165,8 +167,20 @@ class SimulatedCamera(SimulatedDevice, Camera):
         self._acquiring = False
 
     def discard_pending(self) -> None:
-        """Nothing to drop: frames are exposed when they are read, never buffered."""
+        """Nothing buffered to drop: the next frame starts now."""
         self.check_link()
+        self._t_last = None
+
+    def _frame_clock(self, period: float) -> float:
+        """End time of the next frame. A read that comes less than a frame after the last
+        delivered one continues the stream (the frame was being exposed meanwhile), so a
+        reader's processing between blocks costs no integration time; later reads start a
+        new frame now (frames in between are not kept: there is no frame buffer)."""
+        now = self.world.clock.now()
+        last = self._t_last
+        if last is not None and now - last < period:
+            return last + period
+        return now + period
 
     @property
     def acquiring(self) -> bool:
@@ -210,7 +224,7 @@ class SimulatedCamera(SimulatedDevice, Camera):
         period = self.frame_period_s()
         lost = spec.frames if spec is not None and spec.kind == "drop_frames" else 0
         ids = np.arange(self._next_id, self._next_id + n_frames + lost, dtype=np.int64)
-        times = self.world.clock.now() + (ids - ids[0] + 1) * period
+        times = self._frame_clock(period) + (ids - ids[0]) * period
         if lost:
             keep = np.sort(self.rng.choice(ids.size, size=n_frames, replace=False))
             ids, times = ids[keep], times[keep]
@@ -229,6 +243,7 @@ class SimulatedCamera(SimulatedDevice, Camera):
         self._next_id = int(ids[-1]) + 1 if lost == 0 else self._next_id + n_frames + lost
         self._dropped += lost
         self.world.clock.advance_to(float(times[-1]))
+        self._t_last = float(times[-1])
         pump_on = ((ids + self._chopper_phase) % 2 == 0) if self.settings.chopper else None
         data = self._expose(ids, times, pump_on)
         return FrameBlock(data=data, frame_id=ids, timestamp_s=times, pump_on=pump_on, dropped=lost)
