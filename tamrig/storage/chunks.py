@@ -6,6 +6,14 @@ one core inside the per-point flush (tens of ms at 256×256). Here the same byte
 zlib stream are made on a small thread pool (zlib releases the GIL) and handed to the file
 as finished chunks; any HDF5 reader decodes them with the usual filters. Stacks with another
 filter pipeline fall back to ordinary writes.
+
+Compression is chosen by measurement (:class:`Compressibility`): images dominated by noise
+(ΔT/T around zero) barely compress -- deflate would spend its time to save a few percent --
+so such a stack's chunks become *stored* deflate streams (zlib level 0: the bytes as they
+are in a valid deflate frame, at the cost of a copy). The file keeps one filter pipeline per
+dataset that every HDF5 reader decodes with its built-in filters; a per-chunk filter mask
+would do the same, but HDF5 2.0 misreads such chunks through a cache shared in-process
+(a live view reading the file its own scan writes).
 """
 
 from __future__ import annotations
@@ -39,6 +47,44 @@ def encode(image: np.ndarray, level: int) -> bytes:
     flat = np.ascontiguousarray(image).reshape(-1)
     shuffled = flat.view(np.uint8).reshape(flat.size, flat.itemsize).T.tobytes()
     return zlib.compress(shuffled, level)
+
+
+#: zlib level of a chunk whose stack does not compress: a stored (uncompressed) deflate stream.
+STORED = 0
+#: A stack stays compressed only when deflate saves at least this fraction of its bytes.
+MIN_SAVING = 0.15
+#: Points between two measurements of a stack's compressibility.
+REMEASURE_POINTS = 64
+
+
+class Compressibility:
+    """Whether deflating one image stack pays, from its own images.
+
+    Every ``REMEASURE_POINTS`` points an image is compressed and its size compared with the
+    raw one; until the next measurement the stack's images are compressed only if that
+    saved at least ``MIN_SAVING``.
+    """
+
+    def __init__(self) -> None:
+        self.compress = True
+        self._left = 0  # points until the next measurement
+
+    def measuring(self) -> bool:
+        """True when the stack's next image is to be measured (compressed at its level)."""
+        if self._left <= 0:
+            return True
+        self._left -= 1
+        return False
+
+    def level(self, configured: int) -> int:
+        """zlib level for an image that is not measured."""
+        return configured if self.compress else STORED
+
+    def measured(self, raw_bytes: int, packed_bytes: int) -> bool:
+        """Record one measurement; True when compression is kept."""
+        self.compress = packed_bytes <= (1.0 - MIN_SAVING) * raw_bytes
+        self._left = REMEASURE_POINTS
+        return self.compress
 
 
 #: Below this many bytes per point the images are compressed in the calling thread.

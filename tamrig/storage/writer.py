@@ -98,6 +98,7 @@ class ScanWriter:
         self._stacks = {path: file[path] for path, _, _ in L.IMAGE_STACKS}
         self._levels = {path: chunks.deflate_level(ds) for path, ds in self._stacks.items()}
         self._same: dict[str, tuple[np.ndarray, bytes]] = {}  # last dark image and its chunk
+        self._packing: dict[str, chunks.Compressibility] = {}  # deflate or stored, measured
         self._completed_ds = file[L.COMPLETED]
         self._events = file[L.EVENTS]
         self._raw: dict[str, h5py.Dataset] = {}
@@ -277,26 +278,38 @@ class ScanWriter:
         self, images: dict[str, np.ndarray]
     ) -> dict[str, tuple[np.ndarray, bytes | None]]:
         """Per stack: the (1, h, w) float32 cell and, when the stack allows, its finished
-        compressed chunk. The dark frame repeats point after point: its chunk is reused."""
+        chunk: deflated, or a stored deflate stream where deflate does not pay (measured,
+        :class:`tamrig.storage.chunks.Compressibility`). The dark frame repeats point after
+        point: its chunk is reused."""
         cells = {
             path: np.ascontiguousarray(np.asarray(im, dtype=L.IMAGE_DTYPE)[np.newaxis])
             for path, im in images.items()
         }
         out: dict[str, tuple[np.ndarray, bytes | None]] = {p: (c, None) for p, c in cells.items()}
-        todo = []
+        todo, levels, measuring = [], [], set()
         for path, cell in cells.items():
-            if self._levels.get(path) is None:
+            configured = self._levels.get(path)
+            if configured is None:
                 continue
             last = self._same.get(path)
             if last is not None and np.array_equal(last[0], cell, equal_nan=True):
                 out[path] = (cell, last[1])
+                continue
+            choice = self._packing.setdefault(path, chunks.Compressibility())
+            todo.append(path)
+            if choice.measuring():
+                measuring.add(path)
+                levels.append(configured)
             else:
-                todo.append(path)
-        encoded = chunks.encode_all([cells[p] for p in todo], [self._levels[p] or 0 for p in todo])
+                levels.append(choice.level(configured))
+        encoded = chunks.encode_all([cells[p] for p in todo], levels)
         for path, chunk in zip(todo, encoded):
-            out[path] = (cells[path], chunk)
+            cell = cells[path]
+            if path in measuring and not self._packing[path].measured(cell.nbytes, len(chunk)):
+                chunk = chunks.encode(cell, chunks.STORED)
+            out[path] = (cell, chunk)
             if path in L.REPEATED_IMAGES:
-                self._same[path] = (cells[path], chunk)
+                self._same[path] = (cell, chunk)
         return out
 
     @_locked
