@@ -126,7 +126,7 @@ def _drift_plan() -> Any:
             "fluence": {"unit": "n_abs", "values": [0.09]},
             "probe": {"wavelengths_nm": [905.0]},
             "sweeps": {"count": 3},
-            "acquisition": {"pairs_per_point": 200, "block_frames": 50, "dark_frames": 4},
+            "acquisition": {"pairs_per_point": 400, "block_frames": 100, "dark_frames": 4},
             "drift": {"max_centre_shift_nm": 30.0},
         }
     )
@@ -135,7 +135,7 @@ def _drift_plan() -> Any:
 def test_a_drifting_sample_is_reported_live_and_by_analyze(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The simulated pump spot wanders 3 nm/s (~30 nm per simulated sweep)."""
+    """The simulated pump spot wanders 3 nm/s (~24 nm per simulated sweep of 2 × 4 s)."""
     rig_file = write_variant(
         tmp_path, "frame_rate_hz = 200.0", "frame_rate_hz = 200.0\ncentre_drift_nm_per_s = 3.0"
     )
