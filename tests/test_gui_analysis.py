@@ -51,13 +51,16 @@ def test_series_update_point_by_point_and_replace(qtbot: Any) -> None:
         plots.add_point("905nm/N=0.05", _point(delay, 1.0))
     plots.add_point("905nm/N=0.2", _point(1000.0, 3.0))
     assert plots.n_points("905nm/N=0.05") == 4
+    assert plots.series["905nm/N=0.05"].items["msd"][0].getData()[0] is None  # not yet drawn
+    plots.draw()  # the display clock's tick
     line, bars = plots.series["905nm/N=0.05"].items["msd"]
     x, y = line.getData()
     # negative delay is left out of the log-log plot; the rest sit on a slope-1 line
     assert len(x) == 3
     assert np.diff(y) / np.diff(x) == pytest.approx([1.0, 1.0])
     x_sigma, _ = plots.series["905nm/N=0.05"].items["sigma2"][0].getData()
-    assert list(x_sigma) == [d / 1000 for d in delays]
+    # before time zero a fitted width is noise: not drawn as data on any plot
+    assert list(x_sigma) == [d / 1000 for d in delays if d > 0]
     assert bars.opts["top"] is not None
 
     plots.add_point("905nm/N=0.05", _point(1000.0, 1.5))  # same delay: replaced
@@ -65,10 +68,56 @@ def test_series_update_point_by_point_and_replace(qtbot: Any) -> None:
     plots.add_point("905nm/N=0.05", _point(1000.0, 1.5), key=("sweep", 2))  # kept apart
     assert plots.n_points("905nm/N=0.05") == 5
     plots.set_series("905nm/N=0.05", [_point(1000.0, 2.0)])
+    plots.draw()
     _, d = plots.series["905nm/N=0.05"].items["diffusivity"][0].getData()
     assert list(d) == [2.0]
     plots.clear()
     assert plots.series == {}
+
+
+def test_one_huge_error_bar_does_not_set_the_range(qtbot: Any) -> None:
+    from tamrig.gui.analysis_plots import AnalysisPlots
+
+    plots = AnalysisPlots()
+    qtbot.addWidget(plots)
+    for delay in (1000.0, 2000.0, 4000.0):
+        plots.add_point("a", _point(delay, 1.0))
+    wild = _point(8000.0, 1.0)
+    plots.add_point("a", TransportPoint(**{**wild.__dict__, "diffusivity_err_cm2_s": 5e4}))
+    plots.draw()
+    lo, hi = plots.plots["diffusivity"].getViewBox().viewRange()[1]
+    assert lo > -1.0 and hi < 3.0  # the points (all 1 cm²/s) fill the plot, not ±50000
+
+
+def test_log_axes_label_decades_only() -> None:
+    from tamrig.gui.analysis_plots import DecadeAxis
+
+    axis = DecadeAxis("bottom")
+    labels = axis.logTickStrings([-1.0, np.log10(2), 0.0, np.log10(5), 1.0, 2.0], 1.0, 1.0)
+    assert labels == ["0.1", "", "1", "", "10", "100"]
+
+
+def test_legend_is_a_row_above_the_plots_and_grey_marks_insignificant(qtbot: Any) -> None:
+    from dataclasses import dataclass
+
+    from tamrig.gui.analysis_plots import AnalysisPlots
+
+    @dataclass(frozen=True)
+    class Flagged(TransportPoint):
+        significant: bool = True
+
+    plots = AnalysisPlots()
+    qtbot.addWidget(plots)
+    plots.add_point("905nm/N=0.05", Flagged(**_point(1000.0, 1.0).__dict__))
+    plots.add_point("905nm/N=0.05", Flagged(**_point(3000.0, 1.0).__dict__, significant=False))
+    plots.add_point("905nm/N=0.2", _point(1000.0, 3.0))
+    plots.draw()
+    assert "905nm/N=0.05" in plots.legend.text() and "905nm/N=0.2" in plots.legend.text()
+    for plot in plots.plots.values():
+        assert plot.getPlotItem().legend is None  # nothing drawn over the data
+    curves = plots.series["905nm/N=0.05"]
+    assert len(curves.items["sigma2"][0].getData()[0]) == 1
+    assert len(curves.grey["sigma2"].getData()[0]) == 1
 
 
 def test_settings_remember_rigs_plan_and_layout(gui_settings: Any, tmp_path: Any) -> None:

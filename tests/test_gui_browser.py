@@ -48,8 +48,8 @@ def test_browser_follows_a_running_file_and_stops_when_it_ends(qtbot: Any, tmp_p
     assert fit is not None and fit.sigma_nm == pytest.approx((2.0 + 0.7) * 120.0)
     assert browser.dtt_view.image.image.shape == md.image_shape
     series = browser.plots.series
-    assert list(series) == ["905 nm · 905nm/N=0.045"]
-    assert browser.plots.n_points("905 nm · 905nm/N=0.045") == 8  # every point, each sweep
+    assert list(series) == ["905nm/N=0.045"]  # the name the live view gives the series
+    assert browser.plots.n_points("905nm/N=0.045") == 8  # every point, each sweep
     browser.close_file()
 
 
@@ -72,6 +72,11 @@ def test_browser_shows_unfitted_points_and_open_errors(qtbot: Any, tmp_path: Pat
     assert np.isfinite(browser.dtt_view.image.image).all()
     bad = tmp_path / "not-a-scan.h5"
     bad.write_bytes(b"nothing")
+    width = browser.sizeHint().width()
     assert not browser.open_file(bad)
     assert "not-a-scan.h5" in browser.error.text()
+    # the old file's table and image do not stay under the error; the window keeps its width
+    assert browser.table.rowCount() == 0 and browser.plots.series == {}
+    assert browser.dtt_view.image.image is None
+    assert browser.sizeHint().width() <= width
     browser.close_file()

@@ -63,7 +63,7 @@ def test_load_preview_and_save_round_trip(qtbot: Any, tmp_path: Path) -> None:
     out = tmp_path / "saved.toml"
     assert builder.save(out)
     saved = tomllib.loads(out.read_text())
-    assert saved["sweeps"] == {"count": 3, "order": "alternating"}
+    assert saved["sweeps"] == {"count": 3, "order": "alternating", "seed": 0}
     assert saved["probe"]["wavelengths_nm"] == [905.0, 690.0]
     assert saved["sample"]["cross_section_cm2"] == 1e-15  # kept though not on the form
     assert saved["acquisition"]["block_frames"] == 32

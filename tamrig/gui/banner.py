@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 
 class FaultBanner(QWidget):
+    dismissed = pyqtSignal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("faultBanner")
@@ -17,7 +19,7 @@ class FaultBanner(QWidget):
         self.text = QLabel("")
         self.text.setWordWrap(True)
         dismiss = QPushButton("dismiss")
-        dismiss.clicked.connect(self.hide)
+        dismiss.clicked.connect(self.dismiss)
         layout = QHBoxLayout(self)
         layout.addWidget(self.text, 1)
         layout.addWidget(dismiss)
@@ -29,3 +31,7 @@ class FaultBanner(QWidget):
         self.device, self.message = device, message
         self.text.setText(f"FAULT — {device}: {message}   ·   {safe_state}")
         self.show()
+
+    def dismiss(self) -> None:
+        self.hide()
+        self.dismissed.emit()

@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
@@ -26,7 +27,7 @@ from PyQt6.QtWidgets import (
 
 from tamrig.errors import StorageError, TamrigError
 from tamrig.gui.analysis_plots import AnalysisPlots, transport_from_columns
-from tamrig.gui.liveview import DttView
+from tamrig.gui.liveview import DttView, caption, set_caption
 from tamrig.records import GaussianFit
 from tamrig.storage import ScanFile, open_scan
 from tamrig.storage.soundness import check_scan_file
@@ -78,12 +79,13 @@ class DataBrowser(QWidget):
         self.scan: ScanFile | None = None
         self.open_button = QPushButton("open data file…")
         self.open_button.clicked.connect(self.choose_file)
-        self.path_label = QLabel("no file")
+        self.path_label = caption()
+        set_caption(self.path_label, "no file")
         self.status_label = QLabel("")
         self.follow = QCheckBox("follow running scan")
         self.follow.setChecked(True)
-        self.error = QLabel("")
-        self.error.setStyleSheet("color: #b01c1c")
+        # errors are one clipped line (full text in the tooltip): never widen the window
+        self.error = caption()
         top = QHBoxLayout()
         top.addWidget(self.open_button)
         top.addWidget(self.path_label, 1)
@@ -94,16 +96,24 @@ class DataBrowser(QWidget):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.itemSelectionChanged.connect(self.show_selected)
+        self.table.verticalHeader().hide()  # type: ignore[union-attr]
+        header = self.table.horizontalHeader()
+        assert header is not None
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.dtt_view = DttView(50.0)
         self.plots = AnalysisPlots()
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.dtt_view)
-        right.addWidget(self.plots)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.table)
-        split.addWidget(right)
-        split.setStretchFactor(1, 2)
+        upper = QSplitter(Qt.Orientation.Horizontal)
+        upper.addWidget(self.table)
+        upper.addWidget(self.dtt_view)
+        upper.setStretchFactor(0, 3)
+        upper.setStretchFactor(1, 2)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(upper)
+        split.addWidget(self.plots)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(top)
         layout.addWidget(self.error)
         layout.addWidget(split, 1)
@@ -127,10 +137,16 @@ class DataBrowser(QWidget):
             check_scan_file(path)  # read-only: a damaged file is refused, never changed
             self.scan = open_scan(path)
         except (TamrigError, OSError) as exc:
-            self.error.setText(str(exc))
+            # nothing of the previous file stays on screen under the error
+            self.table.setRowCount(0)
+            self.plots.clear()
+            self.dtt_view.clear()
+            self.status_label.setText("")
+            set_caption(self.path_label, "no file")
+            set_caption(self.error, str(exc), "color: #b01c1c")
             return False
-        self.error.setText("")
-        self.path_label.setText(str(path))
+        set_caption(self.error, "")
+        set_caption(self.path_label, str(path))
         self.dtt_view.pixel_size_nm = self.scan.pixel_size_nm
         self.table.setRowCount(0)
         self.plots.clear()
@@ -152,7 +168,7 @@ class DataBrowser(QWidget):
         try:
             self.scan.refresh()
         except (StorageError, OSError) as exc:
-            self.error.setText(f"refresh failed: {exc}")
+            set_caption(self.error, f"refresh failed: {exc}", "color: #b01c1c")
             return
         self._update()
 
@@ -181,6 +197,7 @@ class DataBrowser(QWidget):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         for series, transport in transport_from_columns(points).items():
             self.plots.set_series(series, transport)
+        self.plots.draw()
         if on_newest:  # keep showing the newest point while it is followed
             self.table.selectRow(n - 1)
 
@@ -193,6 +210,8 @@ class DataBrowser(QWidget):
         points = scan.points()
         index = int(points["index"][row])
         fit = fit_from_columns(points, row)
+        if float(points["delay_fs"][row]) <= 0:
+            fit = None  # before time zero a fitted "spot" is noise
         caption = f"point {index}: " + (
             f"σ = {fit.sigma_nm:.1f} ± {fit.sigma_err_nm:.1f} nm" if fit else "no fit"
         )

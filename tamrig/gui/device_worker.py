@@ -1,4 +1,4 @@
-"""Polls every device and runs the panels' commands, in a worker thread.
+"""Polls every device (during scans too) and runs the panels' commands, in a worker thread.
 
 Panels send ``(label, action)`` pairs through :attr:`DeviceWorker.request`; the worker runs
 ``action(rig)`` under the rig lock, reports failure with the device's message, and re-reads
@@ -52,16 +52,17 @@ class DeviceWorker(ThreadWorker):
 
     @pyqtSlot()
     def poll(self) -> None:
-        """Read every device, unless a scan owns the rig."""
-        if self.access.scan_active:
-            return
+        """Read every device — during a scan too, so the panels never show a stale state.
+
+        While a scan owns the rig only read-backs run (each one exchange, atomic on the
+        instrument's own lock, interleaving with the engine's commands); the power meter,
+        whose reading averages for a while, is left to the scan, whose points carry it.
+        """
         result: dict[str, DeviceState] = {}
         rig = self.access.rig
         for role in rig.devices:
             with self.access.holding((role,)):  # one device at a time: the camera streams on
-                if self.access.scan_active:
-                    return
-                result[role] = read_state(rig, role)
+                result[role] = read_state(rig, role, skip_slow=self.access.scan_active)
         self.states.emit(result)
 
     def roles_for(self, role: str) -> tuple[str, ...] | None:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from tamrig.records import GaussianFit
 
@@ -41,21 +40,40 @@ def _image_view() -> pg.ImageView:
     return view
 
 
+def caption() -> QLabel:
+    """A one-line caption whose text never resizes its view (or the window): clipped, with
+    the whole text in its tooltip."""
+    label = QLabel("")
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    return label
+
+
+def set_caption(label: QLabel, text: str, style: str = "") -> None:
+    label.setText(text)
+    label.setToolTip(text)
+    label.setStyleSheet(style)
+
+
 class CameraView(QWidget):
     """Newest raw frame and its counter; levels follow the user, unless the scene changes
-    so much (probe light on or off) that the median leaves the displayed range."""
+    so much (probe light on or off, a dark first frame) that the median leaves the
+    displayed range — then they are set afresh. Pixels at ``saturation`` counts are
+    counted in the caption (red)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.image = _image_view()
-        self.info = QLabel("camera idle")
-        self.info.setWordWrap(True)
+        self.info = caption()
+        set_caption(self.info, "camera idle")
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.image, 1)
         layout.addWidget(self.info)
         self.frames_drawn = 0
+        self.relevelled = 0
+        self.saturation: float | None = None
+        self.saturated_pixels = 0
         self._levels_set = False
-        self.on_drawn: Callable[[], None] | None = None
 
     def _out_of_levels(self, image: np.ndarray) -> bool:
         levels = self.image.getLevels()
@@ -64,15 +82,28 @@ class CameraView(QWidget):
         lo, hi = float(levels[0]), float(levels[1])
         return not lo <= _median_sample(image) <= hi
 
-    def show_frame(self, image: np.ndarray, caption: str = "") -> None:
+    def show_frame(self, image: np.ndarray, text: str = "") -> None:
         first = not self._levels_set
-        self.image.setImage(image, autoLevels=first, autoRange=first, autoHistogramRange=first)
+        relevel = first or self._out_of_levels(image)
+        self.relevelled += int(relevel and not first)
+        self.image.setImage(image, autoLevels=relevel, autoRange=first, autoHistogramRange=relevel)
         self._levels_set = True
         self.frames_drawn += 1
-        if caption:
-            self.info.setText(caption)
-        if self.on_drawn is not None:
-            self.on_drawn()
+        self.saturated_pixels = (
+            int(np.count_nonzero(image >= self.saturation)) if self.saturation else 0
+        )
+        if self.saturated_pixels:
+            set_caption(
+                self.info,
+                f"{self.saturated_pixels} px SATURATED · {text}",
+                "color: #b01c1c; font-weight: bold",
+            )
+        elif text:
+            set_caption(self.info, text)
+
+    def reset_levels(self) -> None:
+        """Level the next frame afresh (e.g. after the ROI or exposure changed)."""
+        self._levels_set = False
 
 
 def usable_fit(fit: GaussianFit | None) -> GaussianFit | None:
@@ -121,18 +152,18 @@ class DttView(QWidget):
         self.centre = pg.ScatterPlotItem(size=12, symbol="+", pen=pg.mkPen("#00e5ff", width=2))
         self.image.getView().addItem(self.contour)
         self.image.getView().addItem(self.centre)
-        self.cut_x = pg.PlotWidget(title="x cut through the centre")
-        self.cut_y = pg.PlotWidget(title="y cut through the centre")
+        self.cut_x = pg.PlotWidget()
+        self.cut_y = pg.PlotWidget()
         self.cuts: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         for name, plot in (("x", self.cut_x), ("y", self.cut_y)):
-            plot.setMinimumWidth(100)
-            plot.setLabel("bottom", name, units="m")
+            plot.setMinimumSize(100, 110)
+            plot.setLabel("bottom", f"{name} through the centre", units="m")
             plot.setLabel("left", "ΔT/T")
             data = plot.plot(pen=CUT_DATA_PEN, symbol="o", symbolSize=4)
             model = plot.plot(pen=CUT_FIT_PEN)
             self.cuts[name] = (data, model)
-        self.info = QLabel("no ΔT/T yet")
-        self.info.setWordWrap(True)
+        self.info = caption()
+        set_caption(self.info, "no ΔT/T yet")
         #: the two cuts; under the image unless the owner places them (``own_cuts=False``)
         self.cuts_panel = QSplitter(Qt.Orientation.Horizontal)
         self.cuts_panel.addWidget(self.cut_x)
@@ -153,6 +184,17 @@ class DttView(QWidget):
         self.images_drawn = 0
         self._shape: tuple[int, ...] | None = None
         self.last_fit: GaussianFit | None = None
+
+    def clear(self) -> None:
+        self.image.clear()
+        self.contour.setData([], [])
+        self.centre.setData([], [])
+        for data, model in self.cuts.values():
+            data.setData([], [])
+            model.setData([], [])
+        self._shape = None
+        self.last_fit = None
+        set_caption(self.info, "no ΔT/T")
 
     def show_dtt(self, dtt: np.ndarray, fit: GaussianFit | None, caption: str = "") -> None:
         new = dtt.shape != self._shape
@@ -183,4 +225,4 @@ class DttView(QWidget):
                 fine = np.linspace(positions[0], positions[-1], 400)
                 model.setData(fine * 1e-9, gaussian_cut(fit, fine, name))
         if caption:
-            self.info.setText(caption)
+            set_caption(self.info, caption)

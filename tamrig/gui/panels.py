@@ -54,6 +54,8 @@ class DevicePanel(QGroupBox):
         self.state: DeviceState | None = None
         self._populated = False
         self.command_error = ""
+        #: the device's last error when a command last succeeded: not shown again after
+        self.acknowledged_error: str | None = None
         self.locked = False
         self.connection = QLabel("…")
         self.error = QLabel("")
@@ -99,8 +101,10 @@ class DevicePanel(QGroupBox):
             self.show_values(state.values)
 
     def command_finished(self, error: str | None) -> None:
-        """Result of this panel's last command (None = it worked)."""
+        """Result of this panel's last command (None = it worked: older errors are cleared)."""
         self.command_error = error or ""
+        if error is None and self.state is not None:
+            self.acknowledged_error = self.state.last_error
         self._show_problem()
 
     def _show_problem(self) -> None:
@@ -108,14 +112,15 @@ class DevicePanel(QGroupBox):
         lines = [self.command_error]
         if state is not None:
             lines.append(state.read_error or "")
-            if state.last_error and state.last_error not in self.command_error:
+            fresh = state.last_error != self.acknowledged_error
+            if fresh and state.last_error and state.last_error not in self.command_error:
                 lines.append(f"last device error: {state.last_error}")
         text = "\n".join(line for line in lines if line)
         self.error.setText(text)
         self.error.setVisible(bool(text))
 
     def set_locked(self, locked: bool) -> None:
-        """Disable the controls while a scan owns the rig (the readings are then stale)."""
+        """Disable the controls while a scan owns the rig (the read-backs go on)."""
         self.locked = locked
         for widget in self.controls:
             widget.setEnabled(not locked)

@@ -1,9 +1,10 @@
 """Scan builder: edit a scan plan, preview its delay grid, load/save TOML, check it.
 
-The form edits the plan's TOML structure (``tamrig.plan``; ``config/scans/template.toml``
-documents it); everything it does not show (sample details, advanced acquisition keys) is
-kept from the loaded file. Problems are shown at the field: a PlanError's field path selects
-the widget (or table cell) to mark.
+The form edits every field of the plan's TOML structure (``tamrig.plan``;
+``config/scans/template.toml`` documents it); keys it does not know (sample metadata, extra
+segment keys) are kept from the loaded file. Problems are shown at the field: a PlanError's
+field path selects the widget (or table cell) to mark. Named presets are plans kept in the
+window's settings.
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import tomli_w
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -86,9 +90,13 @@ class ScanBuilder(QWidget):
     plan_changed = pyqtSignal(object)
     #: a plan file was loaded or saved
     file_used = pyqtSignal(str)
+    #: the operator asked for the rig's pre-flight and estimate of this (form-valid) plan
+    preflight_requested = pyqtSignal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, presets: Any = None) -> None:
         super().__init__(parent)
+        #: where named presets live (GuiSettings: preset_names / preset / save_preset)
+        self.presets = presets
         self.base: dict[str, Any] = copy.deepcopy(DEFAULT_PLAN)
         self.plan: ScanPlan | None = None
         self.path: str | None = None
@@ -117,25 +125,65 @@ class ScanBuilder(QWidget):
         for text, slot in (
             ("load…", self.choose_load),
             ("save…", self.choose_save),
-            ("check", self.check),
+            ("check on the rig", self.request_preflight),
         ):
             button = QPushButton(text)
             button.clicked.connect(slot)
             files.addWidget(button)
         self.file_label = QLabel("(new plan)")
 
+        self.preset_box = QComboBox()
+        self.preset_box.setPlaceholderText("presets")
+        self.preset_box.textActivated.connect(self.load_preset)
+        save_preset = QPushButton("save as preset…")
+        save_preset.clicked.connect(self.choose_preset_name)
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(self.preset_box, 1)
+        preset_row.addWidget(save_preset)
+
         general, gform = self._section("Plan", "general")
         self.name = QLineEdit()
-        self.sample_name = QLineEdit()
+        self.description = QLineEdit()
         gform.addRow("name", self.name)
-        gform.addRow("sample", self.sample_name)
-        self.field_widgets.update({"name": self.name, "sample": self.sample_name})
+        gform.addRow("description", self.description)
+        self.field_widgets.update({"name": self.name, "description": self.description})
+
+        sample, sform = self._section("Sample", "sample")
+        self.sample_name = QLineEdit()
+        self.sample_fields: dict[str, QDoubleSpinBox] = {}
+        sform.addRow("name", self.sample_name)
+        for key, label, suffix, decimals in (
+            ("cross_section_cm2", "cross-section", " cm²", 20),
+            ("pump_sigma_nm", "pump σ", " nm", 1),
+            ("pbs_diameter_nm", "PbS diameter", " nm", 2),
+            ("pbs_exciton_nm", "PbS exciton", " nm", 1),
+            ("absorbance_ratio", "absorbance ratio", "", 4),
+        ):
+            box = QDoubleSpinBox()
+            box.setDecimals(decimals)
+            box.setRange(0.0, 1e9)
+            box.setSuffix(suffix)
+            box.setSpecialValueText("not set")  # 0 = not set (every one must be > 0)
+            if key == "cross_section_cm2":
+                box.setDecimals(3)
+                box.setRange(0.0, 1e6)
+                box.setSuffix(" ×10⁻¹⁶ cm²")
+            sform.addRow(label, box)
+            self.sample_fields[key] = box
+            self.field_widgets[f"sample.{key}"] = box
+        self.field_widgets["sample"] = self.sample_name
+        self.field_widgets["sample.name"] = self.sample_name
 
         delays, dform = self._section("Delays", "delays")
         self.preset = QCheckBox("default grid (112 points, −1 ps … 2 ns)")
         self.segments = QTableWidget(0, len(SEGMENT_COLUMNS))
         self.segments.setHorizontalHeaderLabels(list(SEGMENT_COLUMNS))
         self.segments.setMinimumHeight(110)
+        header = self.segments.horizontalHeader()
+        assert header is not None
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.segments.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         add, remove = QPushButton("+ segment"), QPushButton("− segment")
         add.clicked.connect(lambda: self.add_segment({"kind": "log"}))
         remove.clicked.connect(self.remove_segment)
@@ -184,6 +232,9 @@ class ScanBuilder(QWidget):
         self.sweeps.setRange(1, 10000)
         self.order = QComboBox()
         self.order.addItems(["forward", "alternating", "random"])
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("seed of the 'random' delay order (reproducible)")
         self.nesting = QComboBox()
         for nesting in NESTINGS:
             self.nesting.addItem(" > ".join(nesting) + " > delay", nesting)
@@ -191,6 +242,7 @@ class ScanBuilder(QWidget):
         aform.addRow("probe λ (nm)", self.wavelengths)
         aform.addRow("sweeps", self.sweeps)
         aform.addRow("delay order", self.order)
+        aform.addRow("random seed", self.seed)
         aform.addRow("nesting", self.nesting)
         self.field_widgets.update(
             {
@@ -202,6 +254,7 @@ class ScanBuilder(QWidget):
                 "sweeps": self.sweeps,
                 "sweeps.count": self.sweeps,
                 "sweeps.order": self.order,
+                "sweeps.seed": self.seed,
                 "nesting": self.nesting,
             }
         )
@@ -213,17 +266,32 @@ class ScanBuilder(QWidget):
         self.pairs.setRange(2, 10_000_000)
         self.dark = QSpinBox()
         self.dark.setRange(0, 1_000_000)
+        self.block_frames = QSpinBox()
+        self.block_frames.setRange(2, 1_000_000)
+        self.settle = QSpinBox()
+        self.settle.setRange(0, 1_000_000)
         self.measure_power = QCheckBox("read the power meter at every point")
+        self.normalise = QCheckBox("normalise each frame to the probe (image border)")
+        self.raw_frames = QCheckBox("store every raw frame (large!)")
         qform.addRow("scheme", self.scheme)
         qform.addRow("pairs / point", self.pairs)
+        qform.addRow("frames / read", self.block_frames)
         qform.addRow("dark frames", self.dark)
+        qform.addRow("settle frames", self.settle)
         qform.addRow(self.measure_power)
+        qform.addRow(self.normalise)
+        qform.addRow(self.raw_frames)
         self.field_widgets.update(
             {
                 "acquisition": self.pairs,
                 "acquisition.scheme": self.scheme,
                 "acquisition.pairs_per_point": self.pairs,
+                "acquisition.block_frames": self.block_frames,
                 "acquisition.dark_frames": self.dark,
+                "acquisition.settle_frames": self.settle,
+                "acquisition.measure_power": self.measure_power,
+                "acquisition.normalise": self.normalise,
+                "acquisition.record_raw_frames": self.raw_frames,
             }
         )
         self.summary = QLabel("")
@@ -231,14 +299,15 @@ class ScanBuilder(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(files)
+        layout.addLayout(preset_row)
         layout.addWidget(self.file_label)
-        for box in (general, delays, axes, acq):
-            layout.addWidget(box)
         layout.addWidget(self.summary)
+        for group in (general, sample, delays, axes, acq):
+            layout.addWidget(group)
         layout.addStretch(1)
         self.section_of = {
             "name": "general",
-            "sample": "general",
+            "sample": "sample",
             "description": "general",
             "delays": "delays",
             "fluence": "axes",
@@ -307,7 +376,13 @@ class ScanBuilder(QWidget):
         """Fill the form from a plan mapping (a parsed TOML file)."""
         self.base = copy.deepcopy(data)
         self.name.setText(str(data.get("name", "scan")))
-        self.sample_name.setText(str(data.get("sample", {}).get("name", "")))
+        self.description.setText(str(data.get("description", "")))
+        sample = data.get("sample", {})
+        self.sample_name.setText(str(sample.get("name", "")))
+        for key, box in self.sample_fields.items():
+            value = sample.get(key)
+            scale = 1e16 if key == "cross_section_cm2" else 1.0
+            box.setValue(0.0 if value is None else float(value) * scale)
         delays = data.get("delays", {})
         self.preset.setChecked(delays.get("preset") == "default")
         self.segments.setRowCount(0)
@@ -327,6 +402,7 @@ class ScanBuilder(QWidget):
         sweeps = data.get("sweeps", {})
         self.sweeps.setValue(int(sweeps.get("count", 1)))
         self.order.setCurrentText(str(sweeps.get("order", "forward")))
+        self.seed.setValue(int(sweeps.get("seed", 0)))
         nesting = list(data.get("nesting", ["wavelength", "fluence", "sweep"]))
         index = self.nesting.findData(nesting)
         self.nesting.setCurrentIndex(max(index, 0))
@@ -335,13 +411,21 @@ class ScanBuilder(QWidget):
         self.pairs.setValue(int(acq.get("pairs_per_point", 500)))
         self.dark.setValue(int(acq.get("dark_frames", 200)))
         self.measure_power.setChecked(bool(acq.get("measure_power", True)))
+        self.block_frames.setValue(int(acq.get("block_frames", 64)))
+        self.settle.setValue(int(acq.get("settle_frames", 1)))
+        self.normalise.setChecked(bool(acq.get("normalise", True)))
+        self.raw_frames.setChecked(bool(acq.get("record_raw_frames", False)))
 
     def plan_dict(self) -> dict[str, Any]:
         """The plan mapping the form describes (raises FieldError for unparseable text)."""
         data = copy.deepcopy(self.base)
         data["name"] = self.name.text().strip()
+        data["description"] = self.description.text().strip()
         sample = dict(data.get("sample", {}))
         sample["name"] = self.sample_name.text().strip()
+        for key, box in self.sample_fields.items():
+            scale = 1e-16 if key == "cross_section_cm2" else 1.0
+            sample[key] = box.value() * scale if box.value() > 0 else None
         data["sample"] = sample
         delays: dict[str, Any] = {}
         if self.preset.isChecked():
@@ -372,7 +456,9 @@ class ScanBuilder(QWidget):
         else:
             data.pop("probe", None)
         sweeps = dict(data.get("sweeps", {}))
-        sweeps.update(count=self.sweeps.value(), order=self.order.currentText())
+        sweeps.update(
+            count=self.sweeps.value(), order=self.order.currentText(), seed=self.seed.value()
+        )
         data["sweeps"] = sweeps
         data["nesting"] = list(self.nesting.currentData())
         acq = dict(data.get("acquisition", {}))
@@ -381,6 +467,10 @@ class ScanBuilder(QWidget):
             pairs_per_point=self.pairs.value(),
             dark_frames=self.dark.value(),
             measure_power=self.measure_power.isChecked(),
+            block_frames=self.block_frames.value(),
+            settle_frames=self.settle.value(),
+            normalise=self.normalise.isChecked(),
+            record_raw_frames=self.raw_frames.isChecked(),
         )
         data["acquisition"] = acq
         return data
@@ -451,6 +541,12 @@ class ScanBuilder(QWidget):
         self.plan_changed.emit(plan)
         return plan
 
+    def request_preflight(self) -> bool:
+        plan = self.check()
+        if plan is not None:
+            self.preflight_requested.emit(plan)
+        return plan is not None
+
     def show_plan_error(self, exc: InputError) -> None:
         """A pre-flight error against the rig (raised at start), shown at its field."""
         self.clear_errors()
@@ -501,6 +597,34 @@ class ScanBuilder(QWidget):
         self.file_label.setText(str(path))
         self.file_used.emit(str(path))
         return True
+
+    # -- presets ---------------------------------------------------------------------------
+    def refresh_presets(self) -> None:
+        self.preset_box.clear()
+        if self.presets is not None:
+            self.preset_box.addItems(self.presets.preset_names())
+        self.preset_box.setCurrentIndex(-1)
+
+    def save_preset(self, name: str) -> bool:
+        """Keep the form (if it checks out) as the preset ``name``."""
+        if self.presets is None or not name.strip() or self.check() is None:
+            return False
+        self.presets.save_preset(name.strip(), tomli_w.dumps(drop_none(self.plan_dict())))
+        self.refresh_presets()
+        return True
+
+    def load_preset(self, name: str) -> bool:
+        text = self.presets.preset(name) if self.presets is not None else None
+        if not text:
+            return False
+        self.set_plan_dict(tomllib.loads(text))
+        self.file_label.setText(f"preset {name!r}")
+        return self.check() is not None
+
+    def choose_preset_name(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save preset", "preset name", text=self.name.text())
+        if ok:
+            self.save_preset(name)
 
     def choose_load(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

@@ -1,22 +1,24 @@
-"""The scan side of the window: builder + run control, and what an engine event changes.
+"""The scan side of the window: builder + run control, and the scan's events as signals.
 
-Kept apart from the main window so the window stays about layout and devices; this object
-owns the running :class:`ScanSession` and turns its events into view updates.
+It owns the running :class:`ScanSession` and says what happened through its signals; the
+main window decides which views show it. It keeps counts and the last few events, never
+the points themselves (their images would grow memory for the whole scan).
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter, deque
 from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PyQt6.QtCore import QTimer
+from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QFileDialog, QScrollArea, QVBoxLayout, QWidget
 
 from tamrig.analysis.monitor import LiveMonitor
-from tamrig.devices import FrameBlock
+from tamrig.commands.scan import plan_summary
 from tamrig.engine import (
     Aborted,
     Fault,
@@ -28,23 +30,57 @@ from tamrig.engine import (
     ScanStarted,
     SweepDone,
 )
-from tamrig.errors import InputError
-from tamrig.gui.camera_tap import FramePlayback, tap_camera
+from tamrig.engine.session import calibration_for, check_scan
+from tamrig.errors import InputError, TamrigError
+from tamrig.gui.frames import LatestFrame
+from tamrig.gui.rigaccess import RigAccess
 from tamrig.gui.run_control import RunControl
 from tamrig.gui.scan_builder import ScanBuilder
 from tamrig.gui.scan_session import ScanSession
-
-if TYPE_CHECKING:
-    from tamrig.gui.main_window import MainWindow
+from tamrig.gui.settings import GuiSettings
+from tamrig.plan import ScanPlan
+from tamrig.plan.timing import camera_time_s
 
 SAFE_NOTE = "rig in safe state (pump shutter closed)"
 
 
 class ScanPanel(QWidget):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__()
-        self.window_ = window
-        self.builder = ScanBuilder()
+    #: a scan is about to take the rig (the live view must stop first: direct connection)
+    about_to_start = pyqtSignal()
+    #: the scan owns the rig (True) / gave it back (False)
+    running_changed = pyqtSignal(bool)
+    #: PointDone of every stored point
+    point_done = pyqtSignal(object)
+    #: (series, list of TransportPoint) at the end: every series at its final σ₀
+    series_final = pyqtSignal(str, object)
+    #: (device, message, rig state) of a fault that needs the operator
+    fault = pyqtSignal(str, str, str)
+    #: (level, text) for the log and the status bar: "info" | "warning" | "error"
+    message = pyqtSignal(str, str)
+    #: the fluence calibration of the checked / running plan (live fluence read-out)
+    calibration_ready = pyqtSignal(object)
+    #: pre-flight result, delivered from its thread: (lines, error text, calibration)
+    _preflight_done = pyqtSignal(object, str, object)
+
+    def __init__(
+        self,
+        access: RigAccess,
+        frames: LatestFrame,
+        settings: GuiSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.access = access
+        self.frames = frames
+        self.settings = settings
+        self.builder = ScanBuilder(presets=settings)
+        self.builder.refresh_presets()
+        self.builder.preflight_requested.connect(self.preflight)
+        self._preflight_done.connect(self._on_preflight)
+        self.estimate: list[str] = []
+        self.preflight_error = ""
+        self.preflights = 0
+        self._plan_error: InputError | None = None
         self.run_control = RunControl()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -56,13 +92,11 @@ class ScanPanel(QWidget):
         self.session: ScanSession | None = None
         #: extra ScanEngine options (retries, back-off) for the next scan
         self.engine_options: dict[str, Any] = {}
-        self.events: list[Any] = []
+        #: events of this scan by kind, and the last few (no PointDone: they hold images)
+        self.counts: Counter[str] = Counter()
+        self.recent: deque[Any] = deque(maxlen=64)
+        self.status: str | None = None
         self.last_path: Path | None = None
-        self.playback = FramePlayback()
-        self.playback_timer = QTimer(self)
-        self.playback_timer.setInterval(40)
-        self.playback_timer.timeout.connect(self._show_next_frame)
-        self._tap = ExitStack()
         rc = self.run_control
         rc.start_clicked.connect(self.start)
         rc.pause_clicked.connect(self.pause)
@@ -81,9 +115,18 @@ class ScanPanel(QWidget):
             Finished: self._on_finished,
         }
 
+    @property
+    def running(self) -> bool:
+        return self.session is not None and self.session.running
+
+    def last(self, kind: type) -> Any:
+        """The newest kept event of ``kind`` (None if none)."""
+        return next((e for e in reversed(self.recent) if isinstance(e, kind)), None)
+
     # -- control ---------------------------------------------------------------------------
     def default_output(self, name: str) -> Path:
-        folder = Path(self.window_.settings.last_data_dir() or Path.cwd())
+        last = self.settings.last_data_dir() if self.settings is not None else None
+        folder = Path(last or Path.cwd())
         return folder / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.h5"
 
     def choose_output(self) -> None:
@@ -95,6 +138,8 @@ class ScanPanel(QWidget):
 
     def start(self) -> bool:
         """Check the plan, stop the live view, hand the rig to a new scan session."""
+        if self.running:
+            return False
         plan = self.builder.check()
         if plan is None:
             self.run_control.set_state("idle", "the plan has errors (marked in red)")
@@ -102,40 +147,98 @@ class ScanPanel(QWidget):
         text = self.run_control.output.text().strip()
         out = Path(text) if text else self.default_output(plan.name)
         self.run_control.output.setText(str(out))
-        win = self.window_
-        win.stop_live_blocking()
-        session = ScanSession(win.access, plan, out, engine_options=self.engine_options)
+        self.about_to_start.emit()
+        session = ScanSession(
+            self.access, plan, out, engine_options=self.engine_options, frames=self.frames
+        )
         session.engine_event.connect(self.on_event)
         session.rejected.connect(self._on_rejected)
         session.ended.connect(self._on_ended)
         self.session = session
-        self.events.clear()
+        self.counts.clear()
+        self.recent.clear()
+        self.status = None
         self.last_path = out
-        win.banner.hide()
-        win.analysis.clear()
-        win.set_scan_running(True)
-        self.playback.clear()
-        win.live_dtt.reset()
-        win.live_dtt.light = True  # never compete with the engine's accumulator
-        win.live_dtt.enabled = True  # running ΔT/T of the point being acquired
-        self._tap.enter_context(tap_camera(win.rig.camera, self._on_block))
-        self.playback_timer.start()
+        self.frames.clear()
+        self.running_changed.emit(True)
         self.run_control.set_state("starting")
+        self.message.emit("info", f"scan {plan.name} starting → {out}")
         session.start()
         return True
 
+    # -- pre-flight ----------------------------------------------------------------------------
+    def output_for(self, plan: ScanPlan) -> Path:
+        text = self.run_control.output.text().strip()
+        return Path(text) if text else self.default_output(plan.name)
+
+    def preflight(self, plan: ScanPlan) -> None:
+        """The same checks and estimate as ``tamrig scan --check``, in a thread of its own
+        (a simulated rig may sweep its attenuator for a calibration first)."""
+        out = self.output_for(plan)
+        self.builder.summary.setText("checking the plan on the rig…")
+
+        def run() -> None:
+            lines: list[str] = []
+            error, calibration = "", None
+            try:
+
+                def check(rig: Any) -> tuple[Any, float, Any]:
+                    resolved, period = check_scan(plan, out=out, rig=rig)
+                    return resolved, period, calibration_for(plan, rig)
+
+                resolved, period, calibration = self.access.call(check, what="pre-flight check")
+                lines = plan_summary(resolved, period, out)
+                seconds = camera_time_s(plan, period, len(resolved.points))
+                if seconds == seconds:
+                    end = time.strftime("%H:%M", time.localtime(time.time() + seconds))
+                    lines.append(f"  ends: not before {end} if started now")
+            except InputError as exc:
+                error = str(exc)
+                self._plan_error = exc
+            except TamrigError as exc:
+                error = str(exc)
+            self._preflight_done.emit(lines, error, calibration)
+
+        self._plan_error = None
+        threading.Thread(target=run, name="preflight", daemon=True).start()
+
+    def _on_preflight(self, lines: list[str], error: str, calibration: Any) -> None:
+        self.preflights += 1
+        self.estimate = lines
+        self.preflight_error = error
+        if error:
+            if self._plan_error is not None:
+                self.builder.show_plan_error(self._plan_error)
+            self.builder.summary.setText(f"pre-flight refused: {error}")
+            self.builder.summary.setStyleSheet("color: #b01c1c")
+            self.message.emit("error", f"pre-flight: {error}")
+            return
+        self.builder.summary.setStyleSheet("")
+        self.builder.summary.setText("\n".join(line.strip() for line in lines))
+        self.message.emit(
+            "info", "pre-flight OK: " + " · ".join(line.strip() for line in lines[1:3])
+        )
+        if calibration is not None:
+            self.calibration_ready.emit(calibration)
+
     def pause(self) -> None:
-        if self.session is not None:
+        if self.session is not None and self.run_control.state == "running":
             self.run_control.set_state("pausing", "after the current point")
             self.session.pause()
 
     def resume(self) -> None:
-        if self.session is not None:
-            self.window_.banner.hide()
+        if self.session is not None and self.run_control.state == "paused":
             self.session.resume()
 
+    def toggle_pause(self) -> None:
+        """Space bar: pause a running scan, resume a paused one."""
+        if self.run_control.state == "running":
+            self.pause()
+        elif self.run_control.state == "paused":
+            self.resume()
+
     def abort(self) -> None:
-        if self.session is not None:
+        if self.session is not None and self.session.running:
             self.run_control.set_state("stopping", "aborting")
             self.session.abort()
 
@@ -145,16 +248,20 @@ class ScanPanel(QWidget):
         if session is not None and session.running:
             session.abort()
             session.wait(timeout_ms)
-        self._tap.close()
 
     # -- events (GUI thread) ---------------------------------------------------------------
     def on_event(self, event: Any) -> None:
-        self.events.append(event)
+        self.counts[type(event).__name__] += 1
+        if not isinstance(event, PointDone):
+            self.recent.append(event)
         handler = self.handlers.get(type(event))
         if handler is not None:
             handler(event)
 
     def _on_started(self, ev: ScanStarted) -> None:
+        scan = self.session.scan if self.session is not None else None
+        if scan is not None and scan.engine.calibration is not None:
+            self.calibration_ready.emit(scan.engine.calibration)
         resumed = f", {ev.completed_points} already stored" if ev.resumed else ""
         self.run_control.set_state("running", f"{ev.plan_name}: {ev.total_points} points{resumed}")
         self.run_control.set_progress(ev.completed_points / max(ev.total_points, 1), None)
@@ -166,74 +273,58 @@ class ScanPanel(QWidget):
             f"{ev.done}/{ev.total} · sweep {ev.sweep + 1}/{ev.n_sweeps} · "
             f"{r.delay_fs:g} fs · {ev.series}"
         )
-        sigma = f" · σ = {r.fit.sigma_nm:.1f} ± {r.fit.sigma_err_nm:.1f} nm" if r.fit else ""
-        win = self.window_
-        fit = r.fit if r.fit is not None and r.fit.converged else None
-        win.live_dtt.reset()  # the next point's running ΔT/T starts from zero
-        win.dtt_view.show_dtt(r.image.dtt, fit, f"point {r.index}: {r.delay_fs:g} fs{sigma}")
-        win.show_scan_point(r)
-        if r.transport is not None:
-            win.analysis.add_point(ev.series, r.transport, key=r.index)
+        self.point_done.emit(ev)
 
     def _on_sweep(self, ev: SweepDone) -> None:
-        self.window_.status_bar.showMessage(f"sweep {ev.sweep + 1} of {ev.n_sweeps} done", 5000)
+        self.message.emit("info", f"sweep {ev.sweep + 1} of {ev.n_sweeps} done")
 
     def _on_paused(self, ev: Paused) -> None:
         self.run_control.set_state("paused", ev.reason)
+        self.message.emit("info", f"paused: {ev.reason}")
 
     def _on_resumed(self, ev: Resumed) -> None:
         self.run_control.set_state("running")
+        self.message.emit("info", "resumed")
 
     def _on_fault(self, ev: Fault) -> None:
         if ev.fatal:
-            self.window_.banner.show_fault(
+            self.message.emit("error", f"{ev.device}: {ev.message} (retries exhausted)")
+            self.fault.emit(
                 ev.device, ev.message, f"{SAFE_NOTE} — resume retries the point, or abort"
             )
         else:
-            self.window_.status_bar.showMessage(
-                f"{ev.device}: {ev.message} — retrying ({ev.attempt} of {ev.max_attempts})", 8000
+            self.message.emit(
+                "warning",
+                f"{ev.device}: {ev.message} — retrying ({ev.attempt} of {ev.max_attempts})",
             )
 
     def _on_notice(self, ev: Notice) -> None:
-        self.window_.status_bar.showMessage(f"{ev.kind}: {ev.message}", 15000)
+        self.message.emit("warning", f"{ev.kind}: {ev.message}")
 
     def _on_aborted(self, ev: Aborted) -> None:
         self.run_control.set_state("stopping", ev.reason)
+        self.run_control.set_progress(ev.done / max(ev.total, 1), None)
 
     def _on_finished(self, ev: Finished) -> None:
+        self.status = ev.status
+        self.run_control.set_progress(ev.done / max(ev.total, 1), None)
         session = self.session
         monitor = session.scan.engine.monitor if session and session.scan else None
         if isinstance(monitor, LiveMonitor):  # engine done: every series at its final σ₀
             for series in monitor.series():
-                self.window_.analysis.set_series(series, monitor.transport(series))
+                self.series_final.emit(series, monitor.transport(series))
 
     def _on_rejected(self, exc: InputError) -> None:
         self.builder.show_plan_error(exc)
+        self.message.emit("error", f"plan refused by the rig: {exc}")
 
     def _on_ended(self, error: str, report: str) -> None:
-        self.playback_timer.stop()
-        self._tap.close()
-        win = self.window_
-        win.live_dtt.enabled = False
-        win.live_dtt.light = False
-        win.set_scan_running(False)
-        status = next((e.status for e in reversed(self.events) if isinstance(e, Finished)), None)
-        if error and not win.banner.isVisible():
+        self.running_changed.emit(False)
+        status = self.status
+        if error:
             device = error.split(":", 1)[0] if ":" in error else "scan"
-            win.banner.show_fault(device, error, report)
-        detail = f"{status or 'not started'} · {report}"
-        self.run_control.set_state("idle", detail)
+            self.fault.emit(device, error, report)
+        self.run_control.set_state("idle", f"{status or 'not started'} · {report}")
+        self.run_control.eta.setText("–")
         if status is not None and self.last_path is not None:
-            win.settings.remember_data_dir(self.last_path.parent)
-            win.status_bar.showMessage(f"scan {status}: data in {self.last_path}", 30000)
-
-    def _on_block(self, block: FrameBlock, frame_rate_hz: float) -> None:
-        """In the engine's thread: copy a few frames for display, relay the block (cheap)."""
-        self.playback.offer(block, frame_rate_hz)
-        self.window_.camera_worker.push_block(block)
-
-    def _show_next_frame(self) -> None:
-        item = self.playback.pop()
-        if item is not None:
-            frame_id, image = item
-            self.window_.camera_view.show_frame(image, f"scan · frame {frame_id}")
+            self.message.emit("info", f"scan {status}: data in {self.last_path} · {report}")

@@ -2,8 +2,9 @@
 
 The engine knows no Qt. It calls our subscriber from its thread; the subscriber only emits a
 signal, which Qt queues to the GUI thread, so the engine never waits for a redraw. While the
-session runs, the GUI's device workers keep off the rig (``RigAccess.claim_for_scan``); the
-camera is watched through a :class:`~tamrig.gui.camera_tap.CameraTap` instead.
+session runs, the GUI's device workers only read back (``RigAccess.claim_for_scan``); the
+camera is watched through the engine's ``BlockAcquired`` events, which only leave the
+newest frame in a :class:`~tamrig.gui.frames.LatestFrame` (no signal per block).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
+from tamrig.engine import BlockAcquired, ScanEvent
 from tamrig.engine.session import Scan, start_scan
 from tamrig.errors import DeviceFault, InputError
+from tamrig.gui.frames import LatestFrame
 from tamrig.gui.rigaccess import RigAccess
 from tamrig.plan import ScanPlan
 
@@ -51,8 +54,10 @@ class ScanSession(QObject):
         overwrite: bool = False,
         prepare: Callable[..., Scan] = start_scan,
         engine_options: dict[str, Any] | None = None,
+        frames: LatestFrame | None = None,
     ) -> None:
         super().__init__()
+        self.frames = frames
         self.access = access
         self.plan = plan
         self.out = Path(out)
@@ -101,7 +106,7 @@ class ScanSession(QObject):
                 out=self.out,
                 rig=self.access.rig,
                 overwrite=self.overwrite,
-                subscribers=[self.engine_event.emit],
+                subscribers=[self._deliver],
                 **self.engine_options,
             )
         except InputError as exc:
@@ -122,6 +127,14 @@ class ScanSession(QObject):
             self.error = str(exc) or type(exc).__name__
         finally:
             scan.close()
+
+    def _deliver(self, event: ScanEvent) -> None:
+        """Engine thread: frames to the frame slot, everything else to the GUI thread."""
+        if isinstance(event, BlockAcquired):
+            if self.frames is not None:
+                self.frames.offer(event.block, "scan")
+            return
+        self.engine_event.emit(event)
 
     def _on_finished(self) -> None:
         report = self.verify_safe_state()

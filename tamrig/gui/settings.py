@@ -52,14 +52,28 @@ class GuiSettings:
     def remember_data_dir(self, path: str | Path) -> None:
         self.store.setValue("data/last_dir", str(Path(path).resolve()))
 
+    # -- plan presets ----------------------------------------------------------------------
+    def preset_names(self) -> list[str]:
+        self.store.beginGroup("presets")
+        try:
+            return sorted(self.store.childKeys())
+        finally:
+            self.store.endGroup()
+
+    def preset(self, name: str) -> str | None:
+        return self._str(f"presets/{name}")
+
+    def save_preset(self, name: str, plan_toml: str) -> None:
+        self.store.setValue(f"presets/{name}", plan_toml)
+
     # -- layout ----------------------------------------------------------------------------
     def save_layout(self, geometry: QByteArray, state: QByteArray) -> None:
-        self.store.setValue("window/geometry", geometry)
-        self.store.setValue("window/state", state)
+        self.store.setValue("window/geometry-v2", geometry)
+        self.store.setValue("window/state-v2", state)
 
     def layout(self) -> tuple[QByteArray | None, QByteArray | None]:
-        geometry = self.store.value("window/geometry")
-        state = self.store.value("window/state")
+        geometry = self.store.value("window/geometry-v2")
+        state = self.store.value("window/state-v2")
         return (
             geometry if isinstance(geometry, QByteArray) else None,
             state if isinstance(state, QByteArray) else None,

@@ -90,6 +90,8 @@ def _camera(camera: Camera) -> dict[str, Any]:
         "trigger": config.trigger,
         "sensor_shape": camera.sensor_shape,
         "dropped_frames": camera.dropped_frames,
+        # exposures summed per delivered frame (on-camera accumulation), where offered
+        "accumulate": int(getattr(camera, "accumulate", 1)),
     }
 
 

@@ -1,0 +1,219 @@
+"""GUI: what the operator relies on — state truth mid-scan, safety line, a fluence plan
+built from scratch with its pre-flight estimate, presets, shortcuts, the log panel."""
+
+from __future__ import annotations
+
+import ast
+import threading
+from pathlib import Path
+from typing import Any
+
+import gui_support
+import pytest
+
+pytestmark = pytest.mark.gui
+gui_settings = gui_support.gui_settings  # fixtures
+window = gui_support.window
+
+GUI = Path(__file__).resolve().parent.parent / "tamrig" / "gui"
+
+
+def _fluence_plan_from_scratch(window: Any, tmp_path: Path, pairs: int = 24) -> Any:
+    """Fill an empty builder the way an operator would: no plan file anywhere."""
+    b = window.scan_panel.builder
+    b.set_plan_dict({"name": "scan", "delays": {"preset": "default"}})
+    b.name.setText("fluence-from-scratch")
+    b.sample_fields["cross_section_cm2"].setValue(9.6)  # ×10⁻¹⁶ cm²
+    b.sample_fields["pump_sigma_nm"].setValue(141.0)
+    b.preset.setChecked(False)
+    b.add_segment({"kind": "list", "values": [-200, 300, 1000, 3000], "unit": "fs"})
+    b.fluence_unit.setCurrentText("n_abs")
+    b.fluence_values.setText("0.1, 0.3")
+    b.wavelengths.setText("905")
+    b.pairs.setValue(pairs)
+    b.block_frames.setValue(16)
+    b.dark.setValue(16)
+    window.scan_panel.run_control.output.setText(str(tmp_path / "fluence.h5"))
+    return b
+
+
+def test_a_fluence_plan_built_from_scratch_checks_estimates_and_runs(
+    window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    from tamrig.storage import open_scan
+
+    b = _fluence_plan_from_scratch(window, tmp_path)
+    panel = window.scan_panel
+    assert b.request_preflight(), b.errors
+    qtbot.waitUntil(lambda: panel.preflights == 1, timeout=60_000)
+    assert panel.preflight_error == ""
+    text = b.summary.text()
+    # the same lines as `tamrig scan --check`: points, fluences, camera time, data, end
+    assert "points: 8" in text and "N=0.1" in text and "µJ/cm²" in text
+    assert "camera time" in text and "MiB" in text and "ends: not before" in text
+    assert window.calibration is not None  # live fluence from here on
+    window.show_fluence(1e-4)
+    assert "µJ/cm²" in window.fluence.text() and "⟨N_abs⟩" in window.fluence.text()
+
+    shown: list[str] = []
+    panel.point_done.connect(lambda ev: shown.append(window.fluence.text()))
+    assert panel.start()
+    qtbot.waitUntil(lambda: not panel.running and panel.status is not None, timeout=60_000)
+    assert panel.status == "finished" and len(shown) == 8
+    assert all("measured" in t and "⟨N_abs⟩" in t for t in shown)
+    with open_scan(tmp_path / "fluence.h5") as scan:
+        assert len(scan) == 8
+
+
+def test_preflight_refusal_is_shown_at_the_field(window: Any, qtbot: Any, tmp_path: Path) -> None:
+    b = _fluence_plan_from_scratch(window, tmp_path)
+    b.reference.setText("1e8")  # 100 ns, beyond the stage travel: only the rig can tell
+    assert b.request_preflight()
+    qtbot.waitUntil(lambda: window.scan_panel.preflights == 1, timeout=60_000)
+    assert "delays.reference_fs" in b.errors and b.reference in b.marked
+    assert "refused" in b.summary.text()
+
+
+def test_pump_shutter_panel_matches_the_device_mid_scan(
+    window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    """The engine is held inside a point's acquisition (pump open, chopper scheme), then at
+    a pause (pump closed): both times the panel and the safety line show the read-back."""
+    b = _fluence_plan_from_scratch(window, tmp_path, pairs=400)
+    rig, panel = window.rig, window.scan_panel
+    pump = window.panels["pump_shutter"]
+    held, release = threading.Event(), threading.Event()
+    offer = window.frames.offer
+
+    def hold_in_second_point(block: Any, source: str) -> None:
+        offer(block, source)
+        if window.frames.blocks_seen == 40 and not release.is_set():
+            held.set()
+            release.wait(60)
+
+    window.frames.offer = hold_in_second_point  # type: ignore[method-assign]
+    assert b.check() is not None and panel.start()
+    qtbot.waitUntil(held.is_set, timeout=60_000)
+    try:
+        assert rig.pump_shutter.is_open()  # the engine is mid-acquisition
+        qtbot.waitUntil(lambda: pump.state_label.text() == "OPEN", timeout=10_000)
+        assert window.safety.pump_open is True and "OPEN" in window.safety.pump.text()
+        assert pump.connection.text() == "● in use by the scan"
+        assert "acquiring" in window.safety.interlock.text()
+    finally:
+        panel.pause()
+        release.set()
+    qtbot.waitUntil(lambda: panel.run_control.state == "paused", timeout=60_000)
+    assert panel.running and not rig.pump_shutter.is_open()
+    qtbot.waitUntil(lambda: pump.state_label.text() == "closed", timeout=10_000)
+    assert window.safety.pump_open is False
+    panel.abort()
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+
+
+def test_space_pauses_and_resumes_escape_aborts_after_confirmation(
+    window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    from PyQt6.QtCore import Qt
+
+    b = _fluence_plan_from_scratch(window, tmp_path, pairs=24)
+    b.sweeps.setValue(50)
+    window.rig.devices["camera"].world.clock.time_scale = 0.05
+    panel, rc = window.scan_panel, window.scan_panel.run_control
+    asked: list[str] = []
+    answer = [False]
+
+    def confirm(question: str) -> bool:
+        asked.append(question)
+        return answer[0]
+
+    window.confirm = confirm
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    assert b.check() is not None and panel.start()
+    qtbot.waitUntil(lambda: rc.state == "running", timeout=60_000)
+    rc.buttons["abort"].setFocus()  # Space on a focused button must not press it
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: rc.state == "paused", timeout=60_000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: rc.state == "running", timeout=60_000)
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert len(asked) == 1 and panel.running  # "no": the scan goes on
+    answer[0] = True
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not panel.running, timeout=60_000)
+    assert panel.status == "aborted" and len(asked) == 2
+
+
+def test_ctrl_o_is_bound_to_open_data(window: Any) -> None:
+    assert window.open_data_action.shortcut().toString() == "Ctrl+O"
+
+
+def test_presets_save_and_load_through_the_settings(
+    window: Any, tmp_path: Path, gui_settings: Any
+) -> None:
+    b = _fluence_plan_from_scratch(window, tmp_path)
+    assert b.save_preset("overnight fluence series")
+    assert gui_settings.preset_names() == ["overnight fluence series"]
+    b.set_plan_dict({"name": "other", "delays": {"preset": "default"}})
+    assert b.preset_box.findText("overnight fluence series") >= 0
+    assert b.load_preset("overnight fluence series")
+    assert b.plan.name == "fluence-from-scratch"
+    assert b.plan.sample.cross_section_cm2 == pytest.approx(9.6e-16)
+    assert b.plan.fluence is not None and b.plan.fluence.values == [0.1, 0.3]
+
+
+def test_log_panel_filters_by_level_and_text(window: Any, qtbot: Any) -> None:
+    log = window.log_panel
+    window.log_message("info", "sweep 1 of 2 done")
+    window.on_command_failed("stage: go to 900 mm", "target outside travel")
+    assert any("outside travel" in line for line in log.visible_lines())
+    log.level.setCurrentIndex(2)  # errors only
+    lines = log.visible_lines()
+    assert lines and all("error" in line for line in lines)
+    log.level.setCurrentIndex(0)
+    log.filter.setText("sweep")
+    assert [line for line in log.visible_lines() if "sweep 1 of 2" in line]
+    assert not any("outside travel" in line for line in log.visible_lines())
+
+
+def test_stage_error_clears_after_a_later_successful_move(window: Any, qtbot: Any) -> None:
+    panel = window.panels["stage"]
+    panel.target_unit.setCurrentText("mm")
+    panel.target.setValue(900.0)
+    panel.go.click()
+    qtbot.waitUntil(lambda: "outside travel" in panel.error.text(), timeout=10_000)
+    panel.target_unit.setCurrentText("fs")
+    panel.target.setValue(100.0)
+    panel.go.click()
+    qtbot.waitUntil(lambda: panel.error.text() == "", timeout=10_000)
+    window.device_worker.request.emit("rig: refresh", lambda rig: None)
+    qtbot.wait(200)
+    assert panel.error.text() == ""
+
+
+def test_scan_panel_does_not_import_the_main_window() -> None:
+    """Signals out, wiring in the window: no import cycle between the two."""
+    for name in ("scan_panel.py", "scan_session.py", "scan_builder.py", "run_control.py"):
+        tree = ast.parse((GUI / name).read_text())
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module is not None
+        }
+        assert "tamrig.gui.main_window" not in imported, name
+    assert not (GUI / "camera_tap.py").exists() and not (GUI / "live_dtt.py").exists()
+
+
+def test_gui_command_passes_the_time_scale_to_the_simulated_rig(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tamrig.gui.app as app
+    from tamrig.cli import main
+
+    seen: list[Any] = []
+    monkeypatch.setattr(app, "run_gui", lambda rig, overrides=None: seen.append(overrides) or 0)
+    assert main(["gui", "--time-scale", "1"]) == 0
+    assert seen == [{"time_scale": 1.0}]
+    assert main(["gui", "--time-scale", "-1"]) == 2
+    assert "--time-scale" in capsys.readouterr().err and len(seen) == 1
