@@ -29,7 +29,7 @@ from drivers.genicam_nodes import (
     read_config,
     sensor_shape,
 )
-from tamrig.devices import Camera, CameraConfig, DeviceSettings, FrameBlock, Roi
+from tamrig.devices import Camera, CameraConfig, CameraNoise, DeviceSettings, FrameBlock, Roi
 from tamrig.devices.camera import PixelFormat, TriggerMode, check_roi
 from tamrig.errors import ConfigError, DeviceDisconnected, DeviceStateError, DeviceTimeout
 
@@ -76,6 +76,12 @@ class GenICamSettings(DeviceSettings):
     num_buffers: int = Field(64, ge=3, description="GenTL buffers (sized for stalls)")
     ring_frames: int = Field(256, ge=8, description="host ring of copied frames")
     fetch_timeout_s: float = Field(0.05, gt=0, description="bounds how long stop() waits")
+    # Noise model from the camera's data sheet / a photon-transfer curve, and the probe
+    # level in use: all four set lets `tamrig scan --check` predict a plan's precision.
+    probe_counts: float | None = Field(None, gt=0, description="probe peak above dark (counts)")
+    electrons_per_count: float | None = Field(None, gt=0, description="conversion gain")
+    read_noise_e: float | None = Field(None, ge=0, description="read noise (electrons rms)")
+    full_well_e: float | None = Field(None, gt=0, description="full-well capacity (electrons)")
 
     @field_validator("roi")
     @classmethod
@@ -103,6 +109,17 @@ class GenICamCamera(Camera):
         self._frames = 0
         self._device_timestamps: bool | None = None
         self._identity = ""
+
+    def noise(self) -> CameraNoise | None:
+        s = self.settings
+        if None in (s.probe_counts, s.electrons_per_count, s.read_noise_e, s.full_well_e):
+            return None
+        return CameraNoise(
+            probe_counts=float(s.probe_counts or 0.0),
+            electrons_per_count=float(s.electrons_per_count or 0.0),
+            read_noise_e=float(s.read_noise_e or 0.0),
+            full_well_e=float(s.full_well_e or 0.0),
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
     @property

@@ -246,6 +246,10 @@ def test_check_shows_the_plan_and_writes_nothing(
     assert "points: 162 (2 sweep(s); 26 delays from -500 fs to 1 ns; 6 reference points)" in text
     assert "N_abs 0.09" in text and "905 nm" in text and "150 pairs per point" in text
     assert "camera time: 48800 frames" in text and "plan OK" in text
+    # predicted precision: shot + read noise of 200 accumulated exposures, 150 pairs
+    assert "ΔT/T noise 2.7e-05 per pixel per point" in text
+    assert "N=0.045: ΔT/T ≈ 0.001 -> sd(σ) 0.76 nm, sd(centre) 1.1 nm per point" in text
+    assert "peak D ≈ 100 ± 3.2 cm²/s at 300 fs (resolved)" in text
     assert not out.exists()
     far = variant_plan(tmp_path, "stop = 1000", "stop = 100000")  # beyond the stage travel
     assert scan_cli(str(far), "--check") == 2

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from pydantic import Field, ValidationInfo, field_validator
 
 from simulators.devices.common import SimulatedDevice
-from tamrig.devices import Camera, CameraConfig, DeviceSettings, FrameBlock, Roi
+from tamrig.devices import Camera, CameraConfig, CameraNoise, DeviceSettings, FrameBlock, Roi
 from tamrig.devices.camera import MAX_SENSOR_PIXELS, PixelFormat, TriggerMode, check_roi
 from tamrig.errors import DeviceStateError, DeviceTimeout
 
@@ -203,6 +203,17 @@ class SimulatedCamera(SimulatedDevice, Camera):
             profile = np.exp(-r2 / (2 * probe_sigma_nm**2))
             self._grid_cache = (roi, ys, xs, profile)
         return self._grid_cache[1], self._grid_cache[2], self._grid_cache[3]
+
+    def noise(self) -> CameraNoise:
+        """The simulated sensor's noise model at the current exposure and accumulation."""
+        s = self.settings
+        return CameraNoise(
+            probe_counts=s.probe_peak_counts * self._config.exposure_us / s.exposure_us,
+            electrons_per_count=s.electrons_per_count,
+            read_noise_e=s.read_noise_e,
+            full_well_e=s.full_well_e,
+            accumulate=self._accumulate,
+        )
 
     def frame_period_s(self) -> float:
         """Time between delivered frames (K exposures each)."""

@@ -222,9 +222,14 @@ def _check(plan: ScanPlan, out: Path, rig: str | None) -> int:
     """``--check``: the pre-flight of a scan, then what the scan would do and cost."""
     from tamrig.engine.session import check_scan
 
-    resolved, frame_period_s = check_scan(plan, out=out, rig=rig)
+    resolved, frame_period_s, precision = check_scan(plan, out=out, rig=rig)
     for line in plan_summary(resolved, frame_period_s, out):
         print(line)
+    if precision is not None:
+        for line in precision.lines():
+            print(line)
+    else:
+        print("  precision: not predicted (the camera's noise model is unknown)")
     print("plan OK for this rig: no file written, no point measured")
     return EXIT_OK
 

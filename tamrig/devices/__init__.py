@@ -2,7 +2,7 @@
 
 from tamrig.devices.attenuator import Attenuator
 from tamrig.devices.base import Device, DeviceSettings
-from tamrig.devices.camera import Camera, CameraConfig, FrameBlock, Roi
+from tamrig.devices.camera import Camera, CameraConfig, CameraNoise, FrameBlock, Roi
 from tamrig.devices.power_meter import PowerMeter
 from tamrig.devices.shutter import Shutter
 from tamrig.devices.stage import DelayStage
@@ -24,6 +24,7 @@ __all__ = [
     "Attenuator",
     "Camera",
     "CameraConfig",
+    "CameraNoise",
     "DelayStage",
     "Device",
     "DeviceSettings",

@@ -68,6 +68,20 @@ class CameraConfig:
     trigger: TriggerMode = "free-run"
 
 
+@dataclass(frozen=True)
+class CameraNoise:
+    """What the noise of a ΔT/T image depends on, per exposure: the probe level at its peak
+    (counts above dark, pump off), the conversion gain, read noise and full well (electrons),
+    and the exposures the camera sums into each delivered frame. Used to predict a plan's
+    precision before it runs."""
+
+    probe_counts: float
+    electrons_per_count: float
+    read_noise_e: float
+    full_well_e: float
+    accumulate: int = 1
+
+
 @dataclass
 class FrameBlock:
     """Consecutive frames and their metadata.
@@ -145,6 +159,11 @@ class Camera(Device):
         """
         self.stop()
         self.start()
+
+    def noise(self) -> CameraNoise | None:
+        """The sensor's noise model and probe level, when the camera or its settings know
+        them (None: unknown, and no precision can be predicted)."""
+        return None
 
     def _safe_state(self) -> None:
         if self.connected and self.acquiring:

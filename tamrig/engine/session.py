@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from pydantic import ValidationError
@@ -39,6 +39,7 @@ from tamrig.engine.engine import POSITION_NAMES, FaultPolicy, ScanEngine, Subscr
 from tamrig.engine.protocols import Monitor
 from tamrig.errors import InputError, PlanError
 from tamrig.plan import ResolvedPlan, ScanPlan, load_plan, plan_from_dict
+from tamrig.plan.precision import PlanPrecision, predict_precision
 from tamrig.plan.preflight import check_rig, resolve_checked
 from tamrig.records import DifferentialImage
 from tamrig.rig import Rig, build_rig
@@ -286,18 +287,26 @@ def _release(writer: ScanWriter | None, rig: Rig | None) -> None:
         rig.shutdown()
 
 
+class ScanCheck(NamedTuple):
+    """What ``--check`` learns from the rig without running a point."""
+
+    resolved: ResolvedPlan
+    frame_period_s: float
+    precision: PlanPrecision | None  # None: the camera has no noise model
+
+
 def check_scan(
     plan: ScanPlan | str | Path,
     *,
     out: str | Path | None = None,
     rig: Rig | str | Path | None = None,
-) -> tuple[ResolvedPlan, float]:
+) -> ScanCheck:
     """Every check :func:`start_scan` makes, without creating a file or running a point.
 
-    Returns the resolved plan and the camera's frame period in s (for a time estimate, see
-    :mod:`tamrig.plan.timing`). The delay stage and shutters stay where they are; a
-    simulated rig without a saved calibration sweeps its attenuator for a nominal one, as a
-    scan would.
+    Returns the resolved plan, the camera's frame period in s (for a time estimate, see
+    :mod:`tamrig.plan.timing`) and, when the camera knows its noise, the precision the plan
+    will reach. The delay stage and shutters stay where they are; a simulated rig without a
+    saved calibration sweeps its attenuator for a nominal one, as a scan would.
     """
     if not isinstance(plan, ScanPlan):
         plan = load_plan(plan)
@@ -305,10 +314,21 @@ def check_scan(
     try:
         resolved, _ = preflight(plan, the_rig, out=out)
         frame_period_s = float(the_rig.camera.frame_period_s())
+        noise = the_rig.camera.noise()
+        settings = the_rig.settings
     finally:
         if owns:
             the_rig.shutdown()
-    return resolved, frame_period_s
+    precision = None
+    if noise is not None:
+        precision = predict_precision(
+            resolved,
+            noise,
+            settings.pixel_size_nm,
+            sigma0_nm=settings.pump_sigma_nm or plan.sample.pump_sigma_nm,
+            expected_dtt=plan.sample.expected_dtt,
+        )
+    return ScanCheck(resolved, frame_period_s, precision)
 
 
 def _replay(path: Path, monitor: Monitor) -> int:

@@ -47,6 +47,9 @@ class Sample(BaseModel):
     pbs_exciton_nm: float | None = Field(None, gt=0, le=1e5)
     absorbance_ratio: float | None = Field(None, gt=0, le=1e6)
     pump_sigma_nm: float | None = Field(None, gt=0, le=1e7, description="at most 1 cm")
+    expected_dtt: float | None = Field(
+        None, gt=0, le=1.0, description="peak |ΔT/T| expected at N_abs 0.045 (∝ N_abs), for --check"
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     def absorption_fields(self) -> dict[str, float]:
