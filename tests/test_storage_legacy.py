@@ -14,6 +14,7 @@ from storage_support import make_metadata, make_record
 from tamrig.errors import StorageError
 from tamrig.storage import ScanWriter, open_scan
 from tamrig.storage import layout as L
+from tamrig.storage.soundness import check_scan_file
 
 NEW_COLUMNS = ("series", "reference", "fluence_measured", "n_abs_measured")
 
@@ -45,6 +46,7 @@ def _old_style_file(path: Path, n: int = 4) -> None:
 def test_old_file_reads_with_columns_rebuilt_from_the_point_json(tmp_path: Path) -> None:
     path = tmp_path / "old.h5"
     _old_style_file(path)
+    assert check_scan_file(path).n_points == 4  # sound: an older file, not a damaged one
     with open_scan(path) as scan:
         assert {f"{L.DATA}/{n}" for n in NEW_COLUMNS} <= scan.missing_columns
         pts = scan.points()

@@ -159,6 +159,11 @@ FIT_COLUMNS: tuple[Column, ...] = (
 )
 
 COLUMNS_BY_PATH: dict[str, Column] = {c.path: c for c in (*DATA_COLUMNS, *FIT_COLUMNS)}
+#: Columns files of earlier tamrig versions do not have (the reader rebuilds them from the
+#: per-point JSON; such files are read, not resumed).
+ADDED_COLUMNS = frozenset(
+    f"{DATA}/{name}" for name in ("fluence_measured", "n_abs_measured", "series", "reference")
+)
 
 # Per-point images: (dataset path, units, description).
 IMAGE_STACKS: tuple[tuple[str, str | None, str], ...] = (

@@ -144,7 +144,11 @@ def _contents(f: object, named: Path) -> ScanFileReport:
     flags = np.asarray(f[L.COMPLETED][()])
     done = np.flatnonzero(flags == 1)
     rows = int(done[-1]) + 1 if done.size else 0
-    columns = [c.path for c in (*L.DATA_COLUMNS, *L.FIT_COLUMNS)]
+    columns = [
+        c.path
+        for c in (*L.DATA_COLUMNS, *L.FIT_COLUMNS)
+        if c.path in f or c.path not in L.ADDED_COLUMNS  # an older file lacks those
+    ]
     columns += [L.position_path(n) for n in metadata.position_names]
     for path in columns:
         values = f[path][:rows]
