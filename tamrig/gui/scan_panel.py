@@ -182,12 +182,15 @@ class ScanPanel(QWidget):
             error, calibration = "", None
             try:
 
-                def check(rig: Any) -> tuple[Any, float, Any]:
-                    resolved, period = check_scan(plan, out=out, rig=rig)
-                    return resolved, period, calibration_for(plan, rig)
+                def check(rig: Any) -> tuple[Any, float, Any, Any]:
+                    resolved, period, precision = check_scan(plan, out=out, rig=rig)
+                    return resolved, period, precision, calibration_for(plan, rig)
 
-                resolved, period, calibration = self.access.call(check, what="pre-flight check")
+                resolved, period, precision, calibration = self.access.call(
+                    check, what="pre-flight check"
+                )
                 lines = plan_summary(resolved, period, out)
+                lines += precision.lines() if precision is not None else []
                 seconds = camera_time_s(plan, period, len(resolved.points))
                 if seconds == seconds:
                     end = time.strftime("%H:%M", time.localtime(time.time() + seconds))
