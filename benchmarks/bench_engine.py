@@ -12,7 +12,9 @@ Bluesky side: ``RunEngine`` running ``list_scan`` over the same number of points
 ophyd's simulated ``motor`` (SynAxis) and ``det`` (SynGauss) and one no-op document
 subscriber: per point a motor set + status wait, a trigger + read of the detector, and an
 event document. No storage, no image, no fit: strictly less work per point than the
-tamrig side does, so the ratio is a conservative one.
+tamrig side does, so the ratio is a conservative one. And Bluesky doing tamrig's work:
+six image signals and a callback that stores each event in an SWMR HDF5 file and fits a
+Gaussian with curve_fit (``bluesky_callback.py``), against tamrig's whole per-point path.
 
 Reported per point (steady state, from the first to the last point; dark frame, file
 creation and run start/stop are excluded on both sides): wall µs and CPU µs (process CPU;
@@ -43,6 +45,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tamrig.process import tune  # noqa: E402
 
@@ -190,29 +193,35 @@ def median(runs: list[dict[str, float]]) -> dict[str, float]:
 
 
 def measure(points: int = 200, repeats: int = 3, pairs: int = 50) -> dict[str, float]:
-    """Both sides alternately ``repeats`` times; medians and the ratios."""
+    """The three sides in turn ``repeats`` times; medians and the ratios."""
     try:
         import bluesky  # noqa: F401
         import ophyd  # noqa: F401
     except ModuleNotFoundError:
         raise SystemExit("needs the 'bench' extra: pip install 'tamrig[bench]'") from None
-    ours, theirs = [], []
+    import bluesky_callback
+
+    ours, theirs, theirs_cb = [], [], []
     with tempfile.TemporaryDirectory(prefix="tamrig-bench-") as tmp:
         for r in range(repeats):
-            if r % 2:
-                theirs.append(run_bluesky(points))
-                ours.append(run_tamrig(points, pairs, Path(tmp)))
-            else:
-                ours.append(run_tamrig(points, pairs, Path(tmp)))
-                theirs.append(run_bluesky(points))
-    a, b = median(ours), median(theirs)
+            sides = [
+                lambda: ours.append(run_tamrig(points, pairs, Path(tmp))),
+                lambda: theirs.append(run_bluesky(points)),
+                lambda: theirs_cb.append(bluesky_callback.run(points, Path(tmp))),
+            ]
+            for k in range(3):  # a different side first in each repeat
+                sides[(r + k) % 3]()
+    a, b, c = median(ours), median(theirs), median(theirs_cb)
     return {
         **{f"tamrig_{k}": v for k, v in a.items()},
         **{f"bluesky_{k}": v for k, v in b.items()},
+        **{f"bluesky_cb_{k}": v for k, v in c.items()},
         "ratio_overhead": b["wall_us"] / a["overhead_us"],
         "ratio_engine": b["wall_us"] / a["engine_us"],
         "ratio_overhead_cpu": b["cpu_us"] / a["overhead_cpu"],
         "ratio_engine_cpu": b["cpu_us"] / a["engine_cpu"],
+        "ratio_full_cpu": c["cpu_us"] / a["overhead_cpu"],
+        "ratio_full_wall": c["wall_us"] / a["overhead_us"],
     }
 
 
@@ -240,6 +249,14 @@ def main() -> None:
     print(
         f"{'Bluesky RunEngine + ophyd.sim':40} {r['bluesky_wall_us']:9.0f} "
         f"{r['bluesky_cpu_us']:9.0f}"
+    )
+    print(
+        f"{'Bluesky + HDF5 (SWMR, gzip) + curve_fit':40} {r['bluesky_cb_wall_us']:9.0f} "
+        f"{r['bluesky_cb_cpu_us']:9.0f}"
+    )
+    print(
+        f"full path: Bluesky + store-and-fit callback / tamrig (engine + live fit + HDF5): "
+        f"{r['ratio_full_cpu']:.1f}x CPU, {r['ratio_full_wall']:.1f}x wall (target >= 5x CPU)"
     )
     print(
         f"Bluesky per point / tamrig per-point overhead (live fit + HDF5 + engine): "

@@ -62,6 +62,9 @@ class SimulatedCameraSettings(DeviceSettings):
     chopper: bool = Field(True, description="pump chopped at half the frame rate")
     accumulate: int = Field(1, ge=1, le=100_000, description="exposures summed per frame")
     arm_s: float = Field(0.03, ge=0, description="acquisition start (stream set-up) latency")
+    buffer_frames: int = Field(
+        64, ge=1, description="frames the driver's ring holds for a reader that falls behind"
+    )
     disarm_s: float = Field(0.01, ge=0, description="acquisition stop latency")
 
     @field_validator("roi")
@@ -172,13 +175,13 @@ class SimulatedCamera(SimulatedDevice, Camera):
         self._t_last = None
 
     def _frame_clock(self, period: float) -> float:
-        """End time of the next frame. A read that comes less than a frame after the last
-        delivered one continues the stream (the frame was being exposed meanwhile), so a
-        reader's processing between blocks costs no integration time; later reads start a
-        new frame now (frames in between are not kept: there is no frame buffer)."""
+        """End time of the next frame. While the stream runs, frames keep coming and wait in
+        the driver's ring (``buffer_frames``), so a reader busy between two blocks loses no
+        integration time; after a start, a discard or a longer pause the next frame starts
+        now (older frames were overwritten)."""
         now = self.world.clock.now()
         last = self._t_last
-        if last is not None and now - last < period:
+        if last is not None and now - last < self.settings.buffer_frames * period:
             return last + period
         return now + period
 
