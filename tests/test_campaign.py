@@ -108,6 +108,20 @@ def test_rerun_reuses_unchanged_series_and_redoes_changed_ones(scans: Path, tmp_
     assert hotter.n_analysed == hotter.n_series
 
 
+def test_an_interrupted_campaign_resumes_where_it_stopped(scans: Path, tmp_path: Path) -> None:
+    folder = _copy(scans, tmp_path, ("cqd-N0.09.h5", "cqd-N0.18.h5", "qdip-90-N0.18.h5"))
+    report = tmp_path / "report"
+
+    def stop_after_two(done: int, running: int, failed: int) -> None:
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_campaign([folder], report, on_progress=stop_after_two, draw=False)
+    resumed = run_campaign([folder], report, draw=False)
+    assert (resumed.n_cached, resumed.n_analysed) == (2, 1)
+
+
 def test_damaged_and_empty_files_are_rows_with_their_error(scans: Path, tmp_path: Path) -> None:
     folder = _copy(scans, tmp_path, ("cqd-N0.18.h5",))
     (folder / "garbage.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\x00" * 300)
