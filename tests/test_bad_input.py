@@ -323,3 +323,71 @@ def test_a_failed_file_creation_leaves_no_side_file(
     with pytest.raises(OverflowError):
         ScanWriter.create(tmp_path / "scan.h5", make_metadata())
     assert list(tmp_path.iterdir()) == []
+
+
+# -- the end of a scan: a second Ctrl-C, a pump shutter that stays open ----------------------------
+
+
+@pytest.mark.parametrize("lands_in", ["interrupted", "finish"])
+def test_a_second_interrupt_while_the_scan_ends_still_leaves_a_final_status(
+    sim_rig: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lands_in: str
+) -> None:
+    """The first Ctrl-C asks the engine to stop; the second raises KeyboardInterrupt
+    wherever the engine is, here while it records the end of the scan in the file."""
+    from tamrig.engine.session import start_scan
+    from tamrig.plan import load_plan
+    from tamrig.storage import open_scan
+
+    out = tmp_path / "scan.h5"
+    with start_scan(load_plan(write_plan(tmp_path)), out=out, rig=sim_rig) as scan:
+        real = scan.writer.log_event
+        pressed: list[str] = []
+
+        def second_ctrl_c(kind: str, message: str, index: int | None = None) -> None:
+            if kind == lands_in and not pressed:
+                pressed.append(kind)
+                raise KeyboardInterrupt("second Ctrl-C")
+            real(kind, message, index)
+
+        monkeypatch.setattr(scan.writer, "log_event", second_ctrl_c)
+        scan.engine.abort("interrupted by SIGINT", kind="interrupted")
+        with pytest.raises(KeyboardInterrupt):
+            scan.run()
+    assert pressed == [lands_in]
+    with open_scan(out) as f:
+        assert f.status == "aborted", [e["kind"] for e in f.events()]
+        assert f.end_time
+
+
+def test_a_pump_shutter_that_cannot_be_confirmed_closed_is_a_fault_event(
+    sim_rig: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simulators.world import World
+    from tamrig.engine import PointDone
+    from tamrig.engine.engine import ScanEngine
+    from tamrig.engine.session import start_scan
+    from tamrig.errors import DeviceFault
+    from tamrig.plan import load_plan
+    from tamrig.storage import open_scan
+
+    monkeypatch.setattr(ScanEngine, "_backoff", lambda self, seconds: None)
+    out = tmp_path / "scan.h5"
+
+    def jam_the_blade(event: object) -> None:
+        if isinstance(event, PointDone) and event.done == 1:
+            sim_rig.pump_shutter.inject_fault("stuck", operation="close", times=None)
+
+    plan = load_plan(write_plan(tmp_path))
+    try:
+        with (
+            start_scan(plan, out=out, rig=sim_rig, subscribers=[jam_the_blade]) as scan,
+            pytest.raises(DeviceFault, match="confirmed closed"),
+        ):
+            scan.run()
+    finally:
+        World.of(sim_rig).faults.clear()  # the blade frees up before the rig shuts down
+    with open_scan(out) as f:
+        events = [(e["kind"], e["message"]) for e in f.events()]
+        assert f.status == "fault", events
+    assert any(k == "fault" and "confirmed closed" in m for k, m in events), events
+    assert not any(k == "error" for k, _ in events), events

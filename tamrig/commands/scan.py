@@ -140,6 +140,20 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_retries < 0:
         raise InputError("must be >= 0", field="--max-retries", expected="a count such as 3")
+    # Built before the scan exists: from the moment its file exists until the signal
+    # handlers below are in place, nothing slow may run (a Ctrl-C there left it "running").
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sweep {task.fields[sweep]}"),
+        TextColumn("ETA {task.fields[eta]}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[sigma]}"),
+        console=console,
+        disable=args.quiet,
+    )
     scan: Scan
     if args.resume:
         if args.plan or args.out or args.overwrite or args.check:
@@ -163,21 +177,10 @@ def run(args: argparse.Namespace) -> int:
         scan = start_scan(
             plan, out=out, rig=args.rig, overwrite=args.overwrite, max_retries=args.max_retries
         )
-    console = Console(stderr=True)
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("sweep {task.fields[sweep]}"),
-        TextColumn("ETA {task.fields[eta]}"),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[sigma]}"),
-        console=console,
-        disable=args.quiet,
-    )
-    with scan:
+    # The handlers stay until the file is closed: a late Ctrl-C cannot cut its final status.
+    with _signals_abort(scan) as signals, scan:
         scan.subscribe(ProgressView(progress, scan.plan.sweeps.count))
-        with progress, _signals_abort(scan) as signals:
+        with progress:
             status = scan.run()
         done = len(scan.writer.completed_indices())
         print(f"{scan.path}: {status}, {done} of {len(scan.resolved.points)} points stored")
@@ -192,7 +195,8 @@ def run(args: argparse.Namespace) -> int:
 def _signals_abort(scan: Scan) -> Iterator[list[int]]:
     """Ctrl-C / SIGTERM while points run: the first stops the scan at its next safe check
     (between frame blocks: pump closed, the completed points kept); a second one interrupts
-    at once. Yields the signals received.
+    at once; later ones are ignored so they cannot interrupt the clean-up that records the
+    file's final status. Yields the signals received.
 
     An exception raised at an arbitrary instant can also land in a finaliser, where Python
     drops it and the scan would carry on; a flag the engine polls cannot be lost. The
@@ -204,7 +208,9 @@ def _signals_abort(scan: Scan) -> Iterator[list[int]]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
-        if len(received) > 1:
+        if len(received) > 2:
+            return  # already stopping at once; a third press must not cut the clean-up
+        if len(received) == 2:
             raise KeyboardInterrupt(f"signal {signum}")
         scan.engine.abort(f"interrupted by {signal.Signals(signum).name}", kind="interrupted")
         with contextlib.suppress(OSError):

@@ -253,7 +253,13 @@ class ScanEngine:
             self._end_in_safe_state("fault", "fault", str(fatal.fault), start)
             raise fatal.fault from None
         except BaseException as exc:
-            kind = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
+            kind = (
+                "interrupted"
+                if isinstance(exc, KeyboardInterrupt)
+                else "fault"
+                if isinstance(exc, DeviceFault)
+                else "error"
+            )
             status = "fault" if isinstance(exc, DeviceFault) else "aborted"
             message = str(exc) or type(exc).__name__
             self._end_in_safe_state(status, kind, message, start)
@@ -497,12 +503,20 @@ class ScanEngine:
             log.error("storing the last point failed: %s", drained)
         progress = getattr(self, "_progress", None)
         done, total = (progress.done, progress.total) if progress is not None else (0, 0)
+        pump_fault: DeviceFault | None = None
         try:
             self.rig.safe_state()
+        except DeviceFault as exc:  # the pump shutter could not be confirmed closed
+            pump_fault, status = exc, "fault"
+            raise
         finally:
             try:
-                self.writer.log_event(kind, message)
-                self.writer.finish("fault" if status == "fault" else "aborted")
+                try:  # a second Ctrl-C landing in the log must not skip the final status
+                    self.writer.log_event(kind, message)
+                    if pump_fault is not None:
+                        self.writer.log_event("fault", str(pump_fault))
+                finally:
+                    self.writer.finish("fault" if status == "fault" else "aborted")
             except StorageError as exc:
                 log.error("could not record the end of the scan in the file: %s", exc)
             finally:

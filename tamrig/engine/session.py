@@ -37,7 +37,7 @@ from tamrig.calibration import (
 )
 from tamrig.engine.engine import POSITION_NAMES, FaultPolicy, ScanEngine, Subscriber
 from tamrig.engine.protocols import Monitor
-from tamrig.errors import InputError, PlanError
+from tamrig.errors import InputError, PlanError, StorageError
 from tamrig.plan import ResolvedPlan, ScanPlan, load_plan, plan_from_dict
 from tamrig.plan.precision import PlanPrecision, predict_precision
 from tamrig.plan.preflight import check_rig, resolve_checked
@@ -155,8 +155,10 @@ class Scan:
         return self.engine.run()
 
     def close(self) -> None:
+        """Close the file -- with a final status even if the engine was cut short (a second
+        Ctrl-C while it recorded the end) -- then shut down a rig this scan built."""
         try:
-            self.writer.close()
+            _close_file(self.writer)
         finally:
             if self._owns_rig:
                 self.rig.shutdown()
@@ -281,10 +283,25 @@ def start_scan(
 
 def _release(writer: ScanWriter | None, rig: Rig | None) -> None:
     """Undo a half-built scan: close its file, shut down a rig this module connected."""
-    if writer is not None:
+    try:
+        if writer is not None:
+            _close_file(writer)
+    finally:
+        if rig is not None:
+            rig.shutdown()
+
+
+def _close_file(writer: ScanWriter) -> None:
+    """Close a scan file, stamping it 'aborted' if nothing gave it a final status (a
+    Ctrl-C during start-up, or a second one while the engine recorded the end)."""
+    try:
+        if not writer.finished:
+            try:
+                writer.finish("aborted")
+            except StorageError as exc:
+                log.error("could not record the end of the scan in the file: %s", exc)
+    finally:
         writer.close()
-    if rig is not None:
-        rig.shutdown()
 
 
 class ScanCheck(NamedTuple):

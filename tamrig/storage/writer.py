@@ -143,37 +143,33 @@ class ScanWriter:
         _probe_folder(path.parent)
         space.ensure_room(path, 2**20, "the new scan file", 0)
         _remove_stale_side_files(path)
-        # Build the tree in a side file and rename it into place: the target path only ever
-        # holds a complete, closed skeleton or a SWMR file -- never a half-made tree. An
-        # existing scan being replaced stays until the new one has stored its first point.
+        # Build the tree in a side file, open it for SWMR writing and log the start there,
+        # then rename it into place: the target path only ever holds a scan with a writer
+        # behind it (or a finished one) -- never a half-made tree, never a file a Ctrl-C
+        # during start-up left "running" without a word. An existing scan being replaced
+        # stays until the new one has stored its first point.
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         title = str(metadata.plan.get("name") or path.stem)
+        f: h5py.File | None = None
+        writer: ScanWriter | None = None
         try:
             f = h5py.File(tmp, "w", libver=h5files.LIBVER)
-        except _H5_ERRORS as exc:
-            tmp.unlink(missing_ok=True)
-            raise StorageError(f"cannot create {path}: {_reason(exc, path)}") from exc
-        try:
             skeleton.build(f, metadata, title=title, raw_frames=record_raw_frames)
             f.close()
+            f = None
+            writer = cls(path, h5files.open_swmr_write(tmp), metadata, pending=tmp)
+            writer.log_event("start", f"scan started, {metadata.n_points_planned} points planned")
             if not exists:
-                os.replace(tmp, path)
+                writer._promote()
         except BaseException as exc:  # no side file is left behind, whatever went wrong
-            h5files.abandon(f)
+            if writer is not None:
+                writer.close()  # unlinks the side file unless it became the scan
+            elif f is not None:
+                h5files.abandon(f)
             tmp.unlink(missing_ok=True)
             if isinstance(exc, _H5_ERRORS):
                 raise StorageError(f"cannot create {path}: {_reason(exc, path)}") from exc
             raise
-        live = tmp if exists else path
-        try:
-            writer = cls(
-                path, h5files.open_swmr_write(live), metadata, pending=tmp if exists else None
-            )
-        except _H5_ERRORS as exc:
-            if exists:
-                tmp.unlink(missing_ok=True)
-            raise StorageError(f"cannot open {path} for writing: {_reason(exc, path)}") from exc
-        writer.log_event("start", f"scan started, {metadata.n_points_planned} points planned")
         return writer
 
     @classmethod
@@ -223,6 +219,11 @@ class ScanWriter:
         return set(self._completed)
 
     @property
+    def finished(self) -> bool:
+        """True once :meth:`finish` stored a final status."""
+        return self._finished
+
+    @property
     def n_frames(self) -> int:
         return self._n_frames
 
@@ -254,14 +255,7 @@ class ScanWriter:
         self._rows = n + 1
         self._completed.add(record.index)
         if self._pending is not None:  # the first point is stored: replace the old scan
-            try:
-                os.replace(self._pending, self.path)
-            except OSError as exc:
-                raise StorageError(
-                    f"cannot replace {self.path} with the new scan ({exc.strerror}); "
-                    f"it is kept in {self._pending}"
-                ) from exc
-            self._pending = None
+            self._promote()
         if row.overflow:
             self.log_event("storage", "per-point positions too long; kept names only", n)
 
@@ -454,6 +448,19 @@ class ScanWriter:
             self.close()
 
     # ------------------------------------------------------------------ internals
+    def _promote(self) -> None:
+        """Rename the side file onto the scan's path (the open file follows its rename)."""
+        if self._pending is None:
+            return
+        try:
+            os.replace(self._pending, self.path)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot put the new scan at {self.path} ({exc.strerror}); "
+                f"it is kept in {self._pending}"
+            ) from exc
+        self._pending = None
+
     def _check_open(self) -> None:
         if self._closed:
             raise StorageError(f"{self.path}: the scan file is closed")
