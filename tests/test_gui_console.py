@@ -217,3 +217,38 @@ def test_gui_command_passes_the_time_scale_to_the_simulated_rig(
     assert seen == [{"time_scale": 1.0}]
     assert main(["gui", "--time-scale", "-1"]) == 2
     assert "--time-scale" in capsys.readouterr().err and len(seen) == 1
+
+
+def test_dragging_the_alignment_roi_sets_the_camera_roi(window: Any, qtbot: Any) -> None:
+    from tamrig.devices import Roi
+
+    view = window.alignment_view
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.camera_roi is not None and view.sensor is not None, timeout=10_000)
+    sensor_h, sensor_w = view.sensor
+    window.set_live(True)
+    qtbot.waitUntil(lambda: window.camera_worker.live, timeout=10_000)
+    # the operator drags the rectangle (a drag ends with sigRegionChangeFinished)
+    view.roi.setPos((10.4, 6.7), finish=False)
+    view.roi.setSize((40.2, 30.0), finish=True)
+    qtbot.waitUntil(lambda: window.rig.camera.config().roi == Roi(10, 7, 40, 30), timeout=10_000)
+    qtbot.waitUntil(lambda: view.camera_roi == Roi(10, 7, 40, 30), timeout=10_000)
+    qtbot.waitUntil(lambda: window.camera_worker.live, timeout=10_000)  # live again
+    frames = view.frames_drawn
+    qtbot.waitUntil(lambda: view.frames_drawn > frames + 2, timeout=10_000)
+    window.clock.tick()
+    assert view.image.image.shape == (30, 40)
+    rect = view.image.mapRectToParent(view.image.boundingRect())
+    assert (round(rect.x()), round(rect.y())) == (10, 7)  # drawn where it is on the sensor
+    view.request_full_sensor()
+    qtbot.waitUntil(
+        lambda: window.rig.camera.config().roi == Roi(0, 0, sensor_w, sensor_h), timeout=10_000
+    )
+
+
+def test_alignment_roi_snaps_inside_the_sensor() -> None:
+    from tamrig.devices import Roi
+    from tamrig.gui.alignment_view import snap_roi
+
+    assert snap_roi(-5.2, 3.6, 20.4, 2.0, (64, 80)) == Roi(0, 4, 20, 8)
+    assert snap_roi(70, 60, 30, 30, (64, 80)) == Roi(50, 34, 30, 30)

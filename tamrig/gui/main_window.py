@@ -34,9 +34,11 @@ from PyQt6.QtWidgets import (
 )
 
 from tamrig.calibration.model import FluenceCalibration
+from tamrig.devices import Roi
 from tamrig.engine import PointDone
 from tamrig.errors import DeviceFault
 from tamrig.gui.alignment import LiveDifferential
+from tamrig.gui.alignment_view import AlignmentView
 from tamrig.gui.analysis_plots import AnalysisPlots
 from tamrig.gui.banner import FaultBanner
 from tamrig.gui.browser import DataBrowser
@@ -48,6 +50,7 @@ from tamrig.gui.log_panel import LogPanel, QtLogHandler
 from tamrig.gui.panels import CameraPanel, DevicePanel, PowerMeterPanel, ShutterPanel, make_panel
 from tamrig.gui.redraw import DISPLAY_HZ, DisplayClock
 from tamrig.gui.rigaccess import RigAccess
+from tamrig.gui.run_control import format_delay
 from tamrig.gui.safety import SafetyLine
 from tamrig.gui.scan_panel import ScanPanel
 from tamrig.gui.settings import GuiSettings
@@ -127,9 +130,13 @@ class MainWindow(QMainWindow):
         self._pending_dtt: tuple[Any, GaussianFit | None, str] | None = None
         #: fluence calibration of the last checked or started plan (live fluence read-out)
         self.calibration: FluenceCalibration | None = None
+        self._live_after: str | None = None  # restart the live view after this command
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self._build_live_tab(), "Live")
+        self.alignment_view = AlignmentView()
+        self.alignment_view.roi_requested.connect(self.set_camera_roi)
+        self.tabs.addTab(self.alignment_view, "Alignment")
         # the data browser is built when first used: most sessions never open it
         self.data_tab = QWidget()
         QVBoxLayout(self.data_tab).setContentsMargins(0, 0, 0, 0)
@@ -379,7 +386,11 @@ class MainWindow(QMainWindow):
             if isinstance(panel, ShutterPanel):
                 panel.set_camera_acquiring(acquiring)
         if camera is not None and "pixel_format" in camera.values:
-            self.camera_view.saturation = saturation_counts(camera.values)
+            saturation = saturation_counts(camera.values)
+            self.camera_view.saturation = saturation
+            sensor = tuple(int(v) for v in camera.values["sensor_shape"])
+            roi = Roi(*(int(v) for v in camera.values["roi"]))
+            self.alignment_view.set_camera((sensor[0], sensor[1]), roi, saturation)
         self.safety.apply_states(states)
         meter = states.get("power_meter")
         if meter is not None and "power_w" in meter.values:
@@ -388,14 +399,21 @@ class MainWindow(QMainWindow):
     def _panel_for(self, label: str) -> DevicePanel | None:
         return self.panels.get(label.split(":", 1)[0])
 
+    def _restart_live(self, label: str) -> None:
+        if label == self._live_after:
+            self._live_after = None
+            self.set_live(True)
+
     def on_command_failed(self, label: str, message: str) -> None:
         self.log_message("error", f"{label} failed: {message}", label.split(":", 1)[0])
+        self._restart_live(label)
         panel = self._panel_for(label)
         if panel is not None:
             panel.command_finished(f"{label.split(': ', 1)[-1]} failed: {message}")
 
     def on_command_done(self, label: str, value: Any) -> None:
         self.status_bar.showMessage(f"{label}: done", 4000)
+        self._restart_live(label)
         panel = self._panel_for(label)
         if panel is not None:
             panel.command_finished(None)
@@ -422,6 +440,8 @@ class MainWindow(QMainWindow):
     # -- live views ------------------------------------------------------------------------
     def _draw_camera(self) -> None:
         frame = self.frames.take()
+        if frame is not None and self.tabs.currentWidget() is self.alignment_view:
+            self.alignment_view.show_frame(frame.image)
         if frame is not None:
             self.camera_view.show_frame(
                 frame.image,
@@ -440,6 +460,7 @@ class MainWindow(QMainWindow):
             self.dtt_view.show_dtt(live.dtt, None, live.message)
             return
         fit = live.fit
+        self.alignment_view.show_fit(fit, self.rig.settings.pixel_size_nm)
         sigma = f"σ = {fit.sigma_nm:.1f} ± {fit.sigma_err_nm:.1f} nm" if fit else "no fit"
         self.dtt_view.show_dtt(
             live.dtt, fit, f"live ΔT/T · {live.n_on}+{live.n_off} frames · {sigma}"
@@ -449,13 +470,32 @@ class MainWindow(QMainWindow):
         self.live_dtt.reset()
         self.live_dtt.enabled = on
 
+    def set_camera_roi(self, roi: Roi) -> None:
+        """Apply a camera ROI: the live view stops (settings only while stopped), the camera
+        takes the ROI, the live view starts again if it was running."""
+        if self.scan_panel.running:
+            self.log_message("warning", "the camera ROI cannot change during a scan", "camera")
+            return
+        was_live = self.camera_worker.live
+        if was_live:
+            QMetaObject.invokeMethod(
+                self.camera_worker, "stop_live", Qt.ConnectionType.BlockingQueuedConnection
+            )
+        label = f"camera: ROI {roi.width}×{roi.height} at ({roi.x}, {roi.y})"
+        self._live_after = label if was_live else None
+        self.camera_view.reset_levels()
+        self.alignment_view.reset_levels()
+        self.live_dtt.reset()
+        self.submit(label, lambda rig: rig.camera.configure(roi=roi))
+
     def on_point(self, ev: PointDone) -> None:
         """A stored point: its ΔT/T (drawn on the next tick), power, fluence, transport."""
         r = ev.record
         # before time zero the pump has not arrived: a fitted "spot" there is noise
         fit = r.fit if r.fit is not None and r.fit.converged and r.delay_fs > 0 else None
         sigma = f" · σ = {fit.sigma_nm:.1f} ± {fit.sigma_err_nm:.1f} nm" if fit else ""
-        self._pending_dtt = (r.image.dtt, fit, f"point {r.index}: {r.delay_fs:g} fs{sigma}")
+        when = format_delay(r.delay_fs)
+        self._pending_dtt = (r.image.dtt, fit, f"point {r.index}: {when}{sigma}")
         if r.power_w is not None and (panel := self.power_panel) is not None:
             panel.add_reading(r.power_w)
         if r.fluence_measured_uj_cm2 == r.fluence_measured_uj_cm2:

@@ -36,6 +36,14 @@ def format_duration(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def format_delay(fs: float) -> str:
+    """``464159`` -> ``"464 ps"``: delays in the unit an operator reads them in."""
+    for unit, scale in (("ns", 1e6), ("ps", 1e3)):
+        if abs(fs) >= scale:
+            return f"{fs / scale:.3g} {unit}"
+    return f"{fs:g} fs"
+
+
 class RunControl(QGroupBox):
     start_clicked = pyqtSignal()
     pause_clicked = pyqtSignal()

@@ -34,7 +34,7 @@ from tamrig.engine.session import calibration_for, check_scan
 from tamrig.errors import InputError, TamrigError
 from tamrig.gui.frames import LatestFrame
 from tamrig.gui.rigaccess import RigAccess
-from tamrig.gui.run_control import RunControl
+from tamrig.gui.run_control import RunControl, format_delay
 from tamrig.gui.scan_builder import ScanBuilder
 from tamrig.gui.scan_session import ScanSession
 from tamrig.gui.settings import GuiSettings
@@ -274,7 +274,7 @@ class ScanPanel(QWidget):
         self.run_control.set_progress(ev.progress, ev.eta_s)
         self.run_control.point.setText(
             f"{ev.done}/{ev.total} · sweep {ev.sweep + 1}/{ev.n_sweeps} · "
-            f"{r.delay_fs:g} fs · {ev.series}"
+            f"{format_delay(r.delay_fs)} · {ev.series}"
         )
         self.point_done.emit(ev)
 
