@@ -23,6 +23,7 @@ from tamrig.process import tune
 COMMANDS: dict[str, tuple[str, str]] = {
     "devices": ("devices", "list each device of a rig with its identity and state"),
     "scan": ("scan", "run a scan plan (delay x fluence x probe wavelength)"),
+    "queue": ("queue", "run several scan plans in order, each into its own file"),
     "analyze": ("analyze", "transport analysis of a data file: MSD, D(t), regimes, figures"),
     "calibrate": ("calibrate", "calibrate the pump attenuator against the power meter"),
     "gui": ("gui", "open the operator window"),
