@@ -60,7 +60,7 @@ def test_series_update_point_by_point_and_replace(qtbot: Any) -> None:
     assert np.diff(y) / np.diff(x) == pytest.approx([1.0, 1.0])
     x_sigma, _ = plots.series["905nm/N=0.05"].items["sigma2"][0].getData()
     # before time zero a fitted width is noise: not drawn as data on any plot
-    assert list(x_sigma) == [d / 1000 for d in delays if d > 0]
+    assert list(x_sigma) == pytest.approx([np.log10(d / 1000) for d in delays if d > 0])
     assert bars.opts["top"] is not None
 
     plots.add_point("905nm/N=0.05", _point(1000.0, 1.5))  # same delay: replaced

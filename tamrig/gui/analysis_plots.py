@@ -130,7 +130,7 @@ class AnalysisPlots(QWidget):
     def __init__(self, parent: QWidget | None = None, *, arrange: bool = True) -> None:
         super().__init__(parent)
         self.plots: dict[str, pg.PlotWidget] = {
-            "sigma2": pg.PlotWidget(),
+            "sigma2": pg.PlotWidget(axisItems={"bottom": DecadeAxis("bottom")}),
             "msd": pg.PlotWidget(
                 axisItems={"bottom": DecadeAxis("bottom"), "left": DecadeAxis("left")}
             ),
@@ -244,7 +244,7 @@ class AnalysisPlots(QWidget):
         sigma = np.array([p.sigma_nm for p in pts])
         sigma2 = sigma**2
         sigma2_err = 2 * sigma * np.nan_to_num(np.array([p.sigma_err_nm for p in pts]))
-        self._set("sigma2", curves, t_ps, sigma2, sig, height=2 * sigma2_err)
+        self._set("sigma2", curves, np.log10(t_ps), sigma2, sig, height=2 * sigma2_err)
 
         msd = np.array([p.msd_nm2 for p in pts])
         msd_err = np.array([p.msd_err_nm2 for p in pts])

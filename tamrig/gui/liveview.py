@@ -157,8 +157,8 @@ class DttView(QWidget):
         self.cuts: dict[str, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         for name, plot in (("x", self.cut_x), ("y", self.cut_y)):
             plot.setMinimumSize(100, 110)
-            plot.setLabel("bottom", f"{name} through the centre", units="m")
-            plot.setLabel("left", "ΔT/T")
+            plot.setLabel("bottom", name, units="m")
+            plot.setTitle(f"ΔT/T along {name} through the centre", size="8pt")
             data = plot.plot(pen=CUT_DATA_PEN, symbol="o", symbolSize=4)
             model = plot.plot(pen=CUT_FIT_PEN)
             self.cuts[name] = (data, model)
