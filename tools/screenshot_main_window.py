@@ -1,11 +1,12 @@
-"""Render the operator window on the simulated rig, mid-scan, to a PNG (needs an X server).
+"""Render the operator window's main views on the simulated rig to PNGs in docs/.
 
-    xvfb-run -a -s "-screen 0 1680x1050x24" python tools/screenshot_main_window.py OUT.png
+    QT_QPA_PLATFORM=offscreen python tools/screenshot_main_window.py [--out-dir docs]
 
-Starts the live camera, runs the demo plan through the GUI's run control and grabs the
-window once ``--points`` points are done (OUT.png: the live views, OUT-analysis.png: the
-transport plots), then aborts the scan. Prints the live-view rates it measured: camera
-frames read vs frames drawn per second, before and during the scan.
+For each window size (1366×768 and 1920×1080 by default) it writes
+``gui-align-WxH.png`` (the alignment tab: frame on the sensor, ROI, fitted ΔT/T centre),
+``gui-scan-WxH.png`` (the demo plan mid-scan: ΔT/T of the last point, D(t), safety line)
+and ``gui-data-WxH.png`` (the data browser on the file that scan wrote). Look at them after
+every change to the window: clipped labels, overlapping ticks and wasted space show there.
 """
 
 from __future__ import annotations
@@ -21,17 +22,23 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+SIZES = ((1366, 768), (1920, 1080))
 
-def wait_until(app: object, condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
     from PyQt6.QtWidgets import QApplication
 
-    assert isinstance(app, QApplication)
     end = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > end:
             raise SystemExit(f"timed out after {timeout_s} s waiting for {what}")
-        app.processEvents()
+        QApplication.processEvents()
         time.sleep(0.005)
+
+
+def settle(seconds: float = 0.3) -> None:
+    end = time.monotonic() + seconds
+    wait_until(lambda: time.monotonic() > end, seconds + 5, "the window to settle")
 
 
 def grab(window: object, path: Path) -> None:
@@ -45,81 +52,75 @@ def grab(window: object, path: Path) -> None:
     print(f"wrote {path} ({pixmap.width()}x{pixmap.height()})")
 
 
+def shoot(size: tuple[int, int], out_dir: Path, plan: Path, points: int, scale: float) -> None:
+    from tamrig.gui.app import connect_rig
+    from tamrig.gui.main_window import MainWindow
+    from tamrig.gui.settings import GuiSettings
+
+    w, h = size
+    tag = f"{w}x{h}"
+    rig = connect_rig(REPO / "config" / "rigs" / "simulated.toml", {"time_scale": scale})
+    window = MainWindow(rig, settings=GuiSettings())
+    window.resize(w, h)
+    window.show()
+    wait_until(lambda: "camera" in window.last_states, 20, "the first device poll")
+    panel = window.scan_panel
+    if not panel.builder.load(plan):
+        raise SystemExit(f"plan {plan} has errors: {panel.builder.errors}")
+
+    # alignment: probe and pump on the sample at 300 fs, running ΔT/T with its fit
+    window.panels["probe_shutter"].open_button.click()
+    window.submit("stage: go to 300 fs", lambda r: r.set_delay_fs(300.0))
+    window.set_live(True)
+    wait_until(lambda: window.panels["pump_shutter"].open_button.isEnabled(), 20, "live view")
+    window.panels["pump_shutter"].open_button.click()
+    wait_until(lambda: rig.pump_shutter.is_open(), 20, "the pump shutter")
+    window.live_dtt_box.setChecked(True)
+    wait_until(lambda: window.dtt_view.last_fit is not None, 60, "a live ΔT/T fit")
+    window.tabs.setCurrentWidget(window.alignment_view)
+    wait_until(lambda: window.alignment_view.frames_drawn >= 3, 30, "the alignment view")
+    settle()
+    grab(window, out_dir / f"gui-align-{tag}.png")
+    window.tabs.setCurrentIndex(0)
+
+    data = Path(tempfile.mkdtemp(prefix="tamrig-shot-data-")) / "demo.h5"
+    panel.run_control.output.setText(str(data))
+    if not panel.start():
+        raise SystemExit("the scan did not start")
+    wait_until(lambda: panel.counts["PointDone"] >= points, 600, f"{points} scan points")
+    settle()
+    grab(window, out_dir / f"gui-scan-{tag}.png")
+    panel.abort()
+    wait_until(lambda: panel.run_control.state == "idle", 120, "the abort")
+
+    window.tabs.setCurrentWidget(window.data_tab)
+    if not window.browser.open_file(data):
+        raise SystemExit(f"the browser could not open {data}")
+    window.browser.table.selectRow(min(8, window.browser.table.rowCount() - 1))
+    settle()
+    grab(window, out_dir / f"gui-data-{tag}.png")
+    window.close()
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="PNG file to write")
-    parser.add_argument("--points", type=int, default=12, help="scan points before the grab")
-    parser.add_argument("--time-scale", type=float, default=0.2, help="simulated time scale")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--out-dir", type=Path, default=REPO / "docs")
+    parser.add_argument("--points", type=int, default=30, help="scan points before the grab")
+    parser.add_argument("--time-scale", type=float, default=0.002, help="simulated time scale")
     parser.add_argument(
         "--plan", type=Path, default=REPO / "config" / "scans" / "demo.toml", help="scan plan"
     )
-    parser.add_argument("--width", type=int, default=1680)
-    parser.add_argument("--height", type=int, default=1020)
     args = parser.parse_args(argv)
 
     from PyQt6.QtCore import QSettings
 
-    from tamrig.gui.app import application, connect_rig
-    from tamrig.gui.main_window import MainWindow
-    from tamrig.gui.settings import GuiSettings
+    from tamrig.gui.app import application
 
-    app = application()
+    app = application()  # noqa: F841 (kept alive for the whole run)
     settings_dir = tempfile.mkdtemp(prefix="tamrig-shot-")
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
-    rig = connect_rig(REPO / "config" / "rigs" / "simulated.toml", {"time_scale": args.time_scale})
-    window = MainWindow(rig, settings=GuiSettings())
-    window.resize(args.width, args.height)
-    window.show()
-    wait_until(app, lambda: "camera" in window.last_states, 20, "the first device poll")
-
-    window.panels["probe_shutter"].open_button.click()
-    window.set_live(True)
-    wait_until(app, lambda: window.camera_view.frames_drawn >= 5, 20, "live frames")
-    t0, read0, drawn0 = (
-        time.monotonic(),
-        window.camera_worker.frames_read,
-        window.camera_view.frames_drawn,
-    )
-    wait_until(app, lambda: time.monotonic() - t0 > 2.0, 10, "live-view measurement")
-    dt = time.monotonic() - t0
-    read = window.camera_worker.frames_read - read0
-    drawn = window.camera_view.frames_drawn - drawn0
-    print(f"live view: camera {read / dt:.0f} frames/s read, {drawn / dt:.1f} frames/s drawn")
-
-    # a scan through the run control: the live view stops, the engine takes the camera
-    panel = window.scan_panel
-    if not panel.builder.load(args.plan):
-        raise SystemExit(f"plan {args.plan} has errors: {panel.builder.errors}")
-    out_dir = Path(tempfile.mkdtemp(prefix="tamrig-shot-data-"))
-    panel.run_control.output.setText(str(out_dir / "scan.h5"))
-    if not panel.start():
-        raise SystemExit("the scan did not start")
-
-    def points_done() -> int:
-        return sum(type(e).__name__ == "PointDone" for e in panel.events)
-
-    wait_until(app, lambda: points_done() >= 1, 120, "the first scan point")
-    t0, drawn0 = time.monotonic(), window.camera_view.frames_drawn
-    seen0, dtt0 = panel.playback.frames_seen, window.dtt_view.images_drawn
-    wait_until(app, lambda: points_done() >= args.points, 600, f"{args.points} scan points")
-    dt = time.monotonic() - t0
-    drawn = window.camera_view.frames_drawn - drawn0
-    seen = panel.playback.frames_seen - seen0
-    dtt = window.dtt_view.images_drawn - dtt0
-    print(
-        f"during the scan: engine read {seen / dt:.0f} frames/s "
-        f"({panel.playback.blocks_seen} blocks); camera view drew {drawn / dt:.1f} frames/s, "
-        f"ΔT/T view {dtt / dt:.1f} images/s; {points_done()} points in {dt:.1f} s"
-    )
-    window.tabs.setCurrentIndex(0)
-    wait_until(app, lambda: True, 1, "")
-    grab(window, args.out)
-    window.tabs.setCurrentWidget(window.analysis)
-    wait_until(app, lambda: True, 1, "")
-    grab(window, args.out.with_name(args.out.stem + "-analysis.png"))
-    panel.abort()
-    wait_until(app, lambda: panel.run_control.state == "idle", 120, "the abort")
-    window.close()
+    for size in SIZES:
+        shoot(size, args.out_dir, args.plan, args.points, args.time_scale)
     return 0
 
 
