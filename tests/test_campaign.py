@@ -132,6 +132,8 @@ def test_damaged_and_empty_files_are_rows_with_their_error(scans: Path, tmp_path
     assert {Path(f).name for f in errors["files"]} == {"garbage.h5", "cut.h5"}
     assert all("garbage.h5" in e or "cut.h5" in e for e in errors["error"])
     assert (result.table["status"] == "ok").sum() == 1
+    assert result.table["super_diffusive"].dtype == bool  # not text, whatever the gaps
+    assert result.trends["samples"]["CQD"]["super_diffusive"]
     assert (tmp_path / "report" / "campaign.csv").is_file()
 
 

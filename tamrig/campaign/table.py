@@ -49,9 +49,13 @@ def build_table(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     first = [c for c in LEADING if c in frame.columns]
     rest = [c for c in frame.columns if c not in first and c not in props]
     frame = frame[first + props + rest]
-    for column in frame.columns:  # text columns: str, never a mix of str and NaN
+    for column in frame.columns:  # one type per column (error rows leave gaps)
         if frame[column].dtype == object:
-            frame[column] = frame[column].map(lambda v: "" if _missing(v) else str(v))
+            present = [v for v in frame[column] if not _missing(v)]
+            if present and all(isinstance(v, bool | np.bool_) for v in present):
+                frame[column] = frame[column].map(lambda v: False if _missing(v) else bool(v))
+            else:
+                frame[column] = frame[column].map(lambda v: "" if _missing(v) else str(v))
     return frame.sort_values(
         ["status", "sample", "probe_wavelength_nm", "n_abs"], na_position="last"
     ).reset_index(drop=True)
