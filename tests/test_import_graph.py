@@ -21,7 +21,6 @@ PACKAGES = ("tamrig", "drivers", "simulators")
 KNOWN_EDGES: dict[tuple[str, str], str] = {
     # type-only back-edges of two cycles being taken apart in their own rooms
     ("tamrig.plan.points", "tamrig.plan.model"): "issue 15: plan model / points / pre-flight",
-    ("tamrig.gui.scan_panel", "tamrig.gui.main_window"): "issue 16: main window / scan panel",
 }
 
 

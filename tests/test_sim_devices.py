@@ -134,10 +134,8 @@ def test_faults_table_is_validated_with_field_names(tmp_path: Path) -> None:
         ('device = "pump_shuter"\nkind = "timeout"', "simulation.faults[0]"),
     ]
     for i, (table, field) in enumerate(bad):
-        text = f'[simulation.sample]\npreset = "cqd"\n\n[[simulation.faults]]\n{table}\n'
-        rig_file = write_variant(
-            tmp_path, '[simulation.sample]\npreset = "cqd"\n', text, f"{i}.toml"
-        )
+        text = f"[[simulation.faults]]\n{table}\n\n[devices.stage]\n"
+        rig_file = write_variant(tmp_path, "[devices.stage]\n", text, f"{i}.toml")
         with pytest.raises(ConfigError) as info:
             build_rig(rig_file)
         assert info.value.field == field, table

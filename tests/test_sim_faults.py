@@ -229,9 +229,9 @@ def test_probabilistic_faults_are_reproducible() -> None:
 def test_faults_from_the_rig_file(tmp_path: Path) -> None:
     rig_file = write_variant(
         tmp_path,
-        '[simulation.sample]\npreset = "cqd"\n',
-        '[simulation.sample]\npreset = "cqd"\n\n'
-        '[[simulation.faults]]\ndevice = "camera"\nkind = "drop_frames"\nframes = 2\non_call = 2\n',
+        "[devices.stage]\n",
+        '[[simulation.faults]]\ndevice = "camera"\nkind = "drop_frames"\n'
+        "frames = 2\non_call = 2\n\n[devices.stage]\n",
     )
     with build_rig(rig_file) as rig:
         rig.camera.start()
