@@ -252,3 +252,32 @@ def test_alignment_roi_snaps_inside_the_sensor() -> None:
 
     assert snap_roi(-5.2, 3.6, 20.4, 2.0, (64, 80)) == Roi(0, 4, 20, 8)
     assert snap_roi(70, 60, 30, 30, (64, 80)) == Roi(50, 34, 30, 30)
+
+
+def test_the_queue_runs_two_plans_and_survives_a_restart(
+    window: Any, qtbot: Any, tmp_path: Path, gui_settings: Any
+) -> None:
+    from tamrig.gui.queue_panel import QueuePanel
+    from tamrig.storage import open_scan
+
+    b = _fluence_plan_from_scratch(window, tmp_path)
+    panel, queue = window.scan_panel, window.scan_panel.queue_panel
+    assert queue.open_folder(str(tmp_path / "night"))
+    b.fluence_values.setText("0.1")
+    assert panel.queue_form_plan()
+    b.fluence_values.setText("0.3")
+    assert panel.queue_form_plan()
+    assert queue.table.rowCount() == 2 and queue.table.item(1, 1).text() == "waiting"
+    assert queue.start()
+    qtbot.waitUntil(lambda: not queue.active and not panel.running, timeout=120_000)
+    assert [e.status for e in queue.queue.entries] == ["finished", "finished"]
+    for entry, n_abs in zip(queue.queue.entries, (0.1, 0.3)):
+        with open_scan(entry.out) as scan:
+            assert scan.status == "finished" and len(scan) == 4
+            assert scan.points()["n_abs"][0] == pytest.approx(n_abs)
+    # a new window finds the queue where this one left it
+    assert gui_settings.queue_dir() == str((tmp_path / "night").resolve())
+    again = QueuePanel()
+    qtbot.addWidget(again)
+    assert again.open_folder(gui_settings.queue_dir())
+    assert [again.table.item(r, 1).text() for r in range(2)] == ["finished", "finished"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QFileDialog, QScrollArea, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QFileDialog, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from tamrig.analysis.monitor import LiveMonitor
 from tamrig.commands.scan import plan_summary
@@ -30,9 +30,10 @@ from tamrig.engine import (
     ScanStarted,
     SweepDone,
 )
-from tamrig.engine.session import calibration_for, check_scan
+from tamrig.engine.session import calibration_for, check_scan, resume_scan, start_scan
 from tamrig.errors import InputError, TamrigError
 from tamrig.gui.frames import LatestFrame
+from tamrig.gui.queue_panel import QueuePanel
 from tamrig.gui.rigaccess import RigAccess
 from tamrig.gui.run_control import RunControl, format_delay
 from tamrig.gui.scan_builder import ScanBuilder
@@ -59,6 +60,8 @@ class ScanPanel(QWidget):
     message = pyqtSignal(str, str)
     #: the fluence calibration of the checked / running plan (live fluence read-out)
     calibration_ready = pyqtSignal(object)
+    #: the run is over and the rig is back: (status or "" if it never started, error text)
+    ended = pyqtSignal(str, str)
     #: pre-flight result, delivered from its thread: (lines, error text, calibration)
     _preflight_done = pyqtSignal(object, str, object)
 
@@ -85,10 +88,14 @@ class ScanPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.builder)
+        self.queue_panel = QueuePanel()
+        self.pages = QTabWidget()
+        self.pages.addTab(scroll, "Plan")
+        self.pages.addTab(self.queue_panel, "Queue")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.run_control)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.pages, 1)
         self.session: ScanSession | None = None
         #: extra ScanEngine options (retries, back-off) for the next scan
         self.engine_options: dict[str, Any] = {}
@@ -97,6 +104,14 @@ class ScanPanel(QWidget):
         self.recent: deque[Any] = deque(maxlen=64)
         self.status: str | None = None
         self.last_path: Path | None = None
+        qp = self.queue_panel
+        qp.add_button.clicked.connect(self.queue_form_plan)
+        qp.run_requested.connect(self._run_queued)
+        self.ended.connect(qp.scan_ended)
+        if settings is not None:
+            qp.folder_changed.connect(settings.remember_queue_dir)
+            if folder := settings.queue_dir():
+                qp.open_folder(folder)
         rc = self.run_control
         rc.start_clicked.connect(self.start)
         rc.pause_clicked.connect(self.pause)
@@ -146,10 +161,28 @@ class ScanPanel(QWidget):
             return False
         text = self.run_control.output.text().strip()
         out = Path(text) if text else self.default_output(plan.name)
+        return self.run(plan, out)
+
+    def run(self, plan: ScanPlan, out: Path, *, resume: bool = False) -> bool:
+        """Run ``plan`` into ``out`` (``resume``: continue the scan already in ``out``)."""
+        if self.running:
+            return False
         self.run_control.output.setText(str(out))
         self.about_to_start.emit()
+        prepare: Callable[..., Any] = start_scan
+        if resume:
+
+            def prepare(plan: ScanPlan, *, out: Path, rig: Any, **options: Any) -> Any:
+                options.pop("overwrite", None)
+                return resume_scan(out, rig=rig, **options)
+
         session = ScanSession(
-            self.access, plan, out, engine_options=self.engine_options, frames=self.frames
+            self.access,
+            plan,
+            out,
+            engine_options=self.engine_options,
+            frames=self.frames,
+            prepare=prepare,
         )
         session.engine_event.connect(self.on_event)
         session.rejected.connect(self._on_rejected)
@@ -162,9 +195,21 @@ class ScanPanel(QWidget):
         self.frames.clear()
         self.running_changed.emit(True)
         self.run_control.set_state("starting")
-        self.message.emit("info", f"scan {plan.name} starting → {out}")
+        verb = "resuming" if resume else "starting"
+        self.message.emit("info", f"scan {plan.name} {verb} → {out}")
         session.start()
         return True
+
+    # -- queue -----------------------------------------------------------------------------
+    def queue_form_plan(self) -> bool:
+        """Add the form's plan (if it checks out) to the queue."""
+        if self.builder.check() is None:
+            return False
+        return self.queue_panel.add_plan(self.builder.plan_dict()) is not None
+
+    def _run_queued(self, plan: ScanPlan, out: Path, resume: bool) -> None:
+        if not self.run(plan, out, resume=resume):
+            self.queue_panel.scan_ended("", "the rig is busy")
 
     # -- pre-flight ----------------------------------------------------------------------------
     def output_for(self, plan: ScanPlan) -> Path:
@@ -331,3 +376,4 @@ class ScanPanel(QWidget):
         self.run_control.eta.setText("–")
         if status is not None and self.last_path is not None:
             self.message.emit("info", f"scan {status}: data in {self.last_path} · {report}")
+        self.ended.emit(status or "", error)

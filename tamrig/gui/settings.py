@@ -52,6 +52,12 @@ class GuiSettings:
     def remember_data_dir(self, path: str | Path) -> None:
         self.store.setValue("data/last_dir", str(Path(path).resolve()))
 
+    def queue_dir(self) -> str | None:
+        return self._str("queue/dir")
+
+    def remember_queue_dir(self, path: str | Path) -> None:
+        self.store.setValue("queue/dir", str(Path(path).resolve()))
+
     # -- plan presets ----------------------------------------------------------------------
     def preset_names(self) -> list[str]:
         self.store.beginGroup("presets")
