@@ -281,3 +281,30 @@ def test_the_queue_runs_two_plans_and_survives_a_restart(
     qtbot.addWidget(again)
     assert again.open_folder(gui_settings.queue_dir())
     assert [again.table.item(r, 1).text() for r in range(2)] == ["finished", "finished"]
+
+
+def test_stage_jogs_in_mm_and_returns_to_a_bookmark(window: Any, qtbot: Any) -> None:
+    from PyQt6.QtCore import Qt
+
+    panel, stage = window.panels["stage"], window.rig.stage
+    panel.target.setValue(500.0)
+    panel.go.click()
+    qtbot.waitUntil(lambda: abs(window.rig.delay_fs() - 500.0) < 0.01, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: (
+            panel.position_mm is not None and abs(panel.position_mm - stage.position_mm()) < 1e-9
+        ),
+        timeout=10_000,
+    )
+    assert panel.add_bookmark("near t0")
+    start = stage.position_mm()
+    panel.jog_unit.setCurrentText("mm")
+    panel.jog_step.setValue(0.25)
+    panel.jog(panel.jog_step.value())
+    qtbot.waitUntil(lambda: abs(stage.position_mm() - (start + 0.25)) < 1e-6, timeout=10_000)
+    panel.bookmark_box.setCurrentIndex(
+        panel.bookmark_box.findText("near t0", flags=Qt.MatchFlag.MatchStartsWith)
+    )
+    panel.go_to_bookmark()
+    qtbot.waitUntil(lambda: abs(stage.position_mm() - start) < 1e-6, timeout=10_000)
+    assert "near t0" in window.settings.stage_bookmarks()

@@ -47,7 +47,14 @@ from tamrig.gui.device_worker import Action, DeviceWorker
 from tamrig.gui.frames import LatestFrame
 from tamrig.gui.liveview import CameraView, DttView
 from tamrig.gui.log_panel import LogPanel, QtLogHandler
-from tamrig.gui.panels import CameraPanel, DevicePanel, PowerMeterPanel, ShutterPanel, make_panel
+from tamrig.gui.panels import (
+    CameraPanel,
+    DevicePanel,
+    PowerMeterPanel,
+    ShutterPanel,
+    StagePanel,
+    make_panel,
+)
 from tamrig.gui.redraw import DISPLAY_HZ, DisplayClock
 from tamrig.gui.rigaccess import RigAccess
 from tamrig.gui.run_control import format_delay
@@ -215,6 +222,8 @@ class MainWindow(QMainWindow):
         column = QVBoxLayout(holder)
         for role, device in self.rig.devices.items():
             panel = make_panel(role, device.family, self.submit, self.set_live)
+            if isinstance(panel, StagePanel):
+                panel.load_bookmarks(self.settings)
             self.panels[role] = panel
             column.addWidget(panel)
         column.addStretch(1)

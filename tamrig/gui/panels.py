@@ -135,22 +135,33 @@ class DevicePanel(QGroupBox):
 
 
 class StagePanel(DevicePanel):
+    """Position, go to (fs or mm), jog (fs or mm), and bookmarks of stage positions.
+
+    Bookmarks are stage positions in mm (they stay put when time zero is re-calibrated),
+    kept by ``bookmarks`` (the window's settings: ``stage_bookmarks`` / ``save_stage_bookmarks``).
+    """
+
     def __init__(self, role: str, submit: Submit) -> None:
         super().__init__(role, submit)
         self.position = QLabel("–")
         self.delay = QLabel("–")
         self.body.addRow("position", self.position)
         self.body.addRow("delay", self.delay)
-        self.jog_step = _spin(0.001, 1e7, 1, " fs", 100.0)
-        back, forward = QPushButton("◀ jog"), QPushButton("jog ▶")
+        self.jog_step = _spin(0.0001, 1e7, 4, "", 100.0)
+        self.jog_unit = QComboBox()
+        self.jog_unit.addItems(["fs", "mm"])
+        back, forward = QPushButton("◀"), QPushButton("▶")
+        back.setToolTip("jog back by the step")
+        forward.setToolTip("jog forward by the step")
         back.clicked.connect(lambda: self.jog(-self.jog_step.value()))
         forward.clicked.connect(lambda: self.jog(self.jog_step.value()))
         jog = QHBoxLayout()
         jog.addWidget(back)
-        jog.addWidget(self.jog_step)
+        jog.addWidget(self.jog_step, 1)
+        jog.addWidget(self.jog_unit)
         jog.addWidget(forward)
         self.body.addRow("jog", jog)
-        self.target = _spin(-1e9, 1e9, 1, "", 0.0)
+        self.target = _spin(-1e9, 1e9, 4, "", 0.0)
         self.target_unit = QComboBox()
         self.target_unit.addItems(["fs", "mm"])
         self.go = QPushButton("go")
@@ -158,18 +169,52 @@ class StagePanel(DevicePanel):
         self.stop = QPushButton("stop")
         self.stop.clicked.connect(lambda: self.send("stop", lambda rig: rig.stage.stop()))
         goto = QHBoxLayout()
-        goto.addWidget(self.target)
+        goto.addWidget(self.target, 1)
         goto.addWidget(self.target_unit)
         goto.addWidget(self.go)
         goto.addWidget(self.stop)
         self.body.addRow("go to", goto)
-        self.controls += [back, forward, self.jog_step, self.target, self.go, self.stop]
+        self.bookmark_box = QComboBox()
+        self.bookmark_box.setPlaceholderText("bookmarks")
+        mark = QPushButton("＋")
+        mark.setToolTip("bookmark the current position")
+        mark.clicked.connect(lambda: self.add_bookmark(self.delay.text()))
+        go_mark = QPushButton("go")
+        go_mark.clicked.connect(self.go_to_bookmark)
+        marks = QHBoxLayout()
+        marks.addWidget(self.bookmark_box, 1)
+        marks.addWidget(mark)
+        marks.addWidget(go_mark)
+        self.body.addRow("marks", marks)
+        self.bookmarks: Any = None
+        self.position_mm: float | None = None
+        self.controls += [
+            back,
+            forward,
+            self.jog_step,
+            self.jog_unit,
+            self.target,
+            self.target_unit,
+            self.go,
+            self.stop,
+            mark,
+            go_mark,
+        ]
 
-    def jog(self, step_fs: float) -> None:
-        def action(rig: Rig) -> float:
-            return rig.set_delay_fs(rig.delay_fs() + step_fs)
+    def jog(self, step: float) -> None:
+        if self.jog_unit.currentText() == "mm":
 
-        self.send(f"jog {step_fs:+g} fs", action)
+            def move_mm(rig: Rig) -> float:
+                rig.stage.move_to(rig.stage.position_mm() + step)
+                return rig.stage.position_mm()
+
+            self.send(f"jog {step:+g} mm", move_mm)
+            return
+
+        def move_fs(rig: Rig) -> float:
+            return rig.set_delay_fs(rig.delay_fs() + step)
+
+        self.send(f"jog {step:+g} fs", move_fs)
 
     def go_to(self) -> None:
         value, unit = self.target.value(), self.target_unit.currentText()
@@ -178,8 +223,36 @@ class StagePanel(DevicePanel):
         else:
             self.send(f"go to {value:g} fs", lambda rig: rig.set_delay_fs(value))
 
+    # -- bookmarks ------------------------------------------------------------------------
+    def load_bookmarks(self, store: Any) -> None:
+        self.bookmarks = store
+        self.bookmark_box.clear()
+        for name, mm in store.stage_bookmarks().items():
+            self.bookmark_box.addItem(f"{name} ({mm:.4f} mm)", (name, mm))
+
+    def add_bookmark(self, name: str) -> bool:
+        """Bookmark the stage's last read-back position under ``name``."""
+        if self.position_mm is None or self.bookmarks is None or not name.strip():
+            return False
+        marks = dict(self.bookmarks.stage_bookmarks())
+        marks[name.strip()] = self.position_mm
+        self.bookmarks.save_stage_bookmarks(marks)
+        self.load_bookmarks(self.bookmarks)
+        self.bookmark_box.setCurrentIndex(
+            self.bookmark_box.findData((name.strip(), self.position_mm))
+        )
+        return True
+
+    def go_to_bookmark(self) -> None:
+        data = self.bookmark_box.currentData()
+        if data is None:
+            return
+        name, mm = data
+        self.send(f"go to bookmark {name}", lambda rig: rig.stage.move_to(float(mm)))
+
     def show_values(self, values: dict[str, Any]) -> None:
         moving = " (moving)" if values.get("moving") else ""
+        self.position_mm = float(values["position_mm"])
         self.position.setText(f"{values['position_mm']:.6f} mm{moving}")
         self.delay.setText(f"{values['delay_fs']:.1f} fs")
 

@@ -6,6 +6,7 @@ Stored as an INI file in the user's configuration folder; tests redirect it with
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PyQt6.QtCore import QByteArray, QSettings
@@ -57,6 +58,22 @@ class GuiSettings:
 
     def remember_queue_dir(self, path: str | Path) -> None:
         self.store.setValue("queue/dir", str(Path(path).resolve()))
+
+    # -- stage bookmarks (positions in mm, per rig file) -----------------------------------
+    def stage_bookmarks(self) -> dict[str, float]:
+        text = self._str(f"stage/bookmarks/{self._rig_key()}")
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:
+            return {}
+        return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def save_stage_bookmarks(self, marks: dict[str, float]) -> None:
+        self.store.setValue(f"stage/bookmarks/{self._rig_key()}", json.dumps(marks))
+
+    def _rig_key(self) -> str:
+        rig = self.last_rig() or "default"
+        return "".join(c if c.isalnum() else "_" for c in rig)[-120:]
 
     # -- plan presets ----------------------------------------------------------------------
     def preset_names(self) -> list[str]:
