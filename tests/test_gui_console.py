@@ -308,3 +308,34 @@ def test_stage_jogs_in_mm_and_returns_to_a_bookmark(window: Any, qtbot: Any) -> 
     panel.go_to_bookmark()
     qtbot.waitUntil(lambda: abs(stage.position_mm() - start) < 1e-6, timeout=10_000)
     assert "near t0" in window.settings.stage_bookmarks()
+
+
+def test_time_zero_tool_scans_the_rise_fits_it_and_sets_t0(
+    window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    import shutil
+
+    tool = window.timezero
+    rig_copy = tmp_path / "rig.toml"
+    shutil.copy(gui_support.SIM_RIG, rig_copy)
+    tool.rig_file = str(rig_copy)
+    tool.data_dir = lambda: str(tmp_path)
+    tool.half_range.setValue(400.0)
+    tool.step.setValue(20.0)
+    tool.pairs.setValue(200)
+    assert tool.start()
+    qtbot.waitUntil(lambda: tool.out is None and not window.scan_panel.running, timeout=120_000)
+    fit = tool.fit
+    assert fit is not None and fit.ok, tool.result.text()
+    # the simulated rig's zero is where its rig file says: the fit finds it within its error
+    assert abs(fit.t0_fs) < 4 * fit.t0_err_fs + 30.0
+    assert "t₀ =" in tool.result.text() and tool.set_button.isEnabled()
+    reopened: list[str] = []
+    window.rig_requested.connect(reopened.append)
+    tool.confirm = lambda question: False
+    assert not tool.set_time_zero() and reopened == []
+    tool.confirm = lambda question: True
+    assert tool.set_time_zero()
+    expected = window.rig.delay_to_mm(fit.t0_fs)
+    assert f"time_zero_mm = {expected:.6f}" in rig_copy.read_text()
+    assert reopened == [str(rig_copy)]

@@ -63,6 +63,7 @@ from tamrig.gui.scan_panel import ScanPanel
 from tamrig.gui.settings import GuiSettings
 from tamrig.gui.state import DeviceState, format_si
 from tamrig.gui.threads import WorkerThread
+from tamrig.gui.timezero_tool import TimeZeroTool
 from tamrig.records import GaussianFit
 from tamrig.rig import Rig
 
@@ -144,6 +145,12 @@ class MainWindow(QMainWindow):
         self.alignment_view = AlignmentView()
         self.alignment_view.roi_requested.connect(self.set_camera_roi)
         self.tabs.addTab(self.alignment_view, "Alignment")
+        self.timezero = TimeZeroTool(
+            rig.delay_to_mm, str(rig.loaded.path), self.settings.last_data_dir
+        )
+        self.timezero.confirm = lambda q: self.confirm(q)
+        self.timezero.rig_changed.connect(self.rig_requested.emit)
+        self.tabs.addTab(self.timezero, "Time zero")
         # the data browser is built when first used: most sessions never open it
         self.data_tab = QWidget()
         QVBoxLayout(self.data_tab).setContentsMargins(0, 0, 0, 0)
@@ -297,6 +304,8 @@ class MainWindow(QMainWindow):
         self.camera_worker.failed.connect(lambda m: self.on_command_failed("camera: live", m))
         sp = self.scan_panel
         sp.about_to_start.connect(self.before_scan)
+        self.timezero.run_requested.connect(lambda plan, out: sp.run(plan, out))
+        sp.ended.connect(self.timezero.scan_ended)
         sp.running_changed.connect(self.set_scan_running)
         sp.point_done.connect(self.on_point)
         sp.series_final.connect(self.analysis.set_series)
