@@ -3,6 +3,7 @@
 A 10 ms QTimer probe runs in the GUI thread; each late tick is an event-loop stall (the
 time the loop could not answer a click or a repaint). Three phases, window 1920×1080:
 
+* ``idle``: the window open, nothing running (a baseline: the machine's own stalls);
 * ``scan``: the demo plan through the window's own run control, simulated time running
   1 / ``--scan-scale`` times faster than real time (more events per second than an
   operator will ever see);
@@ -144,6 +145,18 @@ def scan_phase(seconds: float, scale: float, out: Path) -> None:
     win.close()  # type: ignore[attr-defined]
 
 
+def idle_phase(seconds: float) -> None:
+    """The same probe with the window open and nothing running: the machine's own stalls."""
+    win: object = window(1.0)
+    probe = StallProbe()
+    t0 = time.monotonic()
+    probe.start(win.clock)  # type: ignore[attr-defined]
+    run_until(lambda: time.monotonic() - t0 > seconds, seconds + 5)
+    probe.stop()
+    print(f"idle      (window open, nothing running): {probe.summary()}")
+    win.close()  # type: ignore[attr-defined]
+
+
 def alignment_phase(seconds: float) -> None:
     win: object = window(1.0)
     rig = win.rig  # type: ignore[attr-defined]
@@ -221,7 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scan-scale", type=float, default=0.2, help="simulated time scale")
     parser.add_argument("--points", type=int, default=1000, help="points of the memory scan")
     parser.add_argument(
-        "--phases", nargs="+", default=["scan", "alignment", "memory"], help="what to run"
+        "--phases",
+        nargs="+",
+        default=["idle", "scan", "alignment", "memory"],
+        help="what to run",
     )
     args = parser.parse_args(argv)
 
@@ -237,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     out = Path(tempfile.mkdtemp(prefix="tamrig-bench-gui-"))
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if "idle" in args.phases:
+        idle_phase(args.seconds)
     if "scan" in args.phases:
         scan_phase(args.seconds, args.scan_scale, out)
     if "alignment" in args.phases:
