@@ -144,3 +144,32 @@ def test_no_import_cycles() -> None:
         ]
         problems.append("cycle among " + ", ".join(component) + ":\n" + "\n".join(lines))
     assert not problems, "\n".join(problems)
+
+
+def third_party_imports(path: Path) -> Iterator[tuple[str, int]]:
+    """(absolute module name, line) of every non-relative import in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, node.lineno
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module, node.lineno
+
+
+def test_layers() -> None:
+    """tamrig names no concrete instrument (drivers and simulators are found by the registry
+    from a rig file's kind); only the GUI and the command that opens it touch Qt."""
+    qt_allowed = ("tamrig.gui", "tamrig.commands.gui")
+    problems = []
+    for name, path in modules().items():
+        if not name.startswith("tamrig"):
+            continue
+        for imported, line in third_party_imports(path):
+            top = imported.split(".")[0]
+            if top in ("drivers", "simulators"):
+                problems.append(f"{name}:{line} imports {imported} (a concrete device package)")
+            gui = top in ("PyQt6", "pyqtgraph") or imported.startswith("tamrig.gui")
+            if gui and not name.startswith(qt_allowed):
+                problems.append(f"{name}:{line} imports {imported} (Qt outside the GUI)")
+    assert not problems, "\n".join(problems)
