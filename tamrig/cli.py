@@ -85,8 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tamrig {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # exiting anyway: a late press is no crash
         print(f"tamrig {args.command}: interrupted; rig left in its safe state", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if argv is None:  # a process of its own, about to exit: a late Ctrl-C stops nothing
+            signal.signal(signal.SIGINT, signal.SIG_IGN)

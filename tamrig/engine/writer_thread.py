@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 
 Job = Callable[[], None]
+JOIN_TIMEOUT_S = 2.0
 
 
 class WriterThread:
@@ -58,7 +59,9 @@ class WriterThread:
             self._closed = True
             self._cond.notify_all()
         if self._thread is not threading.current_thread():
-            self._thread.join()
+            # Bounded: a second Ctrl-C landing just as this thread took the lock can leave
+            # it held, and the idle (daemon) writer could then never wake up to exit.
+            self._thread.join(timeout=JOIN_TIMEOUT_S)
         return error
 
     def _loop(self) -> None:
