@@ -1,8 +1,9 @@
 """``tamrig calibrate fluence``: sweep the pump attenuator against the power meter.
 
 Fits the attenuator law, prints the fit with its residuals and saves the calibration where
-scans find it (``calibrations/<rig>.json`` beside the rig file, ``$TAMRIG_CALIBRATION_DIR``
-or ``--out``). The pump shutter stays closed unless the rig's meter sits behind it.
+scans find it (``calibrations/<rig>.json`` beside the rig file — for the shipped simulated
+rig in the user's data folder — ``$TAMRIG_CALIBRATION_DIR`` or ``--out``). The pump shutter
+stays closed unless the rig's meter sits behind it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from tamrig.errors import EXIT_OK, InputError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["fluence"], help="what to calibrate")
     parser.add_argument("--rig", help="rig file (default: the simulated rig)")
-    parser.add_argument("--out", help="calibration file to write (default: beside the rig file)")
+    parser.add_argument(
+        "--out", help="calibration file to write (default: where scans on this rig look for it)"
+    )
     parser.add_argument("--points", type=int, default=25, help="settings on the monotonic branch")
     parser.add_argument(
         "--coarse-points", type=int, default=12, help="settings over one period to locate θ0"
