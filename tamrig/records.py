@@ -63,7 +63,13 @@ class GaussianFit:
 
 @dataclass(frozen=True)
 class TransportPoint:
-    """Live transport numbers of one point: σ², MSD = σ² − σ₀², D = MSD / 2t."""
+    """Live transport numbers of one point: σ², MSD = σ² − σ₀², D = MSD / 2t.
+
+    MSD and D errors are the point's own; σ₀'s error, common to the whole series, is
+    ``sigma0_err_nm``. σ₀, MSD and D are NaN until the series has a σ₀. ``significant`` is
+    False for a point whose spot does not stand out of the noise or that lies before the
+    rise of the signal: its width is no measurement.
+    """
 
     delay_fs: float
     sigma_nm: float
@@ -74,6 +80,7 @@ class TransportPoint:
     msd_err_nm2: float
     diffusivity_cm2_s: float
     diffusivity_err_cm2_s: float
+    significant: bool = True
 
 
 @dataclass

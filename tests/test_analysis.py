@@ -34,6 +34,19 @@ def delay_grid() -> np.ndarray:
     )
 
 
+def observed_sigma(vs: VirtualSample, t: np.ndarray, n_abs: float = 0.045) -> np.ndarray:
+    """The width a camera image shows at delay t: carriers of every age under the IRF,
+    weighted by their signal (the second moment of the image, which a Gaussian fit finds)."""
+    out = np.empty(t.size)
+    for i, delay in enumerate(t):
+        ages, w = vs.irf_ages(float(delay), 32)
+        w = w * vs.amplitude(ages, n_abs, 905.0)
+        total = float(np.sum(w))
+        s2 = vs.sigma2_nm2(ages, n_abs)
+        out[i] = math.sqrt(float(np.sum(w * s2)) / total) if total > 0 else vs.settings.sigma0_nm
+    return out
+
+
 def synthetic(
     sample: VirtualSample | str,
     *,
@@ -41,16 +54,16 @@ def synthetic(
     noise_nm: float = 1.0,
     seed: int = 0,
     sweeps: int = 1,
-    signal_before_zero: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """σ(t) = √(σ₀² + MSD) plus Gaussian noise. Without signal before time zero (as on the
-    rig, where those images hold no spot) negative delays are left out."""
+    """Observed σ(t) plus Gaussian noise. Delays before the carriers arrive (as on the rig,
+    where those images hold no spot) are left out."""
     vs = VirtualSample(SampleSettings(preset=sample)) if isinstance(sample, str) else sample
     rng = np.random.default_rng(seed)
     t = np.tile(delay_grid(), sweeps)
-    if not signal_before_zero:
-        t = t[t >= 0]
-    sigma = np.sqrt(vs.sigma2_nm2(t, n_abs)) + rng.normal(0.0, noise_nm, t.size)
+    t = t[t >= -60.0]
+    sigma = np.tile(observed_sigma(vs, np.unique(t), n_abs), sweeps)
+    sigma = sigma[np.searchsorted(np.unique(t), t)] if sigma.size != t.size else sigma
+    sigma = sigma + rng.normal(0.0, noise_nm, t.size)
     return t, sigma, np.full(t.size, noise_nm)
 
 
@@ -119,7 +132,12 @@ def test_physics_targets_over_noise_draws(
     length: float,
     dl: float,
 ) -> None:
-    """docs/simulator.md targets for the typical (median) result over independent noise draws."""
+    """docs/simulator.md targets for the typical (median) result over independent noise draws.
+
+    Every draw finds D(t) falling from an interior maximum; with a single sweep the rise
+    before it (α = 1.2: D ∝ t^0.2) is not always significant, and is then reported as
+    unresolved, with its numbers.
+    """
     peaks = [
         superdiffusive_peak(
             series_from_sigma(*synthetic(preset, seed=600 + k, sweeps=sweeps)),
@@ -127,7 +145,8 @@ def test_physics_targets_over_noise_draws(
         )
         for k in range(10)
     ]
-    assert all(p.found for p in peaks)
+    assert all(p.status != "none" for p in peaks)
+    assert sum(p.found for p in peaks) >= (10 if sweeps > 1 else 6)
     assert np.median([p.d_peak_cm2_s for p in peaks]) == pytest.approx(d, abs=dd)
     assert np.median([p.t_peak_fs for p in peaks]) == pytest.approx(tp, abs=dt)
     assert np.median([p.length_nm for p in peaks]) == pytest.approx(length, abs=dl)
@@ -247,24 +266,29 @@ def test_power_law_fit_reports_too_few_points() -> None:
     assert not fit.ok and "fewer than 3" in fit.message
 
 
-def test_sigma0_methods() -> None:
+def test_sigma0_model_removes_the_bias_of_a_window_mean() -> None:
     vs = VirtualSample(SampleSettings(preset="cqd"))
-    t = np.arange(0.0, 61.0, 20.0)
-    s = np.sqrt(vs.sigma2_nm2(t))
+    t = np.concatenate([np.arange(-40.0, 101.0, 20.0), np.arange(150.0, 2001.0, 50.0)])
+    s = observed_sigma(vs, t)  # noise-free
     e = np.full(t.size, 0.3)
-    mean = estimate_sigma0(t, s, e, method="mean")
-    icpt = estimate_sigma0(t, s, e, method="intercept")
-    assert mean is not None and icpt is not None
-    assert mean.value_nm > 141.5  # spreading already under way inside the window
-    assert icpt.value_nm == pytest.approx(141.0, abs=0.3)
-    assert estimate_sigma0([500.0], [150.0], [1.0]) is None
-    with pytest.raises(ValueError, match="method"):
-        estimate_sigma0(t, s, e, method="median")
+    window = np.abs(t) <= 60.0
+    assert float(np.mean(s[window])) > 141.8  # spreading already under way inside the IRF
+    s0 = estimate_sigma0(t, s, e, 40.0)
+    assert s0 is not None and s0.method == "superdiffusive"
+    assert s0.value_nm == pytest.approx(141.0, abs=0.05)
+    assert 0 < s0.err_nm < 0.3
+    assert estimate_sigma0([500.0], [150.0], [1.0], 40.0) is None
 
 
 def test_series_needs_a_width_at_time_zero() -> None:
-    with pytest.raises(ValueError, match="σ₀ window"):
+    with pytest.raises(ValueError, match="σ₀ undetermined"):
         series_from_sigma([500.0, 1000.0], [150.0, 155.0], [1.0, 1.0], label="late only")
+
+
+def test_window_edges_survive_the_rounding_of_merged_sweeps() -> None:
+    t = np.array([20.0, 100.0, 250.00000000001, 250.0 - 1e-11])
+    series = series_from_msd(t, 3.0 * t**1.2, np.full(4, 1.0), 141.0, 0.1)
+    assert series.select(20.0, 250.0)[0].size == 3  # the merged 250 fs point is kept
 
 
 def test_merge_repeats_is_an_inverse_variance_mean() -> None:
@@ -338,7 +362,7 @@ def test_analyse_points_groups_series_by_wavelength_and_fluence() -> None:
     assert set(scan.fluence) == {670.0, 905.0}
     for dep in scan.fluence.values():
         assert dep.growth_increases_with_n_abs and dep.d_hop_consistent
-    assert all(a.peak.found for a in scan.series)
+    assert all(a.peak.status != "none" for a in scan.series)
 
 
 def test_analyse_points_requires_the_width_columns() -> None:

@@ -1,4 +1,4 @@
-"""Live monitor: σ₀ from the window around time zero, MSD and D with propagated errors."""
+"""Live monitor: time zero, σ₀ from the σ(τ) model, MSD and D with their errors, noise flagged."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 
 from simulators.sample import SampleSettings, VirtualSample
+from tamrig.analysis import analyse_points
 from tamrig.analysis.monitor import LiveMonitor
+from tamrig.analysis.sigma0 import Sigma0, msd_from_sigma
+from tamrig.analysis.transport_model import model_sigma
 from tamrig.records import DifferentialImage, GaussianFit
 
 PIXEL_NM = 50.0
@@ -66,85 +69,112 @@ def cqd() -> VirtualSample:
     return VirtualSample(SampleSettings(preset="cqd"))
 
 
-def test_no_transport_until_sigma0_is_known(cqd: VirtualSample) -> None:
+def test_noise_before_the_rise_is_flagged_and_never_sets_sigma0(cqd: VirtualSample) -> None:
     rng = np.random.default_rng(1)
     mon = LiveMonitor(PIXEL_NM)
-    # Before time zero there is no signal: such points must not define σ₀.
+    # Before time zero there is no signal: the fit finds noise, which is not data.
     for delay in (-1000.0, -200.0, -60.0):
         fit, tp = mon.update(
             delay_fs=delay, series="905nm/N=0.045", image=sample_image(cqd, delay, rng)
         )
-        assert tp is None
+        assert tp is not None and not tp.significant
+        assert math.isnan(tp.sigma0_nm) and math.isnan(tp.msd_nm2)
     assert mon.sigma0("905nm/N=0.045") is None
     fit, tp = mon.update(
         delay_fs=300.0, series="905nm/N=0.045", image=sample_image(cqd, 300.0, rng)
     )
-    assert fit.converged and tp is None
-    assert mon.transport("905nm/N=0.045") == []
+    assert fit.converged and tp is not None and tp.significant
+    assert mon.sigma0("905nm/N=0.045") is None  # one width cannot separate σ₀ from spreading
     fit, tp = mon.update(delay_fs=20.0, series="905nm/N=0.045", image=sample_image(cqd, 20.0, rng))
-    assert tp is not None
+    assert tp is not None and math.isfinite(tp.sigma0_nm)
     assert mon.sigma0("905nm/N=0.045") is not None
-    # now the earlier 300 fs point is evaluated too; the no-signal points are left out
-    delays = [p.delay_fs for p in mon.transport("905nm/N=0.045")]
-    assert 300.0 in delays and 20.0 in delays
+    # now the earlier 300 fs point is evaluated too; the noise points stay flagged
+    points = mon.transport("905nm/N=0.045")
+    assert {p.delay_fs for p in points if p.significant} == {300.0, 20.0}
+    assert all(math.isfinite(p.msd_nm2) for p in points if p.significant)
 
 
-def test_full_sweep_recovers_sigma0_and_diffusivity(cqd: VirtualSample) -> None:
-    rng = np.random.default_rng(2)
+def sweep(cqd: VirtualSample, mon: LiveMonitor, seed: int, series: str = "s") -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    delays = np.concatenate([[-1000.0, -500.0], np.arange(-200.0, 1000.0, 20.0), [1500.0]])
+    for delay in rng.permutation(delays):  # randomised delay order, as in a real sweep
+        mon.update(delay_fs=float(delay), series=series, image=sample_image(cqd, delay, rng))
+    return delays
+
+
+def test_full_sweep_measures_time_zero_and_recovers_sigma0_and_d(cqd: VirtualSample) -> None:
     mon = LiveMonitor(PIXEL_NM)
-    delays = np.concatenate([[-1000.0, -500.0], np.arange(-200.0, 1000.0, 20.0)])
-    order = rng.permutation(delays)  # randomised delay order, as in a real sweep
-    for delay in order:
-        mon.update(delay_fs=float(delay), series="s", image=sample_image(cqd, float(delay), rng))
+    sweep(cqd, mon, seed=2)
+    tz = mon.time_zero("s")
+    assert tz is not None and tz.ok
+    assert abs(tz.t0_fs) < 4 * tz.t0_err_fs + 1.0
+    assert abs(tz.irf_fwhm_fs - 40.0) < 4 * tz.irf_fwhm_err_fs + 2.0
     s0 = mon.sigma0("s")
-    assert s0 is not None
-    assert s0.value_nm == pytest.approx(141.0, abs=3.0)  # docs/simulator.md: σ₀ = 141 ± 3 nm
+    assert s0 is not None and s0.method == "superdiffusive"
+    assert abs(s0.value_nm - 141.0) < 3 * s0.err_nm  # unbiased: no window mean any more
     assert 0 < s0.err_nm < 1.5
     points = {p.delay_fs: p for p in mon.transport("s")}
     p300 = points[300.0]
+    common = 2 * s0.value_nm * s0.err_nm / (2 * 300.0 * 0.1)  # σ₀'s error, common to all
     model_d = float(cqd.diffusivity_cm2_s(300.0))
-    assert p300.diffusivity_cm2_s == pytest.approx(model_d, abs=4 * p300.diffusivity_err_cm2_s)
-    assert p300.diffusivity_err_cm2_s < 15.0
-    # MSD errors are honest: pulls against the model have about unit spread
+    total = math.hypot(p300.diffusivity_err_cm2_s, common)
+    assert abs(p300.diffusivity_cm2_s - model_d) < 4 * total
+    # MSD errors (the point's own) are honest: pulls against the model have unit spread
     late = [p for t, p in points.items() if 100.0 <= t <= 980.0]
     pulls = [(p.msd_nm2 - float(cqd.msd_nm2(p.delay_fs))) / p.msd_err_nm2 for p in late]
-    assert 0.5 < float(np.std(pulls)) < 1.6
+    assert 0.6 < float(np.std(pulls)) < 1.5
     assert all(p.sigma0_nm == s0.value_nm for p in points.values())
 
 
-def test_msd_and_diffusivity_arithmetic_and_error_propagation() -> None:
+def test_monitor_and_analysis_share_one_sigma0_estimator(cqd: VirtualSample) -> None:
     mon = LiveMonitor(PIXEL_NM)
-    assert mon.add_fit(delay_fs=0.0, series="a", fit=fake_fit(141.0, 0.5)) is not None
-    tp = mon.add_fit(delay_fs=300.0, series="a", fit=fake_fit(150.0, 2.0))
-    assert tp is not None
-    assert tp.sigma0_nm == 141.0 and tp.sigma0_err_nm == pytest.approx(0.5)
-    assert tp.msd_nm2 == pytest.approx(150.0**2 - 141.0**2)  # 2619 nm²
-    expected_err = math.hypot(2 * 150.0 * 2.0, 2 * 141.0 * 0.5)  # σ₀'s error included
-    assert tp.msd_err_nm2 == pytest.approx(expected_err)
-    # D = MSD / 2t, 1 cm²/s = 0.1 nm²/fs
-    assert tp.diffusivity_cm2_s == pytest.approx(2619.0 / 600.0 / 0.1)
-    assert tp.diffusivity_err_cm2_s == pytest.approx(expected_err / 600.0 / 0.1)
+    sweep(cqd, mon, seed=5)
+    fits = mon.fits("s")
+    columns = {
+        "delay_fs": np.array([t for t, _ in fits]),
+        "sigma_nm": np.array([f.sigma_nm for _, f in fits]),
+        "sigma_err_nm": np.array([f.sigma_err_nm for _, f in fits]),
+        "amplitude": np.array([f.amplitude for _, f in fits]),
+        "amplitude_err": np.array([f.amplitude_err for _, f in fits]),
+    }
+    offline = analyse_points(columns).series[0]
+    live = mon.sigma0("s")
+    assert live is not None
+    assert offline.series.sigma0.value_nm == pytest.approx(live.value_nm, abs=0.05 * live.err_nm)
+    assert offline.series.sigma0.err_nm == pytest.approx(live.err_nm, rel=0.05)
+    assert offline.n_points - offline.n_significant == sum(
+        not p.significant for p in mon.transport("s")
+    )
 
 
-def test_sigma0_is_the_weighted_mean_and_earlier_points_are_re_evaluated() -> None:
+def test_transport_columns_arithmetic() -> None:
+    s0 = Sigma0(141.0, 0.5, 10)
+    c = msd_from_sigma([300.0, -20.0], [150.0, 140.0], [2.0, 1.0], s0)
+    assert c.msd_nm2[0] == pytest.approx(150.0**2 - 141.0**2)  # 2619 nm²
+    assert c.msd_err_nm2[0] == pytest.approx(2 * 150.0 * 2.0)  # the point's own error
+    # D = MSD / 2t, 1 cm²/s = 0.1 nm²/fs; undefined before time zero
+    assert c.diffusivity_cm2_s[0] == pytest.approx(2619.0 / 600.0 / 0.1)
+    assert c.diffusivity_err_cm2_s[0] == pytest.approx(600.0 / 600.0 / 0.1)
+    assert math.isnan(c.diffusivity_cm2_s[1])
+
+
+def test_sigma0_is_refined_as_points_arrive_and_earlier_points_follow() -> None:
+    theta = np.array([141.0, 100.0, 350.0, 1.2, 6.0, 0.5])
+    delays = np.array([-40.0, -20.0, 0.0, 20.0, 40.0, 60.0, 100.0, 200.0, 300.0, 450.0, 700.0])
+    sigma = model_sigma(delays, theta, 40.0)
     mon = LiveMonitor(PIXEL_NM)
-    mon.add_fit(delay_fs=-20.0, series="a", fit=fake_fit(140.0, 1.0))
-    first = mon.add_fit(delay_fs=500.0, series="a", fit=fake_fit(160.0, 1.0))
-    assert first is not None and first.sigma0_nm == pytest.approx(140.0)
-    mon.add_fit(delay_fs=40.0, series="a", fit=fake_fit(143.0, 2.0))
-    s0 = mon.sigma0("a")
-    assert s0 is not None
-    w = np.array([1.0, 0.25])
-    mean = float(np.sum(w * [140.0, 143.0]) / w.sum())
-    birge = math.sqrt(float(np.sum(w * (np.array([140.0, 143.0]) - mean) ** 2)))
-    assert s0.value_nm == pytest.approx(mean)
-    assert s0.err_nm == pytest.approx(birge / math.sqrt(w.sum()))  # scatter > errors: inflated
-    again = {p.delay_fs: p for p in mon.transport("a")}[500.0]
-    assert again.sigma0_nm == pytest.approx(mean)
-    assert again.msd_nm2 == pytest.approx(160.0**2 - mean**2)
-    # outside the window: σ₀ unchanged
-    mon.add_fit(delay_fs=80.0, series="a", fit=fake_fit(170.0, 0.1))
-    assert mon.sigma0("a") == s0
+    history = []
+    for t, s in zip(delays, sigma, strict=True):
+        mon.add_fit(delay_fs=float(t), series="a", fit=fake_fit(float(s), 0.3))
+        s0 = mon.sigma0("a")
+        history.append(None if s0 is None else s0.value_nm)
+    final = mon.sigma0("a")
+    assert final is not None and final.method == "superdiffusive"
+    assert final.value_nm == pytest.approx(141.0, abs=0.01)  # noise-free widths: exact
+    assert len({round(h, 6) for h in history if h is not None}) > 2  # refined point by point
+    again = {p.delay_fs: p for p in mon.transport("a")}[300.0]
+    assert again.sigma0_nm == final.value_nm
+    assert again.msd_nm2 == pytest.approx(sigma[8] ** 2 - final.value_nm**2)
 
 
 def test_series_are_independent_per_fluence_and_wavelength(cqd: VirtualSample) -> None:
@@ -216,6 +246,6 @@ def test_invalid_pixel_size(bad: float) -> None:
         LiveMonitor(bad)
 
 
-def test_invalid_window() -> None:
-    with pytest.raises(ValueError, match="sigma0_window_fs"):
-        LiveMonitor(PIXEL_NM, sigma0_window_fs=(60.0, -60.0))
+def test_invalid_irf() -> None:
+    with pytest.raises(ValueError, match="irf_fwhm_fs"):
+        LiveMonitor(PIXEL_NM, irf_fwhm_fs=-40.0)

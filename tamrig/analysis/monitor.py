@@ -1,22 +1,27 @@
 """Live transport monitor: after each scan point, fit the image and update σ², MSD and D.
 
 One monitor follows several curves ("series", e.g. one per probe wavelength and fluence).
-σ₀ of a series is the weighted mean width of its points around time zero; every new point
-there changes σ₀, so :meth:`LiveMonitor.transport` re-evaluates all earlier points with the
-current σ₀. The fit takes well under a millisecond, so calling :meth:`update` inline after
-each point never holds up the scan.
+It uses the estimators of ``tamrig analyze``: time zero and the instrument response from
+the rise of the signal (:mod:`.timezero`, once the rise is sampled; until then t₀ = 0 and
+the IRF of the settings), σ₀ from the σ(τ) model (:func:`.sigma0.estimate_sigma0`), refitted
+from the previous optimum as significant points inside the model's range arrive,
+and MSD and D from :func:`.sigma0.msd_from_sigma`. :meth:`LiveMonitor.transport`
+re-evaluates all earlier points with the current σ₀. Points whose spot is not significant
+(before the rise, no signal) are reported with ``significant`` False and never set σ₀.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from tamrig.analysis.fitting import fit_gaussian
-from tamrig.analysis.sigma0 import Sigma0, diffusivity_cm2_s, estimate_sigma0
+from tamrig.analysis.sigma0 import Sigma0, estimate_sigma0, msd_from_sigma
+from tamrig.analysis.timezero import TimeZeroFit, fit_time_zero
+from tamrig.analysis.transport_model import EARLIEST_SD, FWHM_PER_SD, ModelSettings
 from tamrig.records import DifferentialImage, GaussianFit, TransportPoint
 
 
@@ -25,34 +30,45 @@ class _Point:
     delay_fs: float
     fit: GaussianFit
     sigma_err_nm: float  # the fit's error, inflated by √χ²_red when the pixel errors were low
+    spot: bool  # the fitted spot stands out of the noise (|A| ≥ min_snr·δA)
+
+
+@dataclass
+class _Series:
+    points: list[_Point] = field(default_factory=list)
+    sigma0: Sigma0 | None = None
+    time_zero: TimeZeroFit | None = None
+    fitted_with: int = 0  # significant widths the current σ₀ was fitted to
 
 
 class LiveMonitor:
     """Fit each point's ΔT/T image and keep σ(t), σ₀, MSD(t) and D(t) per series (thread-safe).
 
-    ``min_snr`` is the amplitude significance |A|/err(A) a point needs to count towards σ₀
-    (points before time zero carry no signal and must not set the reference width).
+    ``min_snr`` is the amplitude significance |A|/err(A) a point needs to count as data;
+    ``irf_fwhm_fs`` the instrument response used until the rise of the signal measures it.
     """
 
     def __init__(
         self,
         pixel_size_nm: float,
         *,
-        sigma0_window_fs: tuple[float, float] = (-60.0, 60.0),
+        irf_fwhm_fs: float = 40.0,
+        model: ModelSettings | None = None,
         min_snr: float = 5.0,
+        time_zero_range_fs: tuple[float, float] = (-400.0, 400.0),
         anisotropic: bool = False,
     ) -> None:
         if not (math.isfinite(pixel_size_nm) and pixel_size_nm > 0):
             raise ValueError(f"pixel_size_nm: expected a finite number > 0, got {pixel_size_nm}")
-        lo, hi = sigma0_window_fs
-        if not lo < hi:
-            raise ValueError(f"sigma0_window_fs: expected (low, high), low < high; got {lo, hi}")
+        if not (math.isfinite(irf_fwhm_fs) and irf_fwhm_fs > 0):
+            raise ValueError(f"irf_fwhm_fs: expected a finite duration > 0, got {irf_fwhm_fs}")
         self.pixel_size_nm = float(pixel_size_nm)
-        self.sigma0_window_fs = (float(lo), float(hi))
+        self.irf_fwhm_fs = float(irf_fwhm_fs)
+        self.model = model or ModelSettings()
         self.min_snr = float(min_snr)
+        self.time_zero_range_fs = time_zero_range_fs
         self.anisotropic = anisotropic
-        self._points: dict[str, list[_Point]] = {}
-        self._sigma0: dict[str, Sigma0 | None] = {}
+        self._series: dict[str, _Series] = {}
         self._lock = threading.Lock()
 
     # -- live -----------------------------------------------------------------------------
@@ -61,8 +77,8 @@ class LiveMonitor:
     ) -> tuple[GaussianFit, TransportPoint | None]:
         """Fit ``image`` (weighted by its per-pixel errors) and return the point's transport.
 
-        The TransportPoint is None while the series has no σ₀ yet, or when the fit failed
-        (``fit.converged`` False; ``fit.message`` says why).
+        The TransportPoint is None when the fit failed (``fit.converged`` False;
+        ``fit.message`` says why); its σ₀, MSD and D are NaN while the series has no σ₀.
         """
         fit = fit_gaussian(
             image.dtt,
@@ -77,63 +93,129 @@ class LiveMonitor:
         err = fit.sigma_err_nm
         if math.isfinite(fit.reduced_chi2) and fit.reduced_chi2 > 1.0:
             err *= math.sqrt(fit.reduced_chi2)  # pixel errors too small for the scatter seen
-        point = _Point(float(delay_fs), fit, err)
+        point = _Point(float(delay_fs), fit, err, self._spot(fit))
         with self._lock:
-            points = self._points.setdefault(series, [])
-            points.append(point)
-            if self._in_window(point):
-                self._sigma0[series] = self._estimate_sigma0(points)
-            sigma0 = self._sigma0.get(series)
-        if sigma0 is None or not _usable(fit):
+            state = self._series.setdefault(series, _Series())
+            state.points.append(point)
+            if _usable(fit):
+                self._refine(state, point)
+            sigma0, t0, irf = state.sigma0, *self._timing(state)
+        if not _usable(fit):
             return None
-        return _transport(point, sigma0)
+        return self._transport(point, sigma0, t0, irf)
 
     # -- queries --------------------------------------------------------------------------
     def transport(self, series: str) -> list[TransportPoint]:
         """All usable points of ``series`` in arrival order, evaluated with the current σ₀."""
         with self._lock:
-            points = list(self._points.get(series, []))
-            sigma0 = self._sigma0.get(series)
-        if sigma0 is None:
-            return []
-        return [_transport(p, sigma0) for p in points if _usable(p.fit)]
+            state = self._series.get(series)
+            if state is None:
+                return []
+            points = list(state.points)
+            sigma0, t0, irf = state.sigma0, *self._timing(state)
+        return [self._transport(p, sigma0, t0, irf) for p in points if _usable(p.fit)]
 
     def series(self) -> list[str]:
         with self._lock:
-            return list(self._points)
+            return list(self._series)
 
     def sigma0(self, series: str) -> Sigma0 | None:
-        """Current σ₀ of ``series`` (None until a significant point inside the window)."""
+        """Current σ₀ of ``series`` (None until the σ(τ) model converges)."""
         with self._lock:
-            return self._sigma0.get(series)
+            state = self._series.get(series)
+            return None if state is None else state.sigma0
+
+    def time_zero(self, series: str) -> TimeZeroFit | None:
+        """The rise fit of ``series`` once it resolves t₀ and the IRF, else None."""
+        with self._lock:
+            state = self._series.get(series)
+            return None if state is None else state.time_zero
 
     def fits(self, series: str) -> list[tuple[float, GaussianFit]]:
         """(delay, fit) of every point of ``series``, including failed fits."""
         with self._lock:
-            return [(p.delay_fs, p.fit) for p in self._points.get(series, [])]
+            state = self._series.get(series)
+            return [] if state is None else [(p.delay_fs, p.fit) for p in state.points]
 
     # -- internals ------------------------------------------------------------------------
-    def _in_window(self, point: _Point) -> bool:
-        lo, hi = self.sigma0_window_fs
-        return lo <= point.delay_fs <= hi
+    def _timing(self, state: _Series) -> tuple[float, float]:
+        tz = state.time_zero
+        if tz is not None and tz.ok:
+            return tz.t0_fs, tz.irf_fwhm_fs
+        return 0.0, self.irf_fwhm_fs
 
-    def _estimate_sigma0(self, points: list[_Point]) -> Sigma0 | None:
-        good = [p for p in points if self._in_window(p) and self._significant(p.fit)]
-        if not good:
-            return None
-        return estimate_sigma0(
-            [p.delay_fs for p in good],
-            [p.fit.sigma_nm for p in good],
-            [p.sigma_err_nm for p in good],
-            self.sigma0_window_fs,
+    def _refine(self, state: _Series, point: _Point) -> None:
+        """Refit time zero and σ₀ if the new point can change them (caller holds the lock)."""
+        lo, hi = self.time_zero_range_fs
+        retimed = False
+        if lo <= point.delay_fs <= hi:
+            usable = [p for p in state.points if _usable(p.fit) and lo <= p.delay_fs <= hi]
+            if len(usable) >= 8:
+                s2 = np.array([(p.fit.sigma_nm / 100.0) ** 2 for p in usable])
+                amp = np.array([p.fit.amplitude for p in usable])
+                amp_err = np.array([p.fit.amplitude_err for p in usable])
+                tz = fit_time_zero(
+                    [p.delay_fs for p in usable],
+                    amp * s2,
+                    np.where(np.isfinite(amp_err), amp_err, np.nan) * s2,
+                )
+                if tz.ok:
+                    state.time_zero, retimed = tz, True
+        t0, irf = self._timing(state)
+        tau = point.delay_fs - t0
+        if not (retimed or (point.spot and tau <= self.model.t_max_fs)):
+            return
+        data = [p for p in state.points if self._significant(p, t0, irf)]
+        # every early width counts; later ones refit once they add 10 % (a refit is ~30 ms)
+        grown = len(data) >= 1.1 * state.fitted_with
+        if not data or not (retimed or grown or tau <= self.model.early_by_fs):
+            return
+        sigma0 = estimate_sigma0(
+            [p.delay_fs - t0 for p in data],
+            [p.fit.sigma_nm for p in data],
+            [p.sigma_err_nm for p in data],
+            irf,
+            self.model,
+            start=None if state.sigma0 is None else state.sigma0.model,
         )
+        if sigma0 is not None:
+            state.sigma0, state.fitted_with = sigma0, len(data)
 
-    def _significant(self, fit: GaussianFit) -> bool:
+    def _significant(self, point: _Point, t0: float, irf: float) -> bool:
+        """A spot that stands out of the noise, at a delay after the carriers arrive."""
+        return point.spot and point.delay_fs - t0 >= -EARLIEST_SD * irf / FWHM_PER_SD
+
+    def _spot(self, fit: GaussianFit) -> bool:
         if not _usable(fit):
             return False
         if not (math.isfinite(fit.amplitude_err) and fit.amplitude_err > 0):
             return False
         return abs(fit.amplitude) >= self.min_snr * fit.amplitude_err
+
+    def _transport(
+        self, point: _Point, sigma0: Sigma0 | None, t0: float, irf: float
+    ) -> TransportPoint:
+        s, e = point.fit.sigma_nm, point.sigma_err_nm
+        nan = float("nan")
+        significant = self._significant(point, t0, irf)
+        if sigma0 is None:
+            msd = msd_err = d = d_err = nan
+        else:
+            c = msd_from_sigma(point.delay_fs - t0, s, e, sigma0)
+            msd, msd_err = float(c.msd_nm2), float(c.msd_err_nm2)
+            d, d_err = float(c.diffusivity_cm2_s), float(c.diffusivity_err_cm2_s)
+        return TransportPoint(
+            delay_fs=point.delay_fs,
+            sigma_nm=s,
+            sigma_err_nm=e,
+            sigma0_nm=nan if sigma0 is None else sigma0.value_nm,
+            sigma0_err_nm=nan if sigma0 is None else sigma0.err_nm,
+            msd_nm2=msd,
+            msd_err_nm2=msd_err,
+            diffusivity_cm2_s=d,
+            diffusivity_err_cm2_s=d_err,
+            significant=significant,
+        )
 
 
 def _usable(fit: GaussianFit) -> bool:
@@ -155,21 +237,3 @@ def _weights(image: DifferentialImage) -> np.ndarray | None:
         return None
     with np.errstate(divide="ignore"):
         return np.where(good, 1.0 / np.where(good, err, 1.0) ** 2, 0.0)
-
-
-def _transport(point: _Point, sigma0: Sigma0) -> TransportPoint:
-    s, e = point.fit.sigma_nm, point.sigma_err_nm
-    msd = s * s - sigma0.value_nm**2
-    msd_err = math.hypot(2 * s * e, 2 * sigma0.value_nm * sigma0.err_nm)
-    d, d_err = diffusivity_cm2_s(point.delay_fs, msd, msd_err)
-    return TransportPoint(
-        delay_fs=point.delay_fs,
-        sigma_nm=s,
-        sigma_err_nm=e,
-        sigma0_nm=sigma0.value_nm,
-        sigma0_err_nm=sigma0.err_nm,
-        msd_nm2=msd,
-        msd_err_nm2=msd_err,
-        diffusivity_cm2_s=float(d),
-        diffusivity_err_cm2_s=float(d_err),
-    )

@@ -1,12 +1,14 @@
 """The super-diffusive peak of D(t) = MSD/2t: value, time, transport length, dots, mobility.
 
-MSD(t) is smoothed by a local quadratic fit (a linear operator), D is evaluated on a fine
-grid and its maximum located. The uncertainties come from a parametric bootstrap that
-redraws every MSD point from its error *and* shifts all of them together by σ₀'s error
-(σ₀ dominates early-time D). The peak counts as a super-diffusive regime only if it lies
-inside the search window and D rises to it from the early edge and falls from it to the
-late edge by more than ``z`` standard deviations; otherwise the result says
-"no super-diffusive regime".
+Whether there is a peak is decided model-free: MSD(t) is smoothed by a local quadratic fit
+(a linear operator), D is evaluated on a fine grid and its maximum located, with a parametric
+bootstrap that redraws every MSD point from its error *and* shifts all of them together by
+σ₀'s error (σ₀ dominates early-time D). Its value, time and length then come from the σ(τ)
+model of the series (:mod:`tamrig.analysis.transport_model`, delta-method errors), the
+smoothed curve's numbers only when the model has no interior maximum. The peak counts as a
+super-diffusive regime only if it lies inside the search window and D rises to it from the
+early edge and falls from it to the late edge by more than ``z`` standard deviations;
+otherwise the result says "no super-diffusive regime".
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from tamrig.analysis.model import fit_model_peak
 from tamrig.analysis.series import TransportSeries
 from tamrig.analysis.smoothing import local_poly_matrix
+from tamrig.analysis.transport_model import model_peak
 from tamrig.units import NM2_PER_FS_PER_CM2_S, einstein_mobility_cm2_vs
 
 FloatArray = npt.NDArray[np.float64]
@@ -39,14 +41,9 @@ class PeakSettings:
     temperature_k: float = 300.0
     n_bootstrap: int = 400
     seed: int = 0
-    #: "model": take value, time and L from the super-diffusive model fit when it agrees with
-    #: the model-free estimate (see tamrig.analysis.model); "smooth": model-free only.
+    #: "model": value, time and L from the σ(τ) model of the series (delta-method errors)
+    #: whenever it has an interior maximum; "smooth": model-free only
     method: str = "model"
-    model_t_min_fs: float = -60.0  # from the start of the σ₀ window (pins the σ₀ offset)
-    model_t_max_fs: float = 2_000.0
-    #: fit σ₀ with the curve (unbiased by early spreading) when the rise is resolved; an
-    #: unresolved rise cannot pin σ₀, then the window estimate is kept
-    model_joint_sigma0: bool = True
 
 
 @dataclass(frozen=True)
@@ -70,9 +67,6 @@ class SuperDiffusivePeak:
     #: "peak": rises and falls significantly; "unresolved": falls significantly from an
     #: interior maximum but the rise before it is not significant; "none": no regime
     status: str = "none"
-    #: σ₀² correction the model fit found (observed MSD = transport + this); NaN if none
-    sigma0_correction_nm2: float = float("nan")
-    sigma0_correction_err_nm2: float = float("nan")
     t_grid_fs: FloatArray = field(repr=False, default_factory=lambda: np.empty(0))
     d_smooth_cm2_s: FloatArray = field(repr=False, default_factory=lambda: np.empty(0))
     d_smooth_err_cm2_s: FloatArray = field(repr=False, default_factory=lambda: np.empty(0))
@@ -125,6 +119,17 @@ def superdiffusive_peak(
     fall_sd = float(np.std(d_b[i] - d_b[-1], ddof=1))
     rise_z = float((d[i] - d[j]) / rise_sd) if rise_sd > 0 else 0.0
     fall_z = float((d[i] - d[-1]) / fall_sd) if fall_sd > 0 else 0.0
+    model = None
+    if cfg.method == "model" and series.model is not None:
+        # The σ(τ) model (fitted with σ₀ and the IRF) pins the flat-topped peak far better
+        # than the smoothed curve: its rise and fall decide, and its numbers are reported.
+        model = model_peak(series.model, cfg.window_fs)
+        if model.interior and math.isfinite(model.rise_z) and math.isfinite(model.fall_z):
+            rise_z, fall_z = model.rise_z, model.fall_z
+            i = int(np.argmin(np.abs(grid - model.t_peak_fs)))
+            interior = True
+        else:
+            model = None
     falls = interior and fall_z > cfg.z
     found = falls and rise_z > cfg.z_rise
     status = "peak" if found else ("unresolved" if falls else "none")
@@ -142,32 +147,11 @@ def superdiffusive_peak(
     t_peak_err = float(np.std(t_b, ddof=1))
     length_err = float(np.std(np.sqrt(np.clip(msd_peak_b, 0, None)), ddof=1))
     method = "smooth"
-    correction, correction_err = nan, nan
-    if falls and cfg.method == "model":
-        m = fit_model_peak(
-            series,
-            grid,
-            t_peak,
-            d_peak,
-            t_min_fs=cfg.model_t_min_fs,
-            t_max_fs=cfg.model_t_max_fs,
-            joint_sigma0=cfg.model_joint_sigma0 and found,
-            seed=cfg.seed,
-        )
-        agree = (
-            m.ok
-            and m.reduced_chi2 < 3.0
-            and grid[0] < m.t_peak_fs < grid[-1]  # an edge maximum contradicts the data
-            and abs(m.d_peak_cm2_s - d_peak) < 3 * math.hypot(d_peak_err, m.d_peak_err_cm2_s)
-            and abs(m.t_peak_fs - t_peak) < 3 * math.hypot(t_peak_err, m.t_peak_err_fs)
-        )
-        if agree:
-            method = "model"
-            d_peak, d_peak_err = m.d_peak_cm2_s, m.d_peak_err_cm2_s
-            t_peak, t_peak_err = m.t_peak_fs, m.t_peak_err_fs
-            length, length_err = m.length_nm, m.length_err_nm
-            if cfg.model_joint_sigma0 and found:
-                correction, correction_err = float(m.params[5]), m.offset_err_nm2
+    if falls and model is not None:
+        method = "model"
+        d_peak, d_peak_err = model.d_peak_cm2_s, model.d_peak_err_cm2_s
+        t_peak, t_peak_err = model.t_peak_fs, model.t_peak_err_fs
+        length, length_err = model.length_nm, model.length_err_nm
     if found:
         verdict = f"super-diffusive peak at {t_peak:.0f} fs"
     elif falls:
@@ -193,8 +177,6 @@ def superdiffusive_peak(
         fall_z=fall_z,
         method=method,
         status=status,
-        sigma0_correction_nm2=correction,
-        sigma0_correction_err_nm2=correction_err,
         t_grid_fs=grid,
         d_smooth_cm2_s=d,
         d_smooth_err_cm2_s=d_err,

@@ -2,7 +2,7 @@
 
 α > 1 is super-diffusive, α = 1 normal diffusion, α < 1 sub-diffusive. Fits are done on
 the linear MSD scale with its errors (log scale would mishandle small or negative MSD near
-time zero); σ₀'s correlated error is propagated by refitting with MSD shifted by ±2σ₀δσ₀.
+time zero); σ₀'s error, common to every point, enters through the points' covariance.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy.typing as npt
 from scipy.optimize import OptimizeWarning, curve_fit
 
 from tamrig.analysis.series import TransportSeries
+from tamrig.analysis.stats import chi2_scale
 
 FloatArray = npt.NDArray[np.float64]
 #: A power law whose exponent is uncertain by more than this says nothing about the regime.
@@ -29,8 +30,8 @@ class PowerLawFit:
     t_min_fs: float
     t_max_fs: float
     alpha: float
-    alpha_err: float  # statistical (scaled by √χ²_red when > 1)
-    alpha_sys: float  # from σ₀'s uncertainty
+    alpha_err: float  # from the points' own errors
+    alpha_sys: float  # the part σ₀'s common error adds (alpha_total_err is both)
     prefactor_nm2: float  # K, MSD at t = 1 fs
     reduced_chi2: float
     n_points: int
@@ -52,23 +53,25 @@ class LocalExponent:
 
 
 def _power(t: FloatArray, k: float, alpha: float) -> FloatArray:
-    return k * t**alpha
+    with np.errstate(over="ignore", invalid="ignore"):  # trial steps far out: inf, rejected
+        return k * t**alpha
 
 
-def _fit_once(t: FloatArray, y: FloatArray, e: FloatArray) -> tuple[FloatArray, FloatArray, float]:
+def _start(t: FloatArray, y: FloatArray, e: FloatArray) -> list[float]:
     pos = y > 0
     if pos.sum() >= 2:
         slope, icpt = np.polyfit(np.log(t[pos]), np.log(y[pos]), 1, w=(y[pos] / e[pos]))
-        p0 = [math.exp(icpt), slope]
-    else:
-        p0 = [max(float(np.max(np.abs(y))), 1.0) / float(t.max()), 1.0]
-    popt, pcov = curve_fit(_power, t, y, p0=p0, sigma=e, absolute_sigma=True, maxfev=5000)
-    chi2 = float(np.sum(((y - _power(t, *popt)) / e) ** 2))
-    return popt, pcov, chi2
+        return [math.exp(icpt), slope]
+    return [max(float(np.max(np.abs(y))), 1.0) / float(t.max()), 1.0]
 
 
 def fit_power_law(series: TransportSeries, t_min_fs: float, t_max_fs: float) -> PowerLawFit:
-    """Weighted fit of MSD = K t^α on [t_min, t_max]; ``ok`` False with a message if it fails."""
+    """Weighted fit of MSD = K t^α on [t_min, t_max]; ``ok`` False with a message if it fails.
+
+    The points' covariance is their own errors on the diagonal plus σ₀'s common shift
+    (2σ₀δσ₀)² everywhere: σ₀'s error enters α exactly as the correlated error it is, not as
+    an independent term added afterwards.
+    """
     t, y, e = series.select(max(t_min_fs, 1e-9), t_max_fs)
     nan = float("nan")
     if t.size < 3:
@@ -84,22 +87,29 @@ def fit_power_law(series: TransportSeries, t_min_fs: float, t_max_fs: float) -> 
             False,
             f"fewer than 3 points in {t_min_fs:g}–{t_max_fs:g} fs",
         )
+    shift = series.sigma0_shift_nm2 if math.isfinite(series.sigma0_shift_nm2) else 0.0
+    cov_points = np.diag(e**2) + shift**2
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", OptimizeWarning)  # undetermined α: report, not warn
-            popt, pcov, chi2 = _fit_once(t, y, e)
-            shift = series.sigma0_shift_nm2
-            up, _, _ = _fit_once(t, y + shift, e)
-            down, _, _ = _fit_once(t, y - shift, e)
-    except (RuntimeError, ValueError, OptimizeWarning) as exc:
+            p0 = _start(t, y, e)
+            popt, pcov = curve_fit(
+                _power, t, y, p0=p0, sigma=cov_points, absolute_sigma=True, maxfev=5000
+            )
+            _, pcov_stat = curve_fit(
+                _power, t, y, p0=popt, sigma=e, absolute_sigma=True, maxfev=5000
+            )
+    except (RuntimeError, ValueError, OptimizeWarning, np.linalg.LinAlgError) as exc:
         return PowerLawFit(
             t_min_fs, t_max_fs, nan, nan, nan, nan, nan, int(t.size), False, str(exc)
         )
+    r = y - _power(t, *popt)
+    chi2 = float(r @ np.linalg.solve(cov_points, r))
     dof = max(t.size - 2, 1)
-    reduced = chi2 / dof
-    alpha_err = math.sqrt(float(pcov[1, 1])) * math.sqrt(max(reduced, 1.0))
-    alpha_sys = abs(float(up[1] - down[1])) / 2
-    total = math.hypot(alpha_err, alpha_sys)
+    scale = math.sqrt(chi2_scale(chi2, t.size - 2))
+    total = math.sqrt(float(pcov[1, 1])) * scale
+    alpha_err = math.sqrt(float(pcov_stat[1, 1])) * scale
+    alpha_sys = math.sqrt(max(total**2 - alpha_err**2, 0.0))
     ok = math.isfinite(total) and total <= MAX_ALPHA_ERR
     return PowerLawFit(
         t_min_fs=t_min_fs,
@@ -108,7 +118,7 @@ def fit_power_law(series: TransportSeries, t_min_fs: float, t_max_fs: float) -> 
         alpha_err=alpha_err,
         alpha_sys=alpha_sys,
         prefactor_nm2=float(popt[0]),
-        reduced_chi2=reduced,
+        reduced_chi2=chi2 / dof,
         n_points=int(t.size),
         ok=ok,
         message="" if ok else f"α not determined (error {total:.3g} > {MAX_ALPHA_ERR})",

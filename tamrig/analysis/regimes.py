@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tamrig.analysis.series import TransportSeries
+from tamrig.analysis.stats import chi2_scale
 from tamrig.units import NM2_PER_FS_PER_CM2_S
 
 FloatArray = npt.NDArray[np.float64]
@@ -91,7 +92,7 @@ def hopping_diffusivity(
     beta = cov @ (x.T @ (w * y))
     chi2 = float(np.sum(w * (y - x @ beta) ** 2))
     reduced = chi2 / max(t.size - 2, 1)
-    slope_err = math.sqrt(float(cov[1, 1]) * max(reduced, 1.0))
+    slope_err = math.sqrt(float(cov[1, 1]) * chi2_scale(chi2, t.size - 2))
     to_cm2_s = 1.0 / (2 * NM2_PER_FS_PER_CM2_S)
     return HoppingRegime(
         t_min_fs=t_min_fs,

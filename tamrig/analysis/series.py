@@ -1,28 +1,29 @@
 """One transport curve: σ(t) of a probe wavelength and fluence, turned into MSD(t) and D(t).
 
 Repeated delays (several sweeps) are merged by inverse-variance means before the analysis;
-σ₀ comes from the raw points around time zero. The MSD errors kept here are the per-point
+σ₀ comes from the σ(τ) model fitted to the raw points. The MSD errors kept here are the per-point
 (statistical) part only; σ₀'s error is common to every point and is carried separately so
 that each analysis can treat it as the correlated systematic it is.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from tamrig.analysis.sigma0 import Sigma0, diffusivity_cm2_s, estimate_sigma0, weighted_mean
+from tamrig.analysis.sigma0 import Sigma0, estimate_sigma0, msd_from_sigma
+from tamrig.analysis.transport_model import ModelSettings, TransportModelFit
 
 FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class TransportSeries:
-    """MSD(t) of one series, sorted by delay; ``msd_err_nm2`` excludes σ₀'s error."""
+    """MSD(t) of one series, sorted by delay (from time zero); ``msd_err_nm2`` excludes σ₀'s
+    error, which is common to every point (``sigma0.err_nm``)."""
 
     label: str
     delay_fs: FloatArray
@@ -35,35 +36,31 @@ class TransportSeries:
     sigma_err_nm: FloatArray | None = None
 
     @property
+    def model(self) -> TransportModelFit | None:
+        """The σ(τ) model fit σ₀ came from (None when σ₀ was given)."""
+        return self.sigma0.model
+
+    @property
     def sigma0_shift_nm2(self) -> float:
         """One standard error of σ₀ expressed as the shift it causes in every MSD (2σ₀δσ₀)."""
         return 2.0 * self.sigma0.value_nm * self.sigma0.err_nm
 
     def msd_total_err_nm2(self) -> FloatArray:
-        """Per-point error with σ₀'s (correlated) error added in quadrature."""
+        """Per-point error with σ₀'s (correlated) error added in quadrature, for display."""
         return np.hypot(self.msd_err_nm2, self.sigma0_shift_nm2)
 
     def diffusivity(self) -> tuple[FloatArray, FloatArray]:
         """D(t) = MSD/2t in cm²/s with the full error (σ₀ included); NaN for t ≤ 0."""
-        return diffusivity_cm2_s(self.delay_fs, self.msd_nm2, self.msd_total_err_nm2())
-
-    def with_sigma0_correction(self, correction_nm2: float, err_nm2: float) -> TransportSeries:
-        """The series with σ₀² raised by ``correction_nm2`` (e.g. from a fit of the whole
-        early curve), σ₀'s error then being that of the correction."""
-        s0_sq = self.sigma0.value_nm**2 + correction_nm2
-        if not (math.isfinite(correction_nm2) and s0_sq > 0):
-            return self
-        s0 = math.sqrt(s0_sq)
-        err = abs(err_nm2) / (2 * s0) if math.isfinite(err_nm2) else self.sigma0.err_nm
-        return dataclasses.replace(
-            self,
-            msd_nm2=self.msd_nm2 - correction_nm2,
-            sigma0=Sigma0(s0, err, self.sigma0.n_points, self.sigma0.birge_ratio),
-        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(self.delay_fs > 0, 1.0 / (2 * self.delay_fs * 0.1), np.nan)
+        return self.msd_nm2 * scale, self.msd_total_err_nm2() * scale
 
     def select(self, t_min: float, t_max: float) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """(t, MSD, MSD error) with t_min ≤ t ≤ t_max."""
-        use = (self.delay_fs >= t_min) & (self.delay_fs <= t_max)
+        """(t, MSD, MSD error) with t_min ≤ t ≤ t_max; the edges are widened by a relative
+        1e-9 so a delay merged from sweeps (250.00000000001 fs) still counts as 250 fs."""
+        lo = t_min - 1e-9 * max(abs(t_min), 1.0)
+        hi = t_max + 1e-9 * max(abs(t_max), 1.0)
+        use = (self.delay_fs >= lo) & (self.delay_fs <= hi)
         return self.delay_fs[use], self.msd_nm2[use], self.msd_err_nm2[use]
 
 
@@ -102,31 +99,31 @@ def series_from_sigma(
     sigma_err_nm: npt.ArrayLike,
     *,
     label: str = "",
-    sigma0_window_fs: tuple[float, float] = (-60.0, 60.0),
-    sigma0_method: str = "mean",
     sigma0: Sigma0 | None = None,
+    irf_fwhm_fs: float = 40.0,
+    model: ModelSettings | None = None,
     n_abs: float = float("nan"),
     probe_wavelength_nm: float = float("nan"),
 ) -> TransportSeries:
-    """MSD(t) = σ² − σ₀² from fitted widths; σ₀ from the window (see estimate_sigma0) unless given.
+    """MSD(t) = σ² − σ₀² from significant widths (delays from time zero); σ₀ from the σ(τ)
+    model (see :func:`tamrig.analysis.sigma0.estimate_sigma0`) unless given.
 
-    Raises ValueError when σ₀ cannot be determined (no usable point inside the window).
+    Raises ValueError when σ₀ cannot be determined (the model does not converge).
     """
     if sigma0 is None:
-        sigma0 = estimate_sigma0(
-            delay_fs, sigma_nm, sigma_err_nm, sigma0_window_fs, method=sigma0_method
-        )
-        if sigma0 is None or not math.isfinite(sigma0.value_nm):
+        sigma0 = estimate_sigma0(delay_fs, sigma_nm, sigma_err_nm, irf_fwhm_fs, model)
+        if sigma0 is None:
             raise ValueError(
-                f"series {label!r}: no usable width inside the σ₀ window {sigma0_window_fs} fs"
+                f"series {label!r}: σ₀ undetermined (the σ(τ) model needs significant widths "
+                "around and after time zero)"
             )
     t, s, e = merge_repeats(delay_fs, sigma_nm, sigma_err_nm)
-    msd = s**2 - sigma0.value_nm**2
+    columns = msd_from_sigma(t, s, e, sigma0)
     return TransportSeries(
         label=label,
         delay_fs=t,
-        msd_nm2=msd,
-        msd_err_nm2=2 * s * e,
+        msd_nm2=columns.msd_nm2,
+        msd_err_nm2=columns.msd_err_nm2,
         sigma0=sigma0,
         n_abs=n_abs,
         probe_wavelength_nm=probe_wavelength_nm,
@@ -153,7 +150,7 @@ def series_from_msd(
         delay_fs=t,
         msd_nm2=m,
         msd_err_nm2=e,
-        sigma0=Sigma0(float(sigma0_nm), float(sigma0_err_nm), 0),
+        sigma0=Sigma0(float(sigma0_nm), float(sigma0_err_nm), 0, "given"),
         n_abs=n_abs,
         probe_wavelength_nm=probe_wavelength_nm,
     )
@@ -164,5 +161,4 @@ __all__ = [
     "merge_repeats",
     "series_from_msd",
     "series_from_sigma",
-    "weighted_mean",
 ]

@@ -1,18 +1,21 @@
 """σ₀, the width at time zero, and the MSD = σ² − σ₀² it anchors (shared by live and offline).
 
-σ₀ dominates early-time D (1 nm of σ₀ moves D(300 fs) by ~4.7 cm²/s), so its uncertainty is
-estimated honestly — inverse-variance mean, inflated by the Birge ratio when the points
-scatter more than their errors — and propagated into every MSD and D.
+σ₀ dominates early-time D (1 nm of σ₀ moves D(300 fs) by ~4.7 cm²/s). A mean of the widths
+around time zero is biased upwards by the spreading that the instrument response already
+mixes in (~+2 nm for ±60 fs), so σ₀ is the σ₀ of the σ(τ) model
+(:mod:`tamrig.analysis.transport_model`), fitted jointly with the transport it anchors.
+The live monitor and ``tamrig analyze`` both call :func:`estimate_sigma0` and
+:func:`msd_from_sigma`.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
+from tamrig.analysis.transport_model import ModelSettings, TransportModelFit, fit_transport_model
 from tamrig.units import NM2_PER_FS_PER_CM2_S
 
 FloatArray = npt.NDArray[np.float64]
@@ -20,97 +23,69 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class Sigma0:
-    """Weighted mean width around time zero, its standard error and how many points made it."""
+    """σ₀ and its standard error; ``method`` names the model it came from.
+
+    ``model`` is the σ(τ) fit that produced it ("superdiffusive" or "linear"), None when σ₀
+    was given from outside.
+    """
 
     value_nm: float
     err_nm: float
     n_points: int
-    birge_ratio: float = 1.0
-
-
-def weighted_mean(values: npt.ArrayLike, errors: npt.ArrayLike) -> tuple[float, float, float]:
-    """Inverse-variance mean, its error (inflated by the Birge ratio if > 1) and the ratio."""
-    v = np.asarray(values, dtype=float)
-    e = np.asarray(errors, dtype=float)
-    w = 1.0 / e**2
-    mean = float(np.sum(w * v) / np.sum(w))
-    err = 1.0 / math.sqrt(float(np.sum(w)))
-    birge = 1.0
-    if v.size > 1:
-        birge = math.sqrt(float(np.sum(w * (v - mean) ** 2)) / (v.size - 1))
-    return mean, err * max(birge, 1.0), birge
-
-
-SIGMA0_METHODS = ("mean", "intercept")
+    method: str = "given"
+    model: TransportModelFit | None = field(default=None, repr=False, compare=False)
 
 
 def estimate_sigma0(
-    delay_fs: npt.ArrayLike,
+    tau_fs: npt.ArrayLike,
     sigma_nm: npt.ArrayLike,
     sigma_err_nm: npt.ArrayLike,
-    window_fs: tuple[float, float] = (-60.0, 60.0),
-    method: str = "mean",
+    irf_fwhm_fs: float,
+    settings: ModelSettings | None = None,
+    *,
+    start: TransportModelFit | None = None,
 ) -> Sigma0 | None:
-    """σ₀ from the points inside ``window_fs`` with a finite, positive error; None if none.
-
-    ``mean``: inverse-variance mean of σ over the window (the live monitor's choice).
-    ``intercept``: fit σ² = σ₀² + b·max(t, 0) over the window and take σ₀ at t = 0; this
-    removes the upward bias the mean gets from spreading already under way at t > 0
-    (about +1 nm for a ±60 fs window, i.e. −5 cm²/s on D at 300 fs). It falls back to the
-    mean when the window holds fewer than two delays after time zero.
-    """
-    if method not in SIGMA0_METHODS:
-        raise ValueError(f"sigma0 method: expected one of {SIGMA0_METHODS}, got {method!r}")
-    t = np.asarray(delay_fs, dtype=float)
-    s = np.asarray(sigma_nm, dtype=float)
-    e = np.asarray(sigma_err_nm, dtype=float)
-    use = (t >= window_fs[0]) & (t <= window_fs[1]) & np.isfinite(s) & np.isfinite(e) & (e > 0)
-    if not use.any():
+    """σ₀ of the σ(τ) model fitted to significant widths (delays from time zero); None if
+    the model does not converge (e.g. no width after time zero yet)."""
+    fit = fit_transport_model(tau_fs, sigma_nm, sigma_err_nm, irf_fwhm_fs, settings, start=start)
+    if not fit.ok:
         return None
-    t, s, e = t[use], s[use], e[use]
-    if method == "intercept" and np.unique(t[t > 0]).size >= 2:
-        return _intercept(t, s, e)
-    mean, err, birge = weighted_mean(s, e)
-    return Sigma0(mean, err, int(t.size), birge)
+    return Sigma0(fit.value("sigma0_nm"), fit.error("sigma0_nm"), fit.n_points, fit.kind, fit)
 
 
-def _intercept(t: FloatArray, s: FloatArray, e: FloatArray) -> Sigma0:
-    y = s**2
-    w = 1.0 / (2 * s * e) ** 2
-    x = np.stack([np.ones_like(t), np.clip(t, 0.0, None)], axis=1)
-    a = x.T @ (w[:, None] * x)
-    cov = np.linalg.inv(a)
-    beta = cov @ (x.T @ (w * y))
-    dof = t.size - 2
-    birge = math.sqrt(float(np.sum(w * (y - x @ beta) ** 2)) / dof) if dof > 0 else 1.0
-    s0_sq = float(beta[0])
-    s0 = math.sqrt(s0_sq) if s0_sq > 0 else float("nan")
-    err = math.sqrt(float(cov[0, 0])) * max(birge, 1.0) / (2 * s0)
-    return Sigma0(s0, err, int(t.size), birge)
+@dataclass(frozen=True)
+class TransportColumns:
+    """MSD and D of each point with the point's own error (σ₀'s error is not included)."""
+
+    msd_nm2: FloatArray
+    msd_err_nm2: FloatArray
+    diffusivity_cm2_s: FloatArray
+    diffusivity_err_cm2_s: FloatArray
 
 
 def msd_from_sigma(
+    delay_fs: npt.ArrayLike,
     sigma_nm: npt.ArrayLike,
     sigma_err_nm: npt.ArrayLike,
     sigma0: Sigma0,
-    *,
-    include_sigma0_err: bool = True,
-) -> tuple[FloatArray, FloatArray]:
-    """MSD = σ² − σ₀² and its error; σ₀'s error is a common (correlated) part of every point."""
+) -> TransportColumns:
+    """MSD = σ² − σ₀² and D = MSD/2t (cm²/s; NaN for t ≤ 0), the one place they are computed.
+
+    The errors are each point's own, 2σ·δσ (and /2t): σ₀'s error is common to every point of
+    a series — it shifts all MSDs together by 2σ₀·δσ₀ — so it is kept apart (``Sigma0.err_nm``,
+    the file's ``sigma0_err_nm``), and an analysis treats it as the correlated error it is
+    instead of adding it to each point as if independent.
+    """
+    t = np.asarray(delay_fs, dtype=float)
     s = np.asarray(sigma_nm, dtype=float)
     e = np.asarray(sigma_err_nm, dtype=float)
     msd = s**2 - sigma0.value_nm**2
-    var = (2 * s * e) ** 2
-    if include_sigma0_err:
-        var = var + (2 * sigma0.value_nm * sigma0.err_nm) ** 2
-    return msd, np.sqrt(var)
-
-
-def diffusivity_cm2_s(
-    delay_fs: npt.ArrayLike, msd_nm2: npt.ArrayLike, msd_err_nm2: npt.ArrayLike
-) -> tuple[FloatArray, FloatArray]:
-    """D = MSD / 2t in cm²/s (1 cm²/s = 0.1 nm²/fs); NaN where t ≤ 0."""
-    t = np.asarray(delay_fs, dtype=float)
+    msd_err = 2 * np.abs(s) * e
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(t > 0, 1.0 / (2 * t * NM2_PER_FS_PER_CM2_S), np.nan)
-    return np.asarray(msd_nm2) * scale, np.asarray(msd_err_nm2) * scale
+    return TransportColumns(
+        np.asarray(msd, dtype=float),
+        np.asarray(msd_err, dtype=float),
+        np.asarray(msd * scale, dtype=float),
+        np.asarray(msd_err * scale, dtype=float),
+    )

@@ -26,6 +26,7 @@ from tamrig.analysis.regimes import (
 )
 from tamrig.analysis.series import TransportSeries, series_from_sigma
 from tamrig.analysis.timezero import TimeZeroFit, fit_time_zero
+from tamrig.analysis.transport_model import ModelSettings
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -34,8 +35,9 @@ FloatArray = npt.NDArray[np.float64]
 class AnalysisSettings:
     """Every choice the analysis makes (times in fs); defaults fit the default delay grid."""
 
-    sigma0_window_fs: tuple[float, float] = (-60.0, 60.0)
-    sigma0_method: str = "mean"  # or "intercept" (see tamrig.analysis.sigma0)
+    #: instrument response (FWHM) used when the rise of the signal does not resolve it
+    irf_fwhm_fs: float = 40.0
+    model: ModelSettings = field(default_factory=ModelSettings)
     peak: PeakSettings = field(default_factory=PeakSettings)
     early_fit_fs: tuple[float, float] = (20.0, 250.0)  # power law of the super-diffusive rise
     auger_fs: tuple[float, float] = (1_000.0, 100_000.0)
@@ -43,8 +45,20 @@ class AnalysisSettings:
     time_zero_range_fs: tuple[float, float] = (-400.0, 400.0)  # delays for the rise fit
     d_hop_tolerance: float = 0.15  # D_hop "the same at every fluence" within this fraction
     #: points whose spot amplitude is below min_snr × its error carry no width information
-    #: (before time zero there is no spot; a fit there finds noise) and are left out
+    #: (before time zero there is no spot; a fit there finds noise): not significant
     min_snr: float = 5.0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A number with its standard error (NaN when not determined)."""
+
+    value: float
+    err: float
+
+    @property
+    def ok(self) -> bool:
+        return math.isfinite(self.value) and math.isfinite(self.err)
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,11 @@ class SeriesAnalysis:
     auger: AugerRegime
     hopping: HoppingRegime
     time_zero: TimeZeroFit | None = None  # from the signal rise, when amplitudes are known
+    #: exponent α of the super-diffusive rise, fitted with σ₀ in the σ(τ) model (the
+    #: power law over early_fit_fs when the model has no super-diffusive term)
+    alpha: Estimate = field(default_factory=lambda: Estimate(math.nan, math.nan))
+    n_points: int = 0  # points of the series in the file
+    n_significant: int = 0  # of which carry a significant spot (the rest are not data)
 
     @property
     def label(self) -> str:
@@ -73,44 +92,46 @@ class ScanAnalysis:
 def analyse_series(
     series: TransportSeries, settings: AnalysisSettings | None = None
 ) -> SeriesAnalysis:
+    """Every regime of one series whose σ₀ (and σ(τ) model) is already fitted."""
     cfg = settings or AnalysisSettings()
-    peak = superdiffusive_peak(series, cfg.peak)
-    if math.isfinite(peak.sigma0_correction_nm2):
-        # The model fit of the whole early curve pins σ₀ better than the mean over the
-        # window (which spreading inside the window biases upwards): adopt it, so that every
-        # regime below and the plotted D(t) use the same σ₀; the refit then finds c ≈ 0.
-        series = series.with_sigma0_correction(
-            peak.sigma0_correction_nm2, peak.sigma0_correction_err_nm2
-        )
-        refit = superdiffusive_peak(series, cfg.peak)
-        if refit.found and refit.method == "model":
-            peak = dataclasses.replace(
-                refit,
-                sigma0_correction_nm2=peak.sigma0_correction_nm2,
-                sigma0_correction_err_nm2=peak.sigma0_correction_err_nm2,
-            )
-        else:  # keep the model's numbers, show the model-free curve of the corrected data
-            peak = dataclasses.replace(
-                peak,
-                t_grid_fs=refit.t_grid_fs,
-                d_smooth_cm2_s=refit.d_smooth_cm2_s,
-                d_smooth_err_cm2_s=refit.d_smooth_err_cm2_s,
-            )
     hop = hopping_diffusivity(series, cfg.hopping_min_fs)
+    early = fit_power_law(series, *cfg.early_fit_fs)
+    model = series.model
+    if model is not None and model.ok and model.kind == "superdiffusive":
+        alpha = Estimate(model.value("alpha"), model.error("alpha"))
+    elif early.ok:
+        alpha = Estimate(early.alpha, early.alpha_total_err)
+    else:
+        alpha = Estimate(math.nan, math.nan)
     return SeriesAnalysis(
         series=series,
-        peak=peak,
-        early_power_law=fit_power_law(series, *cfg.early_fit_fs),
+        peak=superdiffusive_peak(series, cfg.peak),
+        early_power_law=early,
         auger_power_law=fit_power_law(series, *cfg.auger_fs),
         local_exponent=local_exponent(series),
         auger=auger_regime(series, *cfg.auger_fs, hopping=hop),
         hopping=hop,
+        alpha=alpha,
     )
 
 
 def series_label(probe_nm: float, fluence_label: str, n_abs: float) -> str:
     name = fluence_label or (f"N={n_abs:.3g}" if math.isfinite(n_abs) else "?")
     return f"{probe_nm:g} nm / {name}" if math.isfinite(probe_nm) else name
+
+
+def significant_spots(
+    amplitude: npt.ArrayLike, amplitude_err: npt.ArrayLike, min_snr: float
+) -> npt.NDArray[np.bool_]:
+    """Points whose fitted spot stands out of the noise: |A| ≥ min_snr·δA.
+
+    Before time zero (or at a probe wavelength without signal) a Gaussian fit still finds
+    the largest noise feature and reports a 'width'; such points are not data.
+    """
+    a = np.asarray(amplitude, dtype=float)
+    e = np.asarray(amplitude_err, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.isfinite(a) & np.isfinite(e) & (e > 0) & (np.abs(a) >= min_snr * e))
 
 
 def analyse_points(
@@ -120,9 +141,11 @@ def analyse_points(
 
     Needs ``delay_fs``, ``sigma_nm`` and ``sigma_err_nm``; uses ``delay_fs_measured`` when
     present and finite, groups by ``probe_wavelength_nm`` and ``fluence_label`` (or
-    ``n_abs``) when present, and with ``amplitude``/``amplitude_err`` drops points without a
-    significant spot. σ and MSD are recomputed from the widths so repeated sweeps are merged
-    and σ₀ uses all of them.
+    ``n_abs``) when present. With ``amplitude``/``amplitude_err`` it fits time zero and the
+    instrument response to the rise of the signal, measures every delay from that time zero
+    (the file keeps the stage's delays) and uses only significant spots (a ``significant``
+    column, when present, must agree too). σ₀ and the transport come from the σ(τ) model
+    of each series; repeated sweeps are merged.
     """
     cfg = settings or AnalysisSettings()
     for key in ("delay_fs", "sigma_nm", "sigma_err_nm"):
@@ -137,6 +160,7 @@ def analyse_points(
     sigma_err = np.asarray(points["sigma_err_nm"], dtype=float)
     population: FloatArray | None = None
     population_err = np.full(n, np.nan)
+    significant = np.isfinite(sigma) & np.isfinite(sigma_err) & (sigma_err > 0)
     if "amplitude" in points and "amplitude_err" in points:
         amplitude = np.asarray(points["amplitude"], dtype=float)
         amplitude_err = np.asarray(points["amplitude_err"], dtype=float)
@@ -145,9 +169,9 @@ def analyse_points(
         s2 = (sigma / 100.0) ** 2
         population = amplitude * s2
         population_err = np.hypot(amplitude_err * s2, 2 * amplitude * s2 * sigma_err / sigma)
-        with np.errstate(invalid="ignore"):
-            weak = ~(np.abs(amplitude) >= cfg.min_snr * amplitude_err)
-        sigma = np.where(weak, np.nan, sigma)  # dropped by the series builder
+        significant &= significant_spots(amplitude, amplitude_err, cfg.min_snr)
+    if "significant" in points:
+        significant &= np.asarray(points["significant"]).astype(bool)
     probe = _column(points, "probe_wavelength_nm", n, float("nan"))
     n_abs = _column(points, "n_abs", n, float("nan"))
     if "fluence_label" in points:
@@ -166,31 +190,40 @@ def analyse_points(
         idx = np.array(idx_list)
         na = float(np.nanmedian(n_abs[idx])) if np.isfinite(n_abs[idx]).any() else math.nan
         label = series_label(p, fl, na)
+        tz = None
+        t0, irf = 0.0, cfg.irf_fwhm_fs
+        if population is not None:
+            ok_pop = np.isfinite(population[idx])
+            tz = fit_time_zero(
+                delay[idx][ok_pop],
+                population[idx][ok_pop],
+                population_err[idx][ok_pop],
+                t_range_fs=cfg.time_zero_range_fs,
+            )
+            if tz.ok:
+                t0, irf = tz.t0_fs, tz.irf_fwhm_fs
+        tau = delay[idx] - t0
+        use = significant[idx]
         try:
             series = series_from_sigma(
-                delay[idx],
-                sigma[idx],
-                sigma_err[idx],
+                tau[use],
+                sigma[idx][use],
+                sigma_err[idx][use],
                 label=label,
-                sigma0_window_fs=cfg.sigma0_window_fs,
-                sigma0_method=cfg.sigma0_method,
+                irf_fwhm_fs=irf,
+                model=cfg.model,
                 n_abs=na,
                 probe_wavelength_nm=p,
             )
         except ValueError as exc:
             skipped[label] = str(exc)
             continue
-        result = analyse_series(series, cfg)
-        if population is not None:
-            result = dataclasses.replace(
-                result,
-                time_zero=fit_time_zero(
-                    delay[idx],
-                    population[idx],
-                    population_err[idx],
-                    t_range_fs=cfg.time_zero_range_fs,
-                ),
-            )
+        result = dataclasses.replace(
+            analyse_series(series, cfg),
+            time_zero=tz,
+            n_points=int(idx.size),
+            n_significant=int(use.sum()),
+        )
         analysed.append(result)
     analysed.sort(key=lambda a: (a.series.probe_wavelength_nm, a.series.n_abs, a.label))
     return ScanAnalysis(analysed, fluence_trends(analysed, cfg), skipped)

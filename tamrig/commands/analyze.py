@@ -43,18 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="temperature for the Einstein mobility (default: the rig file's, else 300 K)",
     )
     parser.add_argument(
-        "--sigma0-method",
-        choices=("mean", "intercept"),
-        default="mean",
-        help="σ₀ as the mean width around time zero, or the t = 0 intercept of σ²(t)",
-    )
-    parser.add_argument(
-        "--sigma0-window",
+        "--irf-fwhm",
         type=float,
-        nargs=2,
-        metavar=("LO_FS", "HI_FS"),
-        default=(-60.0, 60.0),
-        help="delays that define σ₀ (default -60 60)",
+        default=None,
+        metavar="FS",
+        help="instrument response FWHM (fs) where the rise of the signal does not measure it "
+        "(default: the rig file's, else 40)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -80,9 +74,6 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             f"got {args.dot_pitch_nm}", field="--dot-pitch-nm", expected="a length > 0 in nm"
         )
-    lo, hi = args.sigma0_window
-    if not lo < hi:
-        raise InputError(f"got {lo} {hi}", field="--sigma0-window", expected="LO < HI")
     results: list[tuple[str, Any, AnalysisSettings, dict[str, Any]]] = []
     for path in paths:
         with open_scan(path) as scan:
@@ -94,12 +85,12 @@ def run(args: argparse.Namespace) -> int:
         temperature = args.temperature_k or _rig_temperature(rig) or 300.0
         if not (math.isfinite(temperature) and temperature > 0):
             raise InputError(f"got {temperature}", field="--temperature-k", expected="T > 0 K")
+        irf = args.irf_fwhm or _rig_irf(rig) or 40.0
+        if not (math.isfinite(irf) and irf > 0):
+            raise InputError(f"got {irf}", field="--irf-fwhm", expected="a duration > 0 in fs")
         settings = AnalysisSettings(
-            sigma0_window_fs=(lo, hi),
-            sigma0_method=args.sigma0_method,
-            peak=PeakSettings(
-                dot_pitch_nm=args.dot_pitch_nm, temperature_k=temperature, model_t_min_fs=lo
-            ),
+            irf_fwhm_fs=irf,
+            peak=PeakSettings(dot_pitch_nm=args.dot_pitch_nm, temperature_k=temperature),
         )
         usable = _usable_points(points)
         if usable["delay_fs"].size == 0:
@@ -161,6 +152,15 @@ def _rig_temperature(rig: dict[str, Any]) -> float | None:
     return None
 
 
+def _rig_irf(rig: dict[str, Any]) -> float | None:
+    """The rig file's instrument response (FWHM, fs), if it states one."""
+    for section in (rig.get("rig", {}), rig):
+        value = section.get("irf_fwhm_fs") if isinstance(section, dict) else None
+        if isinstance(value, int | float):
+            return float(value)
+    return None
+
+
 def _sample_name(metadata: dict[str, Any], rig: dict[str, Any], path: Path) -> str:
     sample = metadata.get("sample")
     if isinstance(sample, dict):
@@ -182,8 +182,8 @@ def _fmt(value: float, err: float | None = None, digits: int = 1) -> str:
 
 def _time_zero_text(tz: Any) -> str:
     if tz is None or not tz.ok:
-        return "–"
-    return f"{tz.t0_fs:+.1f} ± {tz.t0_err_fs:.1f} / {tz.irf_fwhm_fs:.0f}"
+        return "not resolved"
+    return f"{tz.t0_fs:+.1f} ± {tz.t0_err_fs:.1f} / {tz.irf_fwhm_fs:.0f} ± {tz.irf_fwhm_err_fs:.0f}"
 
 
 def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
@@ -201,7 +201,7 @@ def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
         "L (nm)",
         "dots",
         "μ (cm²/Vs)",
-        "α 20–250 fs",
+        "α",
         "Auger ΔMSD (nm²)",
         "D_hop (cm²/s)",
         "t₀ / IRF (fs)",
@@ -221,15 +221,20 @@ def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
             _fmt(pk.length_nm, pk.length_err_nm) if shown else "–",
             _fmt(pk.n_dots, digits=0) if shown else "–",
             f"{pk.mobility_cm2_vs:.3g}" if shown else "–",
-            _fmt(a.early_power_law.alpha, a.early_power_law.alpha_total_err, 2)
-            if a.early_power_law.ok
-            else "–",
+            _fmt(a.alpha.value, a.alpha.err, 2) if a.alpha.ok else "–",
             _fmt(a.auger.growth_nm2, a.auger.growth_err_nm2, 0) if a.auger.ok else "–",
             _fmt(a.hopping.d_hop_cm2_s, a.hopping.d_hop_err_cm2_s, 4) if a.hopping.ok else "–",
             _time_zero_text(a.time_zero),
             pk.verdict,
         )
     console.print(table)
+    for a in analysis.series:
+        left = a.n_points - a.n_significant
+        if left:
+            console.print(
+                f"{a.label}: {left} of {a.n_points} points not significant (no spot above "
+                "the noise, or before the rise): not used"
+            )
     for label, reason in analysis.skipped.items():
         console.print(f"skipped {label}: {reason}")
     for probe, dep in analysis.fluence.items():
@@ -358,6 +363,9 @@ def _summary(
                 "auger": plain(a.auger),
                 "hopping": plain(a.hopping),
                 "time_zero": plain(a.time_zero),
+                "alpha": plain(a.alpha),
+                "n_points": a.n_points,
+                "n_significant": a.n_significant,
             }
         )
     return {

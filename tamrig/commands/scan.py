@@ -291,8 +291,14 @@ def _print_sigma0(scan: Scan) -> None:
         return
     for series in monitor.series():
         sigma0 = monitor.sigma0(series)
+        tz = monitor.time_zero(series)
+        timing = (
+            f"t₀ {tz.t0_fs:+.1f} ± {tz.t0_err_fs:.1f} fs, IRF {tz.irf_fwhm_fs:.0f} fs"
+            if tz is not None
+            else f"rise not resolved, IRF {monitor.irf_fwhm_fs:.0f} fs assumed"
+        )
         if sigma0 is not None:
             print(
                 f"  {series}: σ₀ = {sigma0.value_nm:.1f} ± {sigma0.err_nm:.1f} nm "
-                f"({sigma0.n_points} points near time zero)"
+                f"(σ(τ) model, {sigma0.n_points} widths; {timing})"
             )

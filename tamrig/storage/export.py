@@ -18,6 +18,7 @@ CSV_FIELDS = (
     "timestamp", "sigma_nm", "sigma_err_nm",
     "sigma0_nm", "sigma0_err_nm", "msd_nm2", "msd_err_nm2", "diffusivity_cm2_s",
     "diffusivity_err_cm2_s", "amplitude", "amplitude_err", "x0_nm", "y0_nm", "converged",
+    "significant",
 )  # fmt: skip
 
 

@@ -139,9 +139,9 @@ FIT_COLUMNS: tuple[Column, ...] = (
     _f(FIT, "sigma0_nm", "nm", "σ₀ of the series at time zero"),
     _f(FIT, "sigma0_err_nm", "nm", "standard error of σ₀"),
     _f(FIT, "msd_nm2", "nm2", "mean-square displacement σ² − σ₀²"),
-    _f(FIT, "msd_err_nm2", "nm2", "standard error of the MSD"),
+    _f(FIT, "msd_err_nm2", "nm2", "standard error of the MSD from this point's σ (σ₀'s is apart)"),
     _f(FIT, "diffusivity_cm2_s", "cm2/s", "apparent diffusivity MSD / 2t"),
-    _f(FIT, "diffusivity_err_cm2_s", "cm2/s", "standard error of the diffusivity"),
+    _f(FIT, "diffusivity_err_cm2_s", "cm2/s", "standard error of D from this point's σ"),
     _f(FIT, "amplitude", None, "Gaussian peak ΔT/T"),
     _f(FIT, "amplitude_err", None, "standard error of the amplitude"),
     _f(FIT, "offset", None, "constant background ΔT/T"),
@@ -155,6 +155,7 @@ FIT_COLUMNS: tuple[Column, ...] = (
     _f(FIT, "reduced_chi2", None, "reduced χ² of the fit"),
     Column(FIT, "has_fit", U1, None, "1 when the point was fitted", fill=0),
     Column(FIT, "converged", U1, None, "1 when the fit converged", fill=0),
+    Column(FIT, "significant", U1, None, "1 when the spot stands out of the noise", fill=0),
     Column(FIT, "message", text_dtype(TEXT_BYTES * 2), None, "fitter message", fill=b""),
 )
 

@@ -82,6 +82,7 @@ def point_row(record: PointRecord, md: ScanMetadata) -> Row:
             msd_err_nm2=tp.msd_err_nm2,
             diffusivity_cm2_s=tp.diffusivity_cm2_s,
             diffusivity_err_cm2_s=tp.diffusivity_err_cm2_s,
+            significant=int(bool(tp.significant)),
         )
         if fit is None:  # transport without a fit object still carries σ
             fit_values.update(sigma_nm=tp.sigma_nm, sigma_err_nm=tp.sigma_err_nm)

@@ -1,0 +1,458 @@
+"""σ(τ) of one series as one model: σ₀, the transport and the instrument response together.
+
+Carriers born at t' under the Gaussian instrument response g have age u = τ − t' when the
+probe arrives at delay τ, so the measured spot is a mixture of spots of every age. Its fitted
+width is the mixture's second moment (to ~0.02 nm), which gives
+
+    σ²(τ) = σ₀² + ⟨MSD⟩_IRF(τ),   ⟨MSD⟩_IRF(τ) = ∫₀^∞ g(τ − u) MSD(u) du / ∫₀^∞ g(τ − u) du,
+
+with τ measured from time zero. MSD(u) is the super-diffusive term (instantaneous diffusivity
+D_s (u/τ_s)^(α−1) exp[−(u/τ_s)^n], integrated in closed form) plus a slow linear term
+2·D_slow·u standing in for the Auger-assisted and hopping regimes over the first picoseconds.
+
+Fitting σ itself (not a mean over a window around zero) removes the bias that spreading
+already under way inside the IRF gives a window mean, and fits σ₀ jointly with the curve it
+anchors, so the covariance of every reported quantity includes σ₀'s uncertainty exactly.
+When the data hold no super-diffusive rise (or too few points to fit it) the same fit is made
+with the linear term alone.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import least_squares, minimize_scalar
+from scipy.special import gamma, gammainc
+
+from tamrig.analysis.stats import chi2_scale
+from tamrig.units import NM2_PER_FS_PER_CM2_S
+
+FloatArray = npt.NDArray[np.float64]
+FWHM_PER_SD = 2.0 * math.sqrt(2.0 * math.log(2.0))
+#: Gauss–Legendre nodes per delay for the average over carrier ages.
+N_AGES = 24
+#: points earlier than this many IRF standard deviations before time zero hold no carriers
+EARLIEST_SD = 3.0
+PARAMS = ("sigma0_nm", "d_s_cm2_s", "tau_s_fs", "alpha", "n", "d_slow_cm2_s")
+
+
+def superdiffusive_msd(
+    u: npt.ArrayLike, d_s_cm2_s: float, tau_s_fs: float, alpha: float, n: float
+) -> FloatArray:
+    """M_SD(u) in nm² for carrier age u (fs), zero for u ≤ 0."""
+    uc = np.clip(np.asarray(u, dtype=float), 0.0, None)
+    a_n = alpha / n
+    with np.errstate(over="ignore"):  # (u/τ)^n → inf only where P(a, ·) is already 1
+        x = (uc / tau_s_fs) ** n
+    d_s = d_s_cm2_s * NM2_PER_FS_PER_CM2_S
+    return np.asarray(2 * d_s * tau_s_fs / n * gamma(a_n) * gammainc(a_n, x), dtype=float)
+
+
+def model_msd(u: npt.ArrayLike, theta: FloatArray) -> FloatArray:
+    """MSD(u) (nm²) of the full parameter vector (see PARAMS), without σ₀."""
+    _, d_s, tau, alpha, n, d_slow = theta
+    uc = np.clip(np.asarray(u, dtype=float), 0.0, None)
+    slow = 2 * d_slow * NM2_PER_FS_PER_CM2_S * uc
+    if d_s == 0.0:
+        return np.asarray(slow, dtype=float)
+    return superdiffusive_msd(uc, d_s, tau, alpha, n) + slow
+
+
+def age_quadrature(tau_fs: npt.ArrayLike, irf_fwhm_fs: float) -> tuple[FloatArray, FloatArray]:
+    """Carrier ages (n_delays × N_AGES) and normalised weights for ⟨·⟩_IRF at each delay.
+
+    Gauss–Legendre on the ages that exist, u ∈ [max(0, τ − 6 sd), τ + 6 sd]; each row's
+    weights are g(τ − u) normalised to sum 1 (the carriers present at that delay).
+    """
+    t = np.atleast_1d(np.asarray(tau_fs, dtype=float))
+    sd = irf_fwhm_fs / FWHM_PER_SD
+    lo = np.clip(t - 6 * sd, 0.0, None)
+    hi = np.maximum(t + 6 * sd, lo + sd)
+    x, w = np.polynomial.legendre.leggauss(N_AGES)
+    half = (hi - lo)[:, None] / 2
+    ages = lo[:, None] + (x[None, :] + 1) * half
+    weights = w[None, :] * half * np.exp(-0.5 * ((t[:, None] - ages) / sd) ** 2)
+    total = weights.sum(axis=1, keepdims=True)
+    return ages, weights / np.where(total > 0, total, 1.0)
+
+
+def model_sigma(tau_fs: npt.ArrayLike, theta: FloatArray, irf_fwhm_fs: float) -> FloatArray:
+    """σ(τ) in nm: √(σ₀² + ⟨MSD⟩_IRF(τ)) for delays τ from time zero."""
+    ages, weights = age_quadrature(tau_fs, irf_fwhm_fs)
+    msd = np.sum(weights * model_msd(ages, theta), axis=1)
+    return np.sqrt(np.clip(theta[0] ** 2 + msd, 1e-12, None))
+
+
+@dataclass(frozen=True)
+class TransportModelFit:
+    """The fitted σ(τ) model of one series: parameters (PARAMS order), covariance, quality.
+
+    ``kind`` "superdiffusive" or "linear" (no super-diffusive term: D_s = 0). ``cov`` is
+    already scaled by χ²_red where the fit is significantly worse than the errors allow.
+    """
+
+    ok: bool
+    message: str
+    kind: str
+    theta: FloatArray
+    cov: FloatArray
+    free: tuple[bool, ...]
+    chi2: float
+    dof: int
+    error_scale: float  # √ of the χ² factor applied to cov (1: errors taken as given)
+    irf_fwhm_fs: float
+    n_points: int
+    t_max_fs: float
+    fitted_tau_fs: FloatArray = field(repr=False, default_factory=lambda: np.empty(0))
+
+    def value(self, name: str) -> float:
+        return float(self.theta[PARAMS.index(name)])
+
+    def error(self, name: str) -> float:
+        i = PARAMS.index(name)
+        return math.sqrt(float(self.cov[i, i])) if self.free[i] else 0.0
+
+    def sigma_nm(self, tau_fs: npt.ArrayLike) -> FloatArray:
+        return model_sigma(tau_fs, self.theta, self.irf_fwhm_fs)
+
+    def diffusivity_cm2_s(self, t_fs: npt.ArrayLike, theta: FloatArray | None = None) -> FloatArray:
+        """D(t) = MSD(t)/2t of the transport (no IRF: what the carriers do at age t)."""
+        th = self.theta if theta is None else theta
+        t = np.asarray(t_fs, dtype=float)
+        return model_msd(t, th) / (2 * t * NM2_PER_FS_PER_CM2_S)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Choices of the σ(τ) model fit (times in fs, from time zero)."""
+
+    t_max_fs: float = 2_000.0  # last delay fitted: past the localisation, before Auger bends
+    #: sharpness n of the localisation cut-off; None fits it (poorly determined by most
+    #: scans, so by default held at the value of the transport model)
+    sharpness: float | None = 6.0
+    #: the super-diffusive form is tried only with this many points after time zero
+    min_points: int = 8
+    #: σ₀ needs a width measured before the spot has spread much: one at τ ≤ this
+    early_by_fs: float = 100.0
+
+
+def _bounds(free: tuple[bool, ...]) -> tuple[FloatArray, FloatArray]:
+    lower = np.array([1.0, 0.0, 5.0, 0.3, 0.5, -200.0])
+    upper = np.array([1e5, 1e4, 2e4, 4.0, 40.0, 200.0])
+    f = np.array(free)
+    return lower[f], upper[f]
+
+
+def fit_transport_model(
+    tau_fs: npt.ArrayLike,
+    sigma_nm: npt.ArrayLike,
+    sigma_err_nm: npt.ArrayLike,
+    irf_fwhm_fs: float,
+    settings: ModelSettings | None = None,
+    *,
+    start: TransportModelFit | None = None,
+) -> TransportModelFit:
+    """Fit σ(τ) (delays from time zero; repeated delays allowed) — super-diffusive if it can.
+
+    Points before −3 IRF sd (no carriers yet) and after ``t_max_fs`` are not used. ``start``
+    (an earlier fit of the same series, e.g. before the latest point arrived) is tried first.
+    """
+    cfg = settings or ModelSettings()
+    t = np.asarray(tau_fs, dtype=float)
+    s = np.asarray(sigma_nm, dtype=float)
+    e = np.asarray(sigma_err_nm, dtype=float)
+    sd = irf_fwhm_fs / FWHM_PER_SD
+    use = (
+        np.isfinite(t)
+        & np.isfinite(s)
+        & np.isfinite(e)
+        & (e > 0)
+        & (t >= -EARLIEST_SD * sd)
+        & (t <= cfg.t_max_fs * (1 + 1e-9))
+    )
+    t, s, e = t[use], s[use], e[use]
+    if t.size < 2:
+        return _failed(f"need two widths after time zero, got {t.size}", irf_fwhm_fs, t.size, cfg)
+    if not np.any(t <= cfg.early_by_fs):
+        return _failed(
+            f"no width within {cfg.early_by_fs:g} fs of time zero", irf_fwhm_fs, t.size, cfg
+        )
+    sd_fit: TransportModelFit | None = None
+    if int(np.sum(t > 0)) >= cfg.min_points and np.ptp(t) > 0:
+        sd_fit = _fit_superdiffusive(t, s, e, irf_fwhm_fs, cfg, start)
+        if sd_fit.ok:
+            return sd_fit
+    linear = _fit(t, s, e, irf_fwhm_fs, cfg, _linear_start(t, s), _LINEAR_FREE, "linear")
+    if not linear.ok and sd_fit is not None:
+        return sd_fit
+    return linear
+
+
+_LINEAR_FREE = (True, False, False, False, False, True)
+
+
+def _linear_start(t: FloatArray, s: FloatArray) -> FloatArray:
+    early = s[t <= 30.0] if np.any(t <= 30.0) else s[: max(1, s.size // 4)]
+    s0 = float(np.median(early))
+    late = t > 30.0
+    d_slow = 0.0
+    if late.any():
+        d_slow = float(np.median((s[late] ** 2 - s0**2) / (2 * t[late]))) / NM2_PER_FS_PER_CM2_S
+    return np.array([s0, 0.0, 1.0, 1.0, 1.0, float(np.clip(d_slow, -100, 100))])
+
+
+def _fit_superdiffusive(
+    t: FloatArray,
+    s: FloatArray,
+    e: FloatArray,
+    irf: float,
+    cfg: ModelSettings,
+    start: TransportModelFit | None,
+) -> TransportModelFit:
+    free = (True, True, True, True, cfg.sharpness is None, True)
+    n0 = 6.0 if cfg.sharpness is None else float(cfg.sharpness)
+    base = _linear_start(t, s)
+    s0 = base[0]
+    msd = s**2 - s0**2
+    pos = t > 20.0
+    d_est = float(np.max(msd[pos] / (2 * t[pos]))) / NM2_PER_FS_PER_CM2_S if pos.any() else 50.0
+    starts = []
+    if start is not None and start.ok and start.kind == "superdiffusive":
+        starts.append(start.theta.copy())
+    for tau in (250.0, 450.0, 800.0):
+        starts.append(np.array([s0, max(d_est, 1.0) * 1.3, tau, 1.2, n0, 0.0]))
+    best: TransportModelFit | None = None
+    for k, x0 in enumerate(starts):
+        x0[4] = n0 if cfg.sharpness is not None else x0[4]
+        fit = _fit(t, s, e, irf, cfg, x0, free, "superdiffusive")
+        better = fit.ok and (best is None or not best.ok or fit.chi2 < best.chi2 - 1e-6)
+        if best is None or better:
+            best = fit
+        if k == 0 and start is not None and fit.ok and start.kind == "superdiffusive":
+            break  # the warm start converged: the earlier optimum moved a little
+    assert best is not None
+    if best.ok and best.value("d_s_cm2_s") <= 1e-6:
+        return _replace_message(best, False, "no super-diffusive term (D_s = 0)")
+    return best
+
+
+def _fit(
+    t: FloatArray,
+    s: FloatArray,
+    e: FloatArray,
+    irf: float,
+    cfg: ModelSettings,
+    x0: FloatArray,
+    free: tuple[bool, ...],
+    kind: str,
+) -> TransportModelFit:
+    f = np.array(free)
+    ages, weights = age_quadrature(t, irf)
+    theta = x0.astype(float).copy()
+    lower, upper = _bounds(free)
+    p0 = np.clip(theta[f], lower + 1e-9 * np.abs(lower) + 1e-12, upper - 1e-9 * np.abs(upper))
+
+    def resid(p: FloatArray) -> FloatArray:
+        th = theta.copy()
+        th[f] = p
+        msd = np.sum(weights * model_msd(ages, th), axis=1)
+        return (np.sqrt(np.clip(th[0] ** 2 + msd, 1e-12, None)) - s) / e
+
+    n_free = int(f.sum())
+    if t.size < n_free:
+        return _failed(f"{t.size} widths for {n_free} parameters", irf, t.size, cfg, kind)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = least_squares(
+                resid, p0, bounds=(lower, upper), x_scale="jac", max_nfev=400 * n_free
+            )
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        return _failed(str(exc), irf, t.size, cfg, kind)
+    theta[f] = res.x
+    chi2 = float(np.sum(res.fun**2))
+    dof = t.size - n_free
+    jac = np.asarray(res.jac, dtype=float)
+    cov_free = _inverse(jac.T @ jac)
+    scale = chi2_scale(chi2, dof)
+    cov = np.zeros((theta.size, theta.size))
+    cov[np.ix_(f, f)] = cov_free * scale
+    at_bound = np.asarray(res.active_mask) != 0
+    # the slow term may sit at a bound without harm; a shape parameter there is no optimum
+    shape_at_bound = bool(np.any(at_bound[:-1])) if kind == "superdiffusive" else False
+    finite = bool(np.all(np.isfinite(cov_free)) and np.all(np.diag(cov_free) > 0))
+    ok = bool(res.status > 0 and finite and not shape_at_bound)
+    message = (
+        "ok"
+        if ok
+        else (
+            "parameters not determined"
+            if not finite
+            else "a shape parameter at its bound"
+            if shape_at_bound
+            else str(res.message)
+        )
+    )
+    return TransportModelFit(
+        ok=ok,
+        message=message,
+        kind=kind,
+        theta=theta,
+        cov=cov,
+        free=tuple(bool(x) for x in free),
+        chi2=chi2,
+        dof=dof,
+        error_scale=math.sqrt(scale),
+        irf_fwhm_fs=irf,
+        n_points=int(t.size),
+        t_max_fs=cfg.t_max_fs,
+        fitted_tau_fs=t.copy(),
+    )
+
+
+def _inverse(a: FloatArray) -> FloatArray:
+    """Inverse of a symmetric curvature matrix, NaN where it is singular."""
+    try:
+        d = np.sqrt(np.diag(a))
+        if not np.all(d > 0):
+            raise np.linalg.LinAlgError
+        scaled = a / np.outer(d, d)
+        inv = np.linalg.inv(scaled) / np.outer(d, d)
+        if np.linalg.cond(scaled) > 1e13:
+            raise np.linalg.LinAlgError
+        return np.asarray(inv, dtype=float)
+    except np.linalg.LinAlgError:
+        return np.full_like(a, np.nan)
+
+
+def _replace_message(fit: TransportModelFit, ok: bool, message: str) -> TransportModelFit:
+    import dataclasses
+
+    return dataclasses.replace(fit, ok=ok, message=message)
+
+
+def _failed(
+    message: str, irf: float, n: int, cfg: ModelSettings, kind: str = "linear"
+) -> TransportModelFit:
+    return TransportModelFit(
+        ok=False,
+        message=message,
+        kind=kind,
+        theta=np.full(len(PARAMS), np.nan),
+        cov=np.full((len(PARAMS), len(PARAMS)), np.nan),
+        free=(False,) * len(PARAMS),
+        chi2=float("nan"),
+        dof=0,
+        error_scale=1.0,
+        irf_fwhm_fs=irf,
+        n_points=n,
+        t_max_fs=cfg.t_max_fs,
+    )
+
+
+# -- the peak of D(t) and its errors (delta method) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelPeak:
+    """Maximum of the model's D(t) = MSD/2t in a window, with delta-method errors."""
+
+    interior: bool  # False: the maximum sits on an edge of the window (no peak there)
+    d_peak_cm2_s: float
+    d_peak_err_cm2_s: float
+    t_peak_fs: float
+    t_peak_err_fs: float
+    length_nm: float  # L = √MSD(t_peak)
+    length_err_nm: float
+    rise_z: float = float("nan")  # (D(t_peak) − D(window start)) / its error
+    fall_z: float = float("nan")  # (D(t_peak) − D(window end)) / its error
+
+
+def _argmax_d(fit: TransportModelFit, theta: FloatArray, lo: float, hi: float) -> float:
+    grid = np.arange(lo, hi + 1.0, 2.0)
+    d = fit.diffusivity_cm2_s(grid, theta)
+    i = int(np.argmax(d))
+    if i == 0 or i == grid.size - 1:
+        return float(grid[i])
+    res = minimize_scalar(
+        lambda x: -float(fit.diffusivity_cm2_s(np.array([x]), theta)[0]),
+        bounds=(float(grid[i - 1]), float(grid[i + 1])),
+        method="bounded",
+        options={"xatol": 1e-6},
+    )
+    return float(res.x)
+
+
+def model_peak(fit: TransportModelFit, window_fs: tuple[float, float]) -> ModelPeak:
+    """Peak D, its time and L from the fitted model; errors by the delta method.
+
+    D_peak's gradient is ∂D/∂θ at the fixed peak time (envelope theorem); t_peak's follows
+    from the peak condition D'(t*) = 0: dt*/dθ = −∂θD'(t*)/D''(t*); L = √MSD(t*) takes both.
+    """
+    nan = float("nan")
+    lo, hi = window_fs
+    if not fit.ok or fit.kind != "superdiffusive":
+        return ModelPeak(False, nan, nan, nan, nan, nan, nan)
+    theta = fit.theta
+    t_star = _argmax_d(fit, theta, lo, hi)
+    interior = lo + 1.0 < t_star < hi - 1.0
+
+    def dval(th: FloatArray, t: float) -> float:
+        return float(fit.diffusivity_cm2_s(np.array([t]), th)[0])
+
+    def msd(th: FloatArray, t: float) -> float:
+        return float(model_msd(np.array([t]), th)[0])
+
+    h_t = max(0.5, 1e-3 * t_star)
+
+    def dprime(th: FloatArray) -> float:
+        return (dval(th, t_star + h_t) - dval(th, t_star - h_t)) / (2 * h_t)
+
+    d2 = (dval(theta, t_star + h_t) - 2 * dval(theta, t_star) + dval(theta, t_star - h_t)) / h_t**2
+    free = np.array(fit.free)
+    errs = np.sqrt(np.clip(np.diag(fit.cov), 0, None))
+    g_d = np.zeros(theta.size)
+    g_t = np.zeros(theta.size)
+    g_m = np.zeros(theta.size)
+    g_lo = np.zeros(theta.size)
+    g_hi = np.zeros(theta.size)
+    for j in np.nonzero(free)[0]:
+        h = 1e-3 * errs[j] if errs[j] > 0 else 1e-6 * max(abs(theta[j]), 1.0)
+        up, down = theta.copy(), theta.copy()
+        up[j] += h
+        down[j] -= h
+        g_d[j] = (dval(up, t_star) - dval(down, t_star)) / (2 * h)
+        g_m[j] = (msd(up, t_star) - msd(down, t_star)) / (2 * h)
+        g_lo[j] = (dval(up, lo) - dval(down, lo)) / (2 * h)
+        g_hi[j] = (dval(up, hi) - dval(down, hi)) / (2 * h)
+        if interior and d2 < 0:
+            g_t[j] = -(dprime(up) - dprime(down)) / (2 * h) / d2
+    d_star = dval(theta, t_star)
+    m_star = msd(theta, t_star)
+    length = math.sqrt(m_star) if m_star > 0 else nan
+    # L depends on t* too: dL = (∂M/∂θ + M'(t*)·dt*/dθ) / 2L
+    m_slope = (msd(theta, t_star + h_t) - msd(theta, t_star - h_t)) / (2 * h_t)
+    g_l = (g_m + m_slope * g_t) / (2 * length) if length > 0 else np.full(theta.size, nan)
+    cov = fit.cov
+
+    def err(g: FloatArray) -> float:
+        return math.sqrt(max(float(g @ cov @ g), 0.0))
+
+    rise_err, fall_err = err(g_d - g_lo), err(g_d - g_hi)
+    rise = d_star - dval(theta, lo)
+    fall = d_star - dval(theta, hi)
+    return ModelPeak(
+        interior=bool(interior),
+        d_peak_cm2_s=d_star,
+        d_peak_err_cm2_s=err(g_d),
+        t_peak_fs=t_star,
+        t_peak_err_fs=err(g_t) if interior else nan,
+        length_nm=length,
+        length_err_nm=err(g_l),
+        rise_z=rise / rise_err if rise_err > 0 else nan,
+        fall_z=fall / fall_err if fall_err > 0 else nan,
+    )
