@@ -40,11 +40,11 @@ def test_demo_plan_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     out = tmp_path / "demo.h5"
     assert scan_cli(str(DEMO), "--out", str(out)) == 0
     printed = capsys.readouterr().out
-    assert "finished, 162 of 162 points stored" in printed
+    assert "finished, 204 of 204 points stored" in printed
     assert "905nm/N=0.18: σ₀ = " in printed  # the live σ₀ of each curve
     with open_scan(out) as f:
         assert f.status == "finished"
-        assert Counter(f.indices()) == Counter(range(162))
+        assert Counter(f.indices()) == Counter(range(204))
         points = f.points()
         assert set(points["n_abs"].tolist()) == {0.045, 0.09, 0.18}
         assert set(points["probe_wavelength_nm"].tolist()) == {905.0}
@@ -70,8 +70,8 @@ def test_demo_plan_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 @pytest.mark.parametrize(
     ("old", "new", "field"),
     [
-        ('unit = "ps"', 'unit = "parsec"', "delays.segments[2].unit"),
-        ("stop = 1000\n", "stop = 5000\n", "delays.segments[2]"),  # 5 ns: past the travel
+        ('unit = "ps"', 'unit = "parsec"', "delays.segments[3].unit"),
+        ("stop = 1000\n", "stop = 5000\n", "delays.segments[3]"),  # 5 ns: past the travel
         ("values = [0.045, 0.09, 0.18]", "values = []", "fluence.values"),
         ("dark_frames = 200", "dark_frame = 200", "acquisition.dark_frame"),
         ("wavelengths_nm = [905.0]", "wavelengths_nm = [1550.0]", "probe.wavelengths_nm[0]"),
@@ -243,9 +243,9 @@ def test_check_shows_the_plan_and_writes_nothing(
     out = tmp_path / "never.h5"
     assert scan_cli(str(DEMO), "--check", "--out", str(out)) == 0
     text = capsys.readouterr().out
-    assert "points: 162 (2 sweep(s); 26 delays from -500 fs to 1 ns; 6 reference points)" in text
+    assert "points: 204 (2 sweep(s); 33 delays from -500 fs to 1 ns; 6 reference points)" in text
     assert "N_abs 0.09" in text and "905 nm" in text and "150 pairs per point" in text
-    assert "camera time: 48800 frames" in text and "plan OK" in text
+    assert "camera time: 61400 frames" in text and "plan OK" in text
     # predicted precision: shot + read noise of 200 accumulated exposures, 150 pairs
     assert "ΔT/T noise 2.7e-05 per pixel per point" in text
     assert "N=0.045: ΔT/T ≈ 0.001 -> sd(σ) 0.76 nm, sd(centre) 1.1 nm per point" in text
@@ -253,5 +253,5 @@ def test_check_shows_the_plan_and_writes_nothing(
     assert not out.exists()
     far = variant_plan(tmp_path, "stop = 1000", "stop = 100000")  # beyond the stage travel
     assert scan_cli(str(far), "--check") == 2
-    assert "field 'delays.segments[2]" in capsys.readouterr().err
+    assert "field 'delays.segments[3]" in capsys.readouterr().err
     assert scan_cli("--check", "--resume", str(out)) == 2
