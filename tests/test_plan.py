@@ -68,7 +68,7 @@ def test_default_grid_is_the_112_points_of_physics_md() -> None:
 
 def test_shipped_plans_load() -> None:
     demo = load_plan(SCANS / "demo.toml")
-    assert len(demo.delays_fs()) == 26
+    assert len(demo.delays_fs()) == 33
     assert min(demo.delays_fs()) == -500 and max(demo.delays_fs()) == pytest.approx(1e6)
     assert demo.n_fluences() == 3 and demo.n_wavelengths() == 1 and demo.sweeps.count == 2
     paper = load_plan(SCANS / "paper-fluence-series.toml")
@@ -156,7 +156,7 @@ DEMO_TEXT = (SCANS / "demo.toml").read_text()
 @pytest.mark.parametrize(
     ("old", "new", "field"),
     [
-        ('unit = "ps"', 'unit = "us"', "delays.segments[2].unit"),
+        ('unit = "ps"', 'unit = "us"', "delays.segments[3].unit"),
         ("step = 200", "step = -200", "delays.segments[0].step"),
         ("values = [0.045, 0.09, 0.18]", "values = []", "fluence.values"),
         ("wavelengths_nm = [905.0]", "wavelengths_nm = []", "probe.wavelengths_nm"),
