@@ -26,37 +26,33 @@ class CampaignSettings:
     change one and every series is analysed again.
     """
 
-    sigma0_window_fs: tuple[float, float] = (-60.0, 60.0)
-    sigma0_method: str = "mean"
+    #: instrument response (FWHM, fs) where the signal's rise does not measure it; None:
+    #: each file's rig setting, else 40 fs
+    irf_fwhm_fs: float | None = None
     dot_pitch_nm: float = 3.0
     temperature_k: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["sigma0_window_fs"] = list(self.sigma0_window_fs)
-        return data
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CampaignSettings:
-        lo, hi = data.get("sigma0_window_fs", (-60.0, 60.0))
         temperature = data.get("temperature_k")
+        irf = data.get("irf_fwhm_fs")
         return cls(
-            sigma0_window_fs=(float(lo), float(hi)),
-            sigma0_method=str(data.get("sigma0_method", "mean")),
+            irf_fwhm_fs=None if irf is None else float(irf),
             dot_pitch_nm=float(data.get("dot_pitch_nm", 3.0)),
             temperature_k=None if temperature is None else float(temperature),
         )
 
-    def analysis_settings(self, rig_temperature_k: float | None) -> AnalysisSettings:
+    def analysis_settings(
+        self, rig_temperature_k: float | None, rig_irf_fwhm_fs: float | None = None
+    ) -> AnalysisSettings:
         """The per-scan analysis settings, built exactly as ``tamrig analyze`` builds them."""
         temperature = self.temperature_k or rig_temperature_k or 300.0
-        lo, _ = self.sigma0_window_fs
         return AnalysisSettings(
-            sigma0_window_fs=self.sigma0_window_fs,
-            sigma0_method=self.sigma0_method,
-            peak=PeakSettings(
-                dot_pitch_nm=self.dot_pitch_nm, temperature_k=temperature, model_t_min_fs=lo
-            ),
+            irf_fwhm_fs=self.irf_fwhm_fs or rig_irf_fwhm_fs or 40.0,
+            peak=PeakSettings(dot_pitch_nm=self.dot_pitch_nm, temperature_k=temperature),
         )
 
 

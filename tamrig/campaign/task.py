@@ -116,7 +116,7 @@ def _analyse(spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[float
         reasons = "; ".join(result.skipped.values()) or "no usable points"
         raise ValueError(f"{spec['sample']} {spec['label']}: nothing to analyse ({reasons})")
     a = result.series[0]
-    s, pk, pl = a.series, a.peak, a.early_power_law
+    s, pk = a.series, a.peak
     shown = pk.status != "none"
     nan = math.nan
 
@@ -147,8 +147,8 @@ def _analyse(spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[float
         # 1/τ_super: the super-diffusive regime persists until D(t) peaks
         "inv_tau_super_per_ps": when(shown, 1.0 / t_peak_ps),
         "inv_tau_super_err_per_ps": when(shown, pk.t_peak_err_fs / 1000.0 / t_peak_ps**2),
-        "alpha": when(pl.ok, pl.alpha),
-        "alpha_err": when(pl.ok, pl.alpha_total_err),
+        "alpha": when(a.alpha.ok, a.alpha.value),  # fitted with σ₀ in the σ(τ) model
+        "alpha_err": when(a.alpha.ok, a.alpha.err),
         "auger_growth_nm2": when(a.auger.ok, a.auger.growth_nm2),
         "auger_growth_err_nm2": when(a.auger.ok, a.auger.growth_err_nm2),
         "auger_excess_nm2": when(a.auger.ok, a.auger.excess_nm2),
