@@ -60,7 +60,8 @@ class Truth:
         uc = np.clip(np.asarray(u, dtype=float), 0.0, None)
         a_n = self.alpha / N_SHARP
         d_s = 0.1 * self.d_s_cm2_s
-        sd = 2 * d_s * self.tau_s_fs / N_SHARP * gamma(a_n) * gammainc(a_n, (uc / self.tau_s_fs) ** N_SHARP)
+        x = (uc / self.tau_s_fs) ** N_SHARP
+        sd = 2 * d_s * self.tau_s_fs / N_SHARP * gamma(a_n) * gammainc(a_n, x)
         aa = self.auger_l2_nm2 * (1 - np.exp(-uc / self.auger_tau_fs))
         return np.asarray(sd + aa + 2 * 0.1 * self.d_hop_cm2_s * uc, dtype=float)
 
@@ -158,7 +159,8 @@ def scan_columns(
         sigma_err = truth.noise / np.abs(amp)
     amp_err = 2 * truth.noise / sigma
     amp_meas = amp + amp_err * rng.standard_normal(t.size)
-    sig_meas = sigma + np.where(np.isfinite(sigma_err), sigma_err, 0.0) * rng.standard_normal(t.size)
+    finite_err = np.where(np.isfinite(sigma_err), sigma_err, 0.0)
+    sig_meas = sigma + finite_err * rng.standard_normal(t.size)
     # no spot: the fit latches on to noise and reports some width with a large error
     noise_fit = ~(np.abs(amp) > 0.5 * amp_err)
     sig_meas = np.where(noise_fit, rng.uniform(20.0, 90.0, t.size), sig_meas)

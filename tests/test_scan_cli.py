@@ -249,7 +249,7 @@ def test_check_shows_the_plan_and_writes_nothing(
     # predicted precision: shot + read noise of 200 accumulated exposures, 150 pairs
     assert "ΔT/T noise 2.7e-05 per pixel per point" in text
     assert "N=0.045: ΔT/T ≈ 0.001 -> sd(σ) 0.76 nm, sd(centre) 1.1 nm per point" in text
-    assert "peak D ≈ 100 ± 3.2 cm²/s at 300 fs (resolved)" in text
+    assert "peak D ≈ 100 ± 2.9 cm²/s at 300 fs (resolved)" in text
     assert not out.exists()
     far = variant_plan(tmp_path, "stop = 1000", "stop = 100000")  # beyond the stage travel
     assert scan_cli(str(far), "--check") == 2
