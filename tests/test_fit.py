@@ -279,7 +279,10 @@ def test_pure_noise_is_flagged_not_raised() -> None:
     # A spot may appear by chance, but never one with a well determined 141 nm width.
     good = [r for r in results if r.converged and r.sigma_err_nm < 0.1 * r.sigma_nm]
     assert len(good) <= 2
-    assert all(isinstance(r.message, str) and r.message for r in results)
+    # Every result says how the fit ended, in words the operator can act on.
+    endings = ("converged", "no convergence", "singular curvature matrix")
+    assert all(r.message.startswith(endings) for r in results)
+    assert all(r.message.startswith("converged after") for r in results if r.converged)
 
 
 @pytest.mark.parametrize("image", [np.zeros((32, 32)), np.full((32, 32), 5.0)])
@@ -404,3 +407,178 @@ def test_centre_is_measured_from_the_pixel_0_corner(x0_nm: float, y0_nm: float) 
     assert fit.x0_nm == pytest.approx(x0_nm, abs=0.01)
     assert fit.y0_nm == pytest.approx(y0_nm, abs=0.01)
     assert fit.sigma_nm == pytest.approx(SIGMA_NM, abs=0.01)
+
+
+def least_squares_reference(
+    image: np.ndarray, weights: np.ndarray | None, anisotropic: bool = False
+) -> np.ndarray:
+    """The minimum of Σ w·(data − model)² from scipy's trust-region solver, to full precision:
+    [A, x0, y0, σ(x), (σy,) c] in pixels (x0, y0 at pixel centres)."""
+    from scipy.optimize import least_squares
+
+    ny, nx = image.shape
+    y, x = np.mgrid[0:ny, 0:nx].astype(float)
+    sw = np.ones_like(image) if weights is None else np.sqrt(weights)
+
+    def residuals(p: np.ndarray) -> np.ndarray:
+        a, x0, y0, sx = p[:4]
+        sy = p[4] if anisotropic else sx
+        model = a * np.exp(-0.5 * (((x - x0) / sx) ** 2 + ((y - y0) / sy) ** 2)) + p[-1]
+        return ((image - model) * sw).ravel()
+
+    start = [AMPLITUDE, 31.0, 31.0, 3.0, *([3.0] if anisotropic else []), 0.0]
+    return least_squares(residuals, start, xtol=1e-14, ftol=1e-14, gtol=1e-14, x_scale="jac").x
+
+
+@pytest.mark.parametrize("case", ["plain", "weighted", "anisotropic"])
+def test_fit_lands_on_the_least_squares_minimum(case: str) -> None:
+    """Every parameter within 5 % of its error of the exact minimum (the convergence
+    tolerance leaves ~1 %), and χ²/dof is that of the returned parameters."""
+    rng = np.random.default_rng(51)
+    anisotropic = case == "anisotropic"
+    image = spot(sigma_nm=(120.0, 170.0) if anisotropic else SIGMA_NM, offset=OFFSET)
+    x = np.arange(64, dtype=float)[None, :] * np.ones((64, 1))
+    noise_map = NOISE * (0.5 + x / 64.0) if case == "weighted" else np.full((64, 64), NOISE)
+    image = image + rng.normal(0, 1, image.shape) * noise_map
+    weights = noise_map**-2 if case == "weighted" else None
+    fit = fit_gaussian(image, PIXEL_NM, weights=weights, anisotropic=anisotropic)
+    assert fit.converged, fit.message
+    ref = least_squares_reference(image, weights, anisotropic)
+    assert fit.amplitude == pytest.approx(ref[0], abs=0.05 * fit.amplitude_err)
+    assert fit.x0_nm == pytest.approx((ref[1] + 0.5) * PIXEL_NM, abs=0.05 * fit.x0_err_nm)
+    assert fit.y0_nm == pytest.approx((ref[2] + 0.5) * PIXEL_NM, abs=0.05 * fit.y0_err_nm)
+    assert fit.offset == pytest.approx(ref[-1], abs=0.05 * fit.offset_err)
+    if anisotropic:
+        assert fit.sigma_x_nm == pytest.approx(ref[3] * PIXEL_NM, rel=1e-3)
+        assert fit.sigma_y_nm == pytest.approx(ref[4] * PIXEL_NM, rel=1e-3)
+        sigma_ref = math.sqrt(ref[3] * ref[4]) * PIXEL_NM
+    else:
+        sigma_ref = ref[3] * PIXEL_NM
+    assert fit.sigma_nm == pytest.approx(sigma_ref, abs=0.05 * fit.sigma_err_nm)
+    if weights is not None:
+        n_params = 6 if anisotropic else 5
+        residuals = image - spot(
+            amplitude=fit.amplitude,
+            sigma_nm=fit.sigma_nm,
+            centre_px=(fit.x0_nm / PIXEL_NM - 0.5, fit.y0_nm / PIXEL_NM - 0.5),
+            offset=fit.offset,
+        )
+        chi2 = float(np.sum(weights * residuals**2))
+        assert fit.reduced_chi2 == pytest.approx(chi2 / (64 * 64 - n_params), rel=1e-4)
+
+
+def test_only_relative_weights_matter_for_the_parameters() -> None:
+    """Weights 1/err² scaled by a constant (errors all off by the same factor): the same
+    parameters, errors scaled by 1/√factor, and χ²/dof by the factor."""
+    rng = np.random.default_rng(52)
+    image = spot() + rng.normal(0, NOISE, (64, 64))
+    honest = fit_gaussian(image, PIXEL_NM, weights=np.full((64, 64), NOISE**-2))
+    for factor in (4.0, 0.25):
+        scaled = fit_gaussian(image, PIXEL_NM, weights=np.full((64, 64), factor * NOISE**-2))
+        assert scaled.converged, scaled.message
+        assert scaled.sigma_nm == pytest.approx(honest.sigma_nm, rel=1e-6)
+        assert scaled.amplitude == pytest.approx(honest.amplitude, rel=1e-6)
+        assert scaled.sigma_err_nm == pytest.approx(honest.sigma_err_nm / factor**0.5, rel=1e-6)
+        assert scaled.reduced_chi2 == pytest.approx(factor * honest.reduced_chi2, rel=1e-6)
+    assert honest.reduced_chi2 == pytest.approx(1.0, abs=0.08)
+
+
+def test_image_units_do_not_change_the_fit() -> None:
+    """ΔT/T in units of 1e-4 (amplitude 10, weights 1/err² below 1): the same spot."""
+    rng = np.random.default_rng(55)
+    image = spot() + rng.normal(0, NOISE, (64, 64))
+    weights = np.full((64, 64), NOISE**-2)
+    fit = fit_gaussian(image, PIXEL_NM, weights=weights)
+    scaled = fit_gaussian(image * 1e4, PIXEL_NM, weights=weights * 1e-8)
+    assert scaled.converged, scaled.message
+    assert scaled.sigma_nm == pytest.approx(fit.sigma_nm, rel=1e-6)
+    assert scaled.sigma_err_nm == pytest.approx(fit.sigma_err_nm, rel=1e-6)
+    assert scaled.amplitude == pytest.approx(1e4 * fit.amplitude, rel=1e-6)
+    assert scaled.amplitude_err == pytest.approx(1e4 * fit.amplitude_err, rel=1e-6)
+    assert scaled.reduced_chi2 == pytest.approx(fit.reduced_chi2, rel=1e-6)
+
+
+def test_pixels_with_unusable_weights_are_left_out() -> None:
+    """Zero, negative, NaN and infinite weights mark a pixel as unusable: the fit is the one
+    of the image with those pixels missing."""
+    rng = np.random.default_rng(53)
+    image = spot(offset=OFFSET) + rng.normal(0, NOISE, (64, 64))
+    weights = np.full((64, 64), NOISE**-2)
+    bad = [(30, 30), (31, 33), (0, 5), (12, 40)]
+    for (yy, xx), w in zip(bad, [0.0, -1.0, np.nan, np.inf]):
+        weights[yy, xx] = w
+        image[yy, xx] = 1.0  # a wild value that would pull the fit if it counted
+    fit = fit_gaussian(image, PIXEL_NM, weights=weights)
+    holes = image.copy()
+    for yy, xx in bad:
+        holes[yy, xx] = np.nan
+    same = fit_gaussian(holes, PIXEL_NM, weights=np.full((64, 64), NOISE**-2))
+    assert fit.converged, fit.message
+    assert fit.sigma_nm == pytest.approx(same.sigma_nm, rel=1e-9)
+    assert fit.amplitude == pytest.approx(same.amplitude, rel=1e-9)
+    assert fit.offset == pytest.approx(same.offset, rel=1e-9)
+    assert fit.reduced_chi2 == pytest.approx(same.reduced_chi2, rel=1e-9)
+    assert abs(fit.sigma_nm - SIGMA_NM) < 4 * fit.sigma_err_nm
+
+
+def test_too_few_valid_pixels_for_five_parameters() -> None:
+    image = spot((16, 16), centre_px=(7.5, 7.5))
+    weights = np.zeros((16, 16))
+    weights[7:9, 6:9] = 1.0  # 6 pixels: one more than the 5 parameters
+    six = fit_gaussian(image, PIXEL_NM, weights=weights)
+    assert "valid pixels" not in six.message
+    weights[8, 8] = 0.0  # 5 pixels: no degree of freedom left
+    five = fit_gaussian(image, PIXEL_NM, weights=weights)
+    assert not five.converged
+    assert five.message == "too few valid pixels for a Gaussian fit"
+    assert math.isnan(five.sigma_nm) and math.isnan(five.sigma_err_nm)
+
+
+def test_smallest_image_and_any_positive_pixel_size() -> None:
+    rng = np.random.default_rng(54)
+    image = spot((3, 3), centre_px=(1.0, 1.0), sigma_nm=60.0) + rng.normal(0, 1e-5, (3, 3))
+    for pixel in (PIXEL_NM, 0.5):  # lengths scale with the pixel; 0.5 nm is a valid pixel
+        fit = fit_gaussian(image, pixel)
+        assert fit.converged, fit.message
+        assert fit.sigma_nm == pytest.approx(60.0 / PIXEL_NM * pixel, abs=4 * fit.sigma_err_nm)
+        assert fit.sigma_err_nm < 0.2 * fit.sigma_nm
+        assert fit.x0_nm == pytest.approx(1.5 * pixel, abs=3 * fit.x0_err_nm)
+    with pytest.raises(ValueError, match="pixel_size_nm"):
+        fit_gaussian(image, 0.0)
+
+
+def test_no_convergence_is_reported_with_the_iterations_spent() -> None:
+    fit = fit_gaussian(np.random.default_rng(4).normal(0, NOISE, (64, 64)), PIXEL_NM)
+    assert not fit.converged
+    assert fit.message == "no convergence after 60 iterations"
+
+
+def test_start_values_of_a_clean_spot() -> None:
+    """Peak pixel, half width from the smoothed profile (smoothing taken out), height."""
+    a, x0, y0, s, c = start_values(spot(offset=OFFSET))
+    assert (x0, y0) == (31.0, 31.0)  # the brightest pixel of (31.3, 30.6)
+    assert s == pytest.approx(SIGMA_NM / PIXEL_NM, rel=0.02)
+    assert a == pytest.approx(AMPLITUDE, rel=0.03)
+    assert c == pytest.approx(OFFSET, abs=1e-9)
+    a, x0, y0, s, c = start_values(spot(sigma_nm=400.0, centre_px=(20.0, 40.0)))
+    assert (x0, y0) == (20.0, 40.0)
+    assert s == pytest.approx(8.0, rel=0.02)
+    assert a == pytest.approx(AMPLITUDE, rel=0.01)
+
+
+def test_start_offset_is_the_median_of_the_outermost_pixels() -> None:
+    image = spot(offset=2e-4)
+    image[1, :] = image[-2, :] = image[:, 1] = image[:, -2] = 5e-4  # one pixel further in
+    assert start_values(image)[-1] == 2e-4
+    weights = np.ones((64, 64))
+    weights[0, :40] = 0.0  # unusable border pixels do not vote
+    image[0, :40] = 1.0
+    assert start_values(image, weights)[-1] == 2e-4
+    a, x0, y0, s, _ = start_values(image, weights)
+    assert (x0, y0) == (31.0, 31.0) and s == pytest.approx(SIGMA_NM / PIXEL_NM, rel=0.05)
+    assert a == pytest.approx(AMPLITUDE, rel=0.05)
+
+
+def test_start_values_without_a_spot_are_the_frame_centre() -> None:
+    a, x0, y0, s, c = start_values(np.full((30, 40), 2.0))
+    assert (a, x0, y0, s, c) == (0.0, 19.5, 14.5, 5.0, 2.0)
