@@ -177,7 +177,9 @@ def test_drift_beyond_tolerance_warns(rig: Rig, sim_calibration: FluenceCalibrat
     assert check_drift(sim_calibration, target, power * 1.03, tolerance=0.05) is None
     message = check_drift(sim_calibration, target, power * 0.9, tolerance=0.05)
     assert message is not None and "-10.0%" in message and "N_abs" in message
-    assert check_drift(sim_calibration, target, float("nan")) is not None
+    assert check_drift(sim_calibration, target, float("nan")) == (
+        "pump power reading is not a number (nan); fluence unknown"
+    )
     with pytest.raises(InputError):
         check_drift(sim_calibration, target, power, tolerance=0.0)
     # the laser loses 15 % after the calibration: the next point warns

@@ -336,7 +336,9 @@ def test_sweep_events_follow_the_nesting(sim_rig: Rig, tmp_path: Path) -> None:
     assert [s.sweep for s in sweeps] == [0, 1]  # sweep outermost: one event per sweep…
     assert all(s.series == ("905nm/N=0.045", "905nm/N=0.09") for s in sweeps)  # …all curves
     fits = [e.record.fit for e in rec.of(PointDone)]
-    assert all(fit is not None for fit in fits)  # the live monitor fitted every point
+    # the live monitor tried a fit on every point (8 pairs: too noisy for most to converge)
+    assert len(fits) == 8
+    assert all(fit is not None and fit.message.startswith(("converged", "no conv")) for fit in fits)
 
 
 def test_plan_rejected_by_the_engine_finishes_the_file(sim_rig: Rig, tmp_path: Path) -> None:

@@ -108,7 +108,9 @@ def test_validation_errors_are_shown_at_the_field(qtbot: Any, tmp_path: Path) ->
     assert builder.error_labels["axes"].isVisibleTo(builder)
 
     builder.fluence_values.setText("0.05")
-    assert builder.check() is not None
+    checked = builder.check()
+    assert checked is not None and checked.fluence is not None
+    assert list(checked.fluence.values) == [0.05]
     assert builder.errors == {} and builder.marked == []
 
 
