@@ -564,19 +564,44 @@ def test_start_values_of_a_clean_spot() -> None:
     assert (x0, y0) == (20.0, 40.0)
     assert s == pytest.approx(8.0, rel=0.02)
     assert a == pytest.approx(AMPLITUDE, rel=0.01)
+    a, *_ = start_values(-spot())  # photo-induced absorption: a negative start
+    assert a == pytest.approx(-AMPLITUDE, rel=0.03)
+    # Narrower than a pixel after smoothing: the width is not clamped far above 0.8 px.
+    assert start_values(spot(sigma_nm=40.0))[3] == pytest.approx(0.8, rel=0.25)
+
+
+def test_start_values_bridge_unusable_pixels_in_the_spot() -> None:
+    image = spot()
+    weights = np.ones((64, 64))
+    weights[29:34, 30:33] = 0.0  # dead pixels across the peak, reading nonsense
+    image[weights == 0] = 5.0
+    a, x0, y0, s, c = start_values(image, weights)
+    assert abs(x0 - 31.3) <= 1 and abs(y0 - 30.6) <= 1
+    assert s == pytest.approx(SIGMA_NM / PIXEL_NM, rel=0.1)
+    assert a == pytest.approx(AMPLITUDE, rel=0.2)
+    assert abs(c) < 1e-12
 
 
 def test_start_offset_is_the_median_of_the_outermost_pixels() -> None:
-    image = spot(offset=2e-4)
-    image[1, :] = image[-2, :] = image[:, 1] = image[:, -2] = 5e-4  # one pixel further in
+    image = spot(offset=0.0)
+    ring = np.zeros((64, 64), bool)
+    ring[[0, -1], :] = ring[:, [0, -1]] = True
+    levels = 2e-4 + 1e-6 * (np.arange(252) - 126)  # 252 border pixels, median 2e-4
+    image[ring] = np.random.default_rng(56).permutation(levels)
+    image[~ring] += 2e-4
+    inner = image[1:-1, 1:-1]  # the ring one pixel further in
+    inner[[0, -1], :] = inner[:, [0, -1]] = 5e-4
     assert start_values(image)[-1] == 2e-4
     weights = np.ones((64, 64))
     weights[0, :40] = 0.0  # unusable border pixels do not vote
+    voters = np.sort(image[ring & (weights > 0)])
     image[0, :40] = 1.0
-    assert start_values(image, weights)[-1] == 2e-4
+    assert start_values(image, weights)[-1] == voters[voters.size // 2]
     a, x0, y0, s, _ = start_values(image, weights)
     assert (x0, y0) == (31.0, 31.0) and s == pytest.approx(SIGMA_NM / PIXEL_NM, rel=0.05)
     assert a == pytest.approx(AMPLITUDE, rel=0.05)
+    weights[[0, -1], :] = weights[:, [0, -1]] = 0.0  # no usable border: no background guess
+    assert start_values(image, weights)[-1] == 0.0
 
 
 def test_start_values_without_a_spot_are_the_frame_centre() -> None:
