@@ -8,7 +8,7 @@ import numpy.typing as npt
 import pytest
 from test_acquisition import SHAPE, block_of, make_frames
 
-from tamrig.acquisition.accumulator import DifferentialAccumulator
+from tamrig.acquisition.accumulator import DifferentialAccumulator, border_mask
 from tamrig.devices import FrameBlock
 
 
@@ -115,3 +115,49 @@ def test_result_reports_dropped_frames_and_the_dark_frame_used() -> None:
     result = bare.result()
     assert result.dark_mean is None and result.dark_err is None
     assert result.dropped_frames == 0
+
+
+def test_a_dim_probe_is_still_light() -> None:
+    """Frames half a count above the dark level on average are normalised, not refused."""
+    tags = np.arange(8) % 2 == 0
+    data = np.full((8, *SHAPE), 100, np.uint16)
+    data[:, :, ::2] = 101  # every other column one count above the dark level
+    acc = DifferentialAccumulator(SHAPE, np.full(SHAPE, 100.0))
+    acc.add(block_of(data, tags), tags)
+    result = acc.result()
+    assert result.off_mean[0, 0] == pytest.approx(1.0) and result.off_mean[0, 1] == 0.0
+    assert result.dtt[0, 0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_two_frames_of_each_kind_are_enough() -> None:
+    """Two pump-on and two pump-off frames give a result (the fewest with an error); one of
+    either is refused, naming both counts."""
+    rng = np.random.default_rng(44)
+    data, _ = make_frames(rng, 6)
+    acc = DifferentialAccumulator(SHAPE, np.full(SHAPE, 100.0), threads=1)
+    two = np.array([True, False, True, False])
+    acc.add(block_of(data[:4], two), two)
+    assert (acc.result().n_on, acc.result().n_off) == (2, 2)
+    assert np.all(acc.frame_mean(pump_on=True)[1] > 0)
+    lone = DifferentialAccumulator(SHAPE, threads=1)
+    tags = np.array([True, False, False, False, False])
+    for k in range(5):  # one frame per block: the single-thread scratch slab is reused
+        lone.add(block_of(data[k : k + 1], tags[k : k + 1]), tags[k : k + 1])
+    with pytest.raises(ValueError, match=r"^need >= 2 pump-on and pump-off frames, have 1 and 4$"):
+        lone.result()
+    with pytest.raises(ValueError, match=r"^need >= 2 pump-on frames, have 1$"):
+        lone.frame_mean(pump_on=True)
+    assert lone.frame_mean(pump_on=False)[0].shape == SHAPE
+
+
+@pytest.mark.parametrize(
+    ("shape", "rows", "cols"), [((8, 12), 2, 3), ((3, 3), 1, 1), ((20, 40), 5, 10)]
+)
+def test_border_mask_is_a_frame_of_a_quarter_of_each_side(
+    shape: tuple[int, int], rows: int, cols: int
+) -> None:
+    mask = border_mask(shape)
+    expected = np.zeros(shape, bool)
+    expected[:rows, :] = expected[-rows:, :] = True
+    expected[:, :cols] = expected[:, -cols:] = True
+    np.testing.assert_array_equal(mask, expected)

@@ -169,6 +169,11 @@ def test_frame_without_probe_light_is_refused() -> None:
     acc = DifferentialAccumulator(SHAPE, np.full(SHAPE, 100.0))
     with pytest.raises(ValueError, match="no probe light"):
         acc.add(block_of(data, tags), tags)
+    data[2] = 97  # the third frame below the dark level: named with its mean
+    acc = DifferentialAccumulator(SHAPE, np.full(SHAPE, 99.0))
+    message = r"^frame 2 has no probe light \(mean -2 counts after dark subtraction\)$"
+    with pytest.raises(ValueError, match=message):
+        acc.add(block_of(data, tags), tags)
 
 
 def test_shape_and_tag_mismatch_are_errors() -> None:
@@ -285,10 +290,10 @@ def test_result_does_not_depend_on_the_number_of_threads() -> None:
     from tamrig.acquisition.accumulator import max_threads
 
     rng = np.random.default_rng(7)
-    shape = (96, 96)  # several cache slabs at this block size
+    shape = (128, 128)  # several cache slabs; 80 frames: past PARALLEL_MIN_PIXELS
     h, w = shape
-    data = rng.normal(2000.0, 10.0, (64, h, w)).astype(np.uint16)
-    tags = np.arange(64) % 3 == 0
+    data = rng.normal(2000.0, 10.0, (80, h, w)).astype(np.uint16)
+    tags = np.arange(80) % 3 == 0
     results = []
     for threads in sorted({1, max_threads()}):
         acc = DifferentialAccumulator(shape, np.full(shape, 90.0), threads=threads)
