@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tempfile
 import threading
 from collections import Counter
@@ -17,6 +18,7 @@ from tamrig.engine import (
     BlockAcquired,
     Fault,
     Finished,
+    Notice,
     Paused,
     PointDone,
     Resumed,
@@ -451,3 +453,91 @@ def test_fault_event_names_the_point_it_happened_at(sim_rig: Rig, tmp_path: Path
         (logged,) = [e for e in f.events() if e["kind"] == "fault"]
         assert logged["point_index"] == 3
         assert logged["message"].endswith("(at point 3, attempt 1 of 4)")
+
+
+def test_progress_and_eta_follow_the_measured_point_durations(sim_rig: Rig, tmp_path: Path) -> None:
+    """A clock that moves one second per camera block: every point's duration is its block
+    count, the ETA after point k is (points left) × (mean duration of the last points)."""
+    now = [0.0]
+    blocks: Counter[int] = Counter()
+
+    def hook(event: ScanEvent) -> None:
+        if isinstance(event, BlockAcquired):
+            blocks[event.index] += 1
+            now[0] += 1.0
+
+    rec = Recorder(hook)
+    with start(sim_rig, tmp_path, subscribers=[rec], clock=lambda: now[0]) as scan:
+        assert scan.run() == "finished"
+    done = rec.of(PointDone)
+    durations = [float(blocks[e.record.index]) for e in done]
+    assert all(d >= 1 for d in durations)
+    for k, event in enumerate(done, start=1):
+        recent = durations[:k][-20:]
+        assert event.progress == k / 10
+        assert event.eta_s == pytest.approx((10 - k) * sum(recent) / len(recent))
+    (finished,) = rec.of(Finished)
+    assert (finished.done, finished.total) == (10, 10)
+    assert finished.elapsed_s == pytest.approx(sum(blocks.values()))
+
+
+def test_a_second_abort_keeps_the_first_reason(sim_rig: Rig, tmp_path: Path) -> None:
+    def hook(event: ScanEvent) -> None:
+        if isinstance(event, PointDone) and event.done == 1:
+            scan.engine.abort("operator stop")
+            scan.engine.abort("Ctrl-C", kind="interrupted")
+
+    rec = Recorder(hook)
+    scan = start(sim_rig, tmp_path, subscribers=[rec])
+    with scan:
+        assert scan.run() == "aborted"
+    assert [e.reason for e in rec.of(Aborted)] == ["operator stop"]
+    with open_scan(tmp_path / "scan.h5") as f:
+        ends = [(e["kind"], e["message"]) for e in f.events() if e["kind"] != "sweep"]
+        assert ends[-2:] == [
+            ("abort", "operator stop"),
+            ("finish", "scan aborted: 1 points stored"),
+        ]
+
+
+def test_an_interrupt_is_logged_as_such(sim_rig: Rig, tmp_path: Path) -> None:
+    def hook(event: ScanEvent) -> None:
+        if isinstance(event, PointDone) and event.done == 2:
+            scan.engine.abort("interrupted by Ctrl-C", kind="interrupted")
+
+    scan = start(sim_rig, tmp_path, subscribers=[Recorder(hook)])
+    with scan:
+        assert scan.run() == "aborted"
+    with open_scan(tmp_path / "scan.h5") as f:
+        kinds = [e["kind"] for e in f.events()]
+        assert "interrupted" in kinds and "abort" not in kinds
+        assert sorted(f.indices()) == [0, 1]
+
+
+def test_fluence_drift_beyond_the_tolerance_is_noticed(sim_rig: Rig, tmp_path: Path) -> None:
+    """Measured fluence is stored with every point; off the target by more than the drift
+    tolerance, a Notice and a file event name the point."""
+    plan = tiny_plan(sweeps={"count": 1})
+    tight = Recorder()
+    with start(sim_rig, tmp_path, plan=plan, subscribers=[tight], drift_tolerance=1e-9) as scan:
+        assert scan.run() == "finished"
+    notices = [n for n in tight.of(Notice) if n.kind == "fluence_drift"]
+    records = {e.record.index: e.record for e in tight.of(PointDone)}
+    assert [n.index for n in notices] == sorted(records)
+    for n in notices:
+        record = records[n.index]
+        target = record.fluence_uj_cm2
+        assert record.fluence_measured_uj_cm2 == pytest.approx(target, rel=0.2)
+        assert math.isfinite(record.n_abs_measured)
+        assert record.n_abs_measured == pytest.approx(0.09, rel=0.2)
+        assert n.message.startswith(f"pump fluence {record.fluence_measured_uj_cm2:.4g} uJ/cm2 is")
+        assert n.message.endswith(f"off the target {target:.4g} uJ/cm2 (tolerance ±0%)")
+    with open_scan(tmp_path / "scan.h5") as f:
+        logged = [e["point_index"] for e in f.events() if e["kind"] == "fluence_drift"]
+        assert logged == sorted(records)
+    loose = Recorder()
+    out = tmp_path / "loose"
+    out.mkdir()
+    with start(sim_rig, out, plan=plan, subscribers=[loose], drift_tolerance=0.5) as scan:
+        assert scan.run() == "finished"
+    assert [n for n in loose.of(Notice) if n.kind == "fluence_drift"] == []
