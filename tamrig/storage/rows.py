@@ -23,6 +23,17 @@ def _nan_image(shape: tuple[int, int]) -> np.ndarray:
     return np.full(shape, np.nan, dtype=L.IMAGE_DTYPE)
 
 
+def _names_that_fit(keys: list[str]) -> str:
+    """``{"truncated": true, "keys": [...]}`` within the fixed-length cell: as many names as
+    fit, and how many there were. A longer text would be cut and leave unreadable JSON."""
+    shown = list(keys)
+    while True:
+        text = to_json({"truncated": True, "keys": shown, "n_keys": len(keys)})
+        if len(text.encode("utf-8")) <= L.POINT_JSON_BYTES:
+            return text
+        shown = shown[: len(shown) // 2]
+
+
 def point_row(record: PointRecord, md: ScanMetadata) -> Row:
     """Values of one row; missing numbers become NaN, never zero."""
     img = record.image
@@ -96,7 +107,7 @@ def point_row(record: PointRecord, md: ScanMetadata) -> Row:
     text = to_json({"positions": loose}) if loose else ""
     overflow = len(text.encode("utf-8")) > L.POINT_JSON_BYTES
     if overflow:
-        text = to_json({"truncated": True, "keys": sorted(loose)})
+        text = _names_that_fit(sorted(loose))
     scalars[L.POINT_JSON] = text
 
     images = {
