@@ -373,3 +373,65 @@ def test_resume_after_a_kill_mid_point_cuts_that_points_raw_frames(tmp_path: Pat
         assert resumed["message"] == (
             "resumed with 3 completed points (discarded 0 incomplete row(s), 6 raw frame(s))"
         )
+
+
+def test_a_folder_is_not_a_scan_file_name(tmp_path: Path) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    with pytest.raises(StorageError, match=r"scans is a folder; expected a file name"):
+        ScanWriter.create(folder, make_metadata(), overwrite=True)
+    assert list(folder.iterdir()) == []
+
+
+def test_writer_refuses_what_does_not_fit_and_stops_after_close(tmp_path: Path) -> None:
+    md = make_metadata(3)
+    path = tmp_path / "scan.h5"
+    writer = ScanWriter.create(path, md, record_raw_frames=True)
+    with writer:
+        wrong = make_frames(0, 2, (6, 5))
+        with pytest.raises(StorageError, match=r"frame block of shape \(2, 6, 5\) does not match"):
+            writer.write_frames(0, wrong)
+        writer.write_frames(0, make_frames(0, 0))  # an empty block is no frame
+        assert writer.n_frames == 0
+        with pytest.raises(ValueError, match="status must be one of"):
+            writer.finish("done")
+        writer.write_point(make_record(0, md))
+    writer.close()  # closing twice is harmless
+    with pytest.raises(StorageError, match="the scan file is closed"):
+        writer.write_point(make_record(1, md))
+    with pytest.raises(StorageError, match="the scan file is closed"):
+        writer.log_event("note", "after the end")
+    with open_scan(path) as scan:
+        assert scan.status == "finished" and scan.indices() == [0]
+        assert scan.frame_table()["frame_id"].size == 0
+
+
+def test_ctrl_c_inside_the_writer_marks_the_scan_aborted(tmp_path: Path) -> None:
+    md = make_metadata(3)
+    path = tmp_path / "scan.h5"
+    with pytest.raises(KeyboardInterrupt), ScanWriter.create(path, md) as writer:
+        writer.write_point(make_record(0, md))
+        raise KeyboardInterrupt
+    with open_scan(path) as scan:
+        assert scan.status == "aborted" and scan.indices() == [0]
+        assert scan.events()[-1]["message"] == "scan aborted: 1 points stored"
+
+
+def test_extra_positions_too_long_for_a_row_keep_their_names(tmp_path: Path) -> None:
+    md = make_metadata(2)
+    path = tmp_path / "scan.h5"
+    record = make_record(1, md)
+    record.positions.update({f"axis_{k:03d}": float(k) for k in range(400)})
+    with ScanWriter.create(path, md) as writer:
+        writer.write_point(make_record(0, md))
+        writer.write_point(record)
+    with open_scan(path) as scan:
+        assert scan.point_extra(0) == {"positions": {"filter_slot": 2.0}}
+        kept = scan.point_extra(1)
+        names = sorted(["filter_slot", *(f"axis_{k:03d}" for k in range(400))])
+        assert kept["truncated"] is True and kept["n_keys"] == 401
+        assert 100 < len(kept["keys"]) < 401  # as many names as fit in the row's cell
+        assert kept["keys"] == names[: len(kept["keys"])]
+        (note,) = [e for e in scan.events() if e["kind"] == "storage"]
+        assert note["point_index"] == 1
+        assert note["message"] == "per-point positions too long; kept names only"
