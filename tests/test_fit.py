@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -290,7 +291,9 @@ def test_flat_images_are_not_converged(image: np.ndarray) -> None:
     fit = fit_gaussian(image, PIXEL_NM)
     assert not fit.converged
     # No spot: every width leaves χ² unchanged, the curvature matrix has no inverse.
-    assert fit.message.startswith("singular curvature matrix: no spot to fit")
+    assert re.fullmatch(
+        r"singular curvature matrix: no spot to fit after \d+ iterations", fit.message
+    )
     assert math.isnan(fit.sigma_err_nm) and math.isnan(fit.amplitude_err)
 
 
@@ -411,9 +414,10 @@ def test_centre_is_measured_from_the_pixel_0_corner(x0_nm: float, y0_nm: float) 
 
 def least_squares_reference(
     image: np.ndarray, weights: np.ndarray | None, anisotropic: bool = False
-) -> np.ndarray:
-    """The minimum of Σ w·(data − model)² from scipy's trust-region solver, to full precision:
-    [A, x0, y0, σ(x), (σy,) c] in pixels (x0, y0 at pixel centres)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The minimum of Σ w·(data − model)² from scipy's trust-region solver, to full precision,
+    and the parameters' standard errors from its Jacobian ((JᵀWJ)⁻¹, scaled by χ²/dof when
+    there are no weights): [A, x0, y0, σ(x), (σy,) c] in pixels (x0, y0 at pixel centres)."""
     from scipy.optimize import least_squares
 
     ny, nx = image.shape
@@ -427,39 +431,54 @@ def least_squares_reference(
         return ((image - model) * sw).ravel()
 
     start = [AMPLITUDE, 31.0, 31.0, 3.0, *([3.0] if anisotropic else []), 0.0]
-    return least_squares(residuals, start, xtol=1e-14, ftol=1e-14, gtol=1e-14, x_scale="jac").x
+    found = least_squares(residuals, start, xtol=1e-14, ftol=1e-14, gtol=1e-14, x_scale="jac")
+    cov = np.linalg.inv(found.jac.T @ found.jac)
+    if weights is None:
+        cov *= 2 * found.cost / (image.size - len(start))
+    return found.x, cov
 
 
 @pytest.mark.parametrize("case", ["plain", "weighted", "anisotropic"])
 def test_fit_lands_on_the_least_squares_minimum(case: str) -> None:
     """Every parameter within 5 % of its error of the exact minimum (the convergence
-    tolerance leaves ~1 %), and χ²/dof is that of the returned parameters."""
+    tolerance leaves ~1 %), every error as from the exact curvature, and χ²/dof that of the
+    returned parameters."""
     rng = np.random.default_rng(51)
     anisotropic = case == "anisotropic"
     image = spot(sigma_nm=(120.0, 170.0) if anisotropic else SIGMA_NM, offset=OFFSET)
     x = np.arange(64, dtype=float)[None, :] * np.ones((64, 1))
-    noise_map = NOISE * (0.5 + x / 64.0) if case == "weighted" else np.full((64, 64), NOISE)
+    noise_map = NOISE * (0.5 + x / 64.0) if case != "plain" else np.full((64, 64), NOISE)
     image = image + rng.normal(0, 1, image.shape) * noise_map
-    weights = noise_map**-2 if case == "weighted" else None
+    weights = noise_map**-2 if case != "plain" else None
     fit = fit_gaussian(image, PIXEL_NM, weights=weights, anisotropic=anisotropic)
     assert fit.converged, fit.message
-    ref = least_squares_reference(image, weights, anisotropic)
+    ref, cov = least_squares_reference(image, weights, anisotropic)
+    err = np.sqrt(np.diag(cov))
     assert fit.amplitude == pytest.approx(ref[0], abs=0.05 * fit.amplitude_err)
     assert fit.x0_nm == pytest.approx((ref[1] + 0.5) * PIXEL_NM, abs=0.05 * fit.x0_err_nm)
     assert fit.y0_nm == pytest.approx((ref[2] + 0.5) * PIXEL_NM, abs=0.05 * fit.y0_err_nm)
     assert fit.offset == pytest.approx(ref[-1], abs=0.05 * fit.offset_err)
+    assert fit.amplitude_err == pytest.approx(err[0], rel=0.01)
+    assert fit.x0_err_nm == pytest.approx(err[1] * PIXEL_NM, rel=0.01)
+    assert fit.y0_err_nm == pytest.approx(err[2] * PIXEL_NM, rel=0.01)
+    assert fit.offset_err == pytest.approx(err[-1], rel=0.01)
     if anisotropic:
-        assert fit.sigma_x_nm == pytest.approx(ref[3] * PIXEL_NM, rel=1e-3)
-        assert fit.sigma_y_nm == pytest.approx(ref[4] * PIXEL_NM, rel=1e-3)
-        sigma_ref = math.sqrt(ref[3] * ref[4]) * PIXEL_NM
+        sx, sy = ref[3], ref[4]
+        assert fit.sigma_x_nm == pytest.approx(sx * PIXEL_NM, rel=1e-3)
+        assert fit.sigma_y_nm == pytest.approx(sy * PIXEL_NM, rel=1e-3)
+        sigma_ref = math.sqrt(sx * sy) * PIXEL_NM
+        grad = np.array([math.sqrt(sy / sx) / 2, math.sqrt(sx / sy) / 2])  # ∂√(σxσy)/∂σx,y
+        sigma_err_ref = math.sqrt(grad @ cov[3:5, 3:5] @ grad) * PIXEL_NM
     else:
-        sigma_ref = ref[3] * PIXEL_NM
+        sigma_ref, sigma_err_ref = ref[3] * PIXEL_NM, err[3] * PIXEL_NM
     assert fit.sigma_nm == pytest.approx(sigma_ref, abs=0.05 * fit.sigma_err_nm)
+    assert fit.sigma_err_nm == pytest.approx(sigma_err_ref, rel=0.01)
     if weights is not None:
         n_params = 6 if anisotropic else 5
+        sx_nm, sy_nm = (fit.sigma_x_nm, fit.sigma_y_nm) if anisotropic else (fit.sigma_nm,) * 2
         residuals = image - spot(
             amplitude=fit.amplitude,
-            sigma_nm=fit.sigma_nm,
+            sigma_nm=(sx_nm, sy_nm),  # type: ignore[arg-type]
             centre_px=(fit.x0_nm / PIXEL_NM - 0.5, fit.y0_nm / PIXEL_NM - 0.5),
             offset=fit.offset,
         )
