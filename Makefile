@@ -8,7 +8,7 @@ STAMP := $(VENV)/.tamrig-installed
 OUT ?= out
 LINT_PATHS := tamrig drivers simulators tests benchmarks
 
-.PHONY: demo test lint typecheck install clean
+.PHONY: demo test lint typecheck install clean mutate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "tamrig needs Python >= 3.11"'
@@ -35,5 +35,10 @@ typecheck: $(STAMP)
 test: lint typecheck
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
+# Mutation testing of one module (minutes, not part of `make test`), e.g.
+#   make mutate MODULE=tamrig/analysis/fitting.py ARGS="--sample 100"
+mutate: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python tools/mutate.py $(MODULE) $(ARGS)
+
 clean:
-	rm -rf $(VENV) $(OUT) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(OUT) .mypy_cache .ruff_cache .pytest_cache .mutation
