@@ -206,6 +206,19 @@ def test_cli_writes_the_report_and_rejects_bad_input(
     out = capsys.readouterr().out
     assert "2 series: 2 analysed, 0 reused, 0 failed" in out
     assert (report / "campaign.csv").is_file() and (report / "trends.json").is_file()
+    # the same files through --scheduler (a running cluster): the same table
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        remote = tmp_path / "remote"
+        args = ["campaign", str(scans / "cqd-*.h5"), "--report", str(remote), "--quiet"]
+        assert main([*args, "--scheduler", cluster.scheduler_address]) == 0
+    capsys.readouterr()
+    pd.testing.assert_frame_equal(
+        pd.read_csv(report / "campaign.csv"), pd.read_csv(remote / "campaign.csv")
+    )
     assert main(["campaign", str(tmp_path / "nothing-*.h5"), "--report", str(report)]) == 2
     assert "nothing-*.h5" in capsys.readouterr().err
     assert main(["campaign", str(scans), "--report", str(report), "--workers", "-1"]) == 2
