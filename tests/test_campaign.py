@@ -198,13 +198,23 @@ def test_volcano(lengths: list[float], peak: float, is_volcano: bool) -> None:
 
 
 def test_cli_writes_the_report_and_rejects_bad_input(
-    scans: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    scans: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     report = tmp_path / "report"
     args = ["campaign", str(scans / "cqd-*.h5"), "--report", str(report), "--quiet"]
     assert main([*args, "--workers", "0"]) == 0
     out = capsys.readouterr().out
     assert "2 series: 2 analysed, 0 reused, 0 failed" in out
+    # everything cached: the default local workers are not even started
+    from tamrig.campaign import execution
+
+    def no_cluster(*args: object) -> None:
+        raise AssertionError("a cluster was started with nothing to analyse")
+
+    monkeypatch.setattr(execution, "dask_client", no_cluster)
+    assert main(args) == 0
+    assert "2 series: 0 analysed, 2 reused, 0 failed" in capsys.readouterr().out
+    monkeypatch.undo()
     assert (report / "campaign.csv").is_file() and (report / "trends.json").is_file()
     # the same files through --scheduler (a running cluster): the same table
     from distributed import LocalCluster

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ def run_campaign(
     *,
     settings: CampaignSettings | None = None,
     client: Any | None = None,
+    cluster: Callable[[], AbstractContextManager[Any]] | None = None,
     x_property: str | None = None,
     on_progress: execution.OnProgress | None = None,
     on_plan: Callable[[int, int], None] | None = None,
@@ -47,7 +49,9 @@ def run_campaign(
 ) -> CampaignResult:
     """Analyse every series of the scan files matched by ``patterns`` into ``report``.
 
-    ``client``: a dask.distributed Client (None: this process, sequentially). ``on_plan``
+    ``client``: a dask.distributed Client (None: this process, sequentially); or
+    ``cluster``: a factory of one (a context manager), entered only when some series needs
+    analysing, so a re-run with everything cached starts no workers. ``on_plan``
     hears (series to analyse, series in the cache) before the work starts. ``draw`` False:
     table and trends only, no figures.
     """
@@ -93,9 +97,15 @@ def run_campaign(
     progress = None
     if on_progress is not None:
         progress = _offset(on_progress, n_cached)
-    execution.run_tasks(
-        analyse_series_task, todo, client=client, on_result=keep, on_progress=progress
-    )
+    if todo and client is None and cluster is not None:
+        with cluster() as started:
+            execution.run_tasks(
+                analyse_series_task, todo, client=started, on_result=keep, on_progress=progress
+            )
+    else:
+        execution.run_tasks(
+            analyse_series_task, todo, client=client, on_result=keep, on_progress=progress
+        )
     rows += [r["row"] for r in results.values()]
     frame = table.build_table(rows)
     written = table.write_table(frame, folder)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from functools import partial
 from typing import Any
 
 from tamrig.errors import EXIT_OK, InputError
@@ -87,26 +88,16 @@ def run(args: argparse.Namespace) -> int:
 
     local = args.workers == 0 and not args.scheduler
     with progress:
-        if local:
-            result = run_campaign(
-                args.paths,
-                report,
-                settings=settings,
-                x_property=args.x,
-                on_progress=update,
-                on_plan=plan,
-            )
-        else:
-            with dask_client(args.scheduler, args.workers) as client:
-                result = run_campaign(
-                    args.paths,
-                    report,
-                    settings=settings,
-                    client=client,
-                    x_property=args.x,
-                    on_progress=update,
-                    on_plan=plan,
-                )
+        result = run_campaign(
+            args.paths,
+            report,
+            settings=settings,
+            # workers start only if a series needs analysing (not on an all-cached re-run)
+            cluster=None if local else partial(dask_client, args.scheduler, args.workers),
+            x_property=args.x,
+            on_progress=update,
+            on_plan=plan,
+        )
     _print_summary(result)
     return EXIT_OK
 
