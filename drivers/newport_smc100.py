@@ -29,8 +29,8 @@ from drivers.common import (
     number_reply,
     poll_until,
 )
-from drivers.transport import make_adapter
-from tamrig.devices import DelayStage, DeviceSettings
+from drivers.transport import SerialSettings, serial_adapter
+from tamrig.devices import DelayStage
 from tamrig.errors import DeviceStateError, DeviceTimeout
 
 #: TE error letters (SMC100 manual, "TE - Get command error string").
@@ -232,11 +232,9 @@ class SMC100(InstrumentLock, Instrument):
         self.axis: SMC100Axis = self.add_child(SMC100Axis, address, collection="axes")
 
 
-class SMC100Settings(DeviceSettings):
-    port: str = Field(description="serial device or pyserial URL")
+class SMC100Settings(SerialSettings):
     address: int = Field(1, ge=1, le=31, description="controller address on the RS-485 chain")
     baudrate: int = 57600
-    timeout_s: float = Field(1.0, gt=0, description="per-reply timeout")
     travel_mm: tuple[float, float] | None = Field(
         None, description="usable travel in mm; intersected with the controller's SL/SR"
     )
@@ -268,16 +266,10 @@ class SMC100Stage(InstrumentDevice[SMC100], DelayStage):
         return self.inst.axis
 
     def _open_instrument(self) -> SMC100:
-        s = self.settings
-        adapter = make_adapter(
-            s.port,
-            baudrate=s.baudrate,
-            timeout_s=s.timeout_s,
-            write_termination="\r\n",
-            read_termination="\r\n",
-            xonxoff=True,
+        adapter = serial_adapter(
+            self.settings, write_termination="\r\n", read_termination="\r\n", xonxoff=True
         )
-        return SMC100(adapter, address=s.address)
+        return SMC100(adapter, address=self.settings.address)
 
     def _connect(self) -> None:
         s = self.settings

@@ -25,8 +25,8 @@ from drivers.common import (
     device_errors,
     exchange,
 )
-from drivers.transport import make_adapter
-from tamrig.devices import DelayStage, DeviceSettings
+from drivers.transport import SerialSettings, serial_adapter
+from tamrig.devices import DelayStage
 from tamrig.errors import DeviceStateError, DeviceTimeout
 
 
@@ -156,8 +156,7 @@ class APTController(InstrumentLock, Instrument):
         return status
 
 
-class APTStageSettings(DeviceSettings):
-    port: str = Field(description="serial device or pyserial URL")
+class APTStageSettings(SerialSettings):
     baudrate: int = 115200
     rtscts: bool = True
     destination: int = Field(apt.KCUBE, description="0x50 K-Cube; 0x21.. BBD30x bay")
@@ -193,7 +192,7 @@ class APTStage(InstrumentDevice[APTController], DelayStage):
 
     def _open_instrument(self) -> APTController:
         s = self.settings
-        adapter = make_adapter(s.port, baudrate=s.baudrate, timeout_s=s.timeout_s, rtscts=s.rtscts)
+        adapter = serial_adapter(s, rtscts=s.rtscts)
         return APTController(adapter, dest=s.destination, channel=s.channel)
 
     def _connect(self) -> None:

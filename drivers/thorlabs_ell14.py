@@ -24,8 +24,8 @@ from drivers.common import (
     device_errors,
     exchange,
 )
-from drivers.transport import adapter_timeout, make_adapter
-from tamrig.devices import Attenuator, DeviceSettings
+from drivers.transport import SerialSettings, adapter_timeout, serial_adapter
+from tamrig.devices import Attenuator
 from tamrig.devices.attenuator import AttenuatorKind
 from tamrig.errors import DeviceStateError
 
@@ -159,11 +159,8 @@ class ELL14(InstrumentLock, Instrument):
         return self._await_move(message)
 
 
-class ELL14Settings(DeviceSettings):
-    port: str = Field(description="serial device or pyserial URL")
+class ELL14Settings(SerialSettings):
     address: str = Field("0", description="bus address 0-F")
-    baudrate: int = 9600
-    timeout_s: float = Field(1.0, gt=0)
     range_deg: tuple[float, float] = Field((0.0, 360.0), description="allowed HWP angles (deg)")
     home_on_connect: bool = True
     tolerance_deg: float = Field(0.05, gt=0, description="reached-angle tolerance")
@@ -194,15 +191,8 @@ class ELL14HwpAttenuator(InstrumentDevice[ELL14], Attenuator):
         return self._info.pulses_per_unit / 360.0
 
     def _open_instrument(self) -> ELL14:
-        s = self.settings
-        adapter = make_adapter(
-            s.port,
-            baudrate=s.baudrate,
-            timeout_s=s.timeout_s,
-            write_termination="",
-            read_termination="\r\n",
-        )
-        return ELL14(adapter, address=s.address)
+        adapter = serial_adapter(self.settings, read_termination="\r\n")
+        return ELL14(adapter, address=self.settings.address)
 
     def _connect(self) -> None:
         s = self.settings

@@ -22,7 +22,8 @@ from drivers.common import (
     poll_until,
 )
 from drivers.thorlabs_prompt import PromptInstrument, prompt_adapter
-from tamrig.devices import Attenuator, DeviceSettings, WavelengthSelector
+from drivers.transport import SerialSettings
+from tamrig.devices import Attenuator, WavelengthSelector
 from tamrig.devices.attenuator import AttenuatorKind
 from tamrig.errors import DeviceStateError
 
@@ -59,10 +60,8 @@ def move_path(start: int, target: int, count: int, respect_bound: bool) -> list[
     return path
 
 
-class WheelSettings(DeviceSettings):
-    port: str = Field(description="serial device or pyserial URL")
+class WheelSettings(SerialSettings):
     baudrate: int = 115200
-    timeout_s: float = Field(1.0, gt=0)
     move_timeout_s: float = Field(10.0, gt=0, description="pos= may take a few seconds")
     poll_interval_s: float = Field(0.01, ge=0)
     respect_bound: bool = Field(False, description="never move across the last→first slot")
@@ -78,8 +77,7 @@ class _Wheel(InstrumentDevice[FW102C]):
         self._count = 6
 
     def _open_instrument(self) -> FW102C:
-        s = self.settings
-        return FW102C(prompt_adapter(s.port, s.baudrate, s.timeout_s))
+        return FW102C(prompt_adapter(self.settings))
 
     def _connect(self) -> None:
         with device_errors(self):

@@ -15,7 +15,12 @@ from typing import Any
 from pymeasure.instruments import Instrument
 
 from drivers.common import InstrumentLock, ReplyError, VendorError, exchange
-from drivers.transport import StrictSerialAdapter, adapter_timeout, make_adapter
+from drivers.transport import (
+    SerialSettings,
+    StrictSerialAdapter,
+    adapter_timeout,
+    serial_adapter,
+)
 
 PROMPT = "> "
 WRITE_TERMINATION = "\r"
@@ -26,15 +31,9 @@ ERRORS = {
 }
 
 
-def prompt_adapter(port: str, baudrate: int, timeout_s: float) -> StrictSerialAdapter:
+def prompt_adapter(settings: SerialSettings) -> StrictSerialAdapter:
     """An adapter whose read ends at the prompt, as every exchange does."""
-    return make_adapter(
-        port,
-        baudrate=baudrate,
-        timeout_s=timeout_s,
-        write_termination=WRITE_TERMINATION,
-        read_termination=PROMPT,
-    )
+    return serial_adapter(settings, write_termination=WRITE_TERMINATION, read_termination=PROMPT)
 
 
 class PromptInstrument(InstrumentLock, Instrument):

@@ -22,7 +22,8 @@ from drivers.common import (
     poll_until,
 )
 from drivers.thorlabs_prompt import PromptInstrument, prompt_adapter
-from tamrig.devices import DeviceSettings, Shutter
+from drivers.transport import SerialSettings
+from tamrig.devices import Shutter
 from tamrig.errors import DeviceStateError
 
 MODES = {1: "manual", 2: "auto", 3: "single", 4: "repeat", 5: "external gate"}
@@ -52,10 +53,7 @@ class SC10(PromptInstrument):
         self.command("ens")
 
 
-class SC10Settings(DeviceSettings):
-    port: str = Field(description="serial device or pyserial URL")
-    baudrate: int = 9600
-    timeout_s: float = Field(1.0, gt=0)
+class SC10Settings(SerialSettings):
     confirm_timeout_s: float = Field(0.5, ge=0, description="time for closed? to follow")
     poll_interval_s: float = Field(0.005, ge=0)
 
@@ -65,8 +63,7 @@ class SC10Shutter(InstrumentDevice[SC10], Shutter):
     settings: SC10Settings
 
     def _open_instrument(self) -> SC10:
-        s = self.settings
-        return SC10(prompt_adapter(s.port, s.baudrate, s.timeout_s))
+        return SC10(prompt_adapter(self.settings))
 
     def _connect(self) -> None:
         with device_errors(self):

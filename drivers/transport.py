@@ -16,7 +16,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import serial
+from pydantic import Field
 from pymeasure.adapters import SerialAdapter
+
+from tamrig.devices import DeviceSettings
 
 # ``emu://`` URLs resolve to simulators/emulators/protocol_emu.py when that package exists;
 # the name is only a lookup path for pyserial, drivers never import the emulators.
@@ -135,3 +138,19 @@ def adapter_timeout(adapter: Any, seconds: float) -> Iterator[None]:
             yield
     else:
         yield
+
+
+class SerialSettings(DeviceSettings):
+    """The link every serial instrument's rig-file table has (drivers set their defaults)."""
+
+    port: str = Field(description="serial device or pyserial URL")
+    baudrate: int = 9600
+    timeout_s: float = Field(1.0, gt=0, description="per-reply timeout")
+
+
+def serial_adapter(settings: SerialSettings, **framing: Any) -> StrictSerialAdapter:
+    """A strict adapter on the settings' port, with the driver's framing (terminators, flow
+    control) passed on to :func:`make_adapter`."""
+    return make_adapter(
+        settings.port, baudrate=settings.baudrate, timeout_s=settings.timeout_s, **framing
+    )
