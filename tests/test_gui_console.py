@@ -339,3 +339,21 @@ def test_time_zero_tool_scans_the_rise_fits_it_and_sets_t0(
     expected = window.rig.delay_to_mm(fit.t0_fs)
     assert f"time_zero_mm = {expected:.6f}" in rig_copy.read_text()
     assert reopened == [str(rig_copy)]
+
+
+def test_a_long_caption_never_resizes_the_dtt_view(qtbot: Any) -> None:
+    import numpy as np
+
+    from tamrig.gui.liveview import DttView
+
+    view = DttView(50.0)
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    hint = view.minimumSizeHint()
+    dtt = np.zeros((32, 32))
+    for n in range(1, 30):  # captions of every length, as a scan's points produce them
+        view.show_dtt(dtt, None, f"point {n}: " + "σ = 180.0 ± 1.5 nm · " * n)
+        assert view.minimumSizeHint() == hint
+        assert view.size().width() == 500
+    assert "σ = 180.0" in view.info.toolTip()  # the whole text is one hover away
