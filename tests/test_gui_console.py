@@ -357,3 +357,21 @@ def test_a_long_caption_never_resizes_the_dtt_view(qtbot: Any) -> None:
         assert view.minimumSizeHint() == hint
         assert view.size().width() == 500
     assert "σ = 180.0" in view.info.toolTip()  # the whole text is one hover away
+
+
+def test_camera_presets_are_saved_and_applied_to_the_camera(window: Any, qtbot: Any) -> None:
+    from tamrig.devices import Roi
+
+    panel, camera = window.panels["camera"], window.rig.camera
+    qtbot.waitUntil(lambda: panel.roi[2].value() > 0, timeout=10_000)
+    panel.exposure.setValue(2500.0)
+    panel.rate.setValue(150.0)
+    for box, v in zip(panel.roi, (8, 4, 48, 40)):
+        box.setValue(v)
+    assert panel.save_preset("small spot")
+    panel.exposure.setValue(4000.0)
+    assert panel.preset_box.findText("small spot") >= 0
+    assert panel.apply_preset("small spot")
+    qtbot.waitUntil(lambda: camera.config().roi == Roi(8, 4, 48, 40), timeout=10_000)
+    assert camera.config().exposure_us == pytest.approx(2500.0, rel=0.01)
+    assert "small spot" in window.settings.camera_presets()

@@ -231,6 +231,8 @@ class MainWindow(QMainWindow):
             panel = make_panel(role, device.family, self.submit, self.set_live)
             if isinstance(panel, StagePanel):
                 panel.load_bookmarks(self.settings)
+            if isinstance(panel, CameraPanel):
+                panel.load_presets(self.settings)
             self.panels[role] = panel
             column.addWidget(panel)
         column.addStretch(1)

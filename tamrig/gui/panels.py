@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -469,12 +470,25 @@ class CameraPanel(DevicePanel):
         self.body.addRow("format", self.pixel_format)
         self.body.addRow("ROI", roi_row)
         self.body.addRow(self.apply_button)
+        self.preset_box = QComboBox()
+        self.preset_box.setPlaceholderText("camera presets")
+        self.preset_box.textActivated.connect(self.apply_preset)
+        save_preset = QPushButton("save as…")
+        save_preset.clicked.connect(self._ask_preset_name)
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(self.preset_box, 1)
+        preset_row.addWidget(save_preset)
+        self.body.addRow("presets", preset_row)
+        #: where presets live (the window's settings: camera_presets / save_camera_presets)
+        self.presets: Any = None
         self.settings_widgets: list[QWidget] = [
             self.exposure,
             self.rate,
             self.pixel_format,
             *self.roi,
             self.apply_button,
+            self.preset_box,
+            save_preset,
         ]
         self.controls += [self.live_button, *self.settings_widgets]
         self.acquiring = False
@@ -515,6 +529,49 @@ class CameraPanel(DevicePanel):
 
         self.send("configure", action)
         self._populated = False  # show what the camera actually took
+
+    # -- presets (exposure, frame rate, format, ROI by name) ------------------------------
+    def editor_values(self) -> dict[str, Any]:
+        return {
+            "exposure_us": self.exposure.value(),
+            "frame_rate_hz": self.rate.value(),
+            "pixel_format": self.pixel_format.currentText(),
+            "roi": [box.value() for box in self.roi],
+        }
+
+    def load_presets(self, store: Any) -> None:
+        self.presets = store
+        self.preset_box.clear()
+        self.preset_box.addItems(sorted(store.camera_presets()))
+        self.preset_box.setCurrentIndex(-1)
+
+    def save_preset(self, name: str) -> bool:
+        """Keep the editors' settings as the preset ``name``."""
+        if self.presets is None or not name.strip():
+            return False
+        presets = dict(self.presets.camera_presets())
+        presets[name.strip()] = self.editor_values()
+        self.presets.save_camera_presets(presets)
+        self.load_presets(self.presets)
+        return True
+
+    def apply_preset(self, name: str) -> bool:
+        """Fill the editors from the preset and send the settings to the camera."""
+        preset = self.presets.camera_presets().get(name) if self.presets is not None else None
+        if not preset:
+            return False
+        self.exposure.setValue(float(preset["exposure_us"]))
+        self.rate.setValue(float(preset["frame_rate_hz"]))
+        self.pixel_format.setCurrentText(str(preset["pixel_format"]))
+        for box, v in zip(self.roi, preset["roi"]):
+            box.setValue(int(v))
+        self.apply_settings()
+        return True
+
+    def _ask_preset_name(self) -> None:
+        name, ok = QInputDialog.getText(self, "Camera preset", "preset name")
+        if ok:
+            self.save_preset(name)
 
     def show_values(self, values: dict[str, Any]) -> None:
         self.acquiring = bool(values["acquiring"])

@@ -75,6 +75,18 @@ class GuiSettings:
         rig = self.last_rig() or "default"
         return "".join(c if c.isalnum() else "_" for c in rig)[-120:]
 
+    # -- camera presets (exposure, frame rate, format, ROI), per rig file --------------------
+    def camera_presets(self) -> dict[str, dict[str, object]]:
+        text = self._str(f"camera/presets/{self._rig_key()}")
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def save_camera_presets(self, presets: dict[str, dict[str, object]]) -> None:
+        self.store.setValue(f"camera/presets/{self._rig_key()}", json.dumps(presets))
+
     # -- plan presets ----------------------------------------------------------------------
     def preset_names(self) -> list[str]:
         self.store.beginGroup("presets")
