@@ -256,10 +256,12 @@ class SimulatedCamera(SimulatedDevice, Camera):
                 )
         self._next_id = int(ids[-1]) + 1 if lost == 0 else self._next_id + n_frames + lost
         self._dropped += lost
+        pump_on = ((ids + self._chopper_phase) % 2 == 0) if self.settings.chopper else None
+        # Frames are made while they are "exposed": in real time the block arrives when
+        # its last frame ends, not that plus the time the simulation took to draw it.
+        data = self._expose(ids, times, pump_on)
         self.world.clock.advance_to(float(times[-1]))
         self._t_last = float(times[-1])
-        pump_on = ((ids + self._chopper_phase) % 2 == 0) if self.settings.chopper else None
-        data = self._expose(ids, times, pump_on)
         return FrameBlock(data=data, frame_id=ids, timestamp_s=times, pump_on=pump_on, dropped=lost)
 
     def _expose(

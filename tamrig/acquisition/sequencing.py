@@ -8,7 +8,7 @@ Drives shutters and camera in the order a scheme needs (``chopper``: hardware pu
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -61,7 +61,7 @@ def measure_dark(rig: Rig, n_frames: int, *, block_frames: int = 64) -> tuple[F6
     return mean, err
 
 
-def acquire_point(
+def acquire_sums(
     rig: Rig,
     *,
     n_pairs: int,
@@ -75,8 +75,10 @@ def acquire_point(
     settle_frames: int = 1,
     on_block: Callable[[FrameBlock, npt.NDArray[np.bool_]], None] | None = None,
     keep_armed: bool = False,
-) -> DifferentialImage:
-    """Acquire ``n_pairs`` pump-on and ``n_pairs`` pump-off frames at the current position.
+) -> DifferentialAccumulator:
+    """Acquire ``n_pairs`` pump-on and ``n_pairs`` pump-off frames at the current position;
+    returns the running sums (``.result()`` is the ΔT/T image, computed by whoever needs it:
+    the engine does it on its writer thread, while the stage moves on).
 
     ``chopper``: the camera streams with the pump shutter open; each frame's pump state is
     the hardware tag ``FrameBlock.pump_on`` (a camera without tags is a DeviceStateError,
@@ -155,4 +157,9 @@ def acquire_point(
         finally:
             if not keep_armed:
                 camera.stop()
-    return acc.result()
+    return acc
+
+
+def acquire_point(rig: Rig, **options: Any) -> DifferentialImage:
+    """:func:`acquire_sums` and the ΔT/T image with per-pixel errors from them."""
+    return acquire_sums(rig, **options).result()

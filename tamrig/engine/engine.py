@@ -356,10 +356,11 @@ class ScanEngine:
         series = series_name(resolved.wavelengths_nm[point.wavelength_index], fluence)
         if point.reference:
             series += " ref"
+        image = m.sums.result()
         fit = transport = None
         if self.monitor is not None:
             fit, transport = self.monitor.update(
-                delay_fs=m.delay_fs_measured, series=series, image=m.image
+                delay_fs=m.delay_fs_measured, series=series, image=image
             )
         power = m.power
         power_w = None if power is None else power.power_w
@@ -374,7 +375,7 @@ class ScanEngine:
             n_abs=fluence.n_abs,
             attenuator_setting=m.setting,
             probe_wavelength_nm=m.wavelength_nm,
-            image=m.image,
+            image=image,
             fit=fit,
             transport=transport,
             power_w=power_w,

@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from tamrig.acquisition.sequencing import acquire_point, measure_dark
+from tamrig.acquisition.accumulator import DifferentialAccumulator
+from tamrig.acquisition.sequencing import acquire_sums, measure_dark
 from tamrig.devices import FrameBlock
 from tamrig.errors import DeviceFault
 from tamrig.plan import ResolvedPlan, ScanPoint
 from tamrig.plan.timing import frames_per_point
-from tamrig.records import DifferentialImage
 from tamrig.rig import Rig
 
 #: Longest a stage move to the next delay may take before it is a fault.
@@ -57,11 +57,12 @@ class Prepared:
 
 @dataclass
 class Measured:
-    """What setup + exec produced for one point (before the live fit)."""
+    """What setup + exec produced for one point: the frames' running sums, from which the
+    writer thread computes ΔT/T (then the live fit) while the stage already moves."""
 
     delay_fs_measured: float
     power: PowerReading | None
-    image: DifferentialImage
+    sums: DifferentialAccumulator
     positions: dict[str, float]
     wavelength_nm: float
     setting: float
@@ -234,7 +235,7 @@ class PointPhases:
         t0 = time.time()
         if meter is not None:
             meter.start_reading()
-        image = acquire_point(
+        sums = acquire_sums(
             rig,
             n_pairs=acq.pairs_per_point,
             scheme=acq.scheme,
@@ -259,6 +260,4 @@ class PointPhases:
             "attenuator_setting": setting,
             "probe_wavelength_nm": wl_now,
         }
-        return Measured(
-            prepared.delay_fs_measured, power, image, positions, wl_now, setting, blocks
-        )
+        return Measured(prepared.delay_fs_measured, power, sums, positions, wl_now, setting, blocks)
