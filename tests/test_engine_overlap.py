@@ -127,3 +127,20 @@ def test_storage_error_stops_before_the_next_point(sim_rig: Rig, tmp_path: Path)
     with open_scan(tmp_path / "scan.h5") as f:
         assert f.status == "aborted" and sorted(f.indices()) == [0, 1, 2]
     assert World.of(sim_rig).devices["camera"].acquiring is False
+
+
+def test_preflight_reads_the_camera_once_per_start_and_resume(sim_rig: Rig, tmp_path: Path) -> None:
+    from tamrig.engine.session import resume_scan
+
+    calls: list[str] = []
+    count_calls(sim_rig.camera, "start", calls)
+    plan = tiny_plan(sweeps={"count": 1})
+    scan = start(sim_rig, tmp_path, plan=plan)
+    assert calls == ["start"]  # the one test read of the pre-flight
+    with scan:
+        scan.engine.abort("stop before the first point")
+        assert scan.run() == "aborted"
+    calls.clear()
+    with resume_scan(tmp_path / "scan.h5", rig=sim_rig) as again:
+        assert calls == ["start"]
+        assert again.run() == "finished"
