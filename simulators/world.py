@@ -29,7 +29,7 @@ class SimulationSettings(BaseModel):
     time_scale: float = Field(
         0.0, ge=0, le=10, description="0 = instantaneous, 1 = real time (at most 10x slower)"
     )
-    seed: int = 20260101
+    seed: int = Field(20260101, ge=0, lt=2**63)
     pump_power_max_w: float = Field(
         1.0e-6,
         gt=0,
@@ -44,6 +44,7 @@ class SimulationSettings(BaseModel):
     camera_accumulate: int | None = Field(
         None,
         ge=1,
+        le=100_000,
         description="overrides every simulated camera's `accumulate` (fast, honest test mode)",
     )
     sample: SampleSettings = Field(default_factory=SampleSettings)

@@ -40,10 +40,13 @@ class RigSettings(BaseModel):
     name: str = "unnamed rig"
     description: str = ""
     passes: int = Field(2, ge=1, le=16, description="delay-line passes (2 = retro-reflector)")
-    time_zero_mm: float = Field(description="stage position of zero pump-probe delay")
-    pixel_size_nm: float = Field(gt=0, description="camera pixel size at the sample")
-    pump_wavelength_nm: float = Field(580.0, gt=0)
-    rep_rate_hz: float = Field(1.0e6, gt=0, description="laser repetition rate")
+    # Bounds: physical ranges with wide margins, so no unit conversion under- or overflows.
+    time_zero_mm: float = Field(
+        ge=-1e4, le=1e4, description="stage position of zero pump-probe delay"
+    )
+    pixel_size_nm: float = Field(ge=0.01, le=1e6, description="camera pixel size at the sample")
+    pump_wavelength_nm: float = Field(580.0, ge=100, le=1e5)
+    rep_rate_hz: float = Field(1.0e6, ge=1e-3, le=1e12, description="laser repetition rate")
     power_behind_chopper: bool = Field(
         True, description="the power meter reads the pump behind the running 50 % chopper"
     )
@@ -53,11 +56,11 @@ class RigSettings(BaseModel):
         "False = on a pick-off before the shutter, read with the shutter closed",
     )
     pump_sigma_nm: float | None = Field(
-        None, gt=0, description="pump spot σ; None = use the measured σ₀ of the scan"
+        None, ge=1, le=1e7, description="pump spot σ; None = use the measured σ₀ of the scan"
     )
-    temperature_k: float = Field(300.0, gt=0)
+    temperature_k: float = Field(300.0, ge=1e-3, le=1e4)
     max_fluence_uj_cm2: float = Field(
-        500.0, gt=0, description="interlock: fluences above this are refused"
+        500.0, gt=0, le=1e9, description="interlock: fluences above this are refused"
     )
 
 

@@ -42,11 +42,12 @@ class Sample(BaseModel):
 
     name: str = ""
     description: str = ""
-    cross_section_cm2: float | None = Field(None, gt=0, le=1e-6)
-    pbs_diameter_nm: float | None = Field(None, gt=0, le=1000)
-    pbs_exciton_nm: float | None = Field(None, gt=0, le=1e5)
-    absorbance_ratio: float | None = Field(None, gt=0, le=1e6)
-    pump_sigma_nm: float | None = Field(None, gt=0, le=1e7, description="at most 1 cm")
+    # Bounds: physical ranges with wide margins, so no conversion under- or overflows.
+    cross_section_cm2: float | None = Field(None, ge=1e-30, le=1e-6)
+    pbs_diameter_nm: float | None = Field(None, ge=0.5, le=1000)
+    pbs_exciton_nm: float | None = Field(None, ge=100, le=1e5)
+    absorbance_ratio: float | None = Field(None, ge=1e-6, le=1e6)
+    pump_sigma_nm: float | None = Field(None, ge=1, le=1e7, description="1 nm to 1 cm")
     expected_dtt: float | None = Field(
         None, gt=0, le=1.0, description="peak |ΔT/T| expected at N_abs 0.045 (∝ N_abs), for --check"
     )
@@ -117,14 +118,24 @@ class ScanPlan(BaseModel):
             )
         return value
 
-    def check_size(self) -> None:
-        """At most MAX_POINTS points; a PlanError naming the largest factor otherwise."""
-        factors = {
+    def point_factors(self) -> dict[str, int]:
+        """The plan field behind each factor of the point count, and its size."""
+        return {
             "delays": self.points_per_sweep(),
             "sweeps.count": self.sweeps.count,
             "fluence.values": self.n_fluences(),
             "probe.wavelengths_nm": self.n_wavelengths(),
         }
+
+    def largest_factor(self) -> str:
+        """The field to name when the scan as a whole is too big: its largest factor."""
+        per_point = {"acquisition.pairs_per_point": 2 * self.acquisition.pairs_per_point}
+        factors = {**self.point_factors(), **per_point}
+        return max(factors, key=lambda k: factors[k])
+
+    def check_size(self) -> None:
+        """At most MAX_POINTS points; a PlanError naming the largest factor otherwise."""
+        factors = self.point_factors()
         total = math.prod(factors.values())
         if total > MAX_POINTS:
             largest = max(factors, key=lambda k: factors[k])

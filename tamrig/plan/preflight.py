@@ -81,8 +81,9 @@ def _check_time_and_memory(plan: ScanPlan, rig: Rig) -> None:
     frames = scan_frames(plan)
     seconds = camera_time_s(plan, period)
     if not seconds <= MAX_CAMERA_TIME_S:
+        dark_mostly = 2 * plan.acquisition.dark_frames > frames
         raise plan.error(
-            "acquisition.pairs_per_point",
+            "acquisition.dark_frames" if dark_mostly else plan.largest_factor(),
             f"{frames} frames of {period:g} s are {seconds / 3600:.4g} h of camera time",
             f"a scan of at most {MAX_CAMERA_TIME_S / 86400:g} days: fewer pairs, points or sweeps",
         )
