@@ -391,3 +391,62 @@ def test_a_pump_shutter_that_cannot_be_confirmed_closed_is_a_fault_event(
         assert f.status == "fault", events
     assert any(k == "fault" and "confirmed closed" in m for k, m in events), events
     assert not any(k == "error" for k, _ in events), events
+
+
+# -- the GUI browser refuses a damaged file unchanged; a regression cannot eat the machine ---------
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("damage", ["half", "text", "empty"])
+def test_the_browser_refuses_a_damaged_file_without_changing_it(
+    qtbot: Any, tmp_path: Path, finished_scan: bytes, damage: str
+) -> None:
+    from tamrig.gui.browser import DataBrowser
+
+    target = tmp_path / "scan.h5"
+    target.write_bytes(
+        {"half": finished_scan[: len(finished_scan) // 2], "text": b"x,y\n", "empty": b""}[damage]
+    )
+    before = snapshot(tmp_path)
+    browser = DataBrowser(refresh_ms=50)
+    qtbot.addWidget(browser)
+    assert not browser.open_file(target)
+    assert str(target) in browser.error.text()
+    assert snapshot(tmp_path) == before
+
+
+def test_absurd_segments_are_refused_under_a_memory_limit(tmp_path: Path) -> None:
+    """In a process of its own with 3 GiB of address space: were a segment's delays ever
+    allocated before they are counted, this would fail with MemoryError, not hang the
+    machine."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    plans = [
+        plan_with(tmp_path, f"p{i}.toml", delays={"segments": [segment]})
+        for i, segment in enumerate(
+            [
+                {"kind": "linear", "start": 0, "stop": 1000, "step": 1e-300},
+                {"kind": "linear", "start": 0, "stop": 1000, "count": 10**12},
+                {"kind": "list", "values": [0.0] * 200_000},
+            ]
+        )
+    ]
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))\n"
+        "from tamrig.cli import main\n"
+        "codes = [main(['scan', p, '--rig', sys.argv[1], '--check']) for p in sys.argv[2:]]\n"
+        "print(codes)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(write_rig(tmp_path)), *map(str, plans)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "[2, 2, 2]", done.stderr
+    assert "delays.segments[0]" in done.stderr and "Traceback" not in done.stderr
