@@ -76,6 +76,8 @@ def test_series_update_point_by_point_and_replace(qtbot: Any) -> None:
 
 
 def test_one_huge_error_bar_does_not_set_the_range(qtbot: Any) -> None:
+    import dataclasses
+
     from tamrig.gui.analysis_plots import AnalysisPlots
 
     plots = AnalysisPlots()
@@ -83,7 +85,7 @@ def test_one_huge_error_bar_does_not_set_the_range(qtbot: Any) -> None:
     for delay in (1000.0, 2000.0, 4000.0):
         plots.add_point("a", _point(delay, 1.0))
     wild = _point(8000.0, 1.0)
-    plots.add_point("a", TransportPoint(**{**wild.__dict__, "diffusivity_err_cm2_s": 5e4}))
+    plots.add_point("a", dataclasses.replace(wild, diffusivity_err_cm2_s=5e4))
     plots.draw()
     lo, hi = plots.plots["diffusivity"].getViewBox().viewRange()[1]
     assert lo > -1.0 and hi < 3.0  # the points (all 1 cm²/s) fill the plot, not ±50000
@@ -98,18 +100,15 @@ def test_log_axes_label_decades_only() -> None:
 
 
 def test_legend_is_a_row_above_the_plots_and_grey_marks_insignificant(qtbot: Any) -> None:
-    from dataclasses import dataclass
+    import dataclasses
 
     from tamrig.gui.analysis_plots import AnalysisPlots
 
-    @dataclass(frozen=True)
-    class Flagged(TransportPoint):
-        significant: bool = True
-
     plots = AnalysisPlots()
     qtbot.addWidget(plots)
-    plots.add_point("905nm/N=0.05", Flagged(**_point(1000.0, 1.0).__dict__))
-    plots.add_point("905nm/N=0.05", Flagged(**_point(3000.0, 1.0).__dict__, significant=False))
+    plots.add_point("905nm/N=0.05", _point(1000.0, 1.0))
+    noise = dataclasses.replace(_point(3000.0, 1.0), significant=False)
+    plots.add_point("905nm/N=0.05", noise)
     plots.add_point("905nm/N=0.2", _point(1000.0, 3.0))
     plots.draw()
     assert "905nm/N=0.05" in plots.legend.text() and "905nm/N=0.2" in plots.legend.text()
@@ -138,3 +137,32 @@ def test_settings_remember_rigs_plan_and_layout(gui_settings: Any, tmp_path: Any
     assert again.last_plan() == str((tmp_path / "plan.toml").resolve())
     geometry, state = again.layout()
     assert bytes(geometry) == b"geo" and bytes(state) == b"state"
+
+
+def test_file_columns_keep_the_significance_flag_and_the_live_series_name() -> None:
+    from tamrig.gui.analysis_plots import transport_from_columns
+
+    n = 3
+    columns = {
+        key: np.ones(n)
+        for key in (
+            "sigma_nm",
+            "sigma_err_nm",
+            "sigma0_nm",
+            "msd_nm2",
+            "msd_err_nm2",
+            "diffusivity_cm2_s",
+            "diffusivity_err_cm2_s",
+        )
+    }
+    columns.update(
+        delay_fs=np.array([100.0, 200.0, 300.0]),
+        probe_wavelength_nm=np.full(n, 905.0),
+        fluence_label=np.array([b"N=0.1"] * n),
+        series=np.array([b"905nm/N=0.1", b"905nm/N=0.1", b""]),
+        significant=np.array([1, 0, 1], dtype=np.uint8),
+    )
+    series = transport_from_columns(columns)
+    # an empty stored name (older file) gets the name the live view gives the same curve
+    assert list(series) == ["905nm/N=0.1"] and len(series["905nm/N=0.1"]) == 3
+    assert [p.significant for p in series["905nm/N=0.1"]] == [True, False, True]

@@ -32,17 +32,21 @@ def series_label(probe_wavelength_nm: float, fluence_label: str) -> str:
     return f"{probe_wavelength_nm:g}nm/{fluence_label}"
 
 
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def transport_from_columns(points: dict[str, np.ndarray]) -> dict[str, list[TransportPoint]]:
     """Group a data file's per-point table into series of TransportPoints."""
     out: dict[str, list[TransportPoint]] = {}
     n = len(points.get("delay_fs", ()))
     stored = points.get("series")
+    flags = points.get("significant")  # files written before the column: all significant
     for i in range(n):
-        raw = stored[i] if stored is not None else b""
-        name = raw.decode() if isinstance(raw, bytes) else str(raw)
+        name = _text(stored[i]) if stored is not None else ""
         if not name:
             name = series_label(
-                float(points["probe_wavelength_nm"][i]), str(points["fluence_label"][i])
+                float(points["probe_wavelength_nm"][i]), _text(points["fluence_label"][i])
             )
         out.setdefault(name, []).append(
             TransportPoint(
@@ -55,6 +59,7 @@ def transport_from_columns(points: dict[str, np.ndarray]) -> dict[str, list[Tran
                 msd_err_nm2=float(points["msd_err_nm2"][i]),
                 diffusivity_cm2_s=float(points["diffusivity_cm2_s"][i]),
                 diffusivity_err_cm2_s=float(points["diffusivity_err_cm2_s"][i]),
+                significant=True if flags is None else bool(flags[i]),
             )
         )
     return out
@@ -230,16 +235,12 @@ class AnalysisPlots(QWidget):
                 plot.setYRange(*span, padding=0)
             plot.enableAutoRange(axis="x")
 
-    @staticmethod
-    def _significant(p: TransportPoint) -> bool:
-        return bool(getattr(p, "significant", True))
-
     def _redraw(self, curves: SeriesCurves) -> None:
         # before time zero there is no excitation: a "width" there is noise, not transport
         pts = sorted(
             (p for p in curves.points.values() if p.delay_fs > 0), key=lambda p: p.delay_fs
         )
-        sig = np.array([self._significant(p) for p in pts], dtype=bool)
+        sig = np.array([p.significant for p in pts], dtype=bool)
         t_ps = np.array([p.delay_fs for p in pts]) / FS_PER_PS
         sigma = np.array([p.sigma_nm for p in pts])
         sigma2 = sigma**2
