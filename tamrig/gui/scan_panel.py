@@ -84,6 +84,7 @@ class ScanPanel(QWidget):
         self.preflight_error = ""
         self.preflights = 0
         self._plan_error: InputError | None = None
+        self.preflight_running = False
         self.run_control = RunControl()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -155,6 +156,9 @@ class ScanPanel(QWidget):
         """Check the plan, stop the live view, hand the rig to a new scan session."""
         if self.running:
             return False
+        if self.preflight_running:
+            self.run_control.set_state("idle", "the pre-flight check is still running")
+            return False
         plan = self.builder.check()
         if plan is None:
             self.run_control.set_state("idle", "the plan has errors (marked in red)")
@@ -219,6 +223,9 @@ class ScanPanel(QWidget):
     def preflight(self, plan: ScanPlan) -> None:
         """The same checks and estimate as ``tamrig scan --check``, in a thread of its own
         (a simulated rig may sweep its attenuator for a calibration first)."""
+        if self.running or self.preflight_running:
+            self.builder.summary.setText("the rig is busy: check again when it is free")
+            return
         out = self.output_for(plan)
         self.builder.summary.setText("checking the plan on the rig…")
 
@@ -245,12 +252,17 @@ class ScanPanel(QWidget):
                 self._plan_error = exc
             except TamrigError as exc:
                 error = str(exc)
-            self._preflight_done.emit(lines, error, calibration)
+            try:
+                self._preflight_done.emit(lines, error, calibration)
+            except RuntimeError:  # the window closed while the rig was being checked
+                pass
 
         self._plan_error = None
+        self.preflight_running = True
         threading.Thread(target=run, name="preflight", daemon=True).start()
 
     def _on_preflight(self, lines: list[str], error: str, calibration: Any) -> None:
+        self.preflight_running = False
         self.preflights += 1
         self.estimate = lines
         self.preflight_error = error
