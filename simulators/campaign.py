@@ -9,7 +9,8 @@ so the folder holds what a real campaign would: plans, rig files and scan files 
 
     python -m simulators.campaign OUT_DIR [--small] [--raw-frames]
 
-``--small`` is a reduced campaign (fewer delays and frames) that runs in seconds, for tests.
+``--small`` is a reduced campaign (fewer delays and frames) that runs in seconds, for tests;
+``PEAK`` (in code) measures only the super-diffusive window, with full frames.
 """
 
 from __future__ import annotations
@@ -78,6 +79,19 @@ SMALL = Size(
     pairs_at_018=12,
     sweeps=1,
     dark_frames=20,
+)
+
+#: Only the super-diffusive window, densely, with the frames of FULL: enough to tell the
+#: samples' peaks apart in a test that runs in seconds (no Auger or hopping delays).
+PEAK = Size(
+    delays=[
+        {"kind": "list", "values": [-150.0]},
+        {"kind": "linear", "start": 0.0, "stop": 1000.0, "step": 50.0},
+        {"kind": "list", "values": [2000.0]},
+    ],
+    pairs_at_018=150,
+    sweeps=1,
+    dark_frames=50,
 )
 
 
