@@ -5,5 +5,6 @@ One module per job: :mod:`.discovery` (find files, read what they hold, group in
 :mod:`.adapter` (the one call into the per-scan analysis), :mod:`.task` (analyse one series,
 runs on a Dask worker), :mod:`.execution` (Dask: local workers or an existing cluster),
 :mod:`.table` (CSV / Parquet and the trends), :mod:`.figures`, :mod:`.runner` (all of it in
-order), :mod:`.reprocess` (re-form ΔT/T from recorded raw frames) and :mod:`.napari_layers`.
+order) and :mod:`.reprocess` (re-form ΔT/T from recorded raw frames). The napari reader
+lives in :mod:`tamrig.viewers`.
 """
