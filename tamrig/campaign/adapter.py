@@ -84,3 +84,12 @@ def rig_temperature(rig: Mapping[str, Any]) -> float | None:
         if isinstance(value, int | float) and math.isfinite(value) and value > 0:
             return float(value)
     return None
+
+
+def rig_irf(rig: Mapping[str, Any]) -> float | None:
+    """``[rig] irf_fwhm_fs`` of a stored rig file (fs), if it states one."""
+    for section in (rig.get("rig", {}), rig):
+        value = section.get("irf_fwhm_fs") if isinstance(section, Mapping) else None
+        if isinstance(value, int | float) and math.isfinite(value) and value > 0:
+            return float(value)
+    return None

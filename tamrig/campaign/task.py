@@ -16,7 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from tamrig.campaign.adapter import CampaignSettings, analyse, rig_temperature, usable_points
+from tamrig.campaign.adapter import (
+    CampaignSettings,
+    analyse,
+    rig_irf,
+    rig_temperature,
+    usable_points,
+)
 
 #: The D(t) curves keep delays up to this (fs): the super-diffusive figure's range.
 CURVE_T_MAX_FS = 1500.0
@@ -81,16 +87,17 @@ def _base_row(spec: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _select(spec: dict[str, Any]) -> tuple[dict[str, np.ndarray], float | None]:
-    """The series' points from every member file, concatenated under one label."""
+def _select(spec: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The series' points from every member file, concatenated under one label, and the
+    first member's rig file (its temperature and instrument response)."""
     from tamrig.storage import open_scan
 
     columns: list[dict[str, np.ndarray]] = []
-    temperature: float | None = None
+    rig: dict[str, Any] | None = None
     for m in spec["members"]:
         with open_scan(m["path"]) as scan:
             points = scan.points()
-            temperature = temperature or rig_temperature(scan.rig or {})
+            rig = rig if rig is not None else (scan.rig or {})
         n = len(points["delay_fs"])
         probe = np.asarray(points.get("probe_wavelength_nm", np.full(n, np.nan)), float)
         labels = np.array([str(v) for v in points.get("fluence_label", [""] * n)], dtype=object)
@@ -104,13 +111,13 @@ def _select(spec: dict[str, Any]) -> tuple[dict[str, np.ndarray], float | None]:
     # One series: the same label and probe for every part, whatever each file called it.
     merged["fluence_label"] = np.array([spec["label"]] * n, dtype=object)
     merged["probe_wavelength_nm"] = np.full(n, float(spec["probe_nm"]))
-    return merged, temperature
+    return merged, rig or {}
 
 
 def _analyse(spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[float]]]:
     settings = CampaignSettings.from_dict(spec["settings"])
-    points, temperature = _select(spec)
-    cfg = settings.analysis_settings(temperature)
+    points, rig = _select(spec)
+    cfg = settings.analysis_settings(rig_temperature(rig), rig_irf(rig))
     result = analyse(points, cfg)
     if not result.series:
         reasons = "; ".join(result.skipped.values()) or "no usable points"

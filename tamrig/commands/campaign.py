@@ -38,6 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dot-pitch-nm", type=float, default=3.0, help="for 'number of dots'")
     parser.add_argument("--temperature-k", type=float, default=None, help="override rig T")
+    parser.add_argument(
+        "--irf-fwhm",
+        type=float,
+        default=None,
+        metavar="FS",
+        help="instrument response where the signal rise does not measure it (default: rig's)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -64,7 +71,13 @@ def run(args: argparse.Namespace) -> int:
     report = Path(args.report)
     if report.exists() and not report.is_dir():
         raise InputError("is a file", file=report, expected="a folder for the report")
-    settings = CampaignSettings(dot_pitch_nm=args.dot_pitch_nm, temperature_k=args.temperature_k)
+    if args.irf_fwhm is not None and not (math.isfinite(args.irf_fwhm) and args.irf_fwhm > 0):
+        raise InputError(f"got {args.irf_fwhm}", field="--irf-fwhm", expected="> 0 fs")
+    settings = CampaignSettings(
+        irf_fwhm_fs=args.irf_fwhm,
+        dot_pitch_nm=args.dot_pitch_nm,
+        temperature_k=args.temperature_k,
+    )
     console = Console(stderr=True)
     progress = Progress(
         TextColumn("[bold]campaign"),
