@@ -126,8 +126,7 @@ class PointPhases:
         self._moving_to: float | None = None
         self._power_key: tuple[int, int, int] | None = None
         self._power: PowerReading | None = None
-        self._premove_error = None
-        self.disarm()
+        self.disarm()  # (a premove's fault is kept: the next setup reports and retries it)
 
     def disarm(self) -> None:
         """Stop the camera stream (pause, fault, end of scan); a stop that fails is left to
