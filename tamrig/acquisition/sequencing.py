@@ -75,6 +75,7 @@ def acquire_sums(
     settle_frames: int = 1,
     on_block: Callable[[FrameBlock, npt.NDArray[np.bool_]], None] | None = None,
     keep_armed: bool = False,
+    after_frames: Callable[[], None] | None = None,
 ) -> DifferentialAccumulator:
     """Acquire ``n_pairs`` pump-on and ``n_pairs`` pump-off frames at the current position;
     returns the running sums (``.result()`` is the ΔT/T image, computed by whoever needs it:
@@ -88,6 +89,8 @@ def acquire_sums(
     :class:`AcquisitionStopped`. ``on_block`` sees every kept block (raw-frame recording).
     ``keep_armed``: the caller has the camera streaming and keeps it so after the point
     (the engine, from point to point); otherwise it is started here and stopped on return.
+    ``after_frames`` runs once every frame is in, before the pump shutter closes (the engine
+    starts the stage towards the next point there, so the shutter's transit overlaps it).
     Normalisation uses ``norm_mask``, by default the image border (:func:`border_mask`): the
     whole frame would include the pump spot and pull the ΔT/T baseline below zero.
     """
@@ -151,6 +154,8 @@ def acquire_sums(
                     take(block, np.full(len(block), state))
         else:
             raise ValueError(f"unknown acquisition scheme {scheme!r}")
+        if after_frames is not None:
+            after_frames()
     finally:
         try:
             rig.close_pump()

@@ -240,8 +240,9 @@ class ScanEngine:
             self._with_retries(self._begin, None)
             for point, after in zip(todo, [*todo[1:], None]):
                 t0 = self._clock()
-                measured = self._with_retries(partial(self._measure, point), point.index)
-                self._phases.premove(after)  # the stage travels while the point is stored
+                # the stage leaves for ``after`` once the frames are in (exec), and travels
+                # while the point is stored
+                measured = self._with_retries(partial(self._measure, point, after), point.index)
                 self._lane.submit(partial(self._teardown, point, measured, t0))
             self._lane.wait()
             self._phases.finish()
@@ -300,7 +301,7 @@ class ScanEngine:
         if probe is not None and not probe.is_open():
             probe.open()
 
-    def _measure(self, point: ScanPoint) -> Measured:
+    def _measure(self, point: ScanPoint, following: ScanPoint | None = None) -> Measured:
         """Setup and exec of one point; any DeviceFault propagates to the retry loop.
 
         The safe checkpoint comes after setup too: the point before may have been stored
@@ -314,7 +315,7 @@ class ScanEngine:
             with self._cond:
                 if not (self._pause_requested or self._abort_requested):
                     break
-        return self._phases.exec(point, prepared)
+        return self._phases.exec(point, prepared, following)
 
     def _teardown(self, point: ScanPoint, m: Measured, t0: float) -> None:
         """On the writer thread: live fit, fluence check, the record stored and flushed,

@@ -3,9 +3,9 @@
 :class:`PointPhases` remembers what is set, so a slow axis (probe wavelength, attenuator)
 moves only when it changes, and hides what it can behind what must happen anyway:
 
-- the stage starts towards the next point as soon as the camera has finished the current
-  one (:meth:`PointPhases.premove`), so its travel and settling overlap storage, the live
-  fit and the events of the point just measured;
+- the stage starts towards the next point as soon as the camera has the current one's last
+  frame (:meth:`PointPhases.premove`), so its travel and settling overlap the pump shutter
+  closing, storage, the live fit and the events of the point just measured;
 - the camera stays armed from point to point (frames taken while the stage moved are
   discarded, not counted) instead of a stop and start per point;
 - a power meter on a pick-off (``power_meter_behind_shutter = false`` in the rig file)
@@ -214,8 +214,12 @@ class PointPhases:
         if not camera.acquiring:
             camera.start()
 
-    def exec(self, point: ScanPoint, prepared: Prepared) -> Measured:
-        """The differential acquisition at the point, with the concurrent power reading."""
+    def exec(
+        self, point: ScanPoint, prepared: Prepared, following: ScanPoint | None = None
+    ) -> Measured:
+        """The differential acquisition at the point, with the concurrent power reading; the
+        stage starts towards ``following`` as soon as the last frame is in (while the pump
+        shutter closes)."""
         rig, acq = self.rig, self.acq
         camera = rig.camera
         if camera.acquiring:
@@ -229,6 +233,13 @@ class PointPhases:
             if keep_raw:
                 blocks.append(block)
             self._on_block(point.index, block, tags)
+
+        stage_mm: list[float] = []
+
+        def frames_in() -> None:
+            """Where the stage was for the point, then off to the next one."""
+            stage_mm.append(rig.stage.position_mm())
+            self.premove(following)
 
         meter = self._meter if self.power_concurrent else None
         t0 = time.time()
@@ -246,6 +257,7 @@ class PointPhases:
             settle_frames=acq.settle_frames,
             on_block=on_block,
             keep_armed=True,
+            after_frames=frames_in,
         )
         power = prepared.power
         if meter is not None:
@@ -254,7 +266,7 @@ class PointPhases:
         setting = attenuator.setting() if attenuator is not None else math.nan
         wl_now = selector.wavelength_nm() if selector is not None else math.nan
         positions = {
-            "stage_mm": rig.stage.position_mm(),
+            "stage_mm": stage_mm[0],
             "delay_fs": prepared.delay_fs_measured,
             "attenuator_setting": setting,
             "probe_wavelength_nm": wl_now,
