@@ -220,7 +220,7 @@ def test_cli_writes_the_report_and_rejects_bad_input(
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         remote = tmp_path / "remote"
         args = ["campaign", str(scans / "cqd-*.h5"), "--report", str(remote), "--quiet"]

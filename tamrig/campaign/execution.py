@@ -47,7 +47,7 @@ def dask_client(
             n_workers=n,
             threads_per_worker=1,
             processes=processes,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never clash with a running dashboard
             silence_logs=40,
         ) as cluster,
         Client(cluster) as client,
