@@ -7,7 +7,9 @@ empty, text, a folder, a device, cut short or damaged is refused with a message 
 A file shorter than its recorded end is either a scan whose disk filled up (the failed
 write had only reserved the space; ``recover`` and ``--resume`` pad it back, as designed)
 or a file cut short afterwards (an incomplete copy). To tell them apart without touching
-the file, the check pads and reads a private copy in the temporary folder.
+the file, the check pads and reads a private copy in the temporary folder. A file whose
+writer was killed at the wrong instant can likewise read back only once repaired; it too
+is judged on a repaired copy.
 """
 
 from __future__ import annotations
@@ -86,18 +88,25 @@ def check_scan_file(path: str | Path) -> ScanFileReport:
         text = head.isascii() or _is_utf8(head)
         raise _refuse(path, "is not an HDF5 file" + (" (it holds text)" if text else ""))
     end = recorded_end(head)
-    if end is None or end <= size:
-        return _read(path, path)
-    # Shorter than its recorded end: inspect a padded private copy, never the file itself.
+    truncated = end is not None and end > size
+    if not truncated:
+        try:
+            return _read(path, path)
+        except InputError:
+            pass  # a killed writer's file may read back only once repaired, as resume does
+    # Inspect a repaired private copy (padded to its recorded end, flags cleared), never
+    # the file itself.
     with tempfile.TemporaryDirectory(prefix="tamrig-check-") as folder:
         copy = Path(folder) / "copy.h5"
         try:
             shutil.copyfile(path, copy)
             h5files.recover(copy)
         except OSError as exc:
-            message = f"is cut short ({size} of {end} bytes) and damaged ({_first_line(exc)})"
-            raise _refuse(path, message) from None
+            cut = f"is cut short ({size} of {end} bytes) and " if truncated else "is "
+            raise _refuse(path, f"{cut}damaged ({_first_line(exc)})") from None
         report = _read(copy, path)
+    if not truncated:
+        return report
     if report.status == "finished":
         raise _refuse(
             path,
