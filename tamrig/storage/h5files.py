@@ -110,7 +110,7 @@ def _lock_busy(exc: OSError) -> bool:
     return exc.errno == errno.EAGAIN or f"errno = {errno.EAGAIN}," in str(exc)
 
 
-_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
 def restore_eof(path: str | Path) -> bool:
@@ -124,16 +124,23 @@ def restore_eof(path: str | Path) -> bool:
     """
     path = Path(path)
     with path.open("rb") as handle:
-        head = handle.read(64)
-    if head[:8] != _SIGNATURE or head[8] < 2:
+        end = recorded_end(handle.read(64))
+    if end is None or end <= path.stat().st_size:
         return False
-    width = head[9]
-    base = int.from_bytes(head[12 : 12 + width], "little")
-    end = int.from_bytes(head[12 + 2 * width : 12 + 3 * width], "little")
-    if base + end <= path.stat().st_size:
-        return False
-    os.truncate(path, base + end)
+    os.truncate(path, end)
     return True
+
+
+def recorded_end(head: bytes) -> int | None:
+    """The end-of-file address a v2/v3 superblock (the file's first bytes) records; None
+    for other files and older superblocks."""
+    if not head.startswith(SIGNATURE) or len(head) < 12 or head[8] < 2:
+        return None
+    width = head[9]
+    if len(head) < 12 + 3 * width:
+        return None
+    base = int.from_bytes(head[12 : 12 + width], "little")
+    return base + int.from_bytes(head[12 + 2 * width : 12 + 3 * width], "little")
 
 
 def open_update(path: str | Path) -> h5py.File:

@@ -19,14 +19,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from tamrig.errors import InputError
 from tamrig.storage import h5files
 from tamrig.storage import layout as L
+from tamrig.storage.h5files import SIGNATURE, recorded_end
 from tamrig.storage.metadata import ScanMetadata, from_json
 
-SIGNATURE = b"\x89HDF\r\n\x1a\n"
 STATUSES = ("running", "finished", "aborted", "fault")
 #: Image rows read back at the end of the file (where a cut or a failed write lands).
 TAIL_ROWS = 64
@@ -48,17 +49,6 @@ class ScanFileReport:
     @property
     def complete(self) -> bool:
         return self.status == "finished" and self.n_points >= self.n_planned
-
-
-def recorded_end(head: bytes) -> int | None:
-    """The end-of-file address a v2/v3 superblock records (None for older superblocks)."""
-    if not head.startswith(SIGNATURE) or len(head) < 12 or head[8] < 2:
-        return None
-    width = head[9]
-    if len(head) < 12 + 3 * width:
-        return None
-    base = int.from_bytes(head[12 : 12 + width], "little")
-    return base + int.from_bytes(head[12 + 2 * width : 12 + 3 * width], "little")
 
 
 def _refuse(path: Path, message: str) -> InputError:
@@ -139,10 +129,7 @@ def _read(real: Path, named: Path) -> ScanFileReport:
         f.close()
 
 
-def _contents(f: object, named: Path) -> ScanFileReport:
-    import h5py
-
-    assert isinstance(f, h5py.File)
+def _contents(f: h5py.File, named: Path) -> ScanFileReport:
     if L.METADATA_JSON not in f or L.COMPLETED not in f:
         raise _refuse(named, "is an HDF5 file but not a tamrig scan (no scan metadata)")
     metadata = ScanMetadata.from_dict(from_json(f[L.METADATA_JSON][()]))
