@@ -450,3 +450,18 @@ def test_absurd_segments_are_refused_under_a_memory_limit(tmp_path: Path) -> Non
     )
     assert done.returncode == 0 and done.stdout.strip() == "[2, 2, 2]", done.stderr
     assert "delays.segments[0]" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.gui
+def test_the_scan_builder_reads_a_bom_plan_and_names_bad_bytes(qtbot: Any, tmp_path: Path) -> None:
+    from tamrig.gui.scan_builder import ScanBuilder
+
+    builder = ScanBuilder()
+    qtbot.addWidget(builder)
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + TINY_PLAN.format(sweeps=1).encode())
+    assert builder.load(bom), builder.errors
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes(b'name = "caf\xe9"\n')
+    assert not builder.load(latin)  # not UTF-8: a message naming the file, no traceback
+    assert str(latin) in builder.error_labels["general"].text()

@@ -43,6 +43,7 @@ from PyQt6.QtWidgets import (
 
 from tamrig.errors import InputError, PlanError
 from tamrig.plan import ScanPlan, plan_from_dict
+from tamrig.validation import load_toml
 
 ERROR_STYLE = "border: 2px solid #b01c1c; background: #fde8e8"
 SEGMENT_COLUMNS = ("kind", "start", "stop", "step", "count", "unit", "values")
@@ -576,11 +577,11 @@ class ScanBuilder(QWidget):
     def load(self, path: str | Path) -> bool:
         """Load a plan file into the form, then check it (errors shown at the fields)."""
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        try:  # as the command line reads it: a byte-order mark is fine, bad bytes a message
+            data = load_toml(path)
+        except InputError as exc:
             self.clear_errors()
-            self.show_error("name", f"cannot read {path}: {exc}")
+            self.show_error("name", f"cannot read {exc}")
             return False
         self.path = str(path)
         self.file_label.setText(str(path))
