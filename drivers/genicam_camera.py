@@ -65,8 +65,8 @@ class GenICamSettings(DeviceSettings):
         None, description="x, y, width, height in pixels; None = full sensor"
     )
     pixel_format: PixelFormat = "Mono12"
-    exposure_us: float = Field(2000.0, gt=0)
-    frame_rate_hz: float = Field(100.0, gt=0)
+    exposure_us: float = Field(2000.0, ge=1e-3, le=1e8)
+    frame_rate_hz: float = Field(100.0, ge=1e-3, le=1e6)
     trigger: TriggerMode = "free-run"
     trigger_source: str = Field("Line0", description="input wired to the laser/chopper divider")
     trigger_activation: str = "RisingEdge"

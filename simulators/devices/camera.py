@@ -44,8 +44,8 @@ class SimulatedCameraSettings(DeviceSettings):
     roi: tuple[int, int, int, int] | None = Field(
         (224, 224, 64, 64), description="x, y, width, height; None = full sensor"
     )
-    frame_rate_hz: float = Field(200.0, gt=0, le=1e6)
-    exposure_us: float = Field(4000.0, gt=0, le=1e8)
+    frame_rate_hz: float = Field(200.0, ge=1e-3, le=1e6)
+    exposure_us: float = Field(4000.0, ge=1e-3, le=1e8)
     pixel_format: PixelFormat = "Mono12"
     probe_peak_counts: float = Field(
         2500.0, gt=0, description="probe peak above dark, pump off, at `exposure_us`"

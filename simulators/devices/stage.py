@@ -18,7 +18,7 @@ from tamrig.errors import DeviceStateError, DeviceTimeout
 
 class SimulatedStageSettings(DeviceSettings):
     travel_mm: tuple[float, float] = (0.0, 300.0)
-    velocity_mm_s: float = Field(100.0, gt=0, le=1e4)
+    velocity_mm_s: float = Field(100.0, ge=1e-3, le=1e4)
     settle_s: float = Field(0.02, ge=0, le=60, description="settling after each move")
     start_mm: float | None = Field(None, description="initial position; default time zero")
 
