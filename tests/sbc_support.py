@@ -5,7 +5,8 @@ draws a sample at random over the ranges a PbS-type film can have and turns it i
 per-point columns a scan file holds: the width σ(τ) an image shows (the second moment of
 the spots of every carrier age under the Gaussian IRF, weighted by their signal — what a
 Gaussian fit of the image finds, to ~0.02 nm), the spot amplitude, and both errors from
-the Cramér–Rao bound of a Gaussian on white pixel noise (sd(σ) = N₀/|A|, N₀ = σ_N·a/√π),
+the Cramér–Rao bound of a Gaussian on white pixel noise (sd(σ) = N₀/|A|, sd(A) = √2·N₀/σ,
+N₀ = σ_N·a/√π),
 with noise drawn from them. Before the carriers arrive the "fit" finds only noise.
 
 ``calibrate`` runs ``tamrig.analysis.analyse_points`` on many draws and compares every
@@ -124,28 +125,46 @@ def draw_truth(rng: np.random.Generator, *, n_abs: float | None = None) -> Truth
     )
 
 
+def ages(truth: Truth, delay_fs: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Carrier ages present at a stage delay, the signal weight of each (IRF × early
+    kinetics, trapezoid rule, normalised to the IRF) and σ² of each age's spot."""
+    sd = truth.irf_fwhm_fs * SD_PER_FWHM
+    delay = delay_fs - truth.t0_fs
+    lo, hi = max(0.0, delay - 8 * sd), delay + 8 * sd
+    if hi <= 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    u = np.linspace(lo, hi, 801)
+    w = np.exp(-0.5 * ((delay - u) / sd) ** 2) * (1 - COOL_B * np.exp(-u / COOL_TAU_FS))
+    w[0] *= 0.5
+    w[-1] *= 0.5
+    w *= (u[1] - u[0]) / (math.sqrt(2 * math.pi) * sd)
+    return u, w, truth.sigma0_nm**2 + truth.msd(u)
+
+
 def observed(truth: Truth, delay_fs: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Noise-free (σ, peak amplitude) an image shows at each stage delay."""
-    sd = truth.irf_fwhm_fs * SD_PER_FWHM
     sigma = np.full(delay_fs.size, truth.sigma0_nm)
     amp = np.zeros(delay_fs.size)
-    for i, delay in enumerate(delay_fs - truth.t0_fs):
-        lo, hi = max(0.0, delay - 8 * sd), delay + 8 * sd
-        if hi <= 0:
-            continue
-        u = np.linspace(lo, hi, 801)
-        w = np.exp(-0.5 * ((delay - u) / sd) ** 2) * (1 - COOL_B * np.exp(-u / COOL_TAU_FS))
-        w[0] *= 0.5
-        w[-1] *= 0.5
-        s2 = truth.sigma0_nm**2 + truth.msd(u)
-        norm = math.sqrt(2 * math.pi) * sd / (u[1] - u[0])
+    for i, delay in enumerate(delay_fs):
+        _, w, s2 = ages(truth, float(delay))
         weight = float(np.sum(w))
-        if weight <= 0:
+        if weight <= 1e-12:
             continue
         sigma[i] = math.sqrt(float(np.sum(w * s2)) / weight)
         # peak height of the mixture: each age's spot keeps its population (σ₀²/σ²)
-        amp[i] = truth.amplitude * float(np.sum(w * truth.sigma0_nm**2 / s2)) / norm
+        amp[i] = truth.amplitude * float(np.sum(w * truth.sigma0_nm**2 / s2))
     return sigma, amp
+
+
+def image(truth: Truth, delay_fs: float, r2_nm2: FloatArray) -> FloatArray:
+    """The noise-free ΔT/T image itself: the spots of every age, summed (for checking that
+    ``observed`` is what a Gaussian fit of the image finds)."""
+    _, w, s2 = ages(truth, delay_fs)
+    out = np.zeros_like(r2_nm2)
+    for wk, sk in zip(w, s2, strict=True):
+        if wk > 1e-9 * float(np.max(w)):
+            out += wk * truth.sigma0_nm**2 / sk * np.exp(-r2_nm2 / (2 * sk))
+    return truth.amplitude * out
 
 
 def scan_columns(
@@ -157,7 +176,7 @@ def scan_columns(
     sigma, amp = np.tile(sigma, sweeps), np.tile(amp, sweeps)
     with np.errstate(divide="ignore"):
         sigma_err = truth.noise / np.abs(amp)
-    amp_err = 2 * truth.noise / sigma
+    amp_err = math.sqrt(2.0) * truth.noise / sigma  # Cramér–Rao with σ and offset free
     amp_meas = amp + amp_err * rng.standard_normal(t.size)
     finite_err = np.where(np.isfinite(sigma_err), sigma_err, 0.0)
     sig_meas = sigma + finite_err * rng.standard_normal(t.size)
@@ -193,7 +212,7 @@ def estimates(columns: dict[str, FloatArray]) -> dict[str, tuple[float, float]]:
         "d_peak": (pk.d_peak_cm2_s, pk.d_peak_err_cm2_s) if shown else nan,
         "t_peak": (pk.t_peak_fs, pk.t_peak_err_fs) if shown else nan,
         "length": (pk.length_nm, pk.length_err_nm) if shown else nan,
-        "alpha": (a.alpha.value, a.alpha.err),
+        "alpha": _alpha(a),
         "d_hop": (a.hopping.d_hop_cm2_s, a.hopping.d_hop_err_cm2_s) if a.hopping.ok else nan,
         "auger": (a.auger.growth_nm2, a.auger.growth_err_nm2) if a.auger.ok else nan,
     }
@@ -204,6 +223,15 @@ def estimates(columns: dict[str, FloatArray]) -> dict[str, tuple[float, float]]:
     return out
 
 
+def _alpha(a: object) -> tuple[float, float]:
+    """α of a series analysis (the 20–250 fs power law where no fitted α is reported)."""
+    alpha = getattr(a, "alpha", None)
+    if alpha is not None:
+        return float(alpha.value), float(alpha.err)
+    pl = a.early_power_law  # type: ignore[attr-defined]
+    return (pl.alpha, pl.alpha_total_err) if pl.ok else (math.nan, math.nan)
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Bias, pull spread and 68 % coverage of one quantity over the draws that reported it."""
@@ -212,12 +240,16 @@ class Calibration:
     n: int
     bias: float  # mean(estimate − truth)
     typical_err: float  # median reported error
-    pull_sd: float  # robust spread of (estimate − truth)/error: 1.4826·MAD
+    mean_pull: float  # mean of (estimate − truth)/error: the bias in units of each error
+    pull_sd: float  # standard deviation of (estimate − truth)/error
+    pull_mad: float  # its robust spread, 1.4826·MAD (insensitive to a few failed fits)
     coverage: float  # fraction with |estimate − truth| ≤ error
 
     @property
     def relative_bias(self) -> float:
-        return self.bias / self.typical_err
+        """Bias per typical error: the mean pull (the errors differ a lot between draws, so
+        the plain mean difference is dominated by the least precise ones)."""
+        return self.mean_pull
 
 
 def summarise(quantity: str, truth: list[float], est: list[tuple[float, float]]) -> Calibration:
@@ -233,6 +265,8 @@ def summarise(quantity: str, truth: list[float], est: list[tuple[float, float]])
         int(ok.sum()),
         float(np.mean(diff)) if diff.size else math.nan,
         float(np.median(err[ok])) if diff.size else math.nan,
+        float(np.mean(pulls)) if pulls.size else math.nan,
+        float(np.std(pulls, ddof=1)) if pulls.size > 1 else math.nan,
         1.4826 * mad,
         float(np.mean(np.abs(pulls) <= 1.0)) if pulls.size else math.nan,
     )

@@ -159,7 +159,7 @@ def test_transport_columns_arithmetic() -> None:
 
 
 def test_sigma0_is_refined_as_points_arrive_and_earlier_points_follow() -> None:
-    theta = np.array([141.0, 100.0, 350.0, 1.2, 6.0, 0.5])
+    theta = np.array([141.0, 100.0, 350.0, 1.2, 6.0, 0.5, 0.0])
     delays = np.array([-40.0, -20.0, 0.0, 20.0, 40.0, 60.0, 100.0, 200.0, 300.0, 450.0, 700.0])
     sigma = model_sigma(delays, theta, 40.0)
     mon = LiveMonitor(PIXEL_NM)

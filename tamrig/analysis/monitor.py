@@ -20,7 +20,7 @@ import numpy as np
 
 from tamrig.analysis.fitting import fit_gaussian
 from tamrig.analysis.sigma0 import Sigma0, estimate_sigma0, msd_from_sigma
-from tamrig.analysis.timezero import TimeZeroFit, fit_time_zero
+from tamrig.analysis.timezero import TimeZeroFit, fit_time_zero, population_signal
 from tamrig.analysis.transport_model import EARLIEST_SD, FWHM_PER_SD, ModelSettings
 from tamrig.records import DifferentialImage, GaussianFit, TransportPoint
 
@@ -151,14 +151,16 @@ class LiveMonitor:
         if lo <= point.delay_fs <= hi:
             usable = [p for p in state.points if _usable(p.fit) and lo <= p.delay_fs <= hi]
             if len(usable) >= 8:
-                s2 = np.array([(p.fit.sigma_nm / 100.0) ** 2 for p in usable])
-                amp = np.array([p.fit.amplitude for p in usable])
-                amp_err = np.array([p.fit.amplitude_err for p in usable])
-                tz = fit_time_zero(
-                    [p.delay_fs for p in usable],
-                    amp * s2,
-                    np.where(np.isfinite(amp_err), amp_err, np.nan) * s2,
+                pop, pop_err = population_signal(
+                    [p.fit.amplitude for p in usable],
+                    [p.fit.amplitude_err for p in usable],
+                    [p.fit.sigma_nm for p in usable],
+                    [p.sigma_err_nm for p in usable],
+                    [p.spot for p in usable],
                 )
+                ok = np.isfinite(pop) & np.isfinite(pop_err)
+                delays = np.array([p.delay_fs for p in usable])
+                tz = fit_time_zero(delays[ok], pop[ok], pop_err[ok])
                 if tz.ok:
                     state.time_zero, retimed = tz, True
         t0, irf = self._timing(state)

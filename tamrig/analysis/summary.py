@@ -25,7 +25,7 @@ from tamrig.analysis.regimes import (
     hopping_diffusivity,
 )
 from tamrig.analysis.series import TransportSeries, series_from_sigma
-from tamrig.analysis.timezero import TimeZeroFit, fit_time_zero
+from tamrig.analysis.timezero import TimeZeroFit, fit_time_zero, population_signal
 from tamrig.analysis.transport_model import ModelSettings
 
 FloatArray = npt.NDArray[np.float64]
@@ -158,19 +158,16 @@ def analyse_points(
         delay = np.where(np.isfinite(measured), measured, delay)
     sigma = np.asarray(points["sigma_nm"], dtype=float)
     sigma_err = np.asarray(points["sigma_err_nm"], dtype=float)
-    population: FloatArray | None = None
-    population_err = np.full(n, np.nan)
+    amplitude: FloatArray | None = None
+    amplitude_err = np.full(n, np.nan)
     significant = np.isfinite(sigma) & np.isfinite(sigma_err) & (sigma_err > 0)
     if "amplitude" in points and "amplitude_err" in points:
         amplitude = np.asarray(points["amplitude"], dtype=float)
         amplitude_err = np.asarray(points["amplitude_err"], dtype=float)
-        # Signal integral A·σ² (∝ carrier population; the peak A alone also falls as the
-        # spot spreads) for the time-zero fit; σ in units of 100 nm only sets the scale.
-        s2 = (sigma / 100.0) ** 2
-        population = amplitude * s2
-        population_err = np.hypot(amplitude_err * s2, 2 * amplitude * s2 * sigma_err / sigma)
         significant &= significant_spots(amplitude, amplitude_err, cfg.min_snr)
-    if "significant" in points:
+        if "significant" in points:
+            significant &= np.asarray(points["significant"]).astype(bool)
+    elif "significant" in points:
         significant &= np.asarray(points["significant"]).astype(bool)
     probe = _column(points, "probe_wavelength_nm", n, float("nan"))
     n_abs = _column(points, "n_abs", n, float("nan"))
@@ -192,13 +189,13 @@ def analyse_points(
         label = series_label(p, fl, na)
         tz = None
         t0, irf = 0.0, cfg.irf_fwhm_fs
-        if population is not None:
-            ok_pop = np.isfinite(population[idx])
+        if amplitude is not None:
+            pop, pop_err = population_signal(
+                amplitude[idx], amplitude_err[idx], sigma[idx], sigma_err[idx], significant[idx]
+            )
+            ok_pop = np.isfinite(pop) & np.isfinite(pop_err)
             tz = fit_time_zero(
-                delay[idx][ok_pop],
-                population[idx][ok_pop],
-                population_err[idx][ok_pop],
-                t_range_fs=cfg.time_zero_range_fs,
+                delay[idx][ok_pop], pop[ok_pop], pop_err[ok_pop], t_range_fs=cfg.time_zero_range_fs
             )
             if tz.ok:
                 t0, irf = tz.t0_fs, tz.irf_fwhm_fs

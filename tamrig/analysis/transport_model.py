@@ -7,8 +7,9 @@ width is the mixture's second moment (to ~0.02 nm), which gives
     σ²(τ) = σ₀² + ⟨MSD⟩_IRF(τ),   ⟨MSD⟩_IRF(τ) = ∫₀^∞ g(τ − u) MSD(u) du / ∫₀^∞ g(τ − u) du,
 
 with τ measured from time zero. MSD(u) is the super-diffusive term (instantaneous diffusivity
-D_s (u/τ_s)^(α−1) exp[−(u/τ_s)^n], integrated in closed form) plus a slow linear term
-2·D_slow·u standing in for the Auger-assisted and hopping regimes over the first picoseconds.
+D_s (u/τ_s)^(α−1) exp[−(u/τ_s)^n], integrated in closed form) plus a slow linear
+term 2·D_slow·u standing in for the Auger-assisted and hopping regimes over the first
+picoseconds (optionally a term b·u² too, ``ModelSettings.slow_bend``).
 
 Fitting σ itself (not a mean over a window around zero) removes the bias that spreading
 already under way inside the IRF gives a window mean, and fits σ₀ jointly with the curve it
@@ -37,7 +38,7 @@ FWHM_PER_SD = 2.0 * math.sqrt(2.0 * math.log(2.0))
 N_AGES = 24
 #: points earlier than this many IRF standard deviations before time zero hold no carriers
 EARLIEST_SD = 3.0
-PARAMS = ("sigma0_nm", "d_s_cm2_s", "tau_s_fs", "alpha", "n", "d_slow_cm2_s")
+PARAMS = ("sigma0_nm", "d_s_cm2_s", "tau_s_fs", "alpha", "n", "d_slow_cm2_s", "bend_nm2")
 
 
 def superdiffusive_msd(
@@ -54,9 +55,9 @@ def superdiffusive_msd(
 
 def model_msd(u: npt.ArrayLike, theta: FloatArray) -> FloatArray:
     """MSD(u) (nm²) of the full parameter vector (see PARAMS), without σ₀."""
-    _, d_s, tau, alpha, n, d_slow = theta
+    _, d_s, tau, alpha, n, d_slow, bend = theta
     uc = np.clip(np.asarray(u, dtype=float), 0.0, None)
-    slow = 2 * d_slow * NM2_PER_FS_PER_CM2_S * uc
+    slow = 2 * d_slow * NM2_PER_FS_PER_CM2_S * uc + bend * (uc / 1000.0) ** 2
     if d_s == 0.0:
         return np.asarray(slow, dtype=float)
     return superdiffusive_msd(uc, d_s, tau, alpha, n) + slow
@@ -134,6 +135,9 @@ class ModelSettings:
     #: sharpness n of the localisation cut-off; None fits it (poorly determined by most
     #: scans, so by default held at the value of the transport model)
     sharpness: float | None = 6.0
+    #: a term ∝ u² beside the linear slow term (the Auger-assisted spreading bends within
+    #: 2 ps when τ_A is ~10 ps); off by default: it costs more precision than it removes bias
+    slow_bend: bool = False
     #: the super-diffusive form is tried only with this many points after time zero
     min_points: int = 8
     #: σ₀ needs a width measured before the spot has spread much: one at τ ≤ this
@@ -141,8 +145,8 @@ class ModelSettings:
 
 
 def _bounds(free: tuple[bool, ...]) -> tuple[FloatArray, FloatArray]:
-    lower = np.array([1.0, 0.0, 5.0, 0.3, 0.5, -200.0])
-    upper = np.array([1e5, 1e4, 2e4, 4.0, 40.0, 200.0])
+    lower = np.array([1.0, 0.0, 5.0, 0.3, 0.5, -200.0, -1e5])
+    upper = np.array([1e5, 1e4, 2e4, 4.0, 40.0, 200.0, 1e5])
     f = np.array(free)
     return lower[f], upper[f]
 
@@ -192,7 +196,7 @@ def fit_transport_model(
     return linear
 
 
-_LINEAR_FREE = (True, False, False, False, False, True)
+_LINEAR_FREE = (True, False, False, False, False, True, False)
 
 
 def _linear_start(t: FloatArray, s: FloatArray) -> FloatArray:
@@ -202,7 +206,7 @@ def _linear_start(t: FloatArray, s: FloatArray) -> FloatArray:
     d_slow = 0.0
     if late.any():
         d_slow = float(np.median((s[late] ** 2 - s0**2) / (2 * t[late]))) / NM2_PER_FS_PER_CM2_S
-    return np.array([s0, 0.0, 1.0, 1.0, 1.0, float(np.clip(d_slow, -100, 100))])
+    return np.array([s0, 0.0, 1.0, 1.0, 1.0, float(np.clip(d_slow, -100, 100)), 0.0])
 
 
 def _fit_superdiffusive(
@@ -213,7 +217,7 @@ def _fit_superdiffusive(
     cfg: ModelSettings,
     start: TransportModelFit | None,
 ) -> TransportModelFit:
-    free = (True, True, True, True, cfg.sharpness is None, True)
+    free = (True, True, True, True, cfg.sharpness is None, True, cfg.slow_bend)
     n0 = 6.0 if cfg.sharpness is None else float(cfg.sharpness)
     base = _linear_start(t, s)
     s0 = base[0]
@@ -224,7 +228,7 @@ def _fit_superdiffusive(
     if start is not None and start.ok and start.kind == "superdiffusive":
         starts.append(start.theta.copy())
     for tau in (250.0, 450.0, 800.0):
-        starts.append(np.array([s0, max(d_est, 1.0) * 1.3, tau, 1.2, n0, 0.0]))
+        starts.append(np.array([s0, max(d_est, 1.0) * 1.3, tau, 1.2, n0, 0.0, 0.0]))
     best: TransportModelFit | None = None
     for k, x0 in enumerate(starts):
         x0[4] = n0 if cfg.sharpness is not None else x0[4]
@@ -282,8 +286,9 @@ def _fit(
     cov = np.zeros((theta.size, theta.size))
     cov[np.ix_(f, f)] = cov_free * scale
     at_bound = np.asarray(res.active_mask) != 0
-    # the slow term may sit at a bound without harm; a shape parameter there is no optimum
-    shape_at_bound = bool(np.any(at_bound[:-1])) if kind == "superdiffusive" else False
+    # the slow terms may sit at a bound without harm; a shape parameter there is no optimum
+    n_shape = int(f[:5].sum())
+    shape_at_bound = bool(np.any(at_bound[:n_shape])) if kind == "superdiffusive" else False
     finite = bool(np.all(np.isfinite(cov_free)) and np.all(np.diag(cov_free) > 0))
     ok = bool(res.status > 0 and finite and not shape_at_bound)
     message = (
