@@ -172,6 +172,7 @@ class LiveMonitor:
         grown = len(data) >= 1.1 * state.fitted_with
         if not data or not (retimed or grown or tau <= self.model.early_by_fs):
             return
+        measured = state.time_zero
         sigma0 = estimate_sigma0(
             [p.delay_fs - t0 for p in data],
             [p.fit.sigma_nm for p in data],
@@ -179,6 +180,8 @@ class LiveMonitor:
             irf,
             self.model,
             start=None if state.sigma0 is None else state.sigma0.model,
+            irf_err_fs=measured.irf_fwhm_err_fs if measured is not None else 0.0,
+            t0_err_fs=measured.t0_err_fs if measured is not None else 0.0,
         )
         if sigma0 is not None:
             state.sigma0, state.fitted_with = sigma0, len(data)

@@ -101,6 +101,8 @@ def series_from_sigma(
     label: str = "",
     sigma0: Sigma0 | None = None,
     irf_fwhm_fs: float = 40.0,
+    irf_err_fs: float = 0.0,
+    t0_err_fs: float = 0.0,
     model: ModelSettings | None = None,
     n_abs: float = float("nan"),
     probe_wavelength_nm: float = float("nan"),
@@ -111,7 +113,15 @@ def series_from_sigma(
     Raises ValueError when σ₀ cannot be determined (the model does not converge).
     """
     if sigma0 is None:
-        sigma0 = estimate_sigma0(delay_fs, sigma_nm, sigma_err_nm, irf_fwhm_fs, model)
+        sigma0 = estimate_sigma0(
+            delay_fs,
+            sigma_nm,
+            sigma_err_nm,
+            irf_fwhm_fs,
+            model,
+            irf_err_fs=irf_err_fs,
+            t0_err_fs=t0_err_fs,
+        )
         if sigma0 is None:
             raise ValueError(
                 f"series {label!r}: σ₀ undetermined (the σ(τ) model needs significant widths "

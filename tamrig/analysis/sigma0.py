@@ -44,10 +44,22 @@ def estimate_sigma0(
     settings: ModelSettings | None = None,
     *,
     start: TransportModelFit | None = None,
+    irf_err_fs: float = 0.0,
+    t0_err_fs: float = 0.0,
 ) -> Sigma0 | None:
     """σ₀ of the σ(τ) model fitted to significant widths (delays from time zero); None if
-    the model does not converge (e.g. no width after time zero yet)."""
-    fit = fit_transport_model(tau_fs, sigma_nm, sigma_err_nm, irf_fwhm_fs, settings, start=start)
+    the model does not converge (e.g. no width after time zero yet). The errors of a
+    measured IRF and t₀ are propagated into σ₀'s (and every model quantity's) error."""
+    fit = fit_transport_model(
+        tau_fs,
+        sigma_nm,
+        sigma_err_nm,
+        irf_fwhm_fs,
+        settings,
+        start=start,
+        irf_err_fs=irf_err_fs,
+        t0_err_fs=t0_err_fs,
+    )
     if not fit.ok:
         return None
     return Sigma0(fit.value("sigma0_nm"), fit.error("sigma0_nm"), fit.n_points, fit.kind, fit)

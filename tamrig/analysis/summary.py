@@ -188,7 +188,7 @@ def analyse_points(
         na = float(np.nanmedian(n_abs[idx])) if np.isfinite(n_abs[idx]).any() else math.nan
         label = series_label(p, fl, na)
         tz = None
-        t0, irf = 0.0, cfg.irf_fwhm_fs
+        t0, irf, t0_err, irf_err = 0.0, cfg.irf_fwhm_fs, 0.0, 0.0
         if amplitude is not None:
             pop, pop_err = population_signal(
                 amplitude[idx], amplitude_err[idx], sigma[idx], sigma_err[idx], significant[idx]
@@ -199,6 +199,7 @@ def analyse_points(
             )
             if tz.ok:
                 t0, irf = tz.t0_fs, tz.irf_fwhm_fs
+                t0_err, irf_err = tz.t0_err_fs, tz.irf_fwhm_err_fs
         tau = delay[idx] - t0
         use = significant[idx]
         try:
@@ -208,6 +209,8 @@ def analyse_points(
                 sigma_err[idx][use],
                 label=label,
                 irf_fwhm_fs=irf,
+                irf_err_fs=irf_err,
+                t0_err_fs=t0_err,
                 model=cfg.model,
                 n_abs=na,
                 probe_wavelength_nm=p,

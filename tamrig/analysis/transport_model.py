@@ -159,11 +159,14 @@ def fit_transport_model(
     settings: ModelSettings | None = None,
     *,
     start: TransportModelFit | None = None,
+    irf_err_fs: float = 0.0,
+    t0_err_fs: float = 0.0,
 ) -> TransportModelFit:
     """Fit σ(τ) (delays from time zero; repeated delays allowed) — super-diffusive if it can.
 
     Points before −3 IRF sd (no carriers yet) and after ``t_max_fs`` are not used. ``start``
     (an earlier fit of the same series, e.g. before the latest point arrived) is tried first.
+    ``irf_err_fs`` and ``t0_err_fs`` (from the rise fit) enter the covariance.
     """
     cfg = settings or ModelSettings()
     t = np.asarray(tau_fs, dtype=float)
@@ -186,14 +189,48 @@ def fit_transport_model(
             f"no width within {cfg.early_by_fs:g} fs of time zero", irf_fwhm_fs, t.size, cfg
         )
     sd_fit: TransportModelFit | None = None
+    best: TransportModelFit | None = None
     if int(np.sum(t > 0)) >= cfg.min_points and np.ptp(t) > 0:
         sd_fit = _fit_superdiffusive(t, s, e, irf_fwhm_fs, cfg, start)
         if sd_fit.ok:
-            return sd_fit
-    linear = _fit(t, s, e, irf_fwhm_fs, cfg, _linear_start(t, s), _LINEAR_FREE, "linear")
-    if not linear.ok and sd_fit is not None:
-        return sd_fit
-    return linear
+            best = sd_fit
+    if best is None:
+        best = _fit(t, s, e, irf_fwhm_fs, cfg, _linear_start(t, s), _LINEAR_FREE, "linear")
+        if not best.ok and sd_fit is not None:
+            best = sd_fit
+    if best.ok and (irf_err_fs > 0 or t0_err_fs > 0):
+        best = _with_timing_errors(best, t, s, e, cfg, irf_err_fs, t0_err_fs)
+    return best
+
+
+def _with_timing_errors(
+    fit: TransportModelFit,
+    t: FloatArray,
+    s: FloatArray,
+    e: FloatArray,
+    cfg: ModelSettings,
+    irf_err: float,
+    t0_err: float,
+) -> TransportModelFit:
+    """Add the uncertainty of the IRF width and of t₀ (measured by the rise, not here) to the
+    covariance: refit with each moved by ± its error, J = dθ/d(nuisance), cov += J·Jᵀ·err²."""
+    import dataclasses
+
+    cov = fit.cov.copy()
+    for shift_irf, shift_t0 in ((irf_err, 0.0), (0.0, t0_err)):
+        if not shift_irf and not shift_t0:
+            continue
+        moved = []
+        for sign in (1.0, -1.0):
+            irf = max(fit.irf_fwhm_fs + sign * shift_irf, 1.0)
+            f = _fit(t + sign * shift_t0, s, e, irf, cfg, fit.theta, fit.free, fit.kind)
+            if not f.ok:
+                break
+            moved.append(f.theta)
+        if len(moved) == 2:
+            j = (moved[0] - moved[1]) / 2  # dθ/dx · err(x)
+            cov = cov + np.outer(j, j)
+    return dataclasses.replace(fit, cov=cov)
 
 
 _LINEAR_FREE = (True, False, False, False, False, True, False)
