@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.stats import chi2 as chi2_distribution
 
 from tamrig.analysis.series import TransportSeries
 from tamrig.analysis.stats import chi2_scale
@@ -64,7 +65,9 @@ class FluenceDependence:
     d_hop_err_cm2_s: FloatArray
     d_hop_mean_cm2_s: float
     d_hop_max_deviation: float  # max |D_hop − mean| / mean
-    d_hop_consistent: bool  # at least two fluences, max deviation within the tolerance
+    #: at least two fluences, and the values agree: max deviation within the tolerance, or
+    #: within their errors (χ² about the mean not significant at 5 %)
+    d_hop_consistent: bool
 
 
 def hopping_diffusivity(
@@ -179,10 +182,14 @@ def fluence_dependence(
     finite_d = np.isfinite(d_hop) & np.isfinite(d_err) & (d_err > 0)
     mean = float("nan")
     deviation = float("nan")
+    agree = False
     if finite_d.any():
         w = 1.0 / d_err[finite_d] ** 2
         mean = float(np.sum(w * d_hop[finite_d]) / np.sum(w))
         deviation = float(np.max(np.abs(d_hop[finite_d] - mean)) / abs(mean)) if mean else math.inf
+        chi2 = float(np.sum(w * (d_hop[finite_d] - mean) ** 2))
+        dof = int(finite_d.sum()) - 1
+        agree = dof >= 1 and float(chi2_distribution.sf(chi2, dof)) >= 0.05
     return FluenceDependence(
         n_abs=n,
         auger_growth_nm2=growth,
@@ -193,5 +200,5 @@ def fluence_dependence(
         d_hop_err_cm2_s=d_err,
         d_hop_mean_cm2_s=mean,
         d_hop_max_deviation=deviation,
-        d_hop_consistent=bool(finite_d.sum() >= 2 and deviation <= d_hop_tolerance),
+        d_hop_consistent=bool(finite_d.sum() >= 2 and (deviation <= d_hop_tolerance or agree)),
     )

@@ -259,7 +259,11 @@ def _print_tables(analysis: Any, sample: str, path: Path, status: str) -> None:
         else:
             console.print("  Auger growth vs N_abs: undetermined (fewer than two fluences)")
         if n_hop >= 2:
-            same = "the same at every fluence" if dep.d_hop_consistent else "NOT the same"
+            same = (
+                "the same at every fluence within the errors"
+                if dep.d_hop_consistent
+                else "NOT the same"
+            )
             console.print(
                 f"  D_hop = {dep.d_hop_mean_cm2_s:.4f} cm²/s, max deviation "
                 f"{100 * dep.d_hop_max_deviation:.0f} % ({same})"
