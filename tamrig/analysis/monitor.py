@@ -4,7 +4,8 @@ One monitor follows several curves ("series", e.g. one per probe wavelength and 
 It uses the estimators of ``tamrig analyze``: time zero and the instrument response from
 the rise of the signal (:mod:`.timezero`, once the rise is sampled; until then t₀ = 0 and
 the IRF of the settings), σ₀ from the σ(τ) model (:func:`.sigma0.estimate_sigma0`), refitted
-from the previous optimum as significant points inside the model's range arrive,
+from the previous optimum each time the significant points inside the model's range have
+grown by 10 % (so the live cost per point stays small however fine the grid),
 and MSD and D from :func:`.sigma0.msd_from_sigma`. :meth:`LiveMonitor.transport`
 re-evaluates all earlier points with the current σ₀. Points whose spot is not significant
 (before the rise, no signal) are reported with ``significant`` False and never set σ₀.
@@ -39,6 +40,7 @@ class _Series:
     sigma0: Sigma0 | None = None
     time_zero: TimeZeroFit | None = None
     fitted_with: int = 0  # significant widths the current σ₀ was fitted to
+    timed_with: int = 0  # points the current rise fit was made with
 
 
 class LiveMonitor:
@@ -150,7 +152,8 @@ class LiveMonitor:
         retimed = False
         if lo <= point.delay_fs <= hi:
             usable = [p for p in state.points if _usable(p.fit) and lo <= p.delay_fs <= hi]
-            if len(usable) >= 8:
+            # refit the rise once the points in its range have grown by 10 %
+            if len(usable) >= max(8, 1.1 * state.timed_with):
                 pop, pop_err = population_signal(
                     [p.fit.amplitude for p in usable],
                     [p.fit.amplitude_err for p in usable],
@@ -161,6 +164,7 @@ class LiveMonitor:
                 ok = np.isfinite(pop) & np.isfinite(pop_err)
                 delays = np.array([p.delay_fs for p in usable])
                 tz = fit_time_zero(delays[ok], pop[ok], pop_err[ok])
+                state.timed_with = len(usable)
                 if tz.ok:
                     state.time_zero, retimed = tz, True
         t0, irf = self._timing(state)
@@ -168,11 +172,13 @@ class LiveMonitor:
         if not (retimed or (point.spot and tau <= self.model.t_max_fs)):
             return
         data = [p for p in state.points if self._significant(p, t0, irf)]
-        # every early width counts; later ones refit once they add 10 % (a refit is ~30 ms)
+        # refit once the widths have grown by 10 % (a refit costs ~10–30 ms; this keeps the
+        # live cost per point small however fine the grid around time zero)
         grown = len(data) >= 1.1 * state.fitted_with
-        if not data or not (retimed or grown or tau <= self.model.early_by_fs):
+        if not data or not (retimed or grown):
             return
-        measured = state.time_zero
+        # The same estimator as analyze; the live σ₀ error leaves out the t₀/IRF part (four
+        # more refits; a few % of the error), which analyze adds.
         sigma0 = estimate_sigma0(
             [p.delay_fs - t0 for p in data],
             [p.fit.sigma_nm for p in data],
@@ -180,8 +186,6 @@ class LiveMonitor:
             irf,
             self.model,
             start=None if state.sigma0 is None else state.sigma0.model,
-            irf_err_fs=measured.irf_fwhm_err_fs if measured is not None else 0.0,
-            t0_err_fs=measured.t0_err_fs if measured is not None else 0.0,
         )
         if sigma0 is not None:
             state.sigma0, state.fitted_with = sigma0, len(data)
