@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from tamrig.analysis.sigma0 import Sigma0, estimate_sigma0, msd_from_sigma
+from tamrig.analysis.sigma0 import Sigma0, estimate_sigma0, msd_from_sigma, per_2t_cm2_s
 from tamrig.analysis.transport_model import ModelSettings, TransportModelFit
 
 FloatArray = npt.NDArray[np.float64]
@@ -51,8 +51,7 @@ class TransportSeries:
 
     def diffusivity(self) -> tuple[FloatArray, FloatArray]:
         """D(t) = MSD/2t in cm²/s with the full error (σ₀ included); NaN for t ≤ 0."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(self.delay_fs > 0, 1.0 / (2 * self.delay_fs * 0.1), np.nan)
+        scale = per_2t_cm2_s(self.delay_fs)
         return self.msd_nm2 * scale, self.msd_total_err_nm2() * scale
 
     def select(self, t_min: float, t_max: float) -> tuple[FloatArray, FloatArray, FloatArray]:

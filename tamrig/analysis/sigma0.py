@@ -65,6 +65,14 @@ def estimate_sigma0(
     return Sigma0(fit.value("sigma0_nm"), fit.error("sigma0_nm"), fit.n_points, fit.kind, fit)
 
 
+def per_2t_cm2_s(delay_fs: npt.ArrayLike) -> FloatArray:
+    """The factor that turns an MSD (nm²) at delay t (fs) into D = MSD/2t in cm²/s
+    (1 cm²/s = 0.1 nm²/fs); NaN for t ≤ 0, where no D is defined."""
+    t = np.asarray(delay_fs, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(np.where(t > 0, 1.0 / (2 * t * NM2_PER_FS_PER_CM2_S), np.nan))
+
+
 @dataclass(frozen=True)
 class TransportColumns:
     """MSD and D of each point with the point's own error (σ₀'s error is not included)."""
@@ -93,8 +101,7 @@ def msd_from_sigma(
     e = np.asarray(sigma_err_nm, dtype=float)
     msd = s**2 - sigma0.value_nm**2
     msd_err = 2 * np.abs(s) * e
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(t > 0, 1.0 / (2 * t * NM2_PER_FS_PER_CM2_S), np.nan)
+    scale = per_2t_cm2_s(t)
     return TransportColumns(
         np.asarray(msd, dtype=float),
         np.asarray(msd_err, dtype=float),
