@@ -18,6 +18,7 @@ from tamrig.analysis.regimes import (
 )
 from tamrig.analysis.series import merge_repeats, series_from_msd, series_from_sigma
 from tamrig.analysis.sigma0 import estimate_sigma0
+from tamrig.analysis.stats import chi2_scale
 from tamrig.analysis.summary import AnalysisSettings, analyse_points, analyse_series
 from tamrig.units import einstein_mobility_cm2_vs
 
@@ -381,3 +382,21 @@ def test_subdiffusive_from_the_start_has_no_peak(seed: int) -> None:
     pk = analyse_series(series_from_sigma(t, sigma, np.full(t.size, 1.0))).peak
     assert not pk.found, pk.verdict
     assert pk.verdict.startswith(NO_REGIME)
+
+
+def test_chi2_scales_errors_only_after_a_significant_misfit_with_enough_dof() -> None:
+    assert chi2_scale(30.0, 1) == 1.0  # one degree of freedom: χ²_red means nothing
+    assert chi2_scale(12.0, 10) == 1.0  # within what the errors allow
+    assert chi2_scale(40.0, 10) == pytest.approx(4.0)  # p ≈ 2e-5: a misfit
+
+
+def test_d_hop_agreeing_within_its_errors_is_the_same_at_every_fluence() -> None:
+    auger = [AugerRegime(1e3, 1e5, 0.0, g, g, 10.0, g, 10.0) for g in (1000.0, 2000.0, 4000.0)]
+    errors = (0.0042, 0.0022, 0.0012)
+    hop = [
+        HoppingRegime(1.5e5, 1e6, d, e, 0.0, 1.0, 3)
+        for d, e in zip((0.0248, 0.0191, 0.0189), errors, strict=True)
+    ]
+    dep = fluence_dependence([0.045, 0.09, 0.18], auger, hop)
+    assert dep.d_hop_max_deviation > 0.15  # more than the tolerance apart ...
+    assert dep.d_hop_consistent  # ... but within the errors (χ² = 1.8 for 2 dof)
