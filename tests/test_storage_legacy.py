@@ -69,3 +69,22 @@ def test_old_file_is_not_resumed_and_is_left_unchanged(tmp_path: Path) -> None:
     for name in NEW_COLUMNS:
         assert f"{L.DATA}/{name}" in message
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_file_without_the_significance_column_counts_its_converged_fits(tmp_path: Path) -> None:
+    """Scans written before noise points were flagged stay analysable: every converged fit
+    counts as significant, as it did when they were written; a failed fit does not."""
+    path = tmp_path / "older.h5"
+    md = make_metadata(4)
+    with ScanWriter.create(path, md) as writer:
+        for i in range(4):
+            writer.write_point(make_record(i, md))
+        writer.finish("finished")
+    with h5py.File(path, "r+") as f:
+        del f[f"{L.FIT}/significant"]
+        f[f"{L.FIT}/converged"][:4] = [1, 1, 0, 1]
+    assert check_scan_file(path).n_points == 4  # older, not damaged
+    with open_scan(path) as scan:
+        assert f"{L.FIT}/significant" in scan.missing_columns
+        pts = scan.points()
+    assert pts["significant"].tolist() == [1, 1, 0, 1]

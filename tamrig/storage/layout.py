@@ -163,8 +163,13 @@ COLUMNS_BY_PATH: dict[str, Column] = {c.path: c for c in (*DATA_COLUMNS, *FIT_CO
 #: Columns files of earlier tamrig versions do not have (the reader rebuilds them from the
 #: per-point JSON; such files are read, not resumed).
 ADDED_COLUMNS = frozenset(
-    f"{DATA}/{name}"
-    for name in ("fluence_measured", "n_abs_measured", "series", "reference", "power_time")
+    [
+        *(
+            f"{DATA}/{name}"
+            for name in ("fluence_measured", "n_abs_measured", "series", "reference", "power_time")
+        ),
+        f"{FIT}/significant",
+    ]
 )
 
 # Per-point images: (dataset path, units, description).

@@ -160,6 +160,11 @@ class ScanFile:
             if key in rebuilt:
                 out[key] = rebuilt[key]
                 continue
+            if path == f"{L.FIT}/significant" and path in self.missing_columns:
+                # Written before noise points were flagged: every converged fit counted.
+                converged = self._file[f"{L.FIT}/converged"][()][self._rows]
+                out[key] = np.asarray(converged, dtype=np.uint8)
+                continue
             if path in self.missing_columns:
                 column = L.COLUMNS_BY_PATH[path]
                 text = column.dtype.kind == "S"
