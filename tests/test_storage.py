@@ -435,3 +435,16 @@ def test_extra_positions_too_long_for_a_row_keep_their_names(tmp_path: Path) -> 
         (note,) = [e for e in scan.events() if e["kind"] == "storage"]
         assert note["point_index"] == 1
         assert note["message"] == "per-point positions too long; kept names only"
+
+
+def test_the_file_names_itself_not_its_side_file(tmp_path: Path) -> None:
+    """The root's file_name attribute is the scan's path, also when an existing scan was
+    overwritten through a side file that was renamed onto it."""
+    path = tmp_path / "named.h5"
+    for _ in range(2):  # the second creation goes through the side file
+        md = make_metadata(1)
+        with ScanWriter.create(path, md, overwrite=True) as writer:
+            writer.write_point(make_record(0, md))
+            writer.finish("finished")
+        with h5py.File(path, "r") as f:
+            assert f.attrs["file_name"] == str(path)

@@ -93,14 +93,19 @@ def _nxdata_attrs(group: h5py.Group, signal: str, axes: list[str], dims: dict[st
         group.attrs[f"{name}_indices"] = dim
 
 
-def build(f: h5py.File, md: ScanMetadata, *, title: str, raw_frames: bool) -> None:
-    """Write the complete, empty scan tree and the static metadata into ``f``."""
+def build(
+    f: h5py.File, md: ScanMetadata, *, title: str, raw_frames: bool, file_name: str | None = None
+) -> None:
+    """Write the complete, empty scan tree and the static metadata into ``f``.
+
+    ``file_name`` is the scan's own path when ``f`` is a side file renamed onto it later.
+    """
     from tamrig import __version__
 
     h, w = md.image_shape
     f.attrs["NX_class"] = "NXroot"
     f.attrs["default"] = "entry"
-    f.attrs["file_name"] = str(f.filename)
+    f.attrs["file_name"] = file_name if file_name is not None else str(f.filename)
     f.attrs["file_time"] = now_iso()
     f.attrs["creator"] = "tamrig"
     f.attrs["creator_version"] = md.program_version or __version__

@@ -154,7 +154,9 @@ class ScanWriter:
         writer: ScanWriter | None = None
         try:
             f = h5py.File(tmp, "w", libver=h5files.LIBVER)
-            skeleton.build(f, metadata, title=title, raw_frames=record_raw_frames)
+            skeleton.build(
+                f, metadata, title=title, raw_frames=record_raw_frames, file_name=str(path)
+            )
             f.close()
             f = None
             writer = cls(path, h5files.open_swmr_write(tmp), metadata, pending=tmp)
