@@ -1,6 +1,6 @@
 """Process faults: kill -9 and Ctrl-C at random moments, a full disk, a read-only folder.
 
-Each scan is a real ``python -m tamrig scan`` process on a 16-point plan at simulated time
+Each scan is a real ``python -m tamrig scan`` process on a 48-point plan at simulated time
 scale 0. After every kill the file must open (tamrig's reader and plain h5py) and
 ``--resume`` must complete it with every point stored exactly once. The loop's counts are
 printed (``-rA`` / ``-s``).
@@ -65,7 +65,10 @@ def wait_for_file(process: subprocess.Popen[str], path: Path) -> float:
 def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """A clean run; measures how long the scan runs once its file exists."""
     folder = tmp_path_factory.mktemp("process")
-    plan, rig = write_plan(folder), write_rig(folder)
+    # Three sweeps: the scan proper outlasts the process's start-up and exit, so most random
+    # moments after the file appears fall inside it (a Ctrl-C once the command has returned
+    # is ignored: the scan had finished).
+    plan, rig = write_plan(folder, sweeps=3), write_rig(folder)
     out = folder / "clean.h5"
     process = tamrig(str(plan), "--rig", str(rig), "--out", str(out))
     created = wait_for_file(process, out)
