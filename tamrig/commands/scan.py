@@ -195,8 +195,9 @@ def run(args: argparse.Namespace) -> int:
 def _signals_abort(scan: Scan) -> Iterator[list[int]]:
     """Ctrl-C / SIGTERM while points run: the first stops the scan at its next safe check
     (between frame blocks: pump closed, the completed points kept); a second one interrupts
-    at once; later ones are ignored so they cannot interrupt the clean-up that records the
-    file's final status. Yields the signals received.
+    at once unless the engine is already ending the scan; later ones are ignored, so no
+    press cuts short the clean-up that logs why the scan ended and records the file's final
+    status. Yields the signals received.
 
     An exception raised at an arbitrary instant can also land in a finaliser, where Python
     drops it and the scan would carry on; a flag the engine polls cannot be lost. The
@@ -210,7 +211,7 @@ def _signals_abort(scan: Scan) -> Iterator[list[int]]:
         received.append(signum)
         if len(received) > 2:
             return  # already stopping at once; a third press must not cut the clean-up
-        if len(received) == 2:
+        if len(received) == 2 and not scan.engine.ending:  # clean-up underway: let it finish
             raise KeyboardInterrupt(f"signal {signum}")
         scan.engine.abort(f"interrupted by {signal.Signals(signum).name}", kind="interrupted")
         with contextlib.suppress(OSError):

@@ -142,6 +142,7 @@ class ScanEngine:
         self._abort_requested = False
         self._abort_reason = ""
         self._abort_kind = "abort"
+        self._ending = False  # set once the end-of-scan clean-up has begun
         self._reconnect: set[str] = set()
         #: Trends of the per-sweep reference spot (photodamage, drift); seeded on resume.
         self.reference = ReferenceTracker(plan.drift.limits())
@@ -187,6 +188,12 @@ class ScanEngine:
                 self._abort_kind = kind
             self._abort_requested = True
             self._cond.notify_all()
+
+    @property
+    def ending(self) -> bool:
+        """True once the scan's end-of-scan clean-up (safe state, final status) has begun:
+        from then on an interruption could only cut that record short."""
+        return self._ending
 
     @property
     def state(self) -> State:
@@ -499,6 +506,7 @@ class ScanEngine:
         raised, so the error that ended the scan (the one the caller must see, e.g. Ctrl-C
         -> exit 130) is the one that propagates.
         """
+        self._ending = True
         lane = getattr(self, "_lane", None)
         drained = lane.drain() if lane is not None else None
         if drained is not None:
