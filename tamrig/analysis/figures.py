@@ -76,6 +76,40 @@ def _save(fig: Any, ax: Any, path: Path, ylabel: str, title: str) -> Path:
     return path
 
 
+#: Delays inside the instrument response carry no diffusivity: MSD/2t there divides the
+#: noise of a near-zero MSD by a near-zero t and would set the whole figure's scale.
+MIN_D_DELAY_FS = 25.0
+
+
+def _d_points(a: SeriesAnalysis, upto_fs: float) -> tuple[Any, Any, Any]:
+    """Delays, D and its error of the points a D(t) figure draws: from one IRF FWHM after
+    time zero (at least ``MIN_D_DELAY_FS``) up to ``upto_fs``."""
+    s = a.series
+    d, d_err = s.diffusivity()
+    tz = a.time_zero
+    start = max(MIN_D_DELAY_FS, tz.irf_fwhm_fs if tz is not None and tz.ok else 0.0)
+    keep = (s.delay_fs >= start) & (s.delay_fs <= upto_fs) & np.isfinite(d)
+    return s.delay_fs[keep], d[keep], d_err[keep]
+
+
+def _d_range(ax: Any, points: list[Any], curves: list[Any]) -> None:
+    """A y-range that shows the D(t) curves: from the smoothed curves and the bulk of the
+    points (90th percentile), never from error bars or a single wild point, which would
+    flatten everything else."""
+    top, bottom = 0.0, 0.0
+    for values, q in ((points, 90.0), (curves, 100.0)):
+        flat = np.concatenate([np.asarray(v, float).ravel() for v in values]) if values else None
+        if flat is None:
+            continue
+        flat = flat[np.isfinite(flat)]
+        if flat.size:
+            top = max(top, float(np.percentile(flat, q)))
+            bottom = min(bottom, float(np.percentile(flat, 100.0 - q)))
+    if top > bottom:
+        pad = 0.2 * (top - bottom)
+        ax.set_ylim(bottom - (pad if bottom < 0 else 0.0), top + pad)
+
+
 def _msd_figure(group: list[SeriesAnalysis], path: Path, title: str, cfg: AnalysisSettings) -> Path:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 5), dpi=110)
@@ -120,11 +154,14 @@ def _diffusivity_figure(
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 5), dpi=110)
     lo, hi = cfg.peak.window_fs
+    shown: list[Any] = []
+    curves: list[Any] = []
     for a, color in zip(group, _colors(len(group)), strict=True):
         s = a.series
-        d, d_err = s.diffusivity()
-        near = (s.delay_fs > 0) & (s.delay_fs <= 1.5 * hi)
-        _points(ax, s.delay_fs[near], d[near], d_err[near], color, s.label)
+        t, d, d_err = _d_points(a, 1.5 * hi)
+        _points(ax, t, d, d_err, color, s.label)
+        shown.append(d)
+        curves.append(a.peak.d_smooth_cm2_s)
         pk = a.peak
         if pk.t_grid_fs.size:
             ax.plot(pk.t_grid_fs, pk.d_smooth_cm2_s, "-", color=color, lw=1)
@@ -151,6 +188,7 @@ def _diffusivity_figure(
             ax.plot([], [], " ", label="no super-diffusive regime")
     ax.axvspan(lo, hi, color="0.9", zorder=0)
     ax.set_xlim(0, 1.5 * hi)
+    _d_range(ax, shown, curves)
     ax.legend(fontsize=7)
     return _save(fig, ax, path, "D(t) = MSD / 2t (cm²/s)", f"{title}: apparent diffusivity")
 
@@ -198,15 +236,18 @@ def write_comparison(
         chosen.append((name, low))
     plt = _pyplot()
     fig, (ax_msd, ax_d) = plt.subplots(1, 2, figsize=(12, 5), dpi=110)
+    shown: list[Any] = []
+    curves: list[Any] = []
     for (name, a), color in zip(chosen, _colors(len(chosen)), strict=True):
         s = a.series
         pos = (s.delay_fs > 0) & (s.msd_nm2 > 0)
         _points(
             ax_msd, s.delay_fs[pos], s.msd_nm2[pos], s.msd_err_nm2[pos], color, f"{name}: {s.label}"
         )
-        d, d_err = s.diffusivity()
-        near = (s.delay_fs > 0) & (s.delay_fs <= cfg.peak.window_fs[1] * 1.5)
-        _points(ax_d, s.delay_fs[near], d[near], d_err[near], color, f"{name}: {a.peak.verdict}")
+        t, d, d_err = _d_points(a, cfg.peak.window_fs[1] * 1.5)
+        _points(ax_d, t, d, d_err, color, f"{name}: {a.peak.verdict}")
+        shown.append(d)
+        curves.append(a.peak.d_smooth_cm2_s)
         if a.peak.t_grid_fs.size:
             ax_d.plot(a.peak.t_grid_fs, a.peak.d_smooth_cm2_s, "-", color=color, lw=1)
     ax_msd.set_xscale("log")
@@ -215,6 +256,7 @@ def write_comparison(
     ax_msd.set_ylabel("MSD (nm²)")
     ax_msd.legend(fontsize=7)
     ax_d.set_xlim(0, cfg.peak.window_fs[1] * 1.5)
+    _d_range(ax_d, shown, curves)
     ax_d.set_xlabel("delay t (fs)")
     ax_d.set_ylabel("D(t) (cm²/s)")
     ax_d.legend(fontsize=7)
