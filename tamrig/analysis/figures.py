@@ -76,6 +76,10 @@ def _save(fig: Any, ax: Any, path: Path, ylabel: str, title: str) -> Path:
     return path
 
 
+#: A log-delay axis cannot place points a few fs from time zero (within t₀'s own error):
+#: MSD and L figures start here.
+MIN_LOG_DELAY_FS = 10.0
+
 #: Delays inside the instrument response carry no diffusivity: MSD/2t there divides the
 #: noise of a near-zero MSD by a near-zero t and would set the whole figure's scale.
 MIN_D_DELAY_FS = 25.0
@@ -125,7 +129,7 @@ def _msd_figure(group: list[SeriesAnalysis], path: Path, title: str, cfg: Analys
         ax.text(lo * 1.1, 0.97, name, transform=ax.get_xaxis_transform(), va="top", fontsize=8)
     for a, color in zip(group, _colors(len(group)), strict=True):
         s = a.series
-        pos = (s.delay_fs > 0) & (s.msd_nm2 > 0)
+        pos = (s.delay_fs >= MIN_LOG_DELAY_FS) & (s.msd_nm2 > 0)
         _points(ax, s.delay_fs[pos], s.msd_nm2[pos], s.msd_err_nm2[pos], color, s.label)
         for fit in (a.early_power_law,):
             if fit.ok:
@@ -200,7 +204,7 @@ def _length_figure(
     fig, ax = plt.subplots(figsize=(7, 5), dpi=110)
     for a, color in zip(group, _colors(len(group)), strict=True):
         s = a.series
-        pos = (s.delay_fs > 0) & (s.msd_nm2 > 0)
+        pos = (s.delay_fs >= MIN_LOG_DELAY_FS) & (s.msd_nm2 > 0)
         length = np.sqrt(s.msd_nm2[pos])
         err = s.msd_total_err_nm2()[pos] / (2 * length)
         _points(ax, s.delay_fs[pos], length, err, color, s.label)
@@ -240,7 +244,7 @@ def write_comparison(
     curves: list[Any] = []
     for (name, a), color in zip(chosen, _colors(len(chosen)), strict=True):
         s = a.series
-        pos = (s.delay_fs > 0) & (s.msd_nm2 > 0)
+        pos = (s.delay_fs >= MIN_LOG_DELAY_FS) & (s.msd_nm2 > 0)
         _points(
             ax_msd, s.delay_fs[pos], s.msd_nm2[pos], s.msd_err_nm2[pos], color, f"{name}: {s.label}"
         )
