@@ -1,0 +1,98 @@
+"""The super-diffusive peak search at its edges: too few points, a smoothing that cannot be
+determined, σ₀'s error in the peak's errors, and which estimate (model or smoothed) reports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_analysis import synthetic
+
+from simulators.sample import SampleSettings, VirtualSample
+from tamrig.analysis.peak import NO_REGIME, PeakSettings, SuperDiffusivePeak, superdiffusive_peak
+from tamrig.analysis.series import TransportSeries, series_from_msd, series_from_sigma
+
+
+def msd_series(delays: list[float], sigma0_err_nm: float = 0.5) -> TransportSeries:
+    t = np.asarray(delays, dtype=float)
+    return series_from_msd(t, 100.0 * t, np.full(t.size, 50.0), 141.0, sigma0_err_nm)
+
+
+def assert_nothing_reported(peak: SuperDiffusivePeak) -> None:
+    assert not peak.found and peak.status == "none"
+    numbers = (peak.d_peak_cm2_s, peak.t_peak_fs, peak.length_nm, peak.mobility_cm2_vs)
+    assert all(np.isnan(x) for x in numbers)
+    assert np.isnan(peak.d_peak_err_cm2_s) and np.isnan(peak.rise_z)
+
+
+@pytest.mark.parametrize(
+    "delays",
+    [[100.0, 300.0, 600.0], [-50.0, 100.0, 300.0, 600.0, 2000.0]],  # 3 inside, after t₀
+)
+def test_too_few_points_in_the_window(delays: list[float]) -> None:
+    peak = superdiffusive_peak(msd_series(delays), PeakSettings(n_bootstrap=20))
+    assert peak.verdict == f"{NO_REGIME}: too few points in the window"
+    assert_nothing_reported(peak)
+
+
+def test_smoothing_undetermined_in_the_window() -> None:
+    """Four points bunched past the window's end: no local quadratic anywhere inside."""
+    peak = superdiffusive_peak(msd_series([1300.0, 1310.0, 1315.0, 1320.0]))
+    assert peak.verdict == f"{NO_REGIME}: smoothing undetermined in the window"
+    assert_nothing_reported(peak)
+
+
+def test_a_flat_d_has_its_maximum_reported_as_not_significant() -> None:
+    """D constant (MSD ∝ t): whatever maximum noise-free rounding finds is not a regime."""
+    peak = superdiffusive_peak(msd_series([1100.0, 1150.0, 1200.0, 1250.0]))
+    assert not peak.found and peak.status == "none"
+    assert peak.verdict.startswith(f"{NO_REGIME}: maximum at ")
+    assert peak.verdict.endswith("fs not significant (fall to 1000 fs 0.0σ; need 3.0σ)")
+    assert peak.d_peak_cm2_s == pytest.approx(
+        500.0
+    )  # MSD = 100 nm²/fs · t: D = 50 nm²/fs = 500 cm²/s
+
+
+def test_sigma0_error_widens_the_peak_errors_and_can_leave_the_rise_unresolved() -> None:
+    """The same MSD points with σ₀ known better or worse: σ₀'s error shifts every early MSD
+    together, so it dominates the peak's errors and, when large, hides the rise."""
+    vs = VirtualSample(SampleSettings(preset="cqd"))
+    t = np.arange(20.0, 1400.0, 20.0)
+    msd = vs.msd_nm2(t)
+
+    def peak(sigma0_err_nm: float) -> SuperDiffusivePeak:
+        series = series_from_msd(t, msd, np.full(t.size, 30.0), 141.0, sigma0_err_nm)
+        return superdiffusive_peak(series, PeakSettings(n_bootstrap=200))
+
+    exact, good, poor = peak(0.0), peak(0.5), peak(3.0)
+    assert exact.status == good.status == "peak" and exact.found and good.found
+    assert exact.d_peak_cm2_s == good.d_peak_cm2_s == poor.d_peak_cm2_s  # same points
+    assert exact.method == good.method == poor.method == "smooth"  # no σ(τ) model given
+    assert good.d_peak_err_cm2_s > 5 * exact.d_peak_err_cm2_s
+    assert poor.d_peak_err_cm2_s > 5 * good.d_peak_err_cm2_s
+    assert good.rise_z < exact.rise_z / 3
+    assert poor.status == "unresolved" and not poor.found and poor.fall_z > 3.0
+    assert poor.verdict == (
+        f"super-diffusive regime unresolved: D(t) peaks at {poor.t_peak_fs:.0f} fs and falls "
+        f"by {poor.fall_z:.1f}σ, but its rise before is only {poor.rise_z:.1f}σ (need 1.0σ; "
+        "σ₀ ± 3.0 nm limits the early D)"
+    )
+    assert good.verdict == f"super-diffusive peak at {good.t_peak_fs:.0f} fs"
+    assert good.mobility_err_cm2_vs == pytest.approx(
+        good.mobility_cm2_vs * good.d_peak_err_cm2_s / good.d_peak_cm2_s
+    )
+
+
+def test_peak_numbers_come_from_the_sigma_tau_model_unless_asked_otherwise() -> None:
+    series = series_from_sigma(*synthetic("cqd", seed=5, sweeps=3))
+    assert series.model is not None
+    model = superdiffusive_peak(series, PeakSettings(n_bootstrap=100))
+    smooth = superdiffusive_peak(series, PeakSettings(n_bootstrap=100, method="smooth"))
+    assert model.found and smooth.status != "none"
+    assert (model.method, smooth.method) == ("model", "smooth")
+    assert model.d_peak_cm2_s != smooth.d_peak_cm2_s
+    # the smoothed numbers are the smoothed curve's maximum on its grid
+    i = int(np.argmin(np.abs(smooth.t_grid_fs - smooth.t_peak_fs)))
+    assert smooth.d_peak_cm2_s == smooth.d_smooth_cm2_s[i]
+    # both estimate the same peak
+    assert model.d_peak_cm2_s == pytest.approx(smooth.d_peak_cm2_s, rel=0.15)
+    assert model.d_peak_err_cm2_s < smooth.d_peak_err_cm2_s
