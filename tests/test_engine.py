@@ -541,3 +541,81 @@ def test_fluence_drift_beyond_the_tolerance_is_noticed(sim_rig: Rig, tmp_path: P
     with start(sim_rig, out, plan=plan, subscribers=[loose], drift_tolerance=0.5) as scan:
         assert scan.run() == "finished"
     assert [n for n in loose.of(Notice) if n.kind == "fluence_drift"] == []
+
+
+def test_without_retries_the_first_fault_is_final(sim_rig: Rig, tmp_path: Path) -> None:
+    World.of(sim_rig).faults.inject(device="stage", kind="timeout", operation="move", on_call=2)
+    rec = Recorder()
+    plan = tiny_plan(sweeps={"count": 1})
+    scan = start(sim_rig, tmp_path, plan=plan, subscribers=[rec], max_retries=0)
+    with scan, pytest.raises(DeviceFault):
+        scan.run()
+    (fault,) = rec.of(Fault)
+    assert (fault.index, fault.attempt, fault.max_attempts, fault.fatal) == (1, 1, 1, True)
+    with pytest.raises(ValueError, match="max_retries must be >= 0"):
+        start(sim_rig, tmp_path / "other", plan=plan, max_retries=-1)
+
+
+def test_state_is_running_while_points_are_measured(sim_rig: Rig, tmp_path: Path) -> None:
+    seen: list[str] = []
+    rec = Recorder(lambda e: seen.append(scan.engine.state) if isinstance(e, PointDone) else None)
+    scan = start(sim_rig, tmp_path, plan=tiny_plan(sweeps={"count": 1}), subscribers=[rec])
+    with scan:
+        assert scan.engine.state == "idle"
+        assert scan.run() == "finished"
+    assert seen == ["running"] * 5
+    assert scan.engine.state == "finished"
+
+
+def test_an_error_at_the_last_point_still_ends_the_scan_safely(
+    sim_rig: Rig, tmp_path: Path
+) -> None:
+    """The last point is stored on the writer thread: its subscriber's error must still
+    reach run() and leave the file aborted, not finished."""
+
+    def hook(event: ScanEvent) -> None:
+        if isinstance(event, PointDone) and event.done == 5:
+            raise RuntimeError("display crashed at the end")
+
+    scan = start(
+        sim_rig, tmp_path, plan=tiny_plan(sweeps={"count": 1}), subscribers=[Recorder(hook)]
+    )
+    with scan, pytest.raises(RuntimeError, match="display crashed at the end"):
+        scan.run()
+    assert scan.engine.state == "aborted"
+    assert not sim_rig.pump_shutter.is_open()
+    with open_scan(tmp_path / "scan.h5") as f:
+        assert f.status == "aborted" and sorted(f.indices()) == list(range(5))
+        assert any(e["message"] == "display crashed at the end" for e in f.events())
+
+
+def test_a_rig_without_a_probe_shutter_scans_without_dark_frames(tmp_path: Path) -> None:
+    from conftest import write_variant
+
+    from tamrig.rig import build_rig
+
+    rig_file = write_variant(tmp_path, '[devices.probe_shutter]\nkind = "simulated.shutter"\n', "")
+    plan = tiny_plan(
+        sweeps={"count": 1},
+        acquisition={"pairs_per_point": 8, "block_frames": 16, "dark_frames": 0},
+    )
+    with build_rig(rig_file, overrides={"time_scale": 0.0}) as rig:
+        assert rig.probe_shutter is None
+        with start(rig, tmp_path, plan=plan) as scan:
+            assert scan.run() == "finished"
+    with open_scan(tmp_path / "scan.h5") as f:
+        assert sorted(f.indices()) == list(range(5))
+        assert "dark" not in [e["kind"] for e in f.events()]
+
+
+def test_reference_trend_is_reported_once_two_sweeps_have_it(sim_rig: Rig, tmp_path: Path) -> None:
+    """The reference delay is measured once per sweep; from the second sweep on, each new
+    reference point brings a Notice with the trend of the reference spot."""
+    rec = Recorder()
+    with start(sim_rig, tmp_path, subscribers=[rec]) as scan:
+        assert scan.run() == "finished"
+    refs = [e.record.index for e in rec.of(PointDone) if e.record.reference]
+    assert len(refs) == 2
+    notices = [n for n in rec.of(Notice) if n.kind == "reference"]
+    assert [n.index for n in notices] == refs[1:]
+    assert notices[0].message.startswith("905nm/N=0.09 ref")
