@@ -619,3 +619,53 @@ def test_reference_trend_is_reported_once_two_sweeps_have_it(sim_rig: Rig, tmp_p
     notices = [n for n in rec.of(Notice) if n.kind == "reference"]
     assert [n.index for n in notices] == refs[1:]
     assert notices[0].message.startswith("905nm/N=0.09 ref")
+
+
+def test_pause_is_logged_and_the_state_is_running_again_after_resume(
+    sim_rig: Rig, tmp_path: Path
+) -> None:
+    states: list[tuple[int, str]] = []
+
+    def hook(event: ScanEvent) -> None:
+        if isinstance(event, PointDone):
+            states.append((event.done, scan.engine.state))
+            if event.done == 2:
+                scan.engine.pause()
+        if isinstance(event, Paused):
+            scan.engine.resume()  # at once, from the engine's own thread
+
+    scan = start(
+        sim_rig, tmp_path, plan=tiny_plan(sweeps={"count": 1}), subscribers=[Recorder(hook)]
+    )
+    with scan:
+        assert scan.run() == "finished"
+    assert states == [(k, "running") for k in range(1, 6)]
+    with open_scan(tmp_path / "scan.h5") as f:
+        log = [(e["kind"], e["message"], e["point_index"]) for e in f.events()]
+    assert ("pause", "paused by the operator", 2) in log
+    assert ("resume", "resumed", 2) in log
+
+
+def test_a_fault_again_after_the_operator_resumes_counts_its_attempts_afresh(
+    sim_rig: Rig, tmp_path: Path
+) -> None:
+    """Pause policy, no retries: each failure of the same point pauses the scan; after the
+    operator resumes, the next failure is attempt 1 again, not attempt 2."""
+    World.of(sim_rig).faults.inject(
+        device="stage", kind="timeout", operation="move", on_call=2, times=2
+    )
+    rec = Recorder(lambda e: scan.engine.resume() if isinstance(e, Paused) else None)
+    scan = start(
+        sim_rig,
+        tmp_path,
+        plan=tiny_plan(sweeps={"count": 1}),
+        subscribers=[rec],
+        fault_policy="pause",
+        max_retries=0,
+    )
+    with scan:
+        assert scan.run() == "finished"
+    faults = [(f.index, f.attempt, f.max_attempts, f.fatal) for f in rec.of(Fault)]
+    assert faults == [(1, 1, 1, True), (1, 1, 1, True)]
+    assert len(rec.of(Paused)) == 2
+    assert Counter(stored_indices(tmp_path / "scan.h5")) == Counter(range(5))
