@@ -353,11 +353,17 @@ def test_plan_rejected_by_the_engine_finishes_the_file(sim_rig: Rig, tmp_path: P
     writer = ScanWriter.create(tmp_path / "x.h5", scan_metadata(good, sim_rig, resolved, None))
     bad = tiny_plan(fluence=None, delays={"segments": [{"kind": "list", "values": [5e6]}]})
     engine = ScanEngine(sim_rig, bad, writer, make_monitor(50.0))
-    with writer, pytest.raises(PlanError):
+    rec = Recorder()
+    engine.subscribe(rec)
+    with writer, pytest.raises(PlanError) as info:
         engine.run()  # no pre-checked plan given: the engine checks it itself
     assert engine.state == "aborted"
+    (finished,) = rec.of(Finished)
+    assert (finished.status, finished.done, finished.total) == ("aborted", 0, 0)
+    assert rec.of(Aborted)[0].reason == str(info.value)
     with open_scan(tmp_path / "x.h5") as f:
         assert f.status == "aborted" and f.indices() == []
+        assert f.events()[-2]["kind"] == "error"
 
 
 def test_resuming_a_finished_scan_measures_nothing(sim_rig: Rig, tmp_path: Path) -> None:
