@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import h5py
@@ -448,3 +449,58 @@ def test_the_file_names_itself_not_its_side_file(tmp_path: Path) -> None:
             writer.finish("finished")
         with h5py.File(path, "r") as f:
             assert f.attrs["file_name"] == str(path)
+
+
+def test_events_carry_their_time_and_minus_one_without_a_point(tmp_path: Path) -> None:
+    path = tmp_path / "scan.h5"
+    md = make_metadata(2)
+    before = time.time()
+    with ScanWriter.create(path, md) as writer:
+        writer.log_event("note", "no point")
+        writer.write_point(make_record(0, md))
+        writer.log_event("note", "with a point", index=0)
+    after = time.time()
+    with open_scan(path) as scan:
+        events = scan.events()
+    assert [(e["kind"], e["point_index"]) for e in events] == [
+        ("start", -1),
+        ("note", -1),
+        ("note", 0),
+        ("finish", -1),
+    ]
+    times = [e["time"] for e in events]
+    assert before <= times[0] and times == sorted(times) and times[-1] <= after
+
+
+def test_a_point_is_refused_when_the_disk_cannot_take_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Room for less than twice a point's images (HDF5 may write a chunk twice): refused
+    before anything is written, the completed points kept."""
+    from tamrig.storage import space
+
+    md = make_metadata(3, shape=(128, 128))
+    image_bytes = 8 * 128 * 128 * 4  # eight float32 image stacks per point
+    path = tmp_path / "scan.h5"
+    room = {"bytes": 2**40}
+    monkeypatch.setattr(space, "free_bytes", lambda _path: (room["bytes"], "free"))
+    with ScanWriter.create(path, md) as writer:
+        writer.write_point(make_record(0, md))
+        room["bytes"] = space.HEADROOM + 3 * image_bytes // 2
+        with pytest.raises(StorageError, match="not enough space to store point 1"):
+            writer.write_point(make_record(1, md))
+        room["bytes"] = space.HEADROOM + 3 * image_bytes
+        writer.write_point(make_record(1, md))
+    with open_scan(path) as scan:
+        assert scan.indices() == [0, 1]
+
+
+def test_a_new_scan_file_needs_a_mebibyte_of_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tamrig.storage import space
+
+    monkeypatch.setattr(space, "free_bytes", lambda _path: (space.HEADROOM + 2**19, "free"))
+    with pytest.raises(StorageError, match="not enough space to store the new scan file"):
+        ScanWriter.create(tmp_path / "scan.h5", make_metadata())
+    assert list(tmp_path.iterdir()) == []
