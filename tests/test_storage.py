@@ -504,3 +504,18 @@ def test_a_new_scan_file_needs_a_mebibyte_of_room(
     with pytest.raises(StorageError, match="not enough space to store the new scan file"):
         ScanWriter.create(tmp_path / "scan.h5", make_metadata())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_side_file_of_a_live_creator_is_left_alone(tmp_path: Path) -> None:
+    """Another process still building its scan file: its side file stays, and that process
+    is only asked whether it lives (signal 0), never signalled."""
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        side = tmp_path / f".scan.h5.{other.pid}.tmp"
+        side.write_bytes(b"being built")
+        with ScanWriter.create(tmp_path / "scan.h5", make_metadata()):
+            assert side.read_bytes() == b"being built"
+        assert other.poll() is None  # still running: not hung up on
+    finally:
+        other.kill()
+        other.wait()
