@@ -256,6 +256,9 @@ def test_resume_continues_appending(tmp_path: Path) -> None:
     with open_scan(path) as scan:
         assert scan.status == "finished" and scan.indices() == list(range(6))
         assert [e["kind"] for e in scan.events()] == ["start", "finish", "resume", "finish"]
+        assert scan.events()[2]["message"] == (
+            "resumed with 3 completed points (discarded 0 incomplete row(s), 0 raw frame(s))"
+        )
 
 
 def test_open_scan_errors_name_the_file(tmp_path: Path) -> None:
@@ -493,6 +496,26 @@ def test_a_point_is_refused_when_the_disk_cannot_take_it(
         writer.write_point(make_record(1, md))
     with open_scan(path) as scan:
         assert scan.indices() == [0, 1]
+
+
+def test_raw_frames_are_refused_when_the_disk_cannot_take_twice_their_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tamrig.storage import space
+
+    md = make_metadata(2, shape=(128, 128))
+    block = make_frames(0, 16, (128, 128))
+    raw_bytes = 16 * 128 * 128 * 4  # stored as uint32
+    room = {"bytes": 2**40}
+    monkeypatch.setattr(space, "free_bytes", lambda _path: (room["bytes"], "free"))
+    with ScanWriter.create(tmp_path / "scan.h5", md, record_raw_frames=True) as writer:
+        room["bytes"] = space.HEADROOM + raw_bytes
+        with pytest.raises(StorageError, match="not enough space to store raw frames of point 0"):
+            writer.write_frames(0, block)
+        assert writer.n_frames == 0
+        room["bytes"] = space.HEADROOM + 2 * raw_bytes
+        writer.write_frames(0, block)
+        assert writer.n_frames == 16
 
 
 def test_a_new_scan_file_needs_a_mebibyte_of_room(
