@@ -8,8 +8,10 @@ import pytest
 from test_analysis import synthetic
 
 from simulators.sample import SampleSettings, VirtualSample
+from tamrig.analysis.drift import reference_drift
 from tamrig.analysis.peak import NO_REGIME, PeakSettings, SuperDiffusivePeak, superdiffusive_peak
 from tamrig.analysis.series import TransportSeries, series_from_msd, series_from_sigma
+from tamrig.units import einstein_mobility_cm2_vs
 
 
 def msd_series(delays: list[float], sigma0_err_nm: float = 0.5) -> TransportSeries:
@@ -96,3 +98,61 @@ def test_peak_numbers_come_from_the_sigma_tau_model_unless_asked_otherwise() -> 
     # both estimate the same peak
     assert model.d_peak_cm2_s == pytest.approx(smooth.d_peak_cm2_s, rel=0.15)
     assert model.d_peak_err_cm2_s < smooth.d_peak_err_cm2_s
+
+
+def test_a_d_still_rising_at_the_window_end_has_no_interior_maximum() -> None:
+    t = np.arange(20.0, 1400.0, 20.0)
+    msd = 2.0 * t**1.5  # D ∝ √t: rising through the whole window
+    series = series_from_msd(t, msd, np.full(t.size, 1.0), 141.0, 0.1)
+    peak = superdiffusive_peak(series, PeakSettings(n_bootstrap=50))
+    assert peak.verdict == f"{NO_REGIME}: D(t) has no interior maximum in 50–1000 fs"
+    assert not peak.found and peak.status == "none"
+    assert peak.t_grid_fs[0] == 50.0 and peak.t_grid_fs[-1] == 1000.0
+    assert peak.t_grid_fs.size == 476  # 50…1000 fs in 2 fs steps
+
+
+def test_peak_mobility_is_the_einstein_mobility_at_the_settings_temperature() -> None:
+    vs = VirtualSample(SampleSettings(preset="cqd"))
+    t = np.arange(20.0, 1400.0, 20.0)
+    series = series_from_msd(t, vs.msd_nm2(t), np.full(t.size, 30.0), 141.0, 0.5)
+    for kelvin in (300.0, 77.0):
+        peak = superdiffusive_peak(series, PeakSettings(n_bootstrap=50, temperature_k=kelvin))
+        assert peak.mobility_cm2_vs == pytest.approx(
+            einstein_mobility_cm2_vs(peak.d_peak_cm2_s, kelvin)
+        )
+    assert PeakSettings().temperature_k == 300.0
+
+
+def test_nothing_found_carries_no_curve() -> None:
+    peak = superdiffusive_peak(msd_series([100.0, 300.0, 600.0]))
+    assert peak.t_grid_fs.size == peak.d_smooth_cm2_s.size == peak.d_smooth_err_cm2_s.size == 0
+
+
+def test_reference_amplitude_change_has_honest_errors_in_real_units() -> None:
+    """ΔT/T amplitudes of ~1e-3 (not 1): the fractional change and its error must not
+    depend on the amplitude's unit."""
+    rng = np.random.default_rng(61)
+    pulls = []
+    for _ in range(400):
+        n = int(rng.integers(3, 8))
+        slope = rng.uniform(-0.08, 0.02)
+        sweeps = np.arange(n, dtype=float)
+        amp0 = 8e-4
+        rows = {
+            "sweep": sweeps,
+            "timestamp": 1.7e9 + 600.0 * sweeps,
+            "amplitude": amp0 * (1 + slope * sweeps + rng.normal(0, 0.03, n)),
+            "amplitude_err": np.full(n, 0.03 * amp0),
+            "sigma_nm": np.full(n, 141.0),
+            "sigma_err_nm": np.ones(n),
+            "x0_nm": np.full(n, 1600.0),
+            "x0_err_nm": np.full(n, 10.0),
+            "y0_nm": np.full(n, 1600.0),
+            "y0_err_nm": np.full(n, 10.0),
+        }
+        result = reference_drift("s", rows)
+        assert result is not None
+        truth = slope * (n - 1)
+        pulls.append((result.amplitude_change - truth) / result.amplitude_change_err)
+    assert 0.85 < float(np.std(pulls, ddof=1)) < 1.15
+    assert abs(float(np.mean(pulls))) < 0.15
