@@ -3,6 +3,8 @@ determined, σ₀'s error in the peak's errors, and which estimate (model or smo
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from test_analysis import synthetic
@@ -10,6 +12,8 @@ from test_analysis import synthetic
 from simulators.sample import SampleSettings, VirtualSample
 from tamrig.analysis.drift import reference_drift
 from tamrig.analysis.peak import NO_REGIME, PeakSettings, SuperDiffusivePeak, superdiffusive_peak
+from tamrig.analysis.powerlaw import local_exponent
+from tamrig.analysis.regimes import HoppingRegime, auger_regime
 from tamrig.analysis.series import TransportSeries, series_from_msd, series_from_sigma
 from tamrig.units import einstein_mobility_cm2_vs
 
@@ -156,3 +160,32 @@ def test_reference_amplitude_change_has_honest_errors_in_real_units() -> None:
         pulls.append((result.amplitude_change - truth) / result.amplitude_change_err)
     assert 0.85 < float(np.std(pulls, ddof=1)) < 1.15
     assert abs(float(np.mean(pulls))) < 0.15
+
+
+def test_auger_excess_over_hopping_carries_both_errors() -> None:
+    """Growth of the MSD from 1 to 100 ps minus what hopping alone gives (2·D_hop·Δt), with
+    the errors of both in quadrature."""
+    t = np.array([1000.0, 100_000.0])
+    series = series_from_msd(t, [500.0, 2500.0], [20.0, 30.0], 141.0, 0.5)
+    hopping = HoppingRegime(150_000.0, math.inf, 0.05, 0.01, 0.0, 1.0, 5)
+    auger = auger_regime(series, hopping=hopping)
+    assert auger.growth_nm2 == pytest.approx(2000.0)
+    assert auger.growth_err_nm2 == pytest.approx(math.hypot(20.0, 30.0))
+    span = 99_000.0
+    hop_rate = 2 * 0.05 * 0.1  # nm²/fs: 1 cm²/s is 0.1 nm²/fs
+    assert auger.excess_nm2 == pytest.approx(2000.0 - hop_rate * span)
+    rate_err = 2 * 0.01 * 0.1
+    assert auger.excess_err_nm2 == pytest.approx(
+        math.hypot(math.hypot(20.0, 30.0), rate_err * span)
+    )
+
+
+def test_local_exponent_leaves_out_a_zero_msd() -> None:
+    t = np.geomspace(100.0, 10_000.0, 41)
+    msd = 3.0 * t
+    msd[20] = 0.0  # no spreading measured at one delay: no logarithm there
+    series = series_from_msd(t, msd, 0.01 * msd + 1.0, 141.0, 0.0)
+    alpha = local_exponent(series)
+    assert np.isnan(alpha.alpha[20])
+    inner = np.r_[5:20, 21:36]
+    np.testing.assert_allclose(alpha.alpha[inner], 1.0, atol=0.02)
