@@ -13,7 +13,7 @@ from simulators.sample import SampleSettings, VirtualSample
 from tamrig.analysis.drift import reference_drift
 from tamrig.analysis.peak import NO_REGIME, PeakSettings, SuperDiffusivePeak, superdiffusive_peak
 from tamrig.analysis.powerlaw import local_exponent
-from tamrig.analysis.regimes import HoppingRegime, auger_regime
+from tamrig.analysis.regimes import AugerRegime, HoppingRegime, auger_regime, fluence_dependence
 from tamrig.analysis.series import TransportSeries, series_from_msd, series_from_sigma
 from tamrig.units import einstein_mobility_cm2_vs
 
@@ -189,3 +189,27 @@ def test_local_exponent_leaves_out_a_zero_msd() -> None:
     assert np.isnan(alpha.alpha[20])
     inner = np.r_[5:20, 21:36]
     np.testing.assert_allclose(alpha.alpha[inner], 1.0, atol=0.02)
+
+
+def test_fluence_dependence_numbers() -> None:
+    """D_hop's mean is inverse-variance weighted; the Auger growth exponent is the log-log
+    slope over the positive growths; one usable fluence gives no exponent."""
+    auger = [AugerRegime(1e3, 1e5, 0.0, g, g, 10.0, g, 10.0) for g in (400.0, 800.0, 1600.0)]
+    hop = [
+        HoppingRegime(1.5e5, 2e6, d, e, 0.0, 1.0, 10)
+        for d, e in ((0.020, 0.001), (0.026, 0.002), (0.023, 0.004))
+    ]
+    dep = fluence_dependence(
+        [0.18, 0.045, 0.09], [auger[2], auger[0], auger[1]], [hop[2], hop[0], hop[1]]
+    )
+    np.testing.assert_allclose(dep.n_abs, [0.045, 0.09, 0.18])
+    assert dep.growth_increases_with_n_abs
+    assert dep.growth_exponent == pytest.approx(1.0)  # growth doubles with N_abs
+    w = np.array([1 / 0.001**2, 1 / 0.002**2, 1 / 0.004**2])
+    mean = float(np.sum(w * [0.020, 0.026, 0.023]) / w.sum())
+    assert dep.d_hop_mean_cm2_s == pytest.approx(mean)
+    assert dep.d_hop_max_deviation == pytest.approx(abs(0.026 - mean) / mean)
+    single = fluence_dependence([0.09], [auger[1]], [hop[1]])
+    assert math.isnan(single.growth_exponent) and not single.d_hop_consistent
+    same_n = fluence_dependence([0.09, 0.09], auger[:2], hop[:2])
+    assert math.isnan(same_n.growth_exponent)  # no spread of N_abs: no slope
