@@ -213,3 +213,10 @@ def test_fluence_dependence_numbers() -> None:
     assert math.isnan(single.growth_exponent) and not single.d_hop_consistent
     same_n = fluence_dependence([0.09, 0.09], auger[:2], hop[:2])
     assert math.isnan(same_n.growth_exponent)  # no spread of N_abs: no slope
+
+
+def test_diffusivity_of_a_series_is_msd_over_two_t() -> None:
+    series = msd_series([100.0, 400.0, 900.0], sigma0_err_nm=0.0)
+    d, d_err = series.diffusivity()
+    np.testing.assert_allclose(d, 500.0)  # 100 nm²/fs · t / 2t = 50 nm²/fs = 500 cm²/s
+    np.testing.assert_allclose(d_err, 50.0 / (2 * np.array([100.0, 400.0, 900.0])) / 0.1)
