@@ -161,3 +161,11 @@ def test_border_mask_is_a_frame_of_a_quarter_of_each_side(
     expected[:rows, :] = expected[-rows:, :] = True
     expected[:, :cols] = expected[:, -cols:] = True
     np.testing.assert_array_equal(mask, expected)
+
+
+def test_the_accumulator_uses_up_to_two_cores() -> None:
+    import os
+
+    from tamrig.acquisition.accumulator import max_threads
+
+    assert max_threads() == min(2, os.cpu_count() or 1)
