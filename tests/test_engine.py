@@ -675,3 +675,25 @@ def test_a_fault_again_after_the_operator_resumes_counts_its_attempts_afresh(
     assert faults == [(1, 1, 1, True), (1, 1, 1, True)]
     assert len(rec.of(Paused)) == 2
     assert Counter(stored_indices(tmp_path / "scan.h5")) == Counter(range(5))
+
+
+def test_every_shutter_is_closed_on_the_ways_out(sim_rig: Rig, tmp_path: Path) -> None:
+    """The safe state is more than the pump: after a fatal fault (while the operator is
+    asked) and after an abort, the probe shutter is closed too."""
+    World.of(sim_rig).faults.inject(device="stage", kind="timeout", operation="move", on_call=2)
+    probe_open_when_paused: list[bool] = []
+
+    def hook(event: ScanEvent) -> None:
+        if isinstance(event, Paused):
+            probe_open_when_paused.append(sim_rig.probe_shutter.is_open())
+            scan.engine.resume()
+        if isinstance(event, PointDone) and event.done == 3:
+            scan.engine.abort("operator stop")
+
+    plan = tiny_plan(sweeps={"count": 1})
+    options = {"fault_policy": "pause", "max_retries": 0}
+    scan = start(sim_rig, tmp_path, plan=plan, subscribers=[Recorder(hook)], **options)
+    with scan:
+        assert scan.run() == "aborted"
+    assert probe_open_when_paused == [False]
+    assert not sim_rig.probe_shutter.is_open() and not sim_rig.pump_shutter.is_open()
