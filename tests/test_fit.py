@@ -413,7 +413,10 @@ def test_centre_is_measured_from_the_pixel_0_corner(x0_nm: float, y0_nm: float) 
 
 
 def least_squares_reference(
-    image: np.ndarray, weights: np.ndarray | None, anisotropic: bool = False
+    image: np.ndarray,
+    weights: np.ndarray | None,
+    anisotropic: bool = False,
+    centre: tuple[float, float] = (31.0, 31.0),
 ) -> tuple[np.ndarray, np.ndarray]:
     """The minimum of Σ w·(data − model)² from scipy's trust-region solver, to full precision,
     and the parameters' standard errors from its Jacobian ((JᵀWJ)⁻¹, scaled by χ²/dof when
@@ -430,7 +433,7 @@ def least_squares_reference(
         model = a * np.exp(-0.5 * (((x - x0) / sx) ** 2 + ((y - y0) / sy) ** 2)) + p[-1]
         return ((image - model) * sw).ravel()
 
-    start = [AMPLITUDE, 31.0, 31.0, 3.0, *([3.0] if anisotropic else []), 0.0]
+    start = [AMPLITUDE, *centre, 3.0, *([3.0] if anisotropic else []), 0.0]
     found = least_squares(residuals, start, xtol=1e-14, ftol=1e-14, gtol=1e-14, x_scale="jac")
     cov = np.linalg.inv(found.jac.T @ found.jac)
     if weights is None:
@@ -438,21 +441,25 @@ def least_squares_reference(
     return found.x, cov
 
 
-@pytest.mark.parametrize("case", ["plain", "weighted", "anisotropic"])
+@pytest.mark.parametrize("case", ["plain", "weighted", "anisotropic", "border"])
 def test_fit_lands_on_the_least_squares_minimum(case: str) -> None:
     """Every parameter within 5 % of its error of the exact minimum (the convergence
     tolerance leaves ~1 %), every error as from the exact curvature, and χ²/dof that of the
     returned parameters."""
     rng = np.random.default_rng(51)
     anisotropic = case == "anisotropic"
-    image = spot(sigma_nm=(120.0, 170.0) if anisotropic else SIGMA_NM, offset=OFFSET)
+    # "border": a spot cut by the left edge, so its x and y errors differ
+    centre = (2.0, 30.6) if case == "border" else (31.3, 30.6)
+    sigma = (120.0, 170.0) if anisotropic else SIGMA_NM
+    image = spot(sigma_nm=sigma, centre_px=centre, offset=OFFSET)
     x = np.arange(64, dtype=float)[None, :] * np.ones((64, 1))
-    noise_map = NOISE * (0.5 + x / 64.0) if case != "plain" else np.full((64, 64), NOISE)
+    uneven = case in ("weighted", "anisotropic")
+    noise_map = NOISE * (0.5 + x / 64.0) if uneven else np.full((64, 64), NOISE)
     image = image + rng.normal(0, 1, image.shape) * noise_map
-    weights = noise_map**-2 if case != "plain" else None
+    weights = noise_map**-2 if uneven else None
     fit = fit_gaussian(image, PIXEL_NM, weights=weights, anisotropic=anisotropic)
     assert fit.converged, fit.message
-    ref, cov = least_squares_reference(image, weights, anisotropic)
+    ref, cov = least_squares_reference(image, weights, anisotropic, centre=(centre[0], 31.0))
     err = np.sqrt(np.diag(cov))
     assert fit.amplitude == pytest.approx(ref[0], abs=0.05 * fit.amplitude_err)
     assert fit.x0_nm == pytest.approx((ref[1] + 0.5) * PIXEL_NM, abs=0.05 * fit.x0_err_nm)
@@ -460,6 +467,8 @@ def test_fit_lands_on_the_least_squares_minimum(case: str) -> None:
     assert fit.offset == pytest.approx(ref[-1], abs=0.05 * fit.offset_err)
     assert fit.amplitude_err == pytest.approx(err[0], rel=0.01)
     assert fit.x0_err_nm == pytest.approx(err[1] * PIXEL_NM, rel=0.01)
+    if case == "border":
+        assert fit.x0_err_nm > 1.2 * fit.y0_err_nm  # half the spot is outside the frame
     assert fit.y0_err_nm == pytest.approx(err[2] * PIXEL_NM, rel=0.01)
     assert fit.offset_err == pytest.approx(err[-1], rel=0.01)
     if anisotropic:
