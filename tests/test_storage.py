@@ -532,13 +532,21 @@ def test_a_new_scan_file_needs_a_mebibyte_of_room(
 def test_a_side_file_of_a_live_creator_is_left_alone(tmp_path: Path) -> None:
     """Another process still building its scan file: its side file stays, and that process
     is only asked whether it lives (signal 0), never signalled."""
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    marker = tmp_path / "signalled"
+    child = (
+        "import pathlib, signal, sys, time\n"
+        f"signal.signal(signal.SIGHUP, lambda *_: pathlib.Path({str(marker)!r}).touch())\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    other = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
     try:
+        assert other.stdout is not None and other.stdout.readline() == "ready\n"
         side = tmp_path / f".scan.h5.{other.pid}.tmp"
         side.write_bytes(b"being built")
         with ScanWriter.create(tmp_path / "scan.h5", make_metadata()):
             assert side.read_bytes() == b"being built"
-        assert other.poll() is None  # still running: not hung up on
+        assert other.poll() is None and not marker.exists()
     finally:
         other.kill()
         other.wait()
