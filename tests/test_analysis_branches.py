@@ -15,7 +15,7 @@ from tamrig.analysis.peak import NO_REGIME, PeakSettings, SuperDiffusivePeak, su
 from tamrig.analysis.powerlaw import local_exponent
 from tamrig.analysis.regimes import AugerRegime, HoppingRegime, auger_regime, fluence_dependence
 from tamrig.analysis.series import TransportSeries, series_from_msd, series_from_sigma
-from tamrig.analysis.transport_model import model_msd
+from tamrig.analysis.transport_model import PARAMS, model_msd
 from tamrig.units import einstein_mobility_cm2_vs
 
 
@@ -226,6 +226,7 @@ def test_diffusivity_of_a_series_is_msd_over_two_t() -> None:
 def test_model_msd_of_the_slow_term_alone_is_two_d_t() -> None:
     """With no super-diffusive part, MSD(u) = 2·D_slow·u (1 cm²/s = 0.1 nm²/fs), zero before
     the carriers exist."""
-    theta = np.array([141.0, 0.0, 100.0, 1.2, 6.0, 0.02])
+    theta = np.zeros(len(PARAMS))
+    theta[PARAMS.index("d_slow_cm2_s")] = 0.02
     u = np.array([-50.0, 0.0, 1000.0, 1e5])
     np.testing.assert_allclose(model_msd(u, theta), [0.0, 0.0, 4.0, 400.0])
