@@ -27,9 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from tamrig.commands.scan import ProgressView, _signals_abort
+    from tamrig.commands.scan import ProgressView, _signals_abort, scan_progress
     from tamrig.plan import load_plan
     from tamrig.rig import build_rig
     from tamrig.scanqueue import ScanQueue, open_entry
@@ -50,16 +49,7 @@ def run(args: argparse.Namespace) -> int:
         while (entry := queue.next_entry()) is not None:
             console.print(f"[bold]{entry.plan}[/bold] -> {entry.out}")
             queue.mark(entry, "running")
-            progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("sweep {task.fields[sweep]}"),
-                TextColumn("ETA {task.fields[eta]}"),
-                TextColumn("{task.fields[sigma]}"),
-                console=console,
-                disable=args.quiet,
-            )
+            progress = scan_progress(console, quiet=args.quiet)
             try:
                 scan = open_entry(entry, rig, max_retries=args.max_retries)
                 with scan:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from tamrig.errors import EXIT_FAULT, EXIT_INTERRUPTED, EXIT_OK, InputError
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress, TaskID
 
     from tamrig.engine import ScanEvent
@@ -126,13 +127,6 @@ def _default_out(plan_name: str) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
 
     from tamrig.engine.session import resume_scan, start_scan
     from tamrig.plan import load_plan
@@ -143,17 +137,7 @@ def run(args: argparse.Namespace) -> int:
     # Built before the scan exists: from the moment its file exists until the signal
     # handlers below are in place, nothing slow may run (a Ctrl-C there left it "running").
     console = Console(stderr=True)
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("sweep {task.fields[sweep]}"),
-        TextColumn("ETA {task.fields[eta]}"),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[sigma]}"),
-        console=console,
-        disable=args.quiet,
-    )
+    progress = scan_progress(console, quiet=args.quiet)
     scan: Scan
     if args.resume:
         if args.plan or args.out or args.overwrite or args.check:
@@ -189,6 +173,30 @@ def run(args: argparse.Namespace) -> int:
         print("tamrig scan: interrupted; rig left in its safe state", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK if status == "finished" else EXIT_FAULT
+
+
+def scan_progress(console: Console, *, quiet: bool) -> Progress:
+    """The progress bar of a running scan: points, sweep, ETA, elapsed time and the live σ
+    (the fields ProgressView updates)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sweep {task.fields[sweep]}"),
+        TextColumn("ETA {task.fields[eta]}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[sigma]}"),
+        console=console,
+        disable=quiet,
+    )
 
 
 @contextmanager
