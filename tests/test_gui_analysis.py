@@ -166,3 +166,20 @@ def test_file_columns_keep_the_significance_flag_and_the_live_series_name() -> N
     # an empty stored name (older file) gets the name the live view gives the same curve
     assert list(series) == ["905nm/N=0.1"] and len(series["905nm/N=0.1"]) == 3
     assert [p.significant for p in series["905nm/N=0.1"]] == [True, False, True]
+
+
+def test_d_inside_the_instrument_response_is_not_drawn(qtbot: Any) -> None:
+    """A point a few fs after time zero (D = MSD/2t of noise over a tiny t) is not drawn on
+    the D(t) plot and so cannot set its range; its width still shows on the σ² plot."""
+    from tamrig.gui.analysis_plots import AnalysisPlots
+
+    plots = AnalysisPlots()
+    qtbot.addWidget(plots)
+    for delay, d in ((20.0, 245.0), (100.0, 60.0), (300.0, 100.0), (1000.0, 40.0)):
+        plots.add_point("905nm/N=0.045", _point(delay, d))
+    plots.draw()
+    _, y = plots.series["905nm/N=0.045"].items["diffusivity"][0].getData()
+    assert list(y) == [60.0, 100.0, 40.0]
+    assert plots.plots["diffusivity"].viewRange()[1][1] < 200
+    x_sigma, _ = plots.series["905nm/N=0.045"].items["sigma2"][0].getData()
+    assert len(x_sigma) == 4

@@ -21,6 +21,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from tamrig.analysis.figures import MIN_D_DELAY_FS
 from tamrig.records import TransportPoint
 
 FS_PER_PS = 1000.0
@@ -255,7 +256,9 @@ class AnalysisPlots(QWidget):
 
         d = np.array([p.diffusivity_cm2_s for p in pts])
         d_err = np.nan_to_num(np.array([p.diffusivity_err_cm2_s for p in pts]), nan=0.0)
-        ok = np.isfinite(d)
+        # inside the instrument response MSD/2t divides noise by a near-zero t (as in the
+        # report's D(t) figure)
+        ok = np.isfinite(d) & (t_ps * FS_PER_PS >= MIN_D_DELAY_FS)
         self._set("diffusivity", curves, np.log10(t_ps[ok]), d[ok], sig[ok], height=2 * d_err[ok])
 
     def _set(
