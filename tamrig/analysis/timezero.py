@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,38 +116,31 @@ def fit_time_zero(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", OptimizeWarning)
+            span = float(np.ptp(t))
+            model: Callable[..., FloatArray]
             if with_decay:
                 # τ beyond the delay span would make the exponential a second step
-                span = float(np.ptp(t))
+                model = rise_model
                 start = [*p0, 0.0, min(max(10 * p0[3], 100.0), 0.5 * span)]
                 lower = [-np.inf, -np.inf, t[0], 0.5, -np.inf, 1.0]
                 upper = [np.inf, np.inf, t[-1], span, np.inf, span]
-                popt, pcov = curve_fit(
-                    rise_model,
-                    t,
-                    y,
-                    p0=start,
-                    sigma=e,
-                    absolute_sigma=e is not None,
-                    bounds=(lower, upper),
-                    max_nfev=20000,
-                )
             else:
+                model, start = _step_only, list(p0)
                 lower = [-np.inf, -np.inf, t[0], 0.5]
-                upper = [np.inf, np.inf, t[-1], np.ptp(t)]
-                popt, pcov = curve_fit(
-                    _step_only,
-                    t,
-                    y,
-                    p0=p0,
-                    sigma=e,
-                    absolute_sigma=e is not None,
-                    bounds=(lower, upper),
-                    max_nfev=20000,
-                )
+                upper = [np.inf, np.inf, t[-1], span]
+            popt, pcov = curve_fit(
+                model,
+                t,
+                y,
+                p0=start,
+                sigma=e,
+                absolute_sigma=e is not None,
+                bounds=(lower, upper),
+                max_nfev=20000,
+            )
     except (RuntimeError, ValueError, OptimizeWarning) as exc:
         return TimeZeroFit(nan, nan, nan, nan, nan, nan, nan, nan, nan, False, str(exc))
-    resid = y - (rise_model(t, *popt) if with_decay else _step_only(t, *popt))
+    resid = y - model(t, *popt)
     w = np.ones_like(y) if e is None else 1.0 / e**2
     reduced = float(np.sum(w * resid**2)) / max(t.size - n_par, 1)
     if e is not None and reduced > 1.0:

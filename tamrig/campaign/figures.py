@@ -102,7 +102,6 @@ def _diffusivity(low: pd.DataFrame, curves: Curves, folder: Path, probe: float) 
         label = f"{r['sample']} ({r['fluence_label']}): {what}"
         if c.get("t_fs"):
             t_max = max(t_max, max(c["t_fs"]))
-        if c.get("t_fs"):
             ax.errorbar(
                 c["t_fs"],
                 c["d_cm2_s"],
