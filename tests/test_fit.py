@@ -650,3 +650,37 @@ def test_a_spot_at_the_low_signal_end_converges_in_a_few_iterations() -> None:
         spent.append(int(found.group(1)))
     assert max(spent) <= 5
     assert np.median(spent) <= 3
+
+
+def test_a_single_bright_pixel_is_refused_not_fitted_as_a_narrow_spot() -> None:
+    # One hot pixel 500 noise sd above the background: without the width floor this fit
+    # converges on σ ≈ 0.26 pixel with |A|/δA ≈ 60, a "significant spot" that would pull σ₀
+    # down.
+    image = np.random.default_rng(5).normal(0.0, 2e-5, (64, 64))
+    image[13, 20] = 1e-2
+    fit = fit_gaussian(image, PIXEL_NM)
+    assert not fit.converged
+    assert fit.message.startswith("converged after")
+    assert fit.message.endswith(
+        "; width below 0.5 pixel: a hot pixel or a one-pixel streak, not a spot"
+    )
+
+
+def test_a_streak_narrower_than_half_a_pixel_is_refused_by_the_anisotropic_fit() -> None:
+    rng = np.random.default_rng(6)
+    image = spot(sigma_nm=(15.0, 120.0)) + rng.normal(0.0, 1e-5, (64, 64))
+    fit = fit_gaussian(image, PIXEL_NM, anisotropic=True)
+    assert not fit.converged
+    assert fit.sigma_x_nm == pytest.approx(15.0, abs=5.0)  # measured, then refused
+    assert fit.message.endswith(
+        "width below 0.5 pixel: a hot pixel or a one-pixel streak, not a spot"
+    )
+
+
+def test_a_spot_of_one_pixel_sigma_is_still_a_spot() -> None:
+    # The floor sits at half a pixel: a σ of one pixel (50 nm here) is measured, not refused.
+    rng = np.random.default_rng(4)
+    image = spot(sigma_nm=PIXEL_NM) + rng.normal(0.0, 1e-5, (64, 64))
+    fit = fit_gaussian(image, PIXEL_NM)
+    assert fit.converged, fit.message
+    assert fit.sigma_nm == pytest.approx(PIXEL_NM, abs=4 * fit.sigma_err_nm)

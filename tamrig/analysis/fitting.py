@@ -28,6 +28,10 @@ MAX_ITERATIONS = 60
 STEP_TOLERANCE = 0.1
 #: Width (pixels) of the smoothing used to find start values.
 SMOOTH_PX = 1.0
+#: A width under half a pixel is not resolved by pixels sampled at their centres: such a
+#: "spot" is one bright pixel (a hot pixel, a cosmic-ray hit in one frame), never a carrier
+#: distribution, whose diffraction-limited σ spans two or more pixels on a TAM camera.
+MIN_SIGMA_PX = 0.5
 
 
 def fit_gaussian(
@@ -321,16 +325,22 @@ def _result(
         sigma_err = math.sqrt(abs(float(grad @ cov[3:5, 3:5] @ grad)))
         amp_err, x_err, y_err, c_err = err[0], err[1], err[2], err[5]
         sx_nm, sy_nm = sx * a_nm, sy * a_nm
+        narrowest_px = min(abs(sx), abs(sy))
     else:
         amp, x0, y0, sigma, c = p
         sigma_err = float(err[3])
         amp_err, x_err, y_err, c_err = err[0], err[1], err[2], err[4]
         sx_nm = sy_nm = None
+        narrowest_px = abs(sigma)
     reasons = []
     if ok and not (abs(amp) > 0 and math.isfinite(sigma_err)):
         reasons.append("zero amplitude")
     if ok and math.isfinite(sigma_err) and sigma_err > sigma:
         reasons.append("width not determined (error larger than the width)")
+    elif ok and narrowest_px < MIN_SIGMA_PX:
+        reasons.append(
+            f"width below {MIN_SIGMA_PX} pixel: a hot pixel or a one-pixel streak, not a spot"
+        )
     if reasons:
         ok = False
         message = f"{message}; {', '.join(reasons)}"
