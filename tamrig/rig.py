@@ -49,13 +49,21 @@ class RigContext:
     """What a device may need beyond its own settings while being built.
 
     ``shared`` lets devices of one family share one object (the simulated rig's virtual
-    sample and clock); ``simulation`` is the rig file's raw ``[simulation]`` table.
+    sample and clock); ``simulation`` is the rig file's raw ``[simulation]`` table. Reading
+    it marks the rig as ``simulated``, so options meant for simulated devices (the time
+    scale) can be refused on a rig that has none instead of being silently ignored.
     """
 
     file: str
     rig: RigSettings
-    simulation: dict[str, Any]
+    simulation_table: dict[str, Any]
     shared: dict[str, Any] = field(default_factory=dict)
+    simulated: bool = False
+
+    @property
+    def simulation(self) -> dict[str, Any]:
+        self.simulated = True
+        return self.simulation_table
 
     def shared_object(self, key: str, factory: Any) -> Any:
         if key not in self.shared:
@@ -226,7 +234,7 @@ def build_rig(path: str | Path | None = None, *, overrides: dict[str, Any] | Non
     loaded = load_rig_config(path)
     config = loaded.config
     simulation = {**config.simulation, **(overrides or {})}
-    context = RigContext(file=loaded.path, rig=config.rig, simulation=simulation)
+    context = RigContext(file=loaded.path, rig=config.rig, simulation_table=simulation)
     devices: dict[str, Device] = {}
     for role, entry in config.devices.items():
         field_prefix = f"devices.{role}"

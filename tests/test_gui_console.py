@@ -15,6 +15,7 @@ pytestmark = pytest.mark.gui
 gui_settings = gui_support.gui_settings  # fixtures
 window = gui_support.window
 
+ROOT = Path(__file__).resolve().parent.parent
 GUI = Path(__file__).resolve().parent.parent / "tamrig" / "gui"
 
 
@@ -217,6 +218,33 @@ def test_gui_command_passes_the_time_scale_to_the_simulated_rig(
     assert seen == [{"time_scale": 1.0}]
     assert main(["gui", "--time-scale", "-1"]) == 2
     assert "--time-scale" in capsys.readouterr().err and len(seen) == 1
+
+
+def test_the_time_scale_is_refused_on_a_rig_without_simulated_devices(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real rig's time cannot be scaled: say so (exit 2) before any port is opened."""
+    from tamrig.cli import main
+    from tamrig.rig import Rig
+
+    connected: list[str] = []
+    monkeypatch.setattr(Rig, "connect", lambda rig: connected.append(rig.loaded.path))
+    lab = str(ROOT / "config" / "rigs" / "lab-example.toml")
+    assert main(["gui", "--rig", lab, "--time-scale", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--time-scale applies to simulated devices; this rig has none" in err
+    assert "lab-example.toml" in err
+    assert connected == []
+
+
+def test_switching_to_a_real_rig_drops_the_time_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tamrig.gui.app import connect_rig
+    from tamrig.rig import Rig
+
+    monkeypatch.setattr(Rig, "connect", lambda rig: None)
+    rig = connect_rig(ROOT / "config" / "rigs" / "lab-example.toml", {"time_scale": 1.0})
+    assert not rig.context.simulated
+    assert connect_rig(None, {"time_scale": 1.0}).context.simulated
 
 
 def test_dragging_the_alignment_roi_sets_the_camera_roi(window: Any, qtbot: Any) -> None:

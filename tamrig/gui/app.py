@@ -11,7 +11,7 @@ from typing import Any
 from PyQt6.QtCore import QObject, QTimer
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
-from tamrig.errors import TamrigError
+from tamrig.errors import InputError, TamrigError
 from tamrig.gui.settings import GuiSettings
 from tamrig.rig import Rig, build_rig
 
@@ -28,8 +28,28 @@ def application() -> QApplication:
     return app
 
 
-def connect_rig(path: str | Path | None, overrides: dict[str, Any] | None = None) -> Rig:
+def connect_rig(
+    path: str | Path | None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    strict: bool = False,
+) -> Rig:
+    """Build and connect a rig; ``overrides`` (the time scale) apply to simulated devices.
+
+    On a rig without simulated devices they mean nothing: ``strict`` (the command line)
+    refuses them before any port is opened; otherwise (switching rigs in the window) they
+    are dropped with a log line.
+    """
     rig = build_rig(path, overrides=overrides)
+    if overrides and not rig.context.simulated:
+        if strict:
+            raise InputError(
+                "--time-scale applies to simulated devices; this rig has none",
+                file=rig.loaded.path,
+                field="--time-scale",
+                expected="a rig file with simulated devices, or no --time-scale",
+            )
+        log.info("%s has no simulated devices: the time scale does not apply", rig.loaded.path)
     rig.connect()
     return rig
 
@@ -92,7 +112,9 @@ class GuiController(QObject):
 def run_gui(rig_path: str | Path | None, *, overrides: dict[str, Any] | None = None) -> int:
     """Connect the rig (errors propagate before any window opens), show the window, run."""
     app = application()
-    controller = GuiController(connect_rig(rig_path, overrides), GuiSettings(), overrides=overrides)
+    controller = GuiController(
+        connect_rig(rig_path, overrides, strict=True), GuiSettings(), overrides=overrides
+    )
     controller.window.show()
     # Ctrl-C closes the window (and so leaves the rig safe) instead of killing Qt.
     previous = signal.signal(signal.SIGINT, lambda *_: controller.window.close())
