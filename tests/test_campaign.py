@@ -258,3 +258,23 @@ def test_simulated_campaign_shows_the_papers_trends(
     assert {name: a["increases"] for name, a in series.items()} == {
         f"{s.name} @ 905 nm": True for s in CHOSEN
     }
+
+
+def test_a_file_shorter_than_its_recorded_end_is_an_error_row_until_recovered(
+    scans: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from tamrig.storage import soundness
+
+    folder = _copy(scans, tmp_path, ("cqd-N0.18.h5",))
+    real = soundness.check_scan_file
+    monkeypatch.setattr(
+        soundness,
+        "check_scan_file",
+        lambda path: dataclasses.replace(real(path), truncated=True),
+    )
+    result = discovery.describe(folder / "cqd-N0.18.h5")
+    assert isinstance(result, discovery.FileProblem)
+    assert "shorter than its recorded end" in result.error
+    assert f"tamrig recover {folder / 'cqd-N0.18.h5'}" in result.error

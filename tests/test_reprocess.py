@@ -151,3 +151,29 @@ def test_bad_settings_and_files_without_frames_touch_nothing(
     assert "binning" in capsys.readouterr().err and not out.exists()
     assert main(["reprocess", str(raw_scan), "--out", str(out), "--bin", "2"]) == 0
     assert "points re-formed" in capsys.readouterr().out
+
+
+def test_a_damaged_or_cut_source_is_refused_untouched(
+    raw_scan: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from tamrig.storage import soundness
+
+    out = tmp_path / "new.h5"
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(raw_scan.read_bytes()[:4096])
+    with pytest.raises(InputError, match=r"cut\.h5"):
+        reprocess(cut, out)
+    assert not out.exists() and cut.stat().st_size == 4096
+    # a file shorter than its recorded end (a disk that filled up): recover it first
+    real = soundness.check_scan_file
+    monkeypatch.setattr(
+        soundness,
+        "check_scan_file",
+        lambda path: dataclasses.replace(real(path), truncated=True),
+    )
+    with pytest.raises(InputError, match=r"shorter than its recorded end") as refused:
+        reprocess(raw_scan, out)
+    assert f"tamrig recover {raw_scan}" in str(refused.value)
+    assert not out.exists()
