@@ -79,6 +79,7 @@ ANALYSIS_TESTS = [
     "tests/test_monitor.py",
     "tests/test_drift.py",
     "tests/test_fluence_trend.py",
+    "tests/test_analysis_edges.py",
 ]
 
 #: Third-party modules imported once in the parent, so a forked child starts warm.

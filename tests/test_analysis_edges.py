@@ -1,0 +1,150 @@
+"""The analysis numbers at their edges: the errors of the model's peak against a direct
+derivative, and quantities that cannot be formed (a reference spot of zero amplitude)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize_scalar
+
+from tamrig.analysis.drift import reference_drift
+from tamrig.analysis.transport_model import TransportModelFit, model_msd, model_peak
+from tamrig.units import NM2_PER_FS_PER_CM2_S
+
+WINDOW = (20.0, 2000.0)
+
+
+def model_fit(theta: np.ndarray, cov: np.ndarray) -> TransportModelFit:
+    free = tuple(bool(v > 0) for v in np.diag(cov))
+    return TransportModelFit(
+        ok=True,
+        message="ok",
+        kind="superdiffusive",
+        theta=theta,
+        cov=cov,
+        free=free,
+        chi2=10.0,
+        dof=10,
+        error_scale=1.0,
+        irf_fwhm_fs=100.0,
+        n_points=17,
+        t_max_fs=2000.0,
+    )
+
+
+def direct_peak(theta: np.ndarray) -> tuple[float, float, float, float, float]:
+    """D_peak, t_peak, L, D(window start), D(window end): D(t) = MSD/2t maximised anew."""
+
+    def d(t: float) -> float:
+        return float(model_msd(np.array([t]), theta)[0]) / (2 * t * NM2_PER_FS_PER_CM2_S)
+
+    res = minimize_scalar(lambda t: -d(t), bounds=WINDOW, method="bounded", options={"xatol": 1e-9})
+    t_star = float(res.x)
+    length = math.sqrt(float(model_msd(np.array([t_star]), theta)[0]))
+    return d(t_star), t_star, length, d(WINDOW[0]), d(WINDOW[1])
+
+
+def test_peak_errors_match_the_direct_derivative_of_each_number() -> None:
+    """Delta method by hand: move each parameter, find the peak again, and propagate the
+    covariance (with a correlation) through the moved D_peak, t_peak and L = √MSD(t_peak).
+    L moves with t_peak too, so its error checks the MSD slope at the peak."""
+    theta = np.array([150.0, 60.0, 400.0, 1.3, 6.0, 2.0, 0.0])
+    errs = np.array([1.0, 4.0, 30.0, 0.08, 0.0, 0.5, 0.0])
+    corr = np.eye(7)
+    corr[1, 2] = corr[2, 1] = -0.6  # D_s and τ_s trade off in a real fit
+    cov = corr * np.outer(errs, errs)
+    peak = model_peak(model_fit(theta, cov), WINDOW)
+
+    values = np.array(direct_peak(theta))
+    grad = np.zeros((values.size, theta.size))
+    for j in np.nonzero(errs)[0]:
+        up, down = theta.copy(), theta.copy()
+        up[j] += 0.01 * errs[j]
+        down[j] -= 0.01 * errs[j]
+        grad[:, j] = (np.array(direct_peak(up)) - np.array(direct_peak(down))) / (0.02 * errs[j])
+    d_err, t_err, l_err = (math.sqrt(g @ cov @ g) for g in grad[:3])
+    g_rise, g_fall = grad[0] - grad[3], grad[0] - grad[4]
+    rise_z = (values[0] - values[3]) / math.sqrt(g_rise @ cov @ g_rise)
+    fall_z = (values[0] - values[4]) / math.sqrt(g_fall @ cov @ g_fall)
+
+    assert peak.interior
+    assert peak.d_peak_cm2_s == pytest.approx(values[0], rel=1e-9)
+    assert peak.t_peak_fs == pytest.approx(values[1], abs=1e-3)
+    assert peak.length_nm == pytest.approx(values[2], rel=1e-7)
+    assert peak.d_peak_err_cm2_s == pytest.approx(d_err, rel=1e-3)
+    assert peak.t_peak_err_fs == pytest.approx(t_err, rel=1e-3)
+    assert peak.length_err_nm == pytest.approx(l_err, rel=1e-3)
+    assert (peak.rise_z, peak.fall_z) == pytest.approx((rise_z, fall_z), rel=1e-3)
+
+
+def test_a_reference_spot_of_zero_amplitude_has_no_amplitude_change() -> None:
+    """Every reference fit came back with amplitude 0 (no spot): the fractional change has
+    no base, so it is not a number and raises no photodamage warning."""
+    n = 4
+    sweeps = np.arange(n, dtype=float)
+    rows = {
+        "sweep": sweeps,
+        "timestamp": 1.7e9 + 600.0 * sweeps,
+        "amplitude": np.zeros(n),
+        "amplitude_err": np.full(n, 1e-5),
+        "sigma_nm": np.full(n, 141.0),
+        "sigma_err_nm": np.ones(n),
+        "x0_nm": np.full(n, 1600.0),
+        "x0_err_nm": np.full(n, 10.0),
+        "y0_nm": np.full(n, 1600.0),
+        "y0_err_nm": np.full(n, 10.0),
+    }
+    result = reference_drift("s", rows)
+    assert result is not None
+    assert math.isnan(result.amplitude_change) and math.isnan(result.amplitude_change_err)
+    assert result.warnings == {}
+    assert result.describe() == (
+        "s: 4 sweeps, σ +0 ± 0.45 nm/sweep, x0 +0 ± 4.5 nm/sweep, y0 +0 ± 4.5 nm/sweep, "
+        "centre moved 0.0 ± 13.4 nm"
+    )
+
+
+def test_reference_drift_reports_exact_numbers_and_messages() -> None:
+    """Noise-free trends: amplitude 1 − 0.05·sweep (±0.01), centre +15 and −20 nm per sweep
+    (±2 nm), a sweep every 10 minutes. Straight-line errors by hand: slope error
+    0.01/√10, intercept error 0.01·√0.6, their covariance −2·10⁻⁵."""
+    n = 5
+    sweeps = np.arange(n, dtype=float)
+    rows = {
+        "sweep": sweeps,
+        "timestamp": 1.7e9 + 600.0 * sweeps,
+        "amplitude": 1.0 - 0.05 * sweeps,
+        "amplitude_err": np.full(n, 0.01),
+        "sigma_nm": 141.0 + 0.5 * sweeps,
+        "sigma_err_nm": np.ones(n),
+        "x0_nm": 1600.0 + 15.0 * sweeps,
+        "x0_err_nm": np.full(n, 2.0),
+        "y0_nm": 1600.0 - 20.0 * sweeps,
+        "y0_err_nm": np.full(n, 2.0),
+    }
+    result = reference_drift("905nm ref", rows)
+    assert result is not None
+    # r = b·4/a at a = 1, b = −0.05: ∂r/∂a = 0.2, ∂r/∂b = 4
+    var = (0.2 * 0.01 * math.sqrt(0.6)) ** 2 + (4 * 0.01 / math.sqrt(10)) ** 2
+    var += 2 * 0.2 * 4 * -2e-5
+    assert result.amplitude_change == pytest.approx(-0.2, rel=1e-9)
+    assert result.amplitude_change_err == pytest.approx(math.sqrt(var), rel=1e-9)
+    # shift 100 nm (60, −80); each slope error 2/√10 nm per sweep over 4 sweeps
+    assert result.centre_shift_nm == pytest.approx(100.0, rel=1e-9)
+    assert result.centre_shift_err_nm == pytest.approx(8 / math.sqrt(10), rel=1e-9)
+    assert result.warnings == {
+        "photodamage": "905nm ref: the reference amplitude fell 20.0 ± 1.1 % over 5 sweeps "
+        "(limit 10 %): photodamage or bleaching?",
+        "drift": "905nm ref: the reference spot centre moved 100.0 ± 2.5 nm over 5 sweeps "
+        "(limit 30 nm)",
+    }
+    assert result.describe() == (
+        "905nm ref: 5 sweeps, amplitude -5 ± 0.32 %/sweep, σ +0.5 ± 0.32 nm/sweep, "
+        "x0 +15 ± 0.63 nm/sweep, y0 -20 ± 0.63 nm/sweep, amplitude change -20.0 ± 1.1 %, "
+        "centre moved 100.0 ± 2.5 nm"
+    )
+    assert result.rates("hour") == (
+        "amplitude -30 ± 1.9 %/h, σ +3 ± 1.9 nm/h, x0 +90 ± 3.8 nm/h, y0 -1.2e+02 ± 3.8 nm/h"
+    )
