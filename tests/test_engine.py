@@ -462,29 +462,30 @@ def test_fault_event_names_the_point_it_happened_at(sim_rig: Rig, tmp_path: Path
 
 
 def test_progress_and_eta_follow_the_measured_point_durations(sim_rig: Rig, tmp_path: Path) -> None:
-    """A clock that moves one second per camera block: every point's duration is its block
-    count, the ETA after point k is (points left) × (mean duration of the last points)."""
+    """A clock that moves 1 + (point index) seconds per camera block: the points take
+    different times, and the ETA after point k is (points left) × (mean duration of the
+    last points), not of the last one alone."""
     now = [0.0]
     blocks: Counter[int] = Counter()
 
     def hook(event: ScanEvent) -> None:
         if isinstance(event, BlockAcquired):
             blocks[event.index] += 1
-            now[0] += 1.0
+            now[0] += 1.0 + event.index
 
     rec = Recorder(hook)
     with start(sim_rig, tmp_path, subscribers=[rec], clock=lambda: now[0]) as scan:
         assert scan.run() == "finished"
     done = rec.of(PointDone)
-    durations = [float(blocks[e.record.index]) for e in done]
-    assert all(d >= 1 for d in durations)
+    assert [blocks[e.record.index] for e in done] == [1] * 10  # 8 pairs: one 16-frame block
+    durations = [1.0 + e.record.index for e in done]
     for k, event in enumerate(done, start=1):
         recent = durations[:k][-20:]
         assert event.progress == k / 10
         assert event.eta_s == pytest.approx((10 - k) * sum(recent) / len(recent))
     (finished,) = rec.of(Finished)
     assert (finished.done, finished.total) == (10, 10)
-    assert finished.elapsed_s == pytest.approx(sum(blocks.values()))
+    assert finished.elapsed_s == pytest.approx(sum(durations))
 
 
 def test_a_second_abort_keeps_the_first_reason(sim_rig: Rig, tmp_path: Path) -> None:

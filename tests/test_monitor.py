@@ -87,7 +87,10 @@ def test_noise_before_the_rise_is_flagged_and_never_sets_sigma0(cqd: VirtualSamp
     assert mon.sigma0("905nm/N=0.045") is None  # one width cannot separate σ₀ from spreading
     fit, tp = mon.update(delay_fs=20.0, series="905nm/N=0.045", image=sample_image(cqd, 20.0, rng))
     assert tp is not None and math.isfinite(tp.sigma0_nm)
-    assert mon.sigma0("905nm/N=0.045") is not None
+    s0 = mon.sigma0("905nm/N=0.045")  # the linear σ(τ) model through the two widths
+    assert s0 is not None and (s0.n_points, s0.method) == (2, "linear")
+    assert s0.value_nm == tp.sigma0_nm
+    assert s0.value_nm == pytest.approx(cqd.settings.sigma0_nm, abs=3 * s0.err_nm)
     # now the earlier 300 fs point is evaluated too; the noise points stay flagged
     points = mon.transport("905nm/N=0.045")
     assert {p.delay_fs for p in points if p.significant} == {300.0, 20.0}

@@ -123,8 +123,17 @@ def test_fault_exits_1_with_the_pump_closed(
     assert not pump.true_open()  # the simulated blade really is closed
     with open_scan(out) as f:
         assert f.status == "fault"
-        assert len(f.indices()) >= 1
-        assert sum(e["kind"] == "fault" for e in f.events()) >= 3
+        assert f.indices() == [0, 1, 2, 3, 4]  # the points before the stage stalled
+        faults = [e["message"] for e in f.events() if e["kind"] == "fault"]
+    # --max-retries 2: three attempts at point 5, then the fault that ended the scan
+    stall = "stage: controller reports motor stalled (following error) at "
+    assert all(m.startswith(stall) for m in faults)
+    assert [m.rsplit(" mm", 1)[1] for m in faults] == [
+        " (at point 5, attempt 1 of 3)",
+        " (at point 5, attempt 2 of 3)",
+        " (at point 5, attempt 3 of 3)",
+        "",
+    ]
 
 
 # -- killed and interrupted scans ---------------------------------------------------------------
