@@ -400,3 +400,23 @@ def test_d_hop_agreeing_within_its_errors_is_the_same_at_every_fluence() -> None
     dep = fluence_dependence([0.045, 0.09, 0.18], auger, hop)
     assert dep.d_hop_max_deviation > 0.15  # more than the tolerance apart ...
     assert dep.d_hop_consistent  # ... but within the errors (χ² = 1.8 for 2 dof)
+
+
+def test_the_power_law_fit_finds_the_common_shift_a_wrong_sigma0_puts_on_every_point() -> None:
+    """σ₀ off by δσ₀ shifts every MSD by −2σ₀δσ₀: the fit attributes that shift to σ₀'s
+    error (drawn with the curve) instead of bending α, on random draws of the truth."""
+    rng = np.random.default_rng(21)
+    t = np.arange(20.0, 251.0, 10.0)
+    pulls = []
+    for _ in range(200):
+        k, alpha = rng.uniform(0.5, 5.0), rng.uniform(1.2, 2.0)
+        sigma0_err = rng.uniform(0.3, 1.5)
+        shift = 2 * 141.0 * sigma0_err * rng.standard_normal()
+        err = 0.03 * k * t**alpha + 20.0
+        y = k * t**alpha + shift + rng.normal(0.0, err)
+        fit = fit_power_law(series_from_msd(t, y, err, 141.0, sigma0_err), 20.0, 250.0)
+        assert fit.ok, fit.message
+        curve = fit.prefactor_nm2 * t**fit.alpha + fit.common_shift_nm2
+        assert abs(np.mean((y - curve) / err)) < 0.5  # the drawn curve runs through the points
+        pulls.append((fit.alpha - alpha) / fit.alpha_total_err)
+    assert abs(np.mean(pulls)) < 0.2 and 0.8 < np.std(pulls) < 1.25

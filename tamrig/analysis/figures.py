@@ -134,9 +134,11 @@ def _msd_figure(group: list[SeriesAnalysis], path: Path, title: str, cfg: Analys
         for fit in (a.early_power_law,):
             if fit.ok:
                 tt = np.geomspace(fit.t_min_fs, fit.t_max_fs, 50)
+                # with the shift the fit attributes to σ₀'s error, as the points carry it
+                curve = fit.prefactor_nm2 * tt**fit.alpha + fit.common_shift_nm2
                 ax.plot(
                     tt,
-                    fit.prefactor_nm2 * tt**fit.alpha,
+                    np.where(curve > 0, curve, np.nan),
                     "--",
                     color=color,
                     lw=1,

@@ -37,6 +37,9 @@ class PowerLawFit:
     n_points: int
     ok: bool = True
     message: str = ""
+    #: The common MSD shift the fit attributes to σ₀'s error (nm², its best estimate given
+    #: the points): the data follow K·t^α + this shift, so figures draw the curve with it.
+    common_shift_nm2: float = 0.0
 
     @property
     def alpha_total_err(self) -> float:
@@ -104,7 +107,10 @@ def fit_power_law(series: TransportSeries, t_min_fs: float, t_max_fs: float) -> 
             t_min_fs, t_max_fs, nan, nan, nan, nan, nan, int(t.size), False, str(exc)
         )
     r = y - _power(t, *popt)
-    chi2 = float(r @ np.linalg.solve(cov_points, r))
+    weighted = np.linalg.solve(cov_points, r)
+    chi2 = float(r @ weighted)
+    # best estimate of the shared shift δ ~ N(0, shift²) behind the residuals: shift²·1ᵀC⁻¹r
+    common_shift = shift**2 * float(weighted.sum())
     dof = max(t.size - 2, 1)
     scale = math.sqrt(chi2_scale(chi2, t.size - 2))
     total = math.sqrt(float(pcov[1, 1])) * scale
@@ -122,6 +128,7 @@ def fit_power_law(series: TransportSeries, t_min_fs: float, t_max_fs: float) -> 
         n_points=int(t.size),
         ok=ok,
         message="" if ok else f"α not determined (error {total:.3g} > {MAX_ALPHA_ERR})",
+        common_shift_nm2=common_shift,
     )
 
 
