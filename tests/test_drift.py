@@ -92,6 +92,7 @@ def test_falling_amplitude_and_moving_centre_are_reported_beyond_the_limits() ->
     assert result.amplitude_change == pytest.approx(-0.2, abs=3 * result.amplitude_change_err)
     assert set(result.warnings) == {"photodamage"}
     assert "905nm/N=0.09 ref: the reference amplitude fell" in result.warnings["photodamage"]
+    assert result is not None and result.span_s == pytest.approx(4 * 600.0)  # 5 sweeps
     moving = reference_drift("c", _rows(rng, 5, centre_slope=(15.0, -20.0)))
     assert moving is not None and set(moving.warnings) == {"drift"}
     assert moving.centre_shift_nm == pytest.approx(100.0, abs=3 * moving.centre_shift_err_nm)
@@ -158,6 +159,9 @@ def test_a_drifting_sample_is_reported_live_and_by_analyze(
     assert main(["analyze", str(out)]) == 0
     text = capsys.readouterr().out
     assert "reference delay, sweep by sweep" in text and "centre moved" in text
+    # a zero-time simulated scan takes seconds: a rate per hour would be an extrapolation
+    assert "per hour: not shown, the reference points span" in text and "%/h" not in text
+    assert drift["span_s"] < 300.0
     # a resumed scan's tracker starts from the file: trends continue, warnings not repeated
     from tamrig.engine.session import _replay_references
 

@@ -73,6 +73,7 @@ class ReferenceDrift:
     centre_shift_err_nm: float
     photodamage_warning: str = ""  # non-empty: the amplitude fell beyond the limit
     drift_warning: str = ""  # non-empty: the centre moved beyond the limit
+    span_s: float = math.nan  # time from the first to the last reference point
 
     @property
     def warnings(self) -> dict[str, str]:
@@ -194,6 +195,7 @@ def reference_drift(
         centre_shift_err_nm=shift_err,
         photodamage_warning=damage,
         drift_warning=drift,
+        span_s=float(hours.max() - hours.min()) * SECONDS_PER_HOUR,
     )
 
 

@@ -21,6 +21,9 @@ import numpy as np
 from tamrig.analysis.summary import AnalysisSettings
 from tamrig.errors import EXIT_OK, InputError
 
+#: Drift rates per hour are printed only when the reference points span this long.
+MIN_SPAN_FOR_HOURLY_S = 300.0
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -324,8 +327,13 @@ def _print_drift(drift: dict[str, Any]) -> None:
     console.print("reference delay, sweep by sweep (photodamage and drift):")
     for result in drift.values():
         console.print(f"  {result.describe()}")
-        if result.amplitude.per_hour is not None:
+        if result.amplitude.per_hour is not None and result.span_s >= MIN_SPAN_FOR_HOURLY_S:
             console.print(f"    per hour: {result.rates('hour')}")
+        elif result.amplitude.per_hour is not None:  # from seconds apart: an extrapolation
+            console.print(
+                f"    per hour: not shown, the reference points span {result.span_s:.0f} s "
+                f"(< {MIN_SPAN_FOR_HOURLY_S / 60:g} min)"
+            )
         for kind, message in result.warnings.items():
             console.print(f"  [yellow]{kind}[/yellow]: {message}")
 
