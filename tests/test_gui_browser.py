@@ -80,3 +80,37 @@ def test_browser_shows_unfitted_points_and_open_errors(qtbot: Any, tmp_path: Pat
     assert browser.dtt_view.image.image is None
     assert browser.sizeHint().width() <= width
     browser.close_file()
+
+
+def test_a_point_without_a_spot_above_the_noise_is_shown_as_such(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """A converged fit of a point the estimators flag as noise is not drawn as a spot; a
+    significant spot at zero delay is (the old rule hid every fit at delay ≤ 0)."""
+    import dataclasses
+
+    from tamrig.storage import ScanWriter
+
+    md = make_metadata(3)
+    path = tmp_path / "noise.h5"
+    with ScanWriter.create(path, md) as writer:
+        for i in range(3):
+            record = make_record(i, md)
+            if i == 1:
+                assert record.transport is not None
+                noise = dataclasses.replace(record.transport, significant=False)
+                record = dataclasses.replace(record, transport=noise)
+            if i == 2:
+                record = dataclasses.replace(record, delay_fs=0.0)
+            writer.write_point(record)
+        writer.finish("finished")
+    browser = _browser(qtbot)
+    assert browser.open_file(path)
+    browser.table.selectRow(1)
+    assert browser.dtt_view.last_fit is None
+    assert browser.dtt_view.info.text() == "point 1: no spot above the noise"
+    browser.table.selectRow(2)
+    fit = browser.dtt_view.last_fit
+    assert fit is not None and fit.sigma_nm == pytest.approx(2.2 * 120.0)
+    assert browser.dtt_view.info.text().startswith("point 2: σ = 264.0 ± 1.0 nm")
+    browser.close_file()

@@ -210,10 +210,22 @@ class DataBrowser(QWidget):
         points = scan.points()
         index = int(points["index"][row])
         fit = fit_from_columns(points, row)
-        if float(points["delay_fs"][row]) <= 0:
-            fit = None  # before time zero a fitted "spot" is noise
-        caption = f"point {index}: " + (
-            f"σ = {fit.sigma_nm:.1f} ± {fit.sigma_err_nm:.1f} nm" if fit else "no fit"
-        )
+        caption = f"point {index}: "
+        if fit is None:
+            caption += "no fit"
+        elif _significant(points, row):
+            caption += f"σ = {fit.sigma_nm:.1f} ± {fit.sigma_err_nm:.1f} nm"
+        else:  # the fit found the largest noise feature (its width is in the table)
+            caption += "no spot above the noise"
+            fit = None
         self.dtt_view.show_dtt(scan.dtt(index), fit, caption)
         self.selected_index = index
+
+
+def _significant(points: dict[str, Any], row: int) -> bool:
+    """The point's spot stands out of the noise after the carriers arrive (the file's
+    ``significant`` column); files written before that column: a delay after zero."""
+    flags = points.get("significant")
+    if flags is None:
+        return float(points["delay_fs"][row]) > 0
+    return bool(flags[row])
