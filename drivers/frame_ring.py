@@ -5,6 +5,12 @@ The producer copies each frame in (the camera's own buffer is requeued right aft
 reader waits on a condition until ``n`` consecutive frames are there, the ring is closed, or
 its deadline passes. If the producer laps a slow reader the oldest frames are overwritten
 and counted as dropped, exactly like frame-id gaps from the camera.
+
+A camera kept streaming from point to point drops stale frames with :meth:`FrameRing.discard`
+instead of a stop and start: the frames in the ring go at once, the ones still on their way
+(queued in the producer, or being read out or exposed at the call) as they arrive, and none
+of them counts as a drop. Camera frame ids are made monotonic by :class:`FrameCounter`
+first, since a stream that stays armed for a whole scan outlives a 16-bit counter.
 """
 
 from __future__ import annotations
@@ -20,6 +26,40 @@ from tamrig.devices.camera import FrameBlock
 
 class RingClosed(Exception):
     """The ring was closed (acquisition stopped) before enough frames arrived."""
+
+
+class FrameCounter:
+    """Raw camera frame ids -> a monotonic 64-bit count and the frames missing before each.
+
+    GigE Vision 1.x block ids are 16 bits and wrap from 65535 to 1 (0 is never used): at
+    200 frames/s that is every 5.5 minutes of a stream. A raw id below the last one is a
+    wrap when it lands within ``max_gap`` frames of the counter's end (16, 32 or 64 bits,
+    whichever the last id fits); anything else is a counter the camera restarted, where
+    nothing is known to be lost.
+    """
+
+    def __init__(self, max_gap: int = 1 << 15) -> None:
+        self.max_gap = max_gap
+        self._last_raw: int | None = None
+        self.extended = 0
+
+    def advance(self, raw: int) -> tuple[int, int]:
+        """(monotonic id, frames missing between the previous frame and this one)."""
+        last = self._last_raw
+        self._last_raw = raw
+        if last is None:
+            self.extended = raw
+            return raw, 0
+        step = raw - last
+        if step <= 0:
+            bits = 16 if last < 1 << 16 else 32 if last < 1 << 32 else 64
+            step += 1 << bits
+            if bits == 16 and raw > 0:
+                step -= 1  # GigE Vision block ids skip 0
+            if not 0 < step <= self.max_gap:
+                step = 1  # not a wrap: the camera restarted its counter
+        self.extended += step
+        return self.extended, step - 1
 
 
 class FrameRing:
@@ -51,8 +91,22 @@ class FrameRing:
         # producer never overwrites them (it drops the new frame instead).
         self._reserved: tuple[int, int] | None = None
         self._reader = threading.Lock()  # one reader at a time
+        # Discarding (see discard()): frames with a fetch number up to _stale_fetches were
+        # fetched or queued before the call; then frame ids below _keep_from.
+        self._fetches = 0
+        self._stale_fetches: int | None = None
+        self._guard_frames = 0
+        self._keep_from: int | None = None
+        self.discarded = 0  # frames dropped by discard() (not drops)
 
     # -- producer --------------------------------------------------------------------------
+    def note_fetch(self) -> int:
+        """The acquisition thread took a buffer from the producer: its fetch number, for
+        :meth:`push` (a frame fetched before a discard is stale even if pushed after it)."""
+        with self._cond:
+            self._fetches += 1
+            return self._fetches
+
     def push(
         self,
         image: npt.NDArray[np.generic],
@@ -60,9 +114,33 @@ class FrameRing:
         timestamp_s: float,
         pump_on: bool | None,
         dropped_before: int = 0,
+        fetch_no: int | None = None,
     ) -> None:
-        """Copy one frame in (called with the camera buffer still held)."""
+        """Copy one frame in (called with the camera buffer still held).
+
+        ``frame_id`` is monotonic (see :class:`FrameCounter`); ``dropped_before`` the frames
+        the camera lost right before this one; ``fetch_no`` from :meth:`note_fetch` (None:
+        fetched now). A stale frame after a :meth:`discard` is left out without a copy.
+        """
         with self._cond:
+            if fetch_no is None:
+                self._fetches += 1
+                fetch_no = self._fetches
+            if self._stale_fetches is not None:
+                if fetch_no <= self._stale_fetches:
+                    self.discarded += 1
+                    return
+                # The first frame that was not in the producer's queue at the discard: it,
+                # and the guard frames after it, may have begun exposing before the call.
+                self._stale_fetches = None
+                self._keep_from = frame_id + self._guard_frames
+            if self._keep_from is not None:
+                if frame_id < self._keep_from:
+                    self.discarded += 1
+                    return
+                # Frames missing from the stale stretch were never wanted: not drops.
+                dropped_before = max(0, min(dropped_before, frame_id - self._keep_from))
+                self._keep_from = None
             overwrites = self._written - self.capacity
             if self._reserved is not None and overwrites >= self._reserved[0]:
                 self._dropped_pending += 1 + dropped_before  # reader still copying that slot
@@ -83,6 +161,40 @@ class FrameRing:
                 self._dropped_pending += lost
                 self.dropped_total += lost
             self._cond.notify_all()
+
+    @property
+    def fetches(self) -> int:
+        """Buffers the acquisition thread has taken from the producer so far."""
+        with self._cond:
+            return self._fetches
+
+    def discard(self, queued: int, guard_frames: int, delivered: int = 0) -> int:
+        """Drop every frame not yet taken, and those still on their way, so the next
+        :meth:`take` starts with a frame whose exposure began after this call.
+
+        On their way: the frames fetched but not yet pushed, the ``queued`` ones waiting in
+        the producer's output queue (fetched next, oldest first) and, of the frames after
+        those, ``guard_frames``: the camera may have been reading out or exposing them at
+        the call. ``delivered``, the producer's own count of buffers handed out, covers a
+        buffer fetched whose :meth:`note_fetch` has not happened yet (count ``queued``
+        before it). None of these frames is a drop, nor are the drops not yet reported in a
+        block (they were among the stale frames); frame-id gap counting goes on. Returns
+        the number of frames dropped from the ring now.
+        """
+        if min(queued, guard_frames, delivered) < 0:
+            raise ValueError(
+                f"queued {queued}, guard_frames {guard_frames}, delivered {delivered}: >= 0"
+            )
+        with self._cond:
+            gone = self._written - self._read
+            self._read = self._written
+            self.discarded += gone
+            self.dropped_total -= self._dropped_pending
+            self._dropped_pending = 0
+            self._stale_fetches = max(self._fetches, delivered) + queued
+            self._guard_frames = guard_frames
+            self._keep_from = None
+            return gone
 
     def close(self, error: BaseException | None = None) -> None:
         """No more frames; wakes every waiting reader."""

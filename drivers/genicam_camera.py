@@ -5,11 +5,17 @@ stop request (an Event) is seen within that timeout, the frame copied into a
 :class:`~drivers.frame_ring.FrameRing` while the camera buffer is held, then the buffer is
 requeued. Dropped frames are counted from frame-id gaps. Shutdown order: stop event → join
 thread → ``ia.stop()`` → ``ia.destroy()`` → ``h.reset()``.
+
+Between scan points the camera stays armed: :meth:`GenICamCamera.discard_pending` drops the
+stale frames in the ring and those still on their way from the producer, judged by frame id
+(see :meth:`~drivers.frame_ring.FrameRing.discard`), instead of ``ia.stop()`` and
+``ia.start()`` (which re-allocate every buffer and restart the frame counter).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -19,7 +25,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field, field_validator
 
-from drivers.frame_ring import FrameRing, RingClosed
+from drivers.frame_ring import FrameCounter, FrameRing, RingClosed
 from drivers.genicam_nodes import (
     NodeError,
     apply_config,
@@ -76,6 +82,16 @@ class GenICamSettings(DeviceSettings):
     num_buffers: int = Field(64, ge=3, description="GenTL buffers (sized for stalls)")
     ring_frames: int = Field(256, ge=8, description="host ring of copied frames")
     fetch_timeout_s: float = Field(0.05, gt=0, description="bounds how long stop() waits")
+    delivery_latency_s: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "longest time from the end of a frame's exposure to its delivery (sensor readout"
+            " + link transfer); None = one frame period, which a camera keeping up with its"
+            " frame rate does not exceed. Sets how many frames after a discard may still have"
+            " begun exposing before it"
+        ),
+    )
     # Noise model from the camera's data sheet / a photon-transfer curve, and the probe
     # level in use: all four set lets `tamrig scan --check` predict a plan's precision.
     probe_counts: float | None = Field(None, gt=0, description="probe peak above dark (counts)")
@@ -109,6 +125,10 @@ class GenICamCamera(Camera):
         self._frames = 0
         self._device_timestamps: bool | None = None
         self._identity = ""
+        # (frame id, host time) of the stream's first and latest frame: the frame period
+        # a hardware-triggered camera actually runs at.
+        self._first_seen: tuple[int, float] | None = None
+        self._last_seen: tuple[int, float] | None = None
 
     def noise(self) -> CameraNoise | None:
         s = self.settings
@@ -271,7 +291,7 @@ class GenICamCamera(Camera):
 
     @property
     def dropped_frames(self) -> int:
-        return self._dropped
+        return self._ring.dropped_total if self._ring is not None else self._dropped
 
     def start(self) -> None:
         if self.acquiring:
@@ -283,6 +303,7 @@ class GenICamCamera(Camera):
         )
         self._dropped = 0
         self._frames = 0
+        self._first_seen = self._last_seen = None
         self._stop.clear()
         ia = self._ia
         ia.num_buffers = self.settings.num_buffers
@@ -317,23 +338,26 @@ class GenICamCamera(Camera):
         tag_bit = line_bit(tag_line) if self._tagged and tag_line else 0
         c = self.config()
         shape = (c.roi.height, c.roi.width)
-        last_id: int | None = None
+        counter = FrameCounter()
         error: BaseException | None = None
         try:
             while not self._stop.is_set():
                 buffer = ia.try_fetch(timeout=self.settings.fetch_timeout_s)
                 if buffer is None:
                     continue
+                fetch_no = ring.note_fetch()
+                arrived = time.monotonic()
                 with buffer:
-                    frame_id = int(buffer.module.frame_id)
-                    gap = frame_id - last_id - 1 if last_id is not None else 0
-                    last_id = frame_id
-                    stamp = self._timestamp(buffer)
+                    frame_id, gap = counter.advance(int(buffer.module.frame_id))
+                    stamp = self._timestamp(buffer, arrived)
                     pump = None
                     if self._tagged:
                         pump = bool((int(self.nm.ChunkLineStatusAll.value) >> tag_bit) & 1)
                     image = buffer.payload.components[0].data.reshape(shape)
-                    ring.push(image, frame_id, stamp, pump, dropped_before=max(gap, 0))
+                    ring.push(image, frame_id, stamp, pump, dropped_before=gap, fetch_no=fetch_no)
+                self._last_seen = (frame_id, arrived)
+                if self._first_seen is None:
+                    self._first_seen = self._last_seen
                 self._frames += 1
                 self._dropped = ring.dropped_total
         except GenericException as exc:
@@ -345,7 +369,7 @@ class GenICamCamera(Camera):
         finally:
             ring.close(error)
 
-    def _timestamp(self, buffer: Any) -> float:
+    def _timestamp(self, buffer: Any, arrived: float) -> float:
         """Camera timestamp (s) when the producer offers one, else the host clock."""
         if self._device_timestamps is not False:
             try:
@@ -356,7 +380,73 @@ class GenICamCamera(Camera):
                 self._device_timestamps = True
                 return ns * 1e-9
             self._device_timestamps = False
-        return time.monotonic()
+        return arrived
+
+    # -- staying armed between points ------------------------------------------------------
+    def discard_pending(self) -> None:
+        """Drop the frames taken before this call without stopping the stream: the next
+        :meth:`read` starts with a frame whose exposure began after it.
+
+        Stale are the frames in the ring, the one the acquisition thread holds, those in the
+        producer's output queue (GenTL's counts of buffers delivered and awaiting delivery;
+        every buffer when the producer cannot tell) and the guard frames after them
+        (:meth:`guard_frames`).
+        The ring leaves them out as they arrive, by frame id, without copying them; none is
+        a drop. Each frame keeps its own pump-state tag, so on/off tagging is unaffected.
+        A stopped camera has nothing to drop; a stream that ended in a fault raises it.
+        """
+        ring = self._ring
+        if ring is None or not self.acquiring:
+            if ring is not None and ring.error is not None:
+                raise self.fault(f"acquisition stopped ({ring.error})", DeviceStateError)
+            return
+        queued = self._stream_info("num_awaiting_delivery")  # before `delivered`
+        delivered = self._stream_info("num_delivered")
+        if queued is None:
+            queued = int(self.settings.num_buffers)  # cannot tell: every buffer may be full
+        if delivered is None:
+            delivered = ring.fetches + 1  # one may be between its fetch and the ring
+        ring.discard(queued, self.guard_frames(), delivered)
+        self._dropped = ring.dropped_total
+
+    def _stream_info(self, name: str) -> int | None:
+        """A GenTL data-stream counter (buffers awaiting delivery / delivered), None when
+        the producer does not report it."""
+        try:
+            return max(0, int(getattr(self._ia.data_streams[0].module, name)))
+        except Exception:
+            return None
+
+    def frame_period_s(self) -> float:
+        """The configured frame period, or under a hardware trigger the one measured on the
+        stream (the trigger's rate is not a camera setting)."""
+        c = self.config()
+        if c.trigger == "hardware" or c.frame_rate_hz <= 0:
+            first, last = self._first_seen, self._last_seen
+            if first is not None and last is not None and last[0] > first[0]:
+                return (last[1] - first[1]) / (last[0] - first[0])
+            if c.frame_rate_hz <= 0:
+                raise self.fault(
+                    "frame period unknown: no frame rate and no frames yet", DeviceStateError
+                )
+        return 1.0 / c.frame_rate_hz
+
+    def guard_frames(self) -> int:
+        """Frames after the last one delivered at a discard that may have begun exposing
+        before it: exposure (one period when the camera does not say) plus the delivery
+        latency, in frame periods, rounded up."""
+        try:
+            period = self.frame_period_s()
+        except DeviceStateError:
+            return 2  # no frame yet and no rate: a frame being exposed and one in transfer
+        if period <= 0:
+            return 2
+        exposure = self.config().exposure_us * 1e-6
+        if not 0 < exposure <= period:
+            exposure = period
+        latency = self.settings.delivery_latency_s
+        latency = period if latency is None else latency
+        return max(1, math.ceil((exposure + latency) / period - 1e-9))
 
     def read(self, n_frames: int, timeout_s: float = 5.0) -> FrameBlock:
         ring = self._ring

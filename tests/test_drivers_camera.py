@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from drivers.frame_ring import FrameRing, RingClosed
+from drivers.frame_ring import FrameCounter, FrameRing, RingClosed
 from drivers.genicam_nodes import NodeError, apply_config, line_bit, read_config, snap
 from tamrig.devices import CameraConfig, Roi
 from tamrig.errors import DeviceStateError
@@ -144,6 +144,87 @@ def test_ring_timeout_and_close_wake_readers() -> None:
     assert not t.is_alive() and isinstance(result[0], RingClosed)
 
 
+def _push(ring: FrameRing, fid: int, gap: int = 0, fetch_no: int | None = None) -> None:
+    ring.push(np.full((1, 1), fid, np.uint16), fid, fid * 0.005, fid % 2 == 1, gap, fetch_no)
+
+
+def test_discard_drops_the_ring_and_the_frames_still_on_their_way_without_a_drop() -> None:
+    ring = FrameRing(8, 1, 1, tagged=True)
+    for fid in range(1, 4):
+        _push(ring, fid)
+    assert ring.take(3, timeout_s=0).frame_id.tolist() == [1, 2, 3]
+    _push(ring, 4)
+    _push(ring, 6, gap=1)  # 5 lost by the camera, not yet reported in a block
+    held = ring.note_fetch()  # frame 7 fetched before the discard, pushed after it
+    assert ring.dropped_total == 1
+    # frames 8 and 9 wait in the producer's queue; 10 and 11 may be in transfer/exposure
+    assert ring.discard(queued=2, guard_frames=2) == 2
+    assert ring.available == 0 and ring.dropped_total == 0  # 5 was a stale frame too
+    _push(ring, 7, fetch_no=held)
+    for fid in (8, 9, 10, 11):
+        _push(ring, fid)
+    assert ring.available == 0 and ring.discarded == 2 + 5
+    _push(ring, 12)
+    _push(ring, 14, gap=1)  # 13 lost after the discard: a real drop
+    block = ring.take(2, timeout_s=0)
+    assert block.frame_id.tolist() == [12, 14] and block.dropped == 1
+    assert block.pump_on is not None and block.pump_on.tolist() == [False, False]  # own tags
+    assert int(block.data[1, 0, 0]) == 14 and ring.dropped_total == 1
+
+
+def test_discard_guard_counts_from_the_first_frame_not_queued() -> None:
+    """Losses inside the stale stretch are not drops; those after it are."""
+    ring = FrameRing(8, 1, 1, tagged=False)
+    _push(ring, 1)
+    ring.discard(queued=0, guard_frames=3)
+    _push(ring, 2)  # first frame not queued at the discard: keep from id 5 on
+    _push(ring, 6, gap=3)  # 3, 4 were stale, 5 was wanted
+    assert ring.take(1, timeout_s=0).dropped == 1 and ring.dropped_total == 1
+    ring.discard(queued=0, guard_frames=1)
+    _push(ring, 7)
+    _push(ring, 10, gap=2)  # keep from 8: 8 and 9 lost
+    block = ring.take(1, timeout_s=0)
+    assert block.frame_id.tolist() == [10] and block.dropped == 2
+    with pytest.raises(ValueError):
+        ring.discard(queued=-1, guard_frames=0)
+    # the producer has handed out one buffer more than the ring has heard of (frame 11)
+    ring.discard(queued=1, guard_frames=1, delivered=ring.fetches + 1)
+    for fid in (11, 12, 13, 14):  # 11 fetched before, 12 queued, 13 guard
+        _push(ring, fid)
+    assert ring.take(1, timeout_s=0).frame_id.tolist() == [14]
+
+
+def test_discard_forgets_overruns_of_an_unread_ring() -> None:
+    """A ring lapped while nobody reads (between points) reported no drop after a discard."""
+    ring = FrameRing(4, 1, 1, tagged=False)
+    for fid in range(1, 11):
+        _push(ring, fid)
+    assert ring.dropped_total == 6
+    ring.discard(queued=0, guard_frames=1)
+    assert ring.dropped_total == 0
+    for fid in range(11, 14):
+        _push(ring, fid)
+    block = ring.take(2, timeout_s=0)
+    assert block.frame_id.tolist() == [12, 13] and block.dropped == 0
+
+
+def test_frame_counter_unwraps_16_bit_block_ids() -> None:
+    counter = FrameCounter()
+    assert counter.advance(65533) == (65533, 0)
+    assert counter.advance(65535) == (65535, 1)  # 65534 lost
+    assert counter.advance(1) == (65536, 0)  # GigE Vision ids skip 0
+    assert counter.advance(3) == (65538, 1)
+    wraps_to_zero = FrameCounter()
+    wraps_to_zero.advance(65535)
+    assert wraps_to_zero.advance(0) == (65536, 0)
+    restarted = FrameCounter()
+    restarted.advance(500)
+    assert restarted.advance(3) == (501, 0)  # a restarted counter, not 65 000 lost frames
+    wide = FrameCounter()
+    wide.advance(1 << 40)
+    assert wide.advance((1 << 40) + 2) == ((1 << 40) + 2, 1)
+
+
 # -- viky.cti ------------------------------------------------------------------------------
 @pytest.fixture
 def viky() -> Iterator[Any]:
@@ -238,6 +319,35 @@ def test_viky_roi_change_between_runs_and_stop_wakes_reader(viky: Any) -> None:
     block = viky.read(5)
     viky.stop()
     assert block.data.shape == (5, 240, 320) and block.frame_id[0] == 1
+
+
+def test_viky_stays_armed_across_discards(viky: Any) -> None:
+    """Point after point on the real producer: no stop/start, frame ids keep counting, and
+    each point's first frame comes after the frames delivered, queued or in flight at the
+    discard (at least the guard frames past the last one read)."""
+    viky.configure(roi=Roi(0, 0, 256, 256))
+    viky.start()
+    acquirer = viky._ia
+    rearms: list[str] = []
+    acquirer.start = lambda *a, **k: rearms.append("start")
+    acquirer.stop = lambda *a, **k: rearms.append("stop")
+    try:
+        guard = viky.guard_frames()
+        assert guard == 2  # viky reports no exposure: a period, plus a period of delivery
+        last = int(viky.read(10, timeout_s=5.0).frame_id[-1])
+        for _ in range(4):
+            viky.discard_pending()
+            block = viky.read(10, timeout_s=5.0)
+            assert block.data.shape == (10, 256, 256)
+            assert int(block.frame_id[0]) >= last + 1 + guard
+            assert np.all(np.diff(block.frame_id) >= 1)
+            last = int(block.frame_id[-1])
+        assert viky.acquiring and rearms == []
+        assert viky._ring.discarded >= 4 * guard
+    finally:
+        del acquirer.start, acquirer.stop  # the class's own methods again
+        viky.stop()
+    assert not viky.acquiring and not acquirer.is_acquiring()
 
 
 def test_viky_refuses_what_it_cannot_do(viky: Any) -> None:
@@ -374,3 +484,132 @@ def test_producer_failure_ends_acquisition_and_reaches_the_reader() -> None:
     with pytest.raises(DeviceTimeout, match="stalled"):
         idle.read(1, timeout_s=0.0)
     idle.stop()
+
+
+class GatedAcquirer(FakeAcquirer):
+    """A producer the test feeds: ``deliver`` puts frames on the output queue, ``hold`` keeps
+    the acquisition thread from fetching them (they wait in the queue, as GenTL counts)."""
+
+    def __init__(self, shape: tuple[int, int]) -> None:
+        super().__init__([], shape)
+        self.shape = shape
+        self.cond = threading.Condition()
+        self.hold = False
+        self.starts = self.stops = self.popped = 0
+        stream = type("Stream", (), {})()
+        stream.module = self  # GenTL's data-stream module: num_awaiting_delivery
+        self.data_streams = [stream]
+
+    @property
+    def num_awaiting_delivery(self) -> int:
+        with self.cond:
+            return len(self.script)
+
+    @property
+    def num_delivered(self) -> int:
+        with self.cond:
+            return self.popped
+
+    def start(self) -> None:
+        self.starts += 1
+        super().start()
+
+    def stop(self) -> None:
+        self.stops += 1
+        super().stop()
+
+    def deliver(self, *frames: tuple[int, int]) -> None:
+        with self.cond:
+            for fid, lines in frames:
+                image = np.full(self.shape, fid, dtype=np.uint16)
+                self.script.append((FakeBuffer(fid, image, 1_000_000 * fid), lines))
+            self.cond.notify_all()
+
+    def try_fetch(self, timeout: float) -> FakeBuffer | None:
+        with self.cond:
+            if self.hold or not self.script:
+                self.cond.wait(timeout)
+            if self.hold or not self.script:
+                return None
+            buffer, lines = self.script.pop(0)
+            self.popped += 1
+            self.node_map.ChunkLineStatusAll.value = lines
+            self.cond.notify_all()
+            return buffer
+
+    def wait_fetched(self) -> None:
+        with self.cond:
+            assert self.cond.wait_for(lambda: not self.script, timeout=10.0)
+
+
+def test_discard_keeps_the_stream_armed_and_skips_frames_exposed_before_it() -> None:
+    """The ring's frames, the producer's queued ones and the guard frames after them are
+    left out; ids keep counting, tags stay on their frames, only later losses are drops."""
+    from drivers.genicam_camera import GenICamCamera, GenICamSettings
+
+    shape = (2, 3)
+    acquirer = GatedAcquirer(shape)
+    cam = GenICamCamera(
+        "camera",
+        GenICamSettings(cti="unused.cti", pixel_format="Mono16", pump_tag_line="Line1"),
+    )
+    cam._ia, cam._tagged = acquirer, True
+    # 100 frames/s, 1 ms exposure, delivery within a period: 2 guard frames
+    cam._config = CameraConfig(Roi(0, 0, 3, 2), 1000.0, 100.0, "Mono16")
+    assert cam.guard_frames() == 2
+    chopper = [(fid, 0b10 * (fid % 2)) for fid in range(1, 30)]  # Line1 high on odd frames
+    cam.start()
+    try:
+        acquirer.deliver(*chopper[0:4])
+        assert cam.read(4, timeout_s=10.0).frame_id.tolist() == [1, 2, 3, 4]
+        acquirer.deliver(chopper[4], chopper[6])  # 5, 7 (6 lost): in the ring, unread
+        acquirer.wait_fetched()
+        acquirer.hold = True
+        acquirer.deliver(*chopper[7:9])  # 8, 9 wait in the producer's queue
+        cam.discard_pending()
+        assert cam.acquiring and cam.dropped_frames == 0  # 6 was stale: not a drop
+        acquirer.hold = False
+        # 10: first frame not queued at the call; 11 stale too; 12 the first kept
+        acquirer.deliver(*chopper[9:13], chopper[14])  # 10-13, then 15 (14 lost)
+        block = cam.read(3, timeout_s=10.0)
+        assert block.frame_id.tolist() == [12, 13, 15] and block.dropped == 1
+        assert block.pump_on is not None and block.pump_on.tolist() == [False, True, True]
+        assert [int(block.data[i, 0, 0]) for i in range(3)] == [12, 13, 15]
+        assert cam.dropped_frames == 1
+        assert (acquirer.starts, acquirer.stops) == (1, 0)  # never re-armed
+        assert cam._ring is not None and cam._ring.discarded == 2 + 4
+    finally:
+        cam.stop()
+    assert (acquirer.starts, acquirer.stops) == (1, 1) and not cam.acquiring
+    cam.discard_pending()  # stopped: nothing to drop
+
+
+def test_discard_after_a_producer_failure_reports_it() -> None:
+    cam = _scripted_camera(FailingAcquirer([(1, 0)], (4, 6)))
+    cam.start()
+    assert cam.read(1, timeout_s=10.0).frame_id.tolist() == [1]
+    with pytest.raises(DeviceStateError, match="invalid handle"):
+        cam.read(1, timeout_s=10.0)
+    with pytest.raises(DeviceStateError, match="invalid handle"):
+        cam.discard_pending()
+    cam.stop()
+
+
+def test_guard_frames_follow_exposure_latency_and_a_measured_trigger_period() -> None:
+    from drivers.genicam_camera import GenICamCamera, GenICamSettings
+
+    def camera(latency: float | None, config: CameraConfig) -> Any:
+        cam = GenICamCamera("camera", GenICamSettings(cti="unused.cti", delivery_latency_s=latency))
+        cam._config = config
+        return cam
+
+    free = CameraConfig(Roi(0, 0, 8, 8), 0.0, 200.0, "Mono8")  # exposure unknown: a period
+    assert camera(None, free).guard_frames() == 2
+    assert camera(0.012, free).guard_frames() == 4  # (5 + 12) ms / 5 ms
+    slow = CameraConfig(Roi(0, 0, 8, 8), 2000.0, 10.0, "Mono12")
+    assert camera(0.004, slow).guard_frames() == 1  # 6 ms of a 100 ms period
+    triggered = camera(0.001, CameraConfig(Roi(0, 0, 8, 8), 900.0, 0.0, "Mono12", "hardware"))
+    assert triggered.guard_frames() == 2  # no rate and no frame yet: assume two
+    triggered._first_seen, triggered._last_seen = (10, 1.0), (110, 2.0)  # 100 Hz measured
+    assert triggered.frame_period_s() == pytest.approx(0.01)
+    assert triggered.guard_frames() == 1  # (0.9 + 1) ms within one 10 ms period
