@@ -39,6 +39,7 @@ N_AGES = 24
 #: points earlier than this many IRF standard deviations before time zero hold no carriers
 EARLIEST_SD = 3.0
 PARAMS = ("sigma0_nm", "d_s_cm2_s", "tau_s_fs", "alpha", "n", "d_slow_cm2_s", "bend_nm2")
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(N_AGES)
 
 
 def superdiffusive_msd(
@@ -73,10 +74,9 @@ def age_quadrature(tau_fs: npt.ArrayLike, irf_fwhm_fs: float) -> tuple[FloatArra
     sd = irf_fwhm_fs / FWHM_PER_SD
     lo = np.clip(t - 6 * sd, 0.0, None)
     hi = np.maximum(t + 6 * sd, lo + sd)
-    x, w = np.polynomial.legendre.leggauss(N_AGES)
     half = (hi - lo)[:, None] / 2
-    ages = lo[:, None] + (x[None, :] + 1) * half
-    weights = w[None, :] * half * np.exp(-0.5 * ((t[:, None] - ages) / sd) ** 2)
+    ages = lo[:, None] + (_GL_NODES[None, :] + 1) * half
+    weights = _GL_WEIGHTS[None, :] * half * np.exp(-0.5 * ((t[:, None] - ages) / sd) ** 2)
     total = weights.sum(axis=1, keepdims=True)
     return ages, weights / np.where(total > 0, total, 1.0)
 
@@ -290,27 +290,33 @@ def _fit(
     x0: FloatArray,
     free: tuple[bool, ...],
     kind: str,
+    *,
+    numeric_jacobian: bool = False,
 ) -> TransportModelFit:
+    """Least-squares fit of σ(τ) from ``x0`` with the parameters ``free`` varied.
+
+    The Jacobian is analytic except for α and n (one forward difference each, the step
+    scipy's "2-point" takes); ``numeric_jacobian`` uses scipy's differences for all (the
+    reference the analytic one is tested against).
+    """
     f = np.array(free)
-    ages, weights = age_quadrature(t, irf)
     theta = x0.astype(float).copy()
     lower, upper = _bounds(free)
     p0 = np.clip(theta[f], lower + 1e-9 * np.abs(lower) + 1e-12, upper - 1e-9 * np.abs(upper))
-
-    def resid(p: FloatArray) -> FloatArray:
-        th = theta.copy()
-        th[f] = p
-        msd = np.sum(weights * model_msd(ages, th), axis=1)
-        return (np.sqrt(np.clip(th[0] ** 2 + msd, 1e-12, None)) - s) / e
-
     n_free = int(f.sum())
     if t.size < n_free:
         return _failed(f"{t.size} widths for {n_free} parameters", irf, t.size, cfg, kind)
+    model = _Residuals(t, s, e, irf, theta, f, upper)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             res = least_squares(
-                resid, p0, bounds=(lower, upper), x_scale="jac", max_nfev=400 * n_free
+                model.residuals,
+                p0,
+                jac="2-point" if numeric_jacobian else model.jacobian,
+                bounds=(lower, upper),
+                x_scale="jac",
+                max_nfev=400 * n_free,
             )
     except (ValueError, np.linalg.LinAlgError) as exc:
         return _failed(str(exc), irf, t.size, cfg, kind)
@@ -354,6 +360,108 @@ def _fit(
         t_max_fs=cfg.t_max_fs,
         fitted_tau_fs=t.copy(),
     )
+
+
+class _Residuals:
+    """Weighted residuals (σ_model − σ)/err of the σ(τ) model and their Jacobian.
+
+    The IRF quadrature is set up once per fit and the model is evaluated once per parameter
+    vector: the Jacobian reuses the evaluation of the residuals at the same point (scipy
+    asks for both there). MSD = D_s·G(u) + slow(u), G = 2τ_s/n·Γ(a)·P(a, (u/τ_s)^n),
+    a = α/n, so ∂/∂D_s = G, ∂/∂τ_s = D_s·(G/τ_s − 2·(u/τ_s)^α·e^(−(u/τ_s)^n)) and the slow
+    terms are linear; α and n (inside the incomplete gamma function's shape) by a forward
+    difference.
+    """
+
+    def __init__(
+        self,
+        t: FloatArray,
+        s: FloatArray,
+        e: FloatArray,
+        irf: float,
+        theta: FloatArray,
+        free: npt.NDArray[np.bool_],
+        upper: FloatArray,
+    ) -> None:
+        # repeated delays (sweeps) share their quadrature: the model is evaluated once per delay
+        delays, self.index = np.unique(t, return_inverse=True)
+        self.ages, self.weights = age_quadrature(delays, irf)
+        self.s, self.e = s, e
+        self.theta, self.free, self.upper = theta, free, upper
+        self.slow_lin = np.sum(self.weights * self.ages, axis=1) * (2 * NM2_PER_FS_PER_CM2_S)
+        self.slow_bend = np.sum(self.weights * (self.ages / 1000.0) ** 2, axis=1)
+        self._at: FloatArray | None = None
+        self._state: tuple[FloatArray, FloatArray, FloatArray, FloatArray] | None = None
+
+    def _full(self, p: FloatArray) -> FloatArray:
+        th = self.theta.copy()
+        th[self.free] = p
+        return th
+
+    def _g(self, tau: float, alpha: float, n: float) -> tuple[FloatArray, FloatArray]:
+        """G(u) per age (nm² per cm²/s) and x = (u/τ_s)^n."""
+        a_n = alpha / n
+        with np.errstate(over="ignore"):
+            x = (self.ages / tau) ** n
+        g = (2 * NM2_PER_FS_PER_CM2_S * tau / n * gamma(a_n)) * gammainc(a_n, x)
+        return np.asarray(g, dtype=float), np.asarray(x, dtype=float)
+
+    def _evaluate(self, p: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        if self._at is not None and self._state is not None and np.array_equal(p, self._at):
+            return self._state
+        th = self._full(p)
+        sigma0, d_s, tau, alpha, n, d_slow, bend = th
+        var = sigma0**2 + d_slow * self.slow_lin + bend * self.slow_bend
+        g = x = np.zeros_like(self.ages)
+        if d_s != 0.0 or self.free[1]:
+            g, x = self._g(tau, alpha, n)
+            var = var + d_s * np.sum(self.weights * g, axis=1)
+        sigma = np.sqrt(np.clip(var, 1e-12, None))[self.index]
+        self._at, self._state = p.copy(), (th, g, x, sigma)
+        return self._state
+
+    def residuals(self, p: FloatArray) -> FloatArray:
+        sigma = self._evaluate(p)[3]
+        return np.asarray((sigma - self.s) / self.e, dtype=float)
+
+    def jacobian(self, p: FloatArray) -> FloatArray:
+        th, g, x, sigma = self._evaluate(p)
+        sigma0, d_s, tau, alpha, n, _, _ = th
+        w = self.weights
+        cols: list[FloatArray] = []
+        for j in np.nonzero(self.free)[0]:
+            if j == 0:
+                dvar = np.full(self.slow_lin.size, 2 * sigma0)
+            elif j == 1:
+                dvar = np.sum(w * g, axis=1)
+            elif j == 2:
+                with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+                    tail = np.where(x > 0, x ** (alpha / n) * np.exp(-x), 0.0)
+                dg = g / tau - 2 * NM2_PER_FS_PER_CM2_S * tail
+                dvar = d_s * np.sum(w * dg, axis=1)
+            elif j in (3, 4):
+                h = _step(th[j], self.upper[int(np.sum(self.free[:j]))])
+                moved = th.copy()
+                moved[j] += h
+                g_h = self._g(moved[2], moved[3], moved[4])[0]
+                dvar = d_s * np.sum(w * (g_h - g), axis=1) / h
+            elif j == 5:
+                dvar = self.slow_lin
+            else:
+                dvar = self.slow_bend
+            cols.append(dvar)
+        dvar_all = np.stack(cols, axis=1)[self.index]
+        clipped = sigma <= 1e-6  # σ held at its floor: the model does not move there
+        scale = np.where(clipped, 0.0, 1.0 / (2 * sigma * self.e))
+        return np.asarray(dvar_all * scale[:, None], dtype=float)
+
+
+def _step(value: float, upper: float) -> float:
+    """scipy's forward-difference step for one parameter (backwards at its upper bound)."""
+    h = math.sqrt(np.finfo(float).eps) * max(1.0, abs(value)) * (1.0 if value >= 0 else -1.0)
+    if value + h > upper:
+        h = -h
+    return (value + h) - value
 
 
 def _inverse(a: FloatArray) -> FloatArray:
