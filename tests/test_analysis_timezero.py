@@ -68,3 +68,34 @@ def test_non_finite_points_are_dropped() -> None:
     e[7] = 0.0
     fit = fit_time_zero(t, y, e, with_decay=False)
     assert fit.ok and fit.t0_fs == pytest.approx(0.0, abs=0.5)
+
+
+def test_rise_jacobian_matches_finite_differences() -> None:
+    """The closed-form derivatives the fit uses, with and without the exponential term."""
+    from scipy.optimize._numdiff import approx_derivative
+
+    from tamrig.analysis.timezero import _rise_jacobian
+
+    t = np.linspace(-300.0, 400.0, 57)
+    for p in ([0.1, 1.2, 7.0, 18.0, 0.4, 150.0], [-0.05, -2.0, -30.0, 9.0, -0.7, 40.0]):
+        theta = np.array(p)
+        numeric = approx_derivative(lambda q: rise_model(t, *q), theta, method="3-point")
+        assert np.allclose(_rise_jacobian(t, *theta), numeric, atol=1e-8 * np.abs(numeric).max())
+        step = approx_derivative(lambda q: rise_model(t, *q), theta[:4], method="3-point")
+        assert np.allclose(_rise_jacobian(t, *theta[:4]), step, atol=1e-8 * np.abs(step).max())
+
+
+def test_a_warm_start_finds_the_same_rise() -> None:
+    """Started from an earlier fit (the live monitor's refits) the optimum is the cold one."""
+    rng = np.random.default_rng(11)
+    t = np.arange(-400.0, 401.0, 20.0)
+    truth = dict(c=0.0, a=1e-3, t0=12.0, s=17.0, b=3e-4, tau=150.0)
+    e = np.full(t.size, 1.5e-5)
+    y = rise_model(t, **truth) + rng.normal(0, 1.5e-5, t.size)
+    early = fit_time_zero(t[::2], y[::2], e[::2])
+    cold = fit_time_zero(t, y, e)
+    warm = fit_time_zero(t, y, e, start=early)
+    assert cold.ok and warm.ok
+    assert abs(warm.t0_fs - cold.t0_fs) < 0.01 * cold.t0_err_fs
+    assert abs(warm.irf_fwhm_fs - cold.irf_fwhm_fs) < 0.01 * cold.irf_fwhm_err_fs
+    assert warm.t0_err_fs == pytest.approx(cold.t0_err_fs, rel=1e-3)
