@@ -10,7 +10,20 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 from tamrig.analysis.drift import reference_drift
-from tamrig.analysis.transport_model import TransportModelFit, model_msd, model_peak
+from tamrig.analysis.fluence_trend import PeakFluenceTrend
+from tamrig.analysis.linefit import LineFit
+from tamrig.analysis.monitor import LiveMonitor
+from tamrig.analysis.peak import NO_REGIME, PeakSettings, superdiffusive_peak
+from tamrig.analysis.series import series_from_msd
+from tamrig.analysis.timezero import rise_model
+from tamrig.analysis.transport_model import (
+    FWHM_PER_SD,
+    TransportModelFit,
+    model_msd,
+    model_peak,
+    model_sigma,
+)
+from tamrig.records import DifferentialImage, GaussianFit
 from tamrig.units import NM2_PER_FS_PER_CM2_S
 
 WINDOW = (20.0, 2000.0)
@@ -148,3 +161,121 @@ def test_reference_drift_reports_exact_numbers_and_messages() -> None:
     assert result.rates("hour") == (
         "amplitude -30 ± 1.9 %/h, σ +3 ± 1.9 nm/h, x0 +90 ± 3.8 nm/h, y0 -1.2e+02 ± 3.8 nm/h"
     )
+
+
+def rising_fit(delay_fs: float, t0_fs: float = 40.0, irf_fs: float = 40.0) -> GaussianFit:
+    """A noise-free live fit: σ of the σ(τ) model (σ₀ 141 nm), amplitude following the rise
+    (population A·σ² a step ⊗ IRF with a decay) — time zero at ``t0_fs``."""
+    theta = np.array([141.0, 100.0, 350.0, 1.2, 6.0, 0.5, 0.0])
+    sigma = float(model_sigma([delay_fs - t0_fs], theta, irf_fs)[0])
+    t = np.array([delay_fs])
+    population = float(rise_model(t, 0.0, 1.0, t0_fs, irf_fs / FWHM_PER_SD, -0.2, 300.0)[0])
+    return GaussianFit(
+        sigma_nm=sigma,
+        sigma_err_nm=0.3,
+        x0_nm=0.0,
+        y0_nm=0.0,
+        amplitude=1e-3 * population / (sigma / 141.0) ** 2,
+        offset=0.0,
+        amplitude_err=2e-5,
+    )
+
+
+def test_live_sigma0_is_refit_on_the_delays_from_time_zero_once_the_rise_is_measured() -> None:
+    """Until 8 points sample the rise, t₀ = 0 and D = MSD/2·delay; the 8th point measures
+    t₀ = 40 fs, and σ₀ is refit at once on τ = delay − t₀ (not only after 10 % more
+    widths), which recovers the true 141 nm; D then uses τ."""
+    mon = LiveMonitor(50.0)
+    in_range = [-300.0, -100.0, 0.0, 40.0, 80.0, 150.0, 250.0]  # 7 of the rise's ±400 fs
+    late = [450.0 + 50 * k for k in range(30)]
+    for delay in in_range + late:
+        mon.add_fit(delay_fs=delay, series="a", fit=rising_fit(delay))
+    assert mon.time_zero("a") is None
+    before = mon.sigma0("a")
+    assert before is not None and before.n_points == 33
+    assert abs(before.value_nm - 141.0) > 0.3  # fitted with t₀ = 0, 40 fs off
+    p250 = {p.delay_fs: p for p in mon.transport("a")}[250.0]
+    assert p250.diffusivity_cm2_s == pytest.approx(
+        p250.msd_nm2 / (2 * 250.0 * NM2_PER_FS_PER_CM2_S), rel=1e-12
+    )
+
+    mon.add_fit(delay_fs=350.0, series="a", fit=rising_fit(350.0))
+    tz = mon.time_zero("a")
+    assert tz is not None and tz.ok
+    assert tz.t0_fs == pytest.approx(40.0, abs=0.5)
+    after = mon.sigma0("a")
+    assert after is not None and after.n_points == 35  # < 1.1 × 33: refit for the new t₀
+    assert after.value_nm == pytest.approx(141.0, abs=0.02)
+    p250 = {p.delay_fs: p for p in mon.transport("a")}[250.0]
+    assert p250.sigma0_nm == after.value_nm
+    assert p250.diffusivity_cm2_s == pytest.approx(
+        p250.msd_nm2 / (2 * (250.0 - tz.t0_fs) * NM2_PER_FS_PER_CM2_S), rel=1e-12
+    )
+
+
+def test_pixels_without_a_usable_error_carry_no_weight_in_the_live_fit() -> None:
+    """Unlit (error ∞), unknown (NaN) or zero-error pixels are left out of the fit whatever
+    they hold: the same fit as with those pixels zeroed and out."""
+    y, x = np.mgrid[0:48, 0:48].astype(float)
+    spot = 1e-3 * np.exp(-((x - 23.6) ** 2 + (y - 24.3) ** 2) * 50.0**2 / (2 * 141.0**2))
+    rng = np.random.default_rng(12)
+    dtt = spot + rng.normal(0.0, 2.5e-5, spot.shape)
+    err = np.full(spot.shape, 2.5e-5)
+    err[:, :4] = np.inf
+    err[:4, 10:20] = np.nan
+    err[40:, 30:] = 0.0
+    bad = ~(np.isfinite(err) & (err > 0))
+    ones = np.ones(spot.shape)
+
+    def fit(values: np.ndarray, errors: np.ndarray) -> GaussianFit:
+        image = DifferentialImage(values, errors, ones, ones, errors, errors, 100, 100)
+        fitted, _ = LiveMonitor(50.0).update(delay_fs=0.0, series="a", image=image)
+        return fitted
+
+    garbage = fit(np.where(bad, 5.0, dtt), err)  # a ΔT/T of 5 where nothing is known
+    clean = fit(np.where(bad, 0.0, dtt), np.where(bad, np.inf, err))
+    assert garbage.converged and clean.converged
+    assert garbage.sigma_nm == pytest.approx(clean.sigma_nm, rel=1e-9)
+    assert garbage.sigma_err_nm == pytest.approx(clean.sigma_err_nm, rel=1e-9)
+    assert garbage.amplitude == pytest.approx(clean.amplitude, rel=1e-9)
+    assert abs(garbage.sigma_nm - 141.0) < 4 * garbage.sigma_err_nm
+
+
+def test_a_d_falling_from_the_window_start_has_no_rise_at_all() -> None:
+    """D ∝ 1/√t: the maximum is the window's first grid point, so there is nothing before
+    it to rise from — rise z exactly 0, and no regime."""
+    t = np.arange(20.0, 1400.0, 20.0)
+    series = series_from_msd(t, 400.0 * np.sqrt(t), np.full(t.size, 1.0), 141.0, 0.1)
+    peak = superdiffusive_peak(series, PeakSettings(n_bootstrap=50, method="smooth"))
+    assert peak.rise_z == 0.0 and peak.fall_z > 3.0
+    assert peak.verdict == f"{NO_REGIME}: D(t) has no interior maximum in 50–1000 fs"
+    assert (peak.found, peak.status) == (False, "none")
+
+
+def trend(slope: float, slope_err: float) -> PeakFluenceTrend:
+    line = LineFit(slope, slope_err, 300.0, 10.0, 1.0, 3)
+    nan = (math.nan,) * 3
+    return PeakFluenceTrend(905.0, (0.05, 0.1, 0.2), nan, nan, nan, nan, nan, line)
+
+
+@pytest.mark.parametrize(
+    ("slope", "verdict"),
+    [
+        (-90.0, "peak D decreases with fluence (3.0 σ)"),
+        (-60.0, "peak D decreases with fluence (2.0 σ)"),  # exactly at the threshold
+        (-30.0, "no significant fluence dependence (1.0 σ)"),
+        (0.0, "no significant fluence dependence (0.0 σ)"),
+        (45.0, "no significant fluence dependence (1.5 σ)"),
+        (60.0, "peak D increases with fluence (2.0 σ)"),
+        (120.0, "peak D increases with fluence (4.0 σ)"),
+    ],
+)
+def test_fluence_trend_verdict_names_direction_and_significance(slope: float, verdict: str) -> None:
+    assert trend(slope, 30.0).verdict == verdict
+
+
+def test_fluence_trend_without_a_line_is_undetermined() -> None:
+    nan = (math.nan,) * 3
+    empty = PeakFluenceTrend(905.0, (0.05, 0.1, 0.2), nan, nan, nan, nan, nan, None)
+    assert empty.verdict == "undetermined (fewer than two fluences with a super-diffusive peak)"
+    assert math.isnan(empty.slope_cm2_s) and math.isnan(empty.slope_err_cm2_s)
