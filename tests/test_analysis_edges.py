@@ -8,13 +8,14 @@ import math
 import numpy as np
 import pytest
 from scipy.optimize import minimize_scalar
+from test_analysis import synthetic
 
 from tamrig.analysis.drift import reference_drift
 from tamrig.analysis.fluence_trend import PeakFluenceTrend
 from tamrig.analysis.linefit import LineFit
 from tamrig.analysis.monitor import LiveMonitor
 from tamrig.analysis.peak import NO_REGIME, PeakSettings, superdiffusive_peak
-from tamrig.analysis.series import series_from_msd
+from tamrig.analysis.series import series_from_msd, series_from_sigma
 from tamrig.analysis.timezero import rise_model
 from tamrig.analysis.transport_model import (
     FWHM_PER_SD,
@@ -279,3 +280,40 @@ def test_fluence_trend_without_a_line_is_undetermined() -> None:
     empty = PeakFluenceTrend(905.0, (0.05, 0.1, 0.2), nan, nan, nan, nan, nan, None)
     assert empty.verdict == "undetermined (fewer than two fluences with a super-diffusive peak)"
     assert math.isnan(empty.slope_cm2_s) and math.isnan(empty.slope_err_cm2_s)
+
+
+def test_bootstrap_error_of_the_smoothed_d_is_unbiased_even_from_three_draws() -> None:
+    """The band around the smoothed D(t) is the draws' standard deviation: its square is an
+    unbiased variance (n − 1), so its mean over seeds with 3 draws matches 20000 draws."""
+    t = np.arange(20.0, 1400.0, 20.0)
+    series = series_from_msd(t, 2.0 * t**1.5, np.full(t.size, 30.0), 141.0, 0.5)
+    ref = superdiffusive_peak(series, PeakSettings(n_bootstrap=20000, method="smooth"))
+    variances = [
+        superdiffusive_peak(
+            series, PeakSettings(n_bootstrap=3, seed=s, method="smooth")
+        ).d_smooth_err_cm2_s
+        ** 2
+        for s in range(600)
+    ]
+    ratio = np.mean(variances, axis=0) / ref.d_smooth_err_cm2_s**2
+    assert float(np.median(ratio)) == pytest.approx(1.0, abs=0.15)  # (n − 2) would give 2
+
+
+def test_a_model_peak_short_of_the_required_fall_is_named_at_the_model_peak_time() -> None:
+    """The σ(τ) model decides rise and fall; asking for a 100σ fall leaves its maximum
+    unconfirmed: the verdict names the grid time nearest the model's peak and its fall, and
+    the numbers are the smoothed curve's there."""
+    series = series_from_sigma(*synthetic("cqd", seed=5, sweeps=3))
+    assert series.model is not None
+    truth = model_peak(series.model, (50.0, 1000.0))
+    assert truth.interior and 3.0 < truth.fall_z < 100.0
+    peak = superdiffusive_peak(series, PeakSettings(n_bootstrap=50, z=100.0))
+    i = int(np.argmin(np.abs(peak.t_grid_fs - truth.t_peak_fs)))
+    assert peak.verdict == (
+        f"{NO_REGIME}: maximum at {peak.t_grid_fs[i]:.0f} fs not significant "
+        f"(fall to 1000 fs {truth.fall_z:.1f}σ; need 100.0σ)"
+    )
+    assert (peak.found, peak.status, peak.method) == (False, "none", "smooth")
+    assert (peak.rise_z, peak.fall_z) == (truth.rise_z, truth.fall_z)
+    assert peak.t_peak_fs == peak.t_grid_fs[i]
+    assert peak.d_peak_cm2_s == peak.d_smooth_cm2_s[i]
