@@ -140,6 +140,7 @@ class Mutant:
     line: int
     function: str  # qualified name of the enclosing def, "" at module level
     change: str  # "old → new"
+    text: bool = False  # of the --strings families (texts, keyword arguments)
 
     @property
     def key(self) -> str:
@@ -180,8 +181,9 @@ class Mutator:
 
     SKIP_FIELDS = frozenset({"annotation", "returns", "type_comment", "decorator_list"})
 
-    def __init__(self, target: int | None = None) -> None:
+    def __init__(self, target: int | None = None, strings: bool = False) -> None:
         self.target = target
+        self.strings = strings  # the extra families: texts and keyword arguments
         self.sites: list[Mutant] = []
         self.scope: list[str] = []  # qualname parts
         self.def_depth: list[int] = []  # how deep in defs each scope entry is
@@ -215,6 +217,8 @@ class Mutator:
                 new_c = ast.Constant(not v)
             elif isinstance(v, int | float) and not isinstance(v, complex):
                 new_c = ast.Constant(v + 1)
+            elif isinstance(v, str) and self.strings:
+                new_c = ast.Constant(f"XX{v}XX")
             else:
                 return
             where = parent if isinstance(parent, ast.expr) else node
@@ -252,6 +256,16 @@ class Mutator:
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             if not _is_logging_call(node.value):
                 yield f"{_short(node)} → (dropped)", ast.Pass()
+        elif isinstance(node, ast.JoinedStr) and self.strings:
+            new_j = copy.deepcopy(node)
+            new_j.values.insert(0, ast.Constant("XX"))
+            yield f"{_short(node)} → {_short(new_j)}", new_j
+        elif isinstance(node, ast.Call) and self.strings:
+            for i, kw in enumerate(node.keywords):
+                if kw.arg is not None:
+                    new_k = copy.deepcopy(node)
+                    del new_k.keywords[i]
+                    yield f"{_short(node)} → {_short(new_k)}", new_k
         elif isinstance(node, ast.Break):
             yield "break → continue", ast.Continue()
         elif isinstance(node, ast.Continue):
@@ -276,12 +290,21 @@ class Mutator:
     ) -> None:
         if self.applied:
             return
-        if isinstance(node, ast.Import | ast.ImportFrom | ast.JoinedStr):
+        if isinstance(node, ast.Import | ast.ImportFrom):
             return
         if isinstance(node, ast.If) and _is_type_checking(node):
             return
+        if self.strings and isinstance(node, ast.Call) and _is_logging_call(node):
+            return  # log texts and arguments are for people reading logs, not for tests
+        if isinstance(node, ast.JoinedStr) and not self.strings:
+            return
         for change, replacement in self._options(node, parent):
-            site = Mutant(len(self.sites), getattr(node, "lineno", 0), self._function(), change)
+            text = isinstance(node, ast.JoinedStr | ast.Call) or (
+                isinstance(node, ast.Constant) and isinstance(node.value, str)
+            )
+            site = Mutant(
+                len(self.sites), getattr(node, "lineno", 0), self._function(), change, text
+            )
             self.sites.append(site)
             if site.index == self.target:
                 ast.copy_location(replacement, node)
@@ -293,6 +316,8 @@ class Mutator:
                     getattr(owner, name)[index] = replacement
                 self.applied = True
                 return
+        if isinstance(node, ast.JoinedStr):
+            return  # its parts: the one text mutant above is enough
         pushed = False
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             if self.scope and self.def_depth[-1]:
@@ -336,8 +361,8 @@ class Mutator:
                     self.def_depth.pop()
 
 
-def list_mutants(source: str) -> list[Mutant]:
-    m = Mutator()
+def list_mutants(source: str, strings: bool = False) -> list[Mutant]:
+    m = Mutator(strings=strings)
     m.run(ast.parse(source))
     counts: dict[str, int] = {}
     for site in m.sites:  # the same change twice in a function gets "#2", "#3"...
@@ -347,9 +372,9 @@ def list_mutants(source: str) -> list[Mutant]:
     return m.sites
 
 
-def mutated_code(source: str, path: Path, index: int) -> CodeType:
+def mutated_code(source: str, path: Path, index: int, strings: bool = False) -> CodeType:
     tree = ast.parse(source)
-    m = Mutator(target=index)
+    m = Mutator(target=index, strings=strings)
     m.run(tree)
     if not m.applied:
         raise RuntimeError(f"mutant {index} not found")
@@ -570,12 +595,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--function", help="only mutants inside this function (qualname)")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument(
+        "--strings",
+        action="store_true",
+        help="add mutmut's text and argument families: every string and f-string gets 'XX'"
+        " around it, every keyword argument of a call is dropped (its default used)",
+    )
+    parser.add_argument(
+        "--only-strings", action="store_true", help="only the --strings families' mutants"
+    )
     parser.add_argument("--verbose", action="store_true", help="name each survivor at once")
     parser.add_argument("--json", type=Path, help="write every mutant's outcome here")
     parser.add_argument(
         "--rerun", type=Path, help="only the survivors recorded in this --json file of a run"
     )
     args = parser.parse_args(argv)
+    args.strings = args.strings or args.only_strings
 
     os.chdir(ROOT)
     target = (ROOT / args.module).resolve()
@@ -589,8 +624,9 @@ def main(argv: list[str] | None = None) -> int:
     for f in files:
         pool += [
             (f, m)
-            for m in list_mutants(sources[f])
-            if m.function == args.function or not args.function
+            for m in list_mutants(sources[f], args.strings)
+            if (m.function == args.function or not args.function)
+            and (m.text or not args.only_strings)
         ]
     rel = {f: str(f.relative_to(ROOT)) for f in files}
     if args.list:
@@ -640,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
         if not selected:
             status, seconds = "pass", 0.0  # no test reaches the code: nothing can notice
         else:
-            code = mutated_code(sources[path], path, m.index)
+            code = mutated_code(sources[path], path, m.index, args.strings)
             limit = 10.0 + 3.0 * sum(base.durations.get(t, 1.0) for t in selected)
 
             def run(
