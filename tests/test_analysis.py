@@ -264,7 +264,8 @@ def test_local_exponent_of_a_pure_power_law() -> None:
 def test_power_law_fit_reports_too_few_points() -> None:
     series = series_from_msd([100.0, 200.0], [10.0, 20.0], [1.0, 1.0], 141.0, 0.1)
     fit = fit_power_law(series, 20.0, 250.0)
-    assert not fit.ok and "fewer than 3" in fit.message
+    assert not fit.ok and fit.message == "fewer than 3 points in 20–250 fs"
+    assert fit.n_points == 2 and math.isnan(fit.alpha) and math.isnan(fit.alpha_err)
 
 
 def test_sigma0_model_removes_the_bias_of_a_window_mean() -> None:

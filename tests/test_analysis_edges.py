@@ -15,6 +15,7 @@ from tamrig.analysis.fluence_trend import PeakFluenceTrend
 from tamrig.analysis.linefit import LineFit
 from tamrig.analysis.monitor import LiveMonitor
 from tamrig.analysis.peak import NO_REGIME, PeakSettings, superdiffusive_peak
+from tamrig.analysis.powerlaw import fit_power_law
 from tamrig.analysis.series import series_from_msd, series_from_sigma
 from tamrig.analysis.timezero import rise_model
 from tamrig.analysis.transport_model import (
@@ -317,3 +318,21 @@ def test_a_model_peak_short_of_the_required_fall_is_named_at_the_model_peak_time
     assert (peak.rise_z, peak.fall_z) == (truth.rise_z, truth.fall_z)
     assert peak.t_peak_fs == peak.t_grid_fs[i]
     assert peak.d_peak_cm2_s == peak.d_smooth_cm2_s[i]
+
+
+def test_power_law_fits_that_fail_say_why() -> None:
+    """MSD points that no K·t^α follows: the optimiser's own reason, with its cap; a
+    set far smaller than its errors: α undetermined, its error in the message."""
+    t = np.array([100.0, 200.0, 300.0, 400.0, 500.0])
+    zigzag = series_from_msd(
+        t, np.array([-50.0, 30.0, -20.0, -10.0, 40.0]), np.full(5, 10.0), 141.0, 0.0
+    )
+    fit = fit_power_law(zigzag, 50.0, 600.0)
+    assert not fit.ok and fit.n_points == 5
+    assert fit.message.endswith("maxfev = 5000.")  # scipy's words, our evaluation cap
+    assert math.isnan(fit.alpha) and math.isnan(fit.prefactor_nm2)
+    flat = series_from_msd(t, np.array([0.5, 0.8, 1.0, 1.3, 1.5]), np.full(5, 10.0), 141.0, 0.0)
+    fit = fit_power_law(flat, 50.0, 600.0)
+    assert not fit.ok and fit.message == "α not determined (error 10.6 > 1.0)"
+    assert fit.alpha == pytest.approx(0.698, abs=0.001)
+    assert fit.alpha_err == pytest.approx(10.55, abs=0.01) and fit.alpha_sys == 0.0
