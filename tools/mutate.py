@@ -63,7 +63,11 @@ DEFAULT_TESTS: dict[str, list[str]] = {
     "tamrig/analysis/fitting.py": ["tests/test_fit.py"],
     "tamrig/acquisition/accumulator.py": ["tests/test_acquisition.py", "tests/test_accumulator.py"],
     # (the fault matrix of tests/test_reliability_faults.py would triple the time per mutant)
-    "tamrig/engine/engine.py": ["tests/test_engine.py", "tests/test_engine_blocks.py"],
+    "tamrig/engine/engine.py": [
+        "tests/test_engine.py",
+        "tests/test_engine_blocks.py",
+        "tests/test_engine_edges.py",
+    ],
     "tamrig/storage/writer.py": [
         "tests/test_storage.py",
         "tests/test_storage_safety.py",
