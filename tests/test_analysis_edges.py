@@ -15,7 +15,7 @@ from tamrig.analysis.fluence_trend import PeakFluenceTrend
 from tamrig.analysis.linefit import LineFit
 from tamrig.analysis.monitor import LiveMonitor
 from tamrig.analysis.peak import NO_REGIME, PeakSettings, superdiffusive_peak
-from tamrig.analysis.powerlaw import fit_power_law
+from tamrig.analysis.powerlaw import fit_power_law, local_exponent
 from tamrig.analysis.series import series_from_msd, series_from_sigma
 from tamrig.analysis.timezero import rise_model
 from tamrig.analysis.transport_model import (
@@ -336,3 +336,22 @@ def test_power_law_fits_that_fail_say_why() -> None:
     assert not fit.ok and fit.message == "α not determined (error 10.6 > 1.0)"
     assert fit.alpha == pytest.approx(0.698, abs=0.001)
     assert fit.alpha_err == pytest.approx(10.55, abs=0.01) and fit.alpha_sys == 0.0
+
+
+def test_local_exponent_follows_a_changing_slope_within_its_window() -> None:
+    """MSD = t·(1 + t/1000 fs): α(t) = 1 + u/(1 + u), u = t/1000, rises from 1 to 2. The
+    default ±0.15-decade window tracks it to 0.002; each α is the weighted straight line
+    in ln MSD vs ln t through the 7 points of its window (1 % errors: weight 100 in ln)."""
+    t = np.geomspace(10.0, 1e5, 101)  # 25 per decade
+    msd = t * (1 + t / 1000.0)
+    le = local_exponent(series_from_msd(t, msd, 0.01 * msd, 141.0, 0.0))
+    u = t / 1000.0
+    assert np.max(np.abs(le.alpha - (1 + u / (1 + u)))) < 0.002
+    k = 50  # t = 1000 fs, α = 1.5
+    near = np.abs(np.log(t / t[k])) <= 0.15 * math.log(10)
+    assert int(near.sum()) == 7
+    line, cov = np.polyfit(
+        np.log(t[near]), np.log(msd[near]), 1, w=np.full(7, 100.0), cov="unscaled"
+    )
+    assert le.alpha[k] == pytest.approx(line[0], rel=1e-12)
+    assert le.alpha_err[k] == pytest.approx(math.sqrt(cov[0, 0]), rel=1e-9)
