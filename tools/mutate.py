@@ -84,6 +84,7 @@ ANALYSIS_TESTS = [
     "tests/test_drift.py",
     "tests/test_fluence_trend.py",
     "tests/test_analysis_edges.py",
+    "tests/test_transport_model_fit.py",
 ]
 
 #: Third-party modules imported once in the parent, so a forked child starts warm.
