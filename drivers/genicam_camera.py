@@ -41,6 +41,8 @@ from tamrig.errors import ConfigError, DeviceDisconnected, DeviceStateError, Dev
 
 log = logging.getLogger(__name__)
 
+IDLE_POLL_S = 0.001  # how often an idle acquisition thread looks for a new frame
+
 
 def find_cti(cti: str) -> Path:
     """The producer file: a path as given, else by name on GENICAM_GENTL64_PATH, else the
@@ -339,9 +341,17 @@ class GenICamCamera(Camera):
         c = self.config()
         shape = (c.roi.height, c.roi.width)
         counter = FrameCounter()
+        # Waiting inside harvesters' fetch holds the GIL (its 1 ms event polls do not let
+        # go), so every other thread of the process would wait a switch interval (5 ms)
+        # for each wake-up while the camera streams. Where the producer counts its queue,
+        # idle waits happen here instead, GIL released.
+        counted = self._stream_info("num_awaiting_delivery") is not None
         error: BaseException | None = None
         try:
             while not self._stop.is_set():
+                if counted and not self._stream_info("num_awaiting_delivery"):
+                    self._stop.wait(IDLE_POLL_S)
+                    continue
                 buffer = ia.try_fetch(timeout=self.settings.fetch_timeout_s)
                 if buffer is None:
                     continue

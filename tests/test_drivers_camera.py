@@ -495,7 +495,7 @@ class GatedAcquirer(FakeAcquirer):
         self.shape = shape
         self.cond = threading.Condition()
         self.hold = False
-        self.starts = self.stops = self.popped = 0
+        self.starts = self.stops = self.popped = self.fetch_calls = 0
         stream = type("Stream", (), {})()
         stream.module = self  # GenTL's data-stream module: num_awaiting_delivery
         self.data_streams = [stream]
@@ -527,6 +527,7 @@ class GatedAcquirer(FakeAcquirer):
 
     def try_fetch(self, timeout: float) -> FakeBuffer | None:
         with self.cond:
+            self.fetch_calls += 1
             if self.hold or not self.script:
                 self.cond.wait(timeout)
             if self.hold or not self.script:
@@ -582,6 +583,24 @@ def test_discard_keeps_the_stream_armed_and_skips_frames_exposed_before_it() -> 
         cam.stop()
     assert (acquirer.starts, acquirer.stops) == (1, 1) and not cam.acquiring
     cam.discard_pending()  # stopped: nothing to drop
+
+
+def test_an_idle_acquisition_thread_waits_outside_the_producers_fetch() -> None:
+    """harvesters' fetch holds the GIL while it waits; with nothing queued the thread must
+    wait on its own (GIL released), calling fetch only for a frame that is there."""
+    from drivers.genicam_camera import GenICamCamera, GenICamSettings
+
+    acquirer = GatedAcquirer((2, 3))
+    cam = GenICamCamera("camera", GenICamSettings(cti="unused.cti", pixel_format="Mono16"))
+    cam._ia = acquirer
+    cam._config = CameraConfig(Roi(0, 0, 3, 2), 1000.0, 100.0, "Mono16")
+    cam.start()
+    try:
+        acquirer.deliver((1, 0), (2, 0), (3, 0))
+        assert cam.read(3, timeout_s=10.0).frame_id.tolist() == [1, 2, 3]
+        assert acquirer.fetch_calls == 3
+    finally:
+        cam.stop()
 
 
 def test_discard_after_a_producer_failure_reports_it() -> None:
