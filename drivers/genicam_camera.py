@@ -232,6 +232,8 @@ class GenICamCamera(Camera):
             "pump_tag": self._tagged,
             "frames": self._frames,
             "dropped_frames": self._dropped,
+            "discarded_frames": self._ring.discarded if self._ring is not None else 0,
+            "producer_queue": self._stream_info("num_awaiting_delivery") if self.acquiring else 0,
             "timestamps": {None: "unknown", True: "camera", False: "host"}[self._device_timestamps],
         }
 
