@@ -151,14 +151,20 @@ class Camera(Device):
         return 1.0 / self.config().frame_rate_hz
 
     def discard_pending(self) -> None:
-        """Drop frames buffered since the last read, so the next read starts now.
+        """Drop frames buffered since the last read, so the next read starts now: its first
+        frame began its exposure after this call.
 
         The engine keeps the camera streaming between points and calls this before each
-        point: frames taken while the stage moved must not count. Default: re-arm (stop and
-        start), which any camera supports; a driver that can flush its buffer overrides it.
+        point: frames taken while the stage moved must not count. Frames left out are not
+        dropped frames (neither ``dropped_frames`` nor ``FrameBlock.dropped`` counts them);
+        frame ids keep increasing and every frame keeps its own pump-state tag. A camera
+        that is not acquiring has nothing to drop. Default: re-arm (stop and start), which
+        any camera supports; a driver that can skip stale frames while streaming overrides
+        it (the GenICam driver does, by frame id).
         """
-        self.stop()
-        self.start()
+        if self.acquiring:
+            self.stop()
+            self.start()
 
     def noise(self) -> CameraNoise | None:
         """The sensor's noise model and probe level, when the camera or its settings know
