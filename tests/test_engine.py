@@ -698,3 +698,31 @@ def test_every_shutter_is_closed_on_the_ways_out(sim_rig: Rig, tmp_path: Path) -
         assert scan.run() == "aborted"
     assert probe_open_when_paused == [False]
     assert not sim_rig.probe_shutter.is_open() and not sim_rig.pump_shutter.is_open()
+
+
+def test_the_last_point_of_each_run_of_a_series_settles_the_live_fit(
+    sim_rig: Rig, tmp_path: Path
+) -> None:
+    """The monitor refits a curve in full when its run ends (the next point is another's,
+    or the scan ends), so the stored point that ends a run carries analyze's σ₀."""
+    plan = tiny_plan(
+        nesting=["sweep", "wavelength", "fluence"],
+        fluence={"unit": "n_abs", "values": [0.045, 0.09]},
+        delays={"segments": [{"kind": "list", "values": [0, 200, 500]}]},
+    )
+    calls: list[tuple[str, bool]] = []
+    with start(sim_rig, tmp_path, plan=plan) as scan:
+        monitor = scan.engine.monitor
+        assert monitor is not None
+        update = monitor.update
+
+        def recording(**kwargs: Any) -> Any:
+            calls.append((kwargs["series"], kwargs.get("settle", False)))
+            return update(**kwargs)
+
+        monitor.update = recording  # type: ignore[method-assign]
+        assert scan.run() == "finished"
+    runs = [name for name, _ in calls]
+    ends = [i == len(runs) - 1 or runs[i + 1] != runs[i] for i in range(len(runs))]
+    assert [settle for _, settle in calls] == ends
+    assert sum(ends) == 4  # two sweeps of two curves

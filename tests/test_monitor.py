@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 
@@ -100,8 +101,11 @@ def test_noise_before_the_rise_is_flagged_and_never_sets_sigma0(cqd: VirtualSamp
 def sweep(cqd: VirtualSample, mon: LiveMonitor, seed: int, series: str = "s") -> np.ndarray:
     rng = np.random.default_rng(seed)
     delays = np.concatenate([[-1000.0, -500.0], np.arange(-200.0, 1000.0, 20.0), [1500.0]])
-    for delay in rng.permutation(delays):  # randomised delay order, as in a real sweep
-        mon.update(delay_fs=float(delay), series=series, image=sample_image(cqd, delay, rng))
+    order = rng.permutation(delays)  # randomised delay order, as in a real sweep
+    for k, delay in enumerate(order):
+        image = sample_image(cqd, delay, rng)
+        # the engine settles the last point of a run of a series
+        mon.update(delay_fs=float(delay), series=series, image=image, settle=k == order.size - 1)
     return delays
 
 
@@ -167,12 +171,14 @@ def test_sigma0_is_refined_as_points_arrive_and_earlier_points_follow() -> None:
     sigma = model_sigma(delays, theta, 40.0)
     mon = LiveMonitor(PIXEL_NM)
     history = []
-    for t, s in zip(delays, sigma, strict=True):
-        mon.add_fit(delay_fs=float(t), series="a", fit=fake_fit(float(s), 0.3))
+    for k, (t, s) in enumerate(zip(delays, sigma, strict=True)):
+        last = k == delays.size - 1  # the run's last point settles the series
+        mon.add_fit(delay_fs=float(t), series="a", fit=fake_fit(float(s), 0.3), settle=last)
         s0 = mon.sigma0("a")
         history.append(None if s0 is None else s0.value_nm)
     final = mon.sigma0("a")
     assert final is not None and final.method == "superdiffusive"
+    assert final.n_points == delays.size  # settled: fitted to every width
     assert final.value_nm == pytest.approx(141.0, abs=0.01)  # noise-free widths: exact
     assert len({round(h, 6) for h in history if h is not None}) > 2  # refined point by point
     again = {p.delay_fs: p for p in mon.transport("a")}[300.0]
@@ -252,3 +258,30 @@ def test_invalid_pixel_size(bad: float) -> None:
 def test_invalid_irf() -> None:
     with pytest.raises(ValueError, match="irf_fwhm_fs"):
         LiveMonitor(PIXEL_NM, irf_fwhm_fs=-40.0)
+
+
+def test_refits_are_amortised_and_a_settle_catches_up() -> None:
+    """σ₀ is refitted when its widths have grown by GROWTH (a handful of fits for a long
+    run, so the cost per point stays flat), and in full when the run ends."""
+    from tamrig.analysis import monitor as monitor_module
+
+    theta = np.array([141.0, 100.0, 350.0, 1.2, 6.0, 0.5, 0.0])
+    delays = np.arange(0.0, 1000.0, 10.0)
+    sigma = model_sigma(delays, theta, 40.0)
+    mon = LiveMonitor(PIXEL_NM)
+    fitted: list[int] = []
+    for t, s in zip(delays, sigma, strict=True):
+        mon.add_fit(delay_fs=float(t), series="a", fit=fake_fit(float(s), 0.3))
+        s0 = mon.sigma0("a")
+        if s0 is not None and (not fitted or s0.n_points != fitted[-1]):
+            fitted.append(s0.n_points)
+    growth = monitor_module.GROWTH
+    assert all(b >= growth * a for a, b in itertools.pairwise(fitted))
+    assert len(fitted) <= 2 + math.log(delays.size) / math.log(growth)
+    stale = mon.sigma0("a")
+    assert stale is not None and stale.n_points < delays.size
+    mon.settle("a")  # e.g. a scan stopped mid-run: the final values catch up
+    settled = mon.sigma0("a")
+    assert settled is not None and settled.n_points == delays.size
+    assert settled.value_nm == pytest.approx(141.0, abs=0.01)
+    assert all(p.sigma0_nm == settled.value_nm for p in mon.transport("a"))

@@ -3,12 +3,17 @@
 One monitor follows several curves ("series", e.g. one per probe wavelength and fluence).
 It uses the estimators of ``tamrig analyze``: time zero and the instrument response from
 the rise of the signal (:mod:`.timezero`, once the rise is sampled; until then t₀ = 0 and
-the IRF of the settings), σ₀ from the σ(τ) model (:func:`.sigma0.estimate_sigma0`), refitted
-from the previous optimum each time the significant points inside the model's range have
-grown by 10 % (so the live cost per point stays small however fine the grid),
-and MSD and D from :func:`.sigma0.msd_from_sigma`. :meth:`LiveMonitor.transport`
-re-evaluates all earlier points with the current σ₀. Points whose spot is not significant
-(before the rise, no signal) are reported with ``significant`` False and never set σ₀.
+the IRF of the settings), σ₀ from the σ(τ) model (:func:`.sigma0.estimate_sigma0`), and
+MSD and D from :func:`.sigma0.msd_from_sigma`.
+
+Refits are amortised so a point costs little however fine the grid: the rise and σ₀ are
+refitted when their points have grown by GROWTH since the last fit (a "quick" fit from the
+previous optimum, of bounded cost), and in full — analyze's fit — on the last point of a run
+of a series (``settle``: the engine passes it at the end of each sweep of a curve and of
+the scan), so the stored point that ends a run carries the values analyze finds.
+:meth:`LiveMonitor.transport` re-evaluates all earlier points with the current σ₀. Points
+whose spot is not significant (before the rise, no signal) are reported with
+``significant`` False and never set σ₀.
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ from tamrig.analysis.sigma0 import Sigma0, estimate_sigma0, msd_from_sigma
 from tamrig.analysis.timezero import TimeZeroFit, fit_time_zero, population_signal
 from tamrig.analysis.transport_model import EARLIEST_SD, FWHM_PER_SD, ModelSettings
 from tamrig.records import DifferentialImage, GaussianFit, TransportPoint
+
+#: refit once the points of the last fit have grown by this factor: all refits of a series
+#: together then cost about 1.5 fits of all its points, however fine the grid
+GROWTH = 3.0
+#: the rise (six parameters) is fitted from this many delays in its range on
+MIN_RISE_POINTS = 8
 
 
 @dataclass(frozen=True)
@@ -75,12 +86,15 @@ class LiveMonitor:
 
     # -- live -----------------------------------------------------------------------------
     def update(
-        self, *, delay_fs: float, series: str, image: DifferentialImage
+        self, *, delay_fs: float, series: str, image: DifferentialImage, settle: bool = False
     ) -> tuple[GaussianFit, TransportPoint | None]:
         """Fit ``image`` (weighted by its per-pixel errors) and return the point's transport.
 
         The TransportPoint is None when the fit failed (``fit.converged`` False;
         ``fit.message`` says why); its σ₀, MSD and D are NaN while the series has no σ₀.
+        ``settle``: the last point of a run of this series (a sweep's end, the scan's end):
+        time zero and σ₀ are refitted to every point so far, so this point carries the
+        values ``tamrig analyze`` finds for them.
         """
         fit = fit_gaussian(
             image.dtt,
@@ -88,9 +102,11 @@ class LiveMonitor:
             anisotropic=self.anisotropic,
             weights=_weights(image),
         )
-        return fit, self.add_fit(delay_fs=delay_fs, series=series, fit=fit)
+        return fit, self.add_fit(delay_fs=delay_fs, series=series, fit=fit, settle=settle)
 
-    def add_fit(self, *, delay_fs: float, series: str, fit: GaussianFit) -> TransportPoint | None:
+    def add_fit(
+        self, *, delay_fs: float, series: str, fit: GaussianFit, settle: bool = False
+    ) -> TransportPoint | None:
         """Record an already fitted point (e.g. re-analysis) and return its transport."""
         err = fit.sigma_err_nm
         if math.isfinite(fit.reduced_chi2) and fit.reduced_chi2 > 1.0:
@@ -99,8 +115,8 @@ class LiveMonitor:
         with self._lock:
             state = self._series.setdefault(series, _Series())
             state.points.append(point)
-            if _usable(fit):
-                self._refine(state, point)
+            if _usable(fit) or settle:
+                self._refine(state, settle)
             sigma0, t0, irf = state.sigma0, *self._timing(state)
         if not _usable(fit):
             return None
@@ -116,6 +132,16 @@ class LiveMonitor:
             points = list(state.points)
             sigma0, t0, irf = state.sigma0, *self._timing(state)
         return [self._transport(p, sigma0, t0, irf) for p in points if _usable(p.fit)]
+
+    def settle(self, series: str | None = None) -> None:
+        """Refit time zero and σ₀ of ``series`` (default: every series) to all their points,
+        where points arrived since the last fit (e.g. before reading final values)."""
+        with self._lock:
+            names = list(self._series) if series is None else [series]
+            for name in names:
+                state = self._series.get(name)
+                if state is not None:
+                    self._refine(state, True)
 
     def series(self) -> list[str]:
         with self._lock:
@@ -146,39 +172,23 @@ class LiveMonitor:
             return tz.t0_fs, tz.irf_fwhm_fs
         return 0.0, self.irf_fwhm_fs
 
-    def _refine(self, state: _Series, point: _Point) -> None:
-        """Refit time zero and σ₀ if the new point can change them (caller holds the lock)."""
+    def _refine(self, state: _Series, settle: bool) -> None:
+        """Refit time zero and σ₀ when their points have doubled, or (``settle``) whenever
+        a point arrived since their last fit (caller holds the lock)."""
         lo, hi = self.time_zero_range_fs
         retimed = False
-        if lo <= point.delay_fs <= hi:
-            usable = [p for p in state.points if _usable(p.fit) and lo <= p.delay_fs <= hi]
-            # refit the rise once the points in its range have grown by 10 %
-            if len(usable) >= max(8, 1.1 * state.timed_with):
-                pop, pop_err = population_signal(
-                    [p.fit.amplitude for p in usable],
-                    [p.fit.amplitude_err for p in usable],
-                    [p.fit.sigma_nm for p in usable],
-                    [p.sigma_err_nm for p in usable],
-                    [p.spot for p in usable],
-                )
-                ok = np.isfinite(pop) & np.isfinite(pop_err)
-                delays = np.array([p.delay_fs for p in usable])
-                tz = fit_time_zero(delays[ok], pop[ok], pop_err[ok])
-                state.timed_with = len(usable)
-                if tz.ok:
-                    state.time_zero, retimed = tz, True
+        rise = [p for p in state.points if _usable(p.fit) and lo <= p.delay_fs <= hi]
+        if _due(len(rise), state.timed_with, settle) and len(rise) >= MIN_RISE_POINTS:
+            retimed = self._retime(state, rise)
         t0, irf = self._timing(state)
-        tau = point.delay_fs - t0
-        if not (retimed or (point.spot and tau <= self.model.t_max_fs)):
+        t_max = self.model.t_max_fs
+        data = [
+            p for p in state.points if self._significant(p, t0, irf) and p.delay_fs - t0 <= t_max
+        ]
+        if not data or not (retimed or _due(len(data), state.fitted_with, settle)):
             return
-        data = [p for p in state.points if self._significant(p, t0, irf)]
-        # refit once the widths have grown by 10 % (a refit costs ~10–30 ms; this keeps the
-        # live cost per point small however fine the grid around time zero)
-        grown = len(data) >= 1.1 * state.fitted_with
-        if not data or not (retimed or grown):
-            return
-        # The same estimator as analyze; the live σ₀ error leaves out the t₀/IRF part (four
-        # more refits; a few % of the error), which analyze adds.
+        # The same estimator as analyze, started from the previous optimum; the live σ₀ error
+        # leaves out the t₀/IRF part (four more refits; a few % of the error), which analyze adds.
         sigma0 = estimate_sigma0(
             [p.delay_fs - t0 for p in data],
             [p.fit.sigma_nm for p in data],
@@ -186,9 +196,28 @@ class LiveMonitor:
             irf,
             self.model,
             start=None if state.sigma0 is None else state.sigma0.model,
+            quick=not settle,
         )
-        if sigma0 is not None:
+        if sigma0 is not None:  # until σ₀ is found every new width tries again
             state.sigma0, state.fitted_with = sigma0, len(data)
+
+    def _retime(self, state: _Series, rise: list[_Point]) -> bool:
+        """Refit the rise (from the previous fit); True when it resolves t₀ and the IRF."""
+        pop, pop_err = population_signal(
+            [p.fit.amplitude for p in rise],
+            [p.fit.amplitude_err for p in rise],
+            [p.fit.sigma_nm for p in rise],
+            [p.sigma_err_nm for p in rise],
+            [p.spot for p in rise],
+        )
+        ok = np.isfinite(pop) & np.isfinite(pop_err)
+        delays = np.array([p.delay_fs for p in rise])
+        tz = fit_time_zero(delays[ok], pop[ok], pop_err[ok], start=state.time_zero)
+        state.timed_with = len(rise)
+        if not tz.ok:
+            return False
+        state.time_zero = tz
+        return True
 
     def _significant(self, point: _Point, t0: float, irf: float) -> bool:
         """A spot that stands out of the noise, at a delay after the carriers arrive."""
@@ -225,6 +254,12 @@ class LiveMonitor:
             diffusivity_err_cm2_s=d_err,
             significant=significant,
         )
+
+
+def _due(n: int, fitted_with: int, settle: bool) -> bool:
+    """A refit is due once the points have grown by GROWTH since the last one, or at a
+    settle once any point has arrived since."""
+    return n >= GROWTH * fitted_with if not settle else n != fitted_with
 
 
 def _usable(fit: GaussianFit) -> bool:

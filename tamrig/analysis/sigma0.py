@@ -46,10 +46,12 @@ def estimate_sigma0(
     start: TransportModelFit | None = None,
     irf_err_fs: float = 0.0,
     t0_err_fs: float = 0.0,
+    quick: bool = False,
 ) -> Sigma0 | None:
     """σ₀ of the σ(τ) model fitted to significant widths (delays from time zero); None if
     the model does not converge (e.g. no width after time zero yet). The errors of a
-    measured IRF and t₀ are propagated into σ₀'s (and every model quantity's) error."""
+    measured IRF and t₀ are propagated into σ₀'s (and every model quantity's) error.
+    ``quick``: one start with few evaluations (see :func:`fit_transport_model`)."""
     fit = fit_transport_model(
         tau_fs,
         sigma_nm,
@@ -59,6 +61,7 @@ def estimate_sigma0(
         start=start,
         irf_err_fs=irf_err_fs,
         t0_err_fs=t0_err_fs,
+        quick=quick,
     )
     if not fit.ok:
         return None

@@ -40,6 +40,8 @@ N_AGES = 24
 EARLIEST_SD = 3.0
 PARAMS = ("sigma0_nm", "d_s_cm2_s", "tau_s_fs", "alpha", "n", "d_slow_cm2_s", "bend_nm2")
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(N_AGES)
+#: evaluations per free parameter a quick fit may take (a converging refit needs ~2)
+QUICK_NFEV = 6
 
 
 def superdiffusive_msd(
@@ -161,12 +163,17 @@ def fit_transport_model(
     start: TransportModelFit | None = None,
     irf_err_fs: float = 0.0,
     t0_err_fs: float = 0.0,
+    quick: bool = False,
 ) -> TransportModelFit:
     """Fit σ(τ) (delays from time zero; repeated delays allowed) — super-diffusive if it can.
 
     Points before −3 IRF sd (no carriers yet) and after ``t_max_fs`` are not used. ``start``
     (an earlier fit of the same series, e.g. before the latest point arrived) is tried first.
     ``irf_err_fs`` and ``t0_err_fs`` (from the rise fit) enter the covariance.
+    ``quick`` (the live monitor between its full refits) tries one super-diffusive start
+    (``start`` if it is one, else the middle of the usual three) with at most QUICK_NFEV
+    evaluations per parameter, so a refit never takes long; a start that has not converged
+    by then counts as failed (the linear form is fitted instead).
     """
     cfg = settings or ModelSettings()
     t = np.asarray(tau_fs, dtype=float)
@@ -191,7 +198,7 @@ def fit_transport_model(
     sd_fit: TransportModelFit | None = None
     best: TransportModelFit | None = None
     if int(np.sum(t > 0)) >= cfg.min_points and np.ptp(t) > 0:
-        sd_fit = _fit_superdiffusive(t, s, e, irf_fwhm_fs, cfg, start)
+        sd_fit = _fit_superdiffusive(t, s, e, irf_fwhm_fs, cfg, start, quick)
         if sd_fit.ok:
             best = sd_fit
     if best is None:
@@ -253,6 +260,7 @@ def _fit_superdiffusive(
     irf: float,
     cfg: ModelSettings,
     start: TransportModelFit | None,
+    quick: bool = False,
 ) -> TransportModelFit:
     free = (True, True, True, True, cfg.sharpness is None, True, cfg.slow_bend)
     n0 = 6.0 if cfg.sharpness is None else float(cfg.sharpness)
@@ -266,10 +274,12 @@ def _fit_superdiffusive(
         starts.append(start.theta.copy())
     for tau in (250.0, 450.0, 800.0):
         starts.append(np.array([s0, max(d_est, 1.0) * 1.3, tau, 1.2, n0, 0.0, 0.0]))
+    if quick:
+        starts = starts[:1] if len(starts) == 4 else starts[1:2]
     best: TransportModelFit | None = None
     for k, x0 in enumerate(starts):
         x0[4] = n0 if cfg.sharpness is not None else x0[4]
-        fit = _fit(t, s, e, irf, cfg, x0, free, "superdiffusive")
+        fit = _fit(t, s, e, irf, cfg, x0, free, "superdiffusive", quick=quick)
         better = fit.ok and (best is None or not best.ok or fit.chi2 < best.chi2 - 1e-6)
         if best is None or better:
             best = fit
@@ -292,6 +302,7 @@ def _fit(
     kind: str,
     *,
     numeric_jacobian: bool = False,
+    quick: bool = False,
 ) -> TransportModelFit:
     """Least-squares fit of σ(τ) from ``x0`` with the parameters ``free`` varied.
 
@@ -316,7 +327,7 @@ def _fit(
                 jac="2-point" if numeric_jacobian else model.jacobian,
                 bounds=(lower, upper),
                 x_scale="jac",
-                max_nfev=400 * n_free,
+                max_nfev=(QUICK_NFEV if quick else 400) * n_free,
             )
     except (ValueError, np.linalg.LinAlgError) as exc:
         return _failed(str(exc), irf, t.size, cfg, kind)

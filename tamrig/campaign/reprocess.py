@@ -377,8 +377,16 @@ def _record(
     series = text("series") or text("fluence_label")
     measured = num("delay_fs_measured")
     delay = num("delay_fs")
+    # the last point of a run of its series is settled, as the scan's engine does
+    last = k + 1 >= len(points["index"])
+    settle = last or str(points["series" if "series" in points else "fluence_label"][k + 1]) != (
+        series
+    )
     fit, transport = monitor.update(
-        delay_fs=measured if math.isfinite(measured) else delay, series=series, image=image
+        delay_fs=measured if math.isfinite(measured) else delay,
+        series=series,
+        image=image,
+        settle=settle,
     )
     grid = tuple(
         int(points[c][k]) for c in ("sweep", "wavelength_index", "fluence_index", "delay_index")

@@ -298,6 +298,7 @@ def _print_sigma0(scan: Scan) -> None:
     monitor = scan.engine.monitor
     if not isinstance(monitor, LiveMonitor):
         return
+    monitor.settle()  # a stopped scan leaves points since the last refit
     for series in monitor.series():
         sigma0 = monitor.sigma0(series)
         tz = monitor.time_zero(series)

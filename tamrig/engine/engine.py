@@ -250,7 +250,7 @@ class ScanEngine:
                 # the stage leaves for ``after`` once the frames are in (exec), and travels
                 # while the point is stored
                 measured = self._with_retries(partial(self._measure, point, after), point.index)
-                self._lane.submit(partial(self._teardown, point, measured, t0))
+                self._lane.submit(partial(self._teardown, point, measured, t0, after))
             self._lane.wait()
             self._phases.finish()
             self.rig.close_pump()
@@ -324,10 +324,12 @@ class ScanEngine:
                     break
         return self._phases.exec(point, prepared, following)
 
-    def _teardown(self, point: ScanPoint, m: Measured, t0: float) -> None:
+    def _teardown(
+        self, point: ScanPoint, m: Measured, t0: float, following: ScanPoint | None = None
+    ) -> None:
         """On the writer thread: live fit, fluence check, the record stored and flushed,
         then PointDone (and SweepDone at the end of a sweep)."""
-        record = self._record(point, m)
+        record = self._record(point, m, following)
         for block in m.blocks:
             self.writer.write_frames(point.index, block)
         self.writer.write_point(record)
@@ -356,19 +358,29 @@ class ScanEngine:
             self._emit(SweepDone(point.sweep, n_sweeps, tuple(sorted(progress.sweep_series))))
             progress.sweep_series = set()
 
-    def _record(self, point: ScanPoint, m: Measured) -> PointRecord:
-        """The live fit and the fluence bookkeeping, in the point's record."""
+    def _series(self, point: ScanPoint) -> str:
         resolved = self._resolved
         assert resolved is not None
         fluence = resolved.fluences[point.fluence_index]
         series = series_name(resolved.wavelengths_nm[point.wavelength_index], fluence)
-        if point.reference:
-            series += " ref"
+        return series + " ref" if point.reference else series
+
+    def _record(
+        self, point: ScanPoint, m: Measured, following: ScanPoint | None = None
+    ) -> PointRecord:
+        """The live fit and the fluence bookkeeping, in the point's record. The last point
+        of a run of its series (the next point belongs to another, or there is none) has
+        the monitor refit time zero and σ₀ to the whole series first."""
+        resolved = self._resolved
+        assert resolved is not None
+        fluence = resolved.fluences[point.fluence_index]
+        series = self._series(point)
         image = m.sums.result()
         fit = transport = None
         if self.monitor is not None:
+            settle = following is None or self._series(following) != series
             fit, transport = self.monitor.update(
-                delay_fs=m.delay_fs_measured, series=series, image=image
+                delay_fs=m.delay_fs_measured, series=series, image=image, settle=settle
             )
         power = m.power
         power_w = None if power is None else power.power_w

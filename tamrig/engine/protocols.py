@@ -22,5 +22,5 @@ class PointWriter(Protocol):
 
 class Monitor(Protocol):
     def update(
-        self, *, delay_fs: float, series: str, image: DifferentialImage
+        self, *, delay_fs: float, series: str, image: DifferentialImage, settle: bool = False
     ) -> tuple[GaussianFit, TransportPoint | None]: ...

@@ -355,14 +355,15 @@ def _replay(path: Path, monitor: Monitor) -> int:
         delays = dict(zip(table["index"].tolist(), table["delay_fs_measured"].tolist()))
         names = dict(zip(table["index"].tolist(), table["series"].tolist()))
         count = 0
-        for index in scan.indices():
+        order = [i for i in scan.indices() if str(names[i])]
+        for index, following in zip(order, [*order[1:], None]):
             series = str(names[index])
-            if not series:
-                continue
             dtt = scan.dtt(index)
             nan = np.full(dtt.shape, np.nan)
             image = DifferentialImage(dtt, scan.dtt_err(index), nan, nan, nan, nan, 0, 0)
-            monitor.update(delay_fs=float(delays[index]), series=series, image=image)
+            # each run of a series ends settled, as the scan left it
+            settle = following is None or str(names[following]) != series
+            monitor.update(delay_fs=float(delays[index]), series=series, image=image, settle=settle)
             count += 1
     return count
 

@@ -371,6 +371,7 @@ class ScanPanel(QWidget):
         session = self.session
         monitor = session.scan.engine.monitor if session and session.scan else None
         if isinstance(monitor, LiveMonitor):  # engine done: every series at its final σ₀
+            monitor.settle()  # (a stopped scan leaves points since the last refit)
             for series in monitor.series():
                 self.series_final.emit(series, monitor.transport(series))
 
