@@ -185,16 +185,17 @@ def rising_fit(delay_fs: float, t0_fs: float = 40.0, irf_fs: float = 40.0) -> Ga
 
 def test_live_sigma0_is_refit_on_the_delays_from_time_zero_once_the_rise_is_measured() -> None:
     """Until 8 points sample the rise, t₀ = 0 and D = MSD/2·delay; the 8th point measures
-    t₀ = 40 fs, and σ₀ is refit at once on τ = delay − t₀ (not only after 10 % more
-    widths), which recovers the true 141 nm; D then uses τ."""
+    t₀ = 40 fs, and σ₀ is refit at once on τ = delay − t₀ (not only once the widths have
+    grown by GROWTH), which recovers the true 141 nm; D then uses τ."""
     mon = LiveMonitor(50.0)
     in_range = [-300.0, -100.0, 0.0, 40.0, 80.0, 150.0, 250.0]  # 7 of the rise's ±400 fs
     late = [450.0 + 50 * k for k in range(30)]
     for delay in in_range + late:
         mon.add_fit(delay_fs=delay, series="a", fit=rising_fit(delay))
+    mon.settle("a")  # σ₀ on every width so far (the rise still has only 7 points)
     assert mon.time_zero("a") is None
     before = mon.sigma0("a")
-    assert before is not None and before.n_points == 33
+    assert before is not None and before.n_points == 34
     assert abs(before.value_nm - 141.0) > 0.3  # fitted with t₀ = 0, 40 fs off
     p250 = {p.delay_fs: p for p in mon.transport("a")}[250.0]
     assert p250.diffusivity_cm2_s == pytest.approx(
@@ -206,7 +207,7 @@ def test_live_sigma0_is_refit_on_the_delays_from_time_zero_once_the_rise_is_meas
     assert tz is not None and tz.ok
     assert tz.t0_fs == pytest.approx(40.0, abs=0.5)
     after = mon.sigma0("a")
-    assert after is not None and after.n_points == 35  # < 1.1 × 33: refit for the new t₀
+    assert after is not None and after.n_points == 35  # < GROWTH × 34: refit for the new t₀
     assert after.value_nm == pytest.approx(141.0, abs=0.02)
     p250 = {p.delay_fs: p for p in mon.transport("a")}[250.0]
     assert p250.sigma0_nm == after.value_nm
