@@ -99,3 +99,22 @@ def test_a_warm_start_finds_the_same_rise() -> None:
     assert abs(warm.t0_fs - cold.t0_fs) < 0.01 * cold.t0_err_fs
     assert abs(warm.irf_fwhm_fs - cold.irf_fwhm_fs) < 0.01 * cold.irf_fwhm_err_fs
     assert warm.t0_err_fs == pytest.approx(cold.t0_err_fs, rel=1e-3)
+
+
+def test_a_quick_refit_finds_the_same_rise_or_says_it_did_not() -> None:
+    """The live monitor's quick rise refit (unbounded, few steps) from an earlier fit: the
+    optimum of the full fit when it converges inside the bounds; not ok otherwise."""
+    rng = np.random.default_rng(12)
+    t = np.arange(-400.0, 401.0, 20.0)
+    truth = dict(c=0.0, a=1e-3, t0=-8.0, s=17.0, b=3e-4, tau=150.0)
+    e = np.full(t.size, 1.5e-5)
+    y = rise_model(t, **truth) + rng.normal(0, 1.5e-5, t.size)
+    early = fit_time_zero(t[::2], y[::2], e[::2])
+    full = fit_time_zero(t, y, e)
+    quick = fit_time_zero(t, y, e, start=early, quick=True)
+    assert full.ok and quick.ok
+    assert abs(quick.t0_fs - full.t0_fs) < 0.01 * full.t0_err_fs
+    assert abs(quick.irf_fwhm_fs - full.irf_fwhm_fs) < 0.01 * full.irf_fwhm_err_fs
+    assert quick.t0_err_fs == pytest.approx(full.t0_err_fs, rel=1e-3)
+    flat = fit_time_zero(t[:8], rng.normal(0, 1.5e-5, 8), e[:8], quick=True)
+    assert not flat.ok and flat.message  # no rise in the data: says so, no exception

@@ -77,3 +77,34 @@ def test_estimates_match_the_finite_difference_fit_on_random_truths(grid: object
         assert np.all(np.abs(new.theta - old.theta)[f] < 0.01 * err)
         assert np.allclose(np.sqrt(np.diag(new.cov))[f], err, rtol=0.01)
     assert compared >= 4
+
+
+def test_a_quick_refit_is_the_full_fit_when_it_converges() -> None:
+    """The live monitor's quick refit (one start, few steps, unbounded) from an earlier
+    optimum lands on the full fit's optimum; too few steps from far away is a failure,
+    never a half-converged value."""
+    theta = np.array([141.0, 100.0, 350.0, 1.2, 6.0, 0.5, 0.0])
+    rng = np.random.default_rng(5)
+    t = np.arange(-20.0, 1000.0, 10.0)
+    e = np.full(t.size, 0.5)
+    s = tm.model_sigma(t, theta, 40.0) + rng.normal(0.0, 0.5, t.size)
+    earlier = tm.fit_transport_model(t[:70], s[:70], e[:70], 40.0)  # to 680 fs
+    full = tm.fit_transport_model(t, s, e, 40.0)
+    quick = tm.fit_transport_model(t, s, e, 40.0, start=earlier, quick=True)
+    assert full.ok and quick.ok and quick.kind == full.kind == "superdiffusive"
+    f = np.array(full.free)
+    err = np.sqrt(np.diag(full.cov))[f]
+    assert np.all(np.abs(quick.theta - full.theta)[f] < 0.01 * err)
+    assert np.allclose(np.sqrt(np.diag(quick.cov))[f], err, rtol=0.01)
+    far = tm._fit(
+        t,
+        s,
+        e,
+        40.0,
+        tm.ModelSettings(),
+        np.array([150.0, 5.0, 5000.0, 3.0, 6.0, -50.0, 0.0]),
+        full.free,
+        "superdiffusive",
+        quick=True,
+    )
+    assert not far.ok or np.all(np.abs(far.theta - full.theta)[f] < 0.01 * err)

@@ -179,7 +179,7 @@ class LiveMonitor:
         retimed = False
         rise = [p for p in state.points if _usable(p.fit) and lo <= p.delay_fs <= hi]
         if _due(len(rise), state.timed_with, settle) and len(rise) >= MIN_RISE_POINTS:
-            retimed = self._retime(state, rise)
+            retimed = self._retime(state, rise, settle)
         t0, irf = self._timing(state)
         t_max = self.model.t_max_fs
         data = [
@@ -201,7 +201,7 @@ class LiveMonitor:
         if sigma0 is not None:  # until σ₀ is found every new width tries again
             state.sigma0, state.fitted_with = sigma0, len(data)
 
-    def _retime(self, state: _Series, rise: list[_Point]) -> bool:
+    def _retime(self, state: _Series, rise: list[_Point], settle: bool) -> bool:
         """Refit the rise (from the previous fit); True when it resolves t₀ and the IRF."""
         pop, pop_err = population_signal(
             [p.fit.amplitude for p in rise],
@@ -212,7 +212,9 @@ class LiveMonitor:
         )
         ok = np.isfinite(pop) & np.isfinite(pop_err)
         delays = np.array([p.delay_fs for p in rise])
-        tz = fit_time_zero(delays[ok], pop[ok], pop_err[ok], start=state.time_zero)
+        tz = fit_time_zero(
+            delays[ok], pop[ok], pop_err[ok], start=state.time_zero, quick=not settle
+        )
         state.timed_with = len(rise)
         if not tz.ok:
             return False

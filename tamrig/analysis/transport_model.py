@@ -41,7 +41,7 @@ EARLIEST_SD = 3.0
 PARAMS = ("sigma0_nm", "d_s_cm2_s", "tau_s_fs", "alpha", "n", "d_slow_cm2_s", "bend_nm2")
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(N_AGES)
 #: evaluations per free parameter a quick fit may take (a converging refit needs ~2)
-QUICK_NFEV = 6
+QUICK_NFEV = 3
 
 
 def superdiffusive_msd(
@@ -172,8 +172,9 @@ def fit_transport_model(
     ``irf_err_fs`` and ``t0_err_fs`` (from the rise fit) enter the covariance.
     ``quick`` (the live monitor between its full refits) tries one super-diffusive start
     (``start`` if it is one, else the middle of the usual three) with at most QUICK_NFEV
-    evaluations per parameter, so a refit never takes long; a start that has not converged
-    by then counts as failed (the linear form is fitted instead).
+    evaluations per parameter and the unbounded Levenberg–Marquardt of MINPACK, so a refit
+    never takes long; a start that has not converged by then, or whose optimum lies outside
+    the bounds, counts as failed (the linear form is fitted instead, the same way).
     """
     cfg = settings or ModelSettings()
     t = np.asarray(tau_fs, dtype=float)
@@ -202,7 +203,9 @@ def fit_transport_model(
         if sd_fit.ok:
             best = sd_fit
     if best is None:
-        best = _fit(t, s, e, irf_fwhm_fs, cfg, _linear_start(t, s), _LINEAR_FREE, "linear")
+        best = _fit(
+            t, s, e, irf_fwhm_fs, cfg, _linear_start(t, s), _LINEAR_FREE, "linear", quick=quick
+        )
         if not best.ok and sd_fit is not None:
             best = sd_fit
     if best.ok and (irf_err_fs > 0 or t0_err_fs > 0):
@@ -321,16 +324,31 @@ def _fit(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            res = least_squares(
-                model.residuals,
-                p0,
-                jac="2-point" if numeric_jacobian else model.jacobian,
-                bounds=(lower, upper),
-                x_scale="jac",
-                max_nfev=(QUICK_NFEV if quick else 400) * n_free,
-            )
+            if quick:  # MINPACK's Levenberg–Marquardt: a fraction of TRF's overhead per step
+                res = least_squares(
+                    model.residuals,
+                    p0,
+                    jac=model.jacobian,
+                    method="lm",
+                    x_scale="jac",
+                    max_nfev=QUICK_NFEV * n_free,
+                )
+            else:
+                res = least_squares(
+                    model.residuals,
+                    p0,
+                    jac="2-point" if numeric_jacobian else model.jacobian,
+                    bounds=(lower, upper),
+                    x_scale="jac",
+                    max_nfev=400 * n_free,
+                )
     except (ValueError, np.linalg.LinAlgError) as exc:
         return _failed(str(exc), irf, t.size, cfg, kind)
+    if quick and not (
+        np.all(np.isfinite(res.fun)) and np.all(res.x > lower) and np.all(res.x < upper)
+    ):
+        # without bounds the step left the model's range: only an interior optimum counts
+        return _failed("quick fit left the parameter bounds", irf, t.size, cfg, kind)
     theta[f] = res.x
     chi2 = float(np.sum(res.fun**2))
     dof = t.size - n_free
