@@ -189,15 +189,18 @@ class LiveMonitor:
             return
         # The same estimator as analyze, started from the previous optimum; the live σ₀ error
         # leaves out the t₀/IRF part (four more refits; a few % of the error), which analyze adds.
-        sigma0 = estimate_sigma0(
+        columns = (
             [p.delay_fs - t0 for p in data],
             [p.fit.sigma_nm for p in data],
             [p.sigma_err_nm for p in data],
             irf,
             self.model,
-            start=None if state.sigma0 is None else state.sigma0.model,
-            quick=not settle,
         )
+        start = None if state.sigma0 is None else state.sigma0.model
+        sigma0 = estimate_sigma0(*columns, start=start, quick=True)
+        if settle and (sigma0 is None or sigma0.method != "superdiffusive"):
+            # the quick fit found no super-diffusive optimum: the full fit (all starts) decides
+            sigma0 = estimate_sigma0(*columns, start=start)
         if sigma0 is not None:  # until σ₀ is found every new width tries again
             state.sigma0, state.fitted_with = sigma0, len(data)
 
@@ -212,9 +215,9 @@ class LiveMonitor:
         )
         ok = np.isfinite(pop) & np.isfinite(pop_err)
         delays = np.array([p.delay_fs for p in rise])
-        tz = fit_time_zero(
-            delays[ok], pop[ok], pop_err[ok], start=state.time_zero, quick=not settle
-        )
+        tz = fit_time_zero(delays[ok], pop[ok], pop_err[ok], start=state.time_zero, quick=True)
+        if settle and not tz.ok:  # the full fit decides
+            tz = fit_time_zero(delays[ok], pop[ok], pop_err[ok], start=state.time_zero)
         state.timed_with = len(rise)
         if not tz.ok:
             return False
