@@ -29,6 +29,7 @@ import bench_dutycycle  # noqa: E402
 import bench_engine  # noqa: E402
 import bench_fit  # noqa: E402
 import bench_memory  # noqa: E402
+import bench_monitor  # noqa: E402
 import bench_pipeline  # noqa: E402
 import bench_startup  # noqa: E402
 import bench_storage  # noqa: E402
@@ -112,6 +113,22 @@ def engine_rows(quick: bool) -> list[Row]:
             r["ratio_engine_cpu"] >= 10,
         ),
     ]
+
+
+def monitor_rows(quick: bool) -> list[Row]:
+    plans = ("bench",) if quick else ("bench", "demo", "paper")
+    rows: list[Row] = []
+    for name, r in bench_monitor.measure(plans, repeats=1 if quick else 3).items():
+        rows.append(
+            (
+                f"live monitor per point, {name} plan (CPU ms)",
+                f"mean {r['update_mean']:.2f} (image fit {r['image_mean']:.2f}), "
+                f"p99 {r['update_p99']:.1f}, max {r['update_max']:.1f}",
+                "mean <= 0.7",
+                r["update_mean"] <= 0.7,
+            )
+        )
+    return rows
 
 
 def dutycycle_rows(quick: bool) -> list[Row]:
@@ -208,6 +225,7 @@ def main() -> None:
     sections: list[tuple[str, Callable[[], list[Row]]]] = [
         ("pipeline", lambda: pipeline_rows(args.quick)),
         ("engine", lambda: engine_rows(args.quick)),
+        ("monitor", lambda: monitor_rows(args.quick)),
         ("dutycycle", lambda: dutycycle_rows(args.quick)),
         ("fit", lambda: fit_rows(args.quick)),
         ("storage", lambda: storage_rows(args.quick, args.dir)),

@@ -8,9 +8,10 @@ MSD and D from :func:`.sigma0.msd_from_sigma`.
 
 Refits are amortised so a point costs little however fine the grid: the rise and σ₀ are
 refitted when their points have grown by GROWTH since the last fit (a "quick" fit from the
-previous optimum, of bounded cost), and in full — analyze's fit — on the last point of a run
-of a series (``settle``: the engine passes it at the end of each sweep of a curve and of
-the scan), so the stored point that ends a run carries the values analyze finds.
+previous optimum, of bounded cost), and to every point on the last point of a run of a
+series (``settle``: the engine passes it at the end of each sweep of a curve and of the
+scan; analyze's full fit decides where the quick one finds no optimum), so the stored
+point that ends a run carries the values analyze finds (docs/analysis.md).
 :meth:`LiveMonitor.transport` re-evaluates all earlier points with the current σ₀. Points
 whose spot is not significant (before the rise, no signal) are reported with
 ``significant`` False and never set σ₀.
