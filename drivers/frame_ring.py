@@ -196,6 +196,14 @@ class FrameRing:
             self._keep_from = None
             return gone
 
+    def queue_flushed(self) -> None:
+        """The producer's output queue was emptied after a :meth:`discard` by the thread
+        that pushes, holding no frame: every later fetch was delivered after the call, so
+        the queued frames are no longer waited for."""
+        with self._cond:
+            if self._stale_fetches is not None:
+                self._stale_fetches = min(self._stale_fetches, self._fetches)
+
     def close(self, error: BaseException | None = None) -> None:
         """No more frames; wakes every waiting reader."""
         with self._cond:

@@ -122,6 +122,8 @@ class GenICamCamera(Camera):
         self._ring: FrameRing | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._flush = threading.Event()  # a discard asks the thread to empty the queue
+        self._flushable = True  # until the producer refuses a flush while streaming
         self._tagged = False
         self._dropped = 0
         self._frames = 0
@@ -308,6 +310,7 @@ class GenICamCamera(Camera):
         self._dropped = 0
         self._frames = 0
         self._first_seen = self._last_seen = None
+        self._flush.clear()
         self._stop.clear()
         ia = self._ia
         ia.num_buffers = self.settings.num_buffers
@@ -351,6 +354,9 @@ class GenICamCamera(Camera):
         error: BaseException | None = None
         try:
             while not self._stop.is_set():
+                if self._flush.is_set():  # no buffer held here
+                    self._flush.clear()
+                    self._flush_output_queue(ring)
                 if counted and not self._stream_info("num_awaiting_delivery"):
                     self._stop.wait(IDLE_POLL_S)
                     continue
@@ -405,7 +411,10 @@ class GenICamCamera(Camera):
         (:meth:`guard_frames`).
         The ring leaves them out as they arrive, by frame id, without copying them; none is
         a drop. Each frame keeps its own pump-state tag, so on/off tagging is unaffected.
-        A stopped camera has nothing to drop; a stream that ended in a fault raises it.
+        The acquisition thread also empties the producer's output queue right away (see
+        :meth:`_flush_output_queue`), so a thread that had fallen behind does not fetch
+        the stale frames one by one. A stopped camera has nothing to drop; a stream that
+        ended in a fault raises it.
         """
         ring = self._ring
         if ring is None or not self.acquiring:
@@ -420,6 +429,33 @@ class GenICamCamera(Camera):
             delivered = ring.fetches + 1  # one may be between its fetch and the ring
         ring.discard(queued, self.guard_frames(), delivered)
         self._dropped = ring.dropped_total
+        if self._flushable:
+            self._flush.set()
+
+    def _flush_output_queue(self, ring: FrameRing) -> None:
+        """In the acquisition thread, holding no buffer: the frames waiting in the
+        producer's output queue go back to its input pool unread (GenTL DSFlushQueue:
+        output queue discarded, then the unqueued buffers requeued, which would also take
+        a buffer the thread held). Everything fetched later was delivered after the
+        discard. A producer that refuses is not asked again; the stale frames are then
+        fetched and skipped."""
+        try:
+            from genicam.gentl import ACQ_QUEUE_TYPE_LIST
+
+            module = self._ia.data_streams[0].module
+            module.flush_buffer_queue(ACQ_QUEUE_TYPE_LIST.ACQ_QUEUE_OUTPUT_DISCARD)
+        except Exception as exc:
+            self._flushable = False
+            log.info("%s: producer cannot flush its queue while streaming (%s)", self.name, exc)
+            return
+        try:
+            module.flush_buffer_queue(ACQ_QUEUE_TYPE_LIST.ACQ_QUEUE_UNQUEUED_TO_INPUT)
+        except Exception as exc:
+            # The discarded buffers are out of the pool: the stream starves and the next
+            # read reports it as a stall.
+            self._flushable = False
+            log.error("%s: flushed buffers not requeued (%s)", self.name, exc)
+        ring.queue_flushed()
 
     def _stream_info(self, name: str) -> int | None:
         """A GenTL data-stream counter (buffers awaiting delivery / delivered), None when

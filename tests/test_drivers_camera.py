@@ -192,6 +192,13 @@ def test_discard_guard_counts_from_the_first_frame_not_queued() -> None:
     for fid in (11, 12, 13, 14):  # 11 fetched before, 12 queued, 13 guard
         _push(ring, fid)
     assert ring.take(1, timeout_s=0).frame_id.tolist() == [14]
+    # the producer's queue was emptied after the discard: the next fetch is the first
+    # frame delivered after the call, counted from there
+    ring.discard(queued=5, guard_frames=1)
+    ring.queue_flushed()
+    for fid in (20, 21):
+        _push(ring, fid)
+    assert ring.take(1, timeout_s=0).frame_id.tolist() == [21]
 
 
 def test_discard_forgets_overruns_of_an_unread_ring() -> None:
@@ -488,16 +495,22 @@ def test_producer_failure_ends_acquisition_and_reaches_the_reader() -> None:
 
 class GatedAcquirer(FakeAcquirer):
     """A producer the test feeds: ``deliver`` puts frames on the output queue, ``hold`` keeps
-    the acquisition thread from fetching them (they wait in the queue, as GenTL counts)."""
+    the acquisition thread from fetching them (they wait in the queue, as GenTL counts).
+    ``flushable``: the data stream empties its output queue on request while streaming."""
 
-    def __init__(self, shape: tuple[int, int]) -> None:
+    def __init__(self, shape: tuple[int, int], flushable: bool = True) -> None:
         super().__init__([], shape)
         self.shape = shape
         self.cond = threading.Condition()
         self.hold = False
         self.starts = self.stops = self.popped = self.fetch_calls = 0
+        self.flushed: list[int] = []
+        module = self if flushable else type("Module", (), {})()
+        if not flushable:
+            for name in ("num_awaiting_delivery", "num_delivered"):
+                setattr(type(module), name, property(lambda _m, n=name: getattr(self, n)))
         stream = type("Stream", (), {})()
-        stream.module = self  # GenTL's data-stream module: num_awaiting_delivery
+        stream.module = module  # GenTL's data-stream module
         self.data_streams = [stream]
 
     @property
@@ -509,6 +522,19 @@ class GatedAcquirer(FakeAcquirer):
     def num_delivered(self) -> int:
         with self.cond:
             return self.popped
+
+    def flush_buffer_queue(self, kind: int) -> None:
+        from genicam.gentl import ACQ_QUEUE_TYPE_LIST
+
+        with self.cond:
+            if kind == ACQ_QUEUE_TYPE_LIST.ACQ_QUEUE_OUTPUT_DISCARD:
+                self.flushed += [buffer.module.frame_id for buffer, _ in self.script]
+                self.script.clear()
+            self.cond.notify_all()
+
+    def wait_flushed(self, frames: list[int]) -> None:
+        with self.cond:
+            assert self.cond.wait_for(lambda: self.flushed == frames, timeout=10.0)
 
     def start(self) -> None:
         self.starts += 1
@@ -543,13 +569,17 @@ class GatedAcquirer(FakeAcquirer):
             assert self.cond.wait_for(lambda: not self.script, timeout=10.0)
 
 
-def test_discard_keeps_the_stream_armed_and_skips_frames_exposed_before_it() -> None:
-    """The ring's frames, the producer's queued ones and the guard frames after them are
+@pytest.mark.parametrize("flushable", [True, False], ids=["queue-flushed", "queue-skipped"])
+def test_discard_keeps_the_stream_armed_and_skips_frames_exposed_before_it(
+    flushable: bool,
+) -> None:
+    """The ring's frames, the producer's queued ones (flushed by the acquisition thread, or
+    fetched and skipped when the producer cannot flush) and the guard frames after them are
     left out; ids keep counting, tags stay on their frames, only later losses are drops."""
     from drivers.genicam_camera import GenICamCamera, GenICamSettings
 
     shape = (2, 3)
-    acquirer = GatedAcquirer(shape)
+    acquirer = GatedAcquirer(shape, flushable)
     cam = GenICamCamera(
         "camera",
         GenICamSettings(cti="unused.cti", pixel_format="Mono16", pump_tag_line="Line1"),
@@ -569,6 +599,8 @@ def test_discard_keeps_the_stream_armed_and_skips_frames_exposed_before_it() -> 
         acquirer.deliver(*chopper[7:9])  # 8, 9 wait in the producer's queue
         cam.discard_pending()
         assert cam.acquiring and cam.dropped_frames == 0  # 6 was stale: not a drop
+        if flushable:
+            acquirer.wait_flushed([8, 9])  # before anything new arrives
         acquirer.hold = False
         # 10: first frame not queued at the call; 11 stale too; 12 the first kept
         acquirer.deliver(*chopper[9:13], chopper[14])  # 10-13, then 15 (14 lost)
@@ -578,7 +610,8 @@ def test_discard_keeps_the_stream_armed_and_skips_frames_exposed_before_it() -> 
         assert [int(block.data[i, 0, 0]) for i in range(3)] == [12, 13, 15]
         assert cam.dropped_frames == 1
         assert (acquirer.starts, acquirer.stops) == (1, 0)  # never re-armed
-        assert cam._ring is not None and cam._ring.discarded == 2 + 4
+        skipped = 2 + 2 if flushable else 2 + 4  # the ring's, the guard (and the queued)
+        assert cam._ring is not None and cam._ring.discarded == skipped
     finally:
         cam.stop()
     assert (acquirer.starts, acquirer.stops) == (1, 1) and not cam.acquiring
