@@ -53,6 +53,9 @@ class _Series:
     time_zero: TimeZeroFit | None = None
     fitted_with: int = 0  # significant widths the current σ₀ was fitted to
     timed_with: int = 0  # points the current rise fit was made with
+    rise: list[_Point] = field(default_factory=list)  # usable points in the rise's range
+    n_model: int = 0  # significant widths in the model's range, counted for ``counted_for``
+    counted_for: tuple[float, float] | None = None  # (t₀, IRF) of that count
 
 
 class LiveMonitor:
@@ -116,8 +119,11 @@ class LiveMonitor:
         with self._lock:
             state = self._series.setdefault(series, _Series())
             state.points.append(point)
+            lo, hi = self.time_zero_range_fs
+            if _usable(fit) and lo <= point.delay_fs <= hi:
+                state.rise.append(point)
             if _usable(fit) or settle:
-                self._refine(state, settle)
+                self._refine(state, settle, point)
             sigma0, t0, irf = state.sigma0, *self._timing(state)
         if not _usable(fit):
             return None
@@ -142,7 +148,7 @@ class LiveMonitor:
             for name in names:
                 state = self._series.get(name)
                 if state is not None:
-                    self._refine(state, True)
+                    self._refine(state, True, None)
 
     def series(self) -> list[str]:
         with self._lock:
@@ -173,21 +179,23 @@ class LiveMonitor:
             return tz.t0_fs, tz.irf_fwhm_fs
         return 0.0, self.irf_fwhm_fs
 
-    def _refine(self, state: _Series, settle: bool) -> None:
-        """Refit time zero and σ₀ when their points have doubled, or (``settle``) whenever
-        a point arrived since their last fit (caller holds the lock)."""
-        lo, hi = self.time_zero_range_fs
+    def _refine(self, state: _Series, settle: bool, new: _Point | None) -> None:
+        """Refit time zero and σ₀ when their points have grown by GROWTH, or (``settle``)
+        whenever a point arrived since their last fit (caller holds the lock). ``new``, the
+        point just added, is counted without a pass over the series."""
         retimed = False
-        rise = [p for p in state.points if _usable(p.fit) and lo <= p.delay_fs <= hi]
+        rise = state.rise
         if _due(len(rise), state.timed_with, settle) and len(rise) >= MIN_RISE_POINTS:
-            retimed = self._retime(state, rise, settle)
+            retimed = self._retime(state, list(rise), settle)
         t0, irf = self._timing(state)
-        t_max = self.model.t_max_fs
-        data = [
-            p for p in state.points if self._significant(p, t0, irf) and p.delay_fs - t0 <= t_max
-        ]
-        if not data or not (retimed or _due(len(data), state.fitted_with, settle)):
+        if state.counted_for != (t0, irf):  # a new t₀ or IRF: count again
+            state.n_model = sum(self._in_model(p, t0, irf) for p in state.points)
+            state.counted_for = (t0, irf)
+        elif new is not None and self._in_model(new, t0, irf):
+            state.n_model += 1
+        if not state.n_model or not (retimed or _due(state.n_model, state.fitted_with, settle)):
             return
+        data = [p for p in state.points if self._in_model(p, t0, irf)]
         # The same estimator as analyze, started from the previous optimum; the live σ₀ error
         # leaves out the t₀/IRF part (four more refits; a few % of the error), which analyze adds.
         columns = (
@@ -224,6 +232,10 @@ class LiveMonitor:
             return False
         state.time_zero = tz
         return True
+
+    def _in_model(self, point: _Point, t0: float, irf: float) -> bool:
+        """A significant width inside the σ(τ) model's range (what σ₀ is fitted to)."""
+        return self._significant(point, t0, irf) and point.delay_fs - t0 <= self.model.t_max_fs
 
     def _significant(self, point: _Point, t0: float, irf: float) -> bool:
         """A spot that stands out of the noise, at a delay after the carriers arrive."""
