@@ -350,19 +350,31 @@ class GenICamCamera(Camera):
         # go), so every other thread of the process would wait a switch interval (5 ms)
         # for each wake-up while the camera streams. Where the producer counts its queue,
         # idle waits happen here instead, GIL released.
+        # Every fetch_timeout_s of such waiting one fetch checks that the count is live.
         counted = self._stream_info("num_awaiting_delivery") is not None
+        idle_since: float | None = None
         error: BaseException | None = None
         try:
             while not self._stop.is_set():
                 if self._flush.is_set():  # no buffer held here
                     self._flush.clear()
                     self._flush_output_queue(ring)
+                checking = False
                 if counted and not self._stream_info("num_awaiting_delivery"):
-                    self._stop.wait(IDLE_POLL_S)
-                    continue
-                buffer = ia.try_fetch(timeout=self.settings.fetch_timeout_s)
+                    now = time.monotonic()
+                    idle_since = idle_since if idle_since is not None else now
+                    if now - idle_since < self.settings.fetch_timeout_s:
+                        self._stop.wait(IDLE_POLL_S)
+                        continue
+                    checking = True
+                idle_since = None
+                timeout = IDLE_POLL_S if checking else self.settings.fetch_timeout_s
+                buffer = ia.try_fetch(timeout=timeout)
                 if buffer is None:
                     continue
+                if checking:
+                    counted = False
+                    log.warning("%s: producer's queue count stays 0 with frames in it", self.name)
                 fetch_no = ring.note_fetch()
                 arrived = time.monotonic()
                 with buffer:

@@ -503,7 +503,8 @@ class GatedAcquirer(FakeAcquirer):
         self.shape = shape
         self.cond = threading.Condition()
         self.hold = False
-        self.starts = self.stops = self.popped = self.fetch_calls = 0
+        self.starts = self.stops = self.popped = 0
+        self.empty_waits: list[float] = []  # timeouts of fetches with nothing queued
         self.flushed: list[int] = []
         module = self if flushable else type("Module", (), {})()
         if not flushable:
@@ -553,7 +554,8 @@ class GatedAcquirer(FakeAcquirer):
 
     def try_fetch(self, timeout: float) -> FakeBuffer | None:
         with self.cond:
-            self.fetch_calls += 1
+            if not self.script:
+                self.empty_waits.append(timeout)
             if self.hold or not self.script:
                 self.cond.wait(timeout)
             if self.hold or not self.script:
@@ -621,7 +623,7 @@ def test_discard_keeps_the_stream_armed_and_skips_frames_exposed_before_it(
 def test_an_idle_acquisition_thread_waits_outside_the_producers_fetch() -> None:
     """harvesters' fetch holds the GIL while it waits; with nothing queued the thread must
     wait on its own (GIL released), calling fetch only for a frame that is there."""
-    from drivers.genicam_camera import GenICamCamera, GenICamSettings
+    from drivers.genicam_camera import IDLE_POLL_S, GenICamCamera, GenICamSettings
 
     acquirer = GatedAcquirer((2, 3))
     cam = GenICamCamera("camera", GenICamSettings(cti="unused.cti", pixel_format="Mono16"))
@@ -631,7 +633,26 @@ def test_an_idle_acquisition_thread_waits_outside_the_producers_fetch() -> None:
     try:
         acquirer.deliver((1, 0), (2, 0), (3, 0))
         assert cam.read(3, timeout_s=10.0).frame_id.tolist() == [1, 2, 3]
-        assert acquirer.fetch_calls == 3
+        # nothing queued: at most a short check now and then, never a wait inside fetch
+        assert max(acquirer.empty_waits, default=0.0) <= IDLE_POLL_S
+    finally:
+        cam.stop()
+
+
+class MiscountingAcquirer(GatedAcquirer):
+    """Says nothing waits in its output queue, whatever does."""
+
+    @property
+    def num_awaiting_delivery(self) -> int:
+        return 0
+
+
+def test_a_queue_count_that_stays_zero_does_not_stall_the_stream() -> None:
+    cam = _scripted_camera(MiscountingAcquirer((4, 6)))
+    cam.start()
+    try:
+        cam._ia.deliver((1, 0), (2, 0), (3, 0))
+        assert cam.read(3, timeout_s=10.0).frame_id.tolist() == [1, 2, 3]
     finally:
         cam.stop()
 
