@@ -115,6 +115,7 @@ def main() -> None:
     try:
         cam.configure(roi=Roi(0, 0, args.width, args.width))
         period_ms = 1e3 / cam.config().frame_rate_hz
+        guard = cam.guard_frames()
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         print(f"{args.width}x{args.width} Mono8 @ {1e3 / period_ms:.0f} fps; load average {load}")
         print("  streaming:", throughput(cam, args.seconds, args.block))
@@ -123,7 +124,9 @@ def main() -> None:
         cam.disconnect()
     print(
         f"  per point ({args.points} each, interleaved; {args.point_frames} frames read, "
-        f"{args.gap_ms:.0f} ms idle between points; frame period {period_ms:.1f} ms):"
+        f"{args.gap_ms:.0f} ms idle between points; frame period {period_ms:.1f} ms; a discard "
+        f"skips {guard} frames after the last one delivered, so ~{(guard + 0.5) * period_ms:.0f} "
+        "ms expected to the first fresh frame when the acquisition thread keeps up):"
     )
     for way, numbers in got.items():
         print(
