@@ -60,19 +60,25 @@ EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.txt"
 
 #: The test files that exercise each module; extra files can be given with --tests.
 DEFAULT_TESTS: dict[str, list[str]] = {
-    "tamrig/analysis/fitting.py": ["tests/test_fit.py"],
-    "tamrig/acquisition/accumulator.py": ["tests/test_acquisition.py", "tests/test_accumulator.py"],
+    "tamrig/analysis/fitting.py": ["tests/test_fit.py", "tests/test_error_messages.py"],
+    "tamrig/acquisition/accumulator.py": [
+        "tests/test_acquisition.py",
+        "tests/test_accumulator.py",
+        "tests/test_error_messages.py",
+    ],
     # (the fault matrix of tests/test_reliability_faults.py would triple the time per mutant)
     "tamrig/engine/engine.py": [
         "tests/test_engine.py",
         "tests/test_engine_blocks.py",
         "tests/test_engine_edges.py",
+        "tests/test_error_messages.py",
     ],
     "tamrig/storage/writer.py": [
         "tests/test_storage.py",
         "tests/test_storage_safety.py",
         "tests/test_storage_columns.py",
         "tests/test_storage_legacy.py",
+        "tests/test_error_messages.py",
     ],
 }
 ANALYSIS_TESTS = [
