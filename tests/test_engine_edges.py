@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_engine import Recorder, start
+from test_engine import Recorder, start, tiny_plan
 
-from tamrig.engine import Aborted, Finished, PointDone, ScanEvent
+from simulators.world import World
+from tamrig.engine import Aborted, Fault, Finished, PointDone, ScanEvent
 from tamrig.errors import DeviceFault
 from tamrig.rig import Rig
 from tamrig.storage import open_scan
@@ -45,3 +46,27 @@ def test_a_pump_shutter_unconfirmed_at_the_end_of_an_abort_makes_it_a_fault(
             ("fault", "pump shutter: closed position not confirmed"),
             ("finish", "scan fault: 1 points stored"),
         ]
+
+
+def test_an_abort_during_a_retry_back_off_ends_the_scan_without_waiting_it_out(
+    sim_rig: Rig, tmp_path: Path
+) -> None:
+    """A stage timeout at point 3 starts an hour's back-off before the retry; the operator
+    stops when the fault is reported. The scan ends at once, aborted, with points 0–2 (a
+    back-off waited out would hold the test until its timeout)."""
+    World.of(sim_rig).faults.inject(device="stage", kind="timeout", operation="move", on_call=4)
+
+    def hook(event: ScanEvent) -> None:
+        if isinstance(event, Fault):
+            scan.engine.abort("operator stop")
+
+    rec = Recorder(hook)
+    plan = tiny_plan(sweeps={"count": 1})
+    scan = start(sim_rig, tmp_path, plan=plan, subscribers=[rec], retry_backoff_s=3600.0)
+    with scan:
+        assert scan.run() == "aborted"
+    (fault,) = rec.of(Fault)
+    assert (fault.index, fault.attempt, fault.fatal) == (3, 1, False)
+    assert [e.reason for e in rec.of(Aborted)] == ["operator stop"]
+    with open_scan(tmp_path / "scan.h5") as f:
+        assert f.status == "aborted" and sorted(f.indices()) == [0, 1, 2]
