@@ -11,7 +11,7 @@ from scipy.optimize import minimize_scalar
 from test_analysis import synthetic
 
 from tamrig.analysis.drift import reference_drift
-from tamrig.analysis.fluence_trend import PeakFluenceTrend
+from tamrig.analysis.fluence_trend import PeakFluenceTrend, fluence_by_series
 from tamrig.analysis.linefit import LineFit
 from tamrig.analysis.monitor import LiveMonitor
 from tamrig.analysis.peak import NO_REGIME, PeakSettings, superdiffusive_peak
@@ -202,7 +202,7 @@ def test_live_sigma0_is_refit_on_the_delays_from_time_zero_once_the_rise_is_meas
         p250.msd_nm2 / (2 * 250.0 * NM2_PER_FS_PER_CM2_S), rel=1e-12
     )
 
-    mon.add_fit(delay_fs=350.0, series="a", fit=rising_fit(350.0))
+    mon.add_fit(delay_fs=400.0, series="a", fit=rising_fit(400.0))  # the range's very end
     tz = mon.time_zero("a")
     assert tz is not None and tz.ok
     assert tz.t0_fs == pytest.approx(40.0, abs=0.5)
@@ -356,3 +356,38 @@ def test_local_exponent_follows_a_changing_slope_within_its_window() -> None:
     )
     assert le.alpha[k] == pytest.approx(line[0], rel=1e-12)
     assert le.alpha_err[k] == pytest.approx(math.sqrt(cov[0, 0]), rel=1e-9)
+
+
+def test_amplitude_rate_is_relative_to_the_first_sweeps_amplitude() -> None:
+    """Amplitude 2 − 0.1·sweep: −5 %/sweep of the intercept 2, and the slope's error
+    (0.019916/√10 = 0.0063) as 0.315 % of it — printed 0.31, not rounded up."""
+    n = 5
+    sweeps = np.arange(n, dtype=float)
+    rows = {
+        "sweep": sweeps,
+        "timestamp": 1.7e9 + 600.0 * sweeps,
+        "amplitude": 2.0 - 0.1 * sweeps,
+        "amplitude_err": np.full(n, 0.019916),
+        "sigma_nm": np.full(n, 141.0),
+        "sigma_err_nm": np.ones(n),
+        "x0_nm": np.full(n, 1600.0),
+        "x0_err_nm": np.full(n, 2.0),
+        "y0_nm": np.full(n, 1600.0),
+        "y0_err_nm": np.full(n, 2.0),
+    }
+    result = reference_drift("s", rows)
+    assert result is not None
+    assert result.rates("sweep") == (
+        "amplitude -5 ± 0.31 %/sweep, σ +0 ± 0.32 nm/sweep, x0 +0 ± 0.63 nm/sweep, "
+        "y0 +0 ± 0.63 nm/sweep"
+    )
+
+
+def test_fluence_by_series_needs_both_columns() -> None:
+    """A point table without µJ/cm² (or without ⟨N_abs⟩) gives no fluences, not an error."""
+    n_abs = np.array([0.05, 0.05, 0.1])
+    fluence = np.array([16.0, 17.0, 32.0])
+    assert fluence_by_series({"n_abs": n_abs}) == {}
+    assert fluence_by_series({"fluence_uj_cm2": fluence}) == {}
+    both = {"n_abs": n_abs, "fluence_uj_cm2": fluence, "probe_wavelength_nm": np.full(3, 905.0)}
+    assert fluence_by_series(both) == {(905.0, 0.05): 16.5, (905.0, 0.1): 32.0}
