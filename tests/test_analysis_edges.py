@@ -217,8 +217,8 @@ def test_live_sigma0_is_refit_on_the_delays_from_time_zero_once_the_rise_is_meas
 
 
 def test_pixels_without_a_usable_error_carry_no_weight_in_the_live_fit() -> None:
-    """Unlit (error ∞), unknown (NaN) or zero-error pixels are left out of the fit whatever
-    they hold: the same fit as with those pixels zeroed and out."""
+    """Unlit (error ∞), unknown (NaN), zero- or negative-error pixels are left out of the
+    fit whatever they hold: the same fit as with those pixels zeroed and out."""
     y, x = np.mgrid[0:48, 0:48].astype(float)
     spot = 1e-3 * np.exp(-((x - 23.6) ** 2 + (y - 24.3) ** 2) * 50.0**2 / (2 * 141.0**2))
     rng = np.random.default_rng(12)
@@ -227,6 +227,7 @@ def test_pixels_without_a_usable_error_carry_no_weight_in_the_live_fit() -> None
     err[:, :4] = np.inf
     err[:4, 10:20] = np.nan
     err[40:, 30:] = 0.0
+    err[20:24, 40:] = -2.5e-5  # a negative error is no error either
     bad = ~(np.isfinite(err) & (err > 0))
     ones = np.ones(spot.shape)
 
@@ -242,6 +243,7 @@ def test_pixels_without_a_usable_error_carry_no_weight_in_the_live_fit() -> None
     assert garbage.sigma_err_nm == pytest.approx(clean.sigma_err_nm, rel=1e-9)
     assert garbage.amplitude == pytest.approx(clean.amplitude, rel=1e-9)
     assert abs(garbage.sigma_nm - 141.0) < 4 * garbage.sigma_err_nm
+    assert garbage.reduced_chi2 == pytest.approx(1.0, abs=0.1)  # weights are 1/err², as given
 
 
 def test_a_d_falling_from_the_window_start_has_no_rise_at_all() -> None:
