@@ -393,3 +393,16 @@ def test_fluence_by_series_needs_both_columns() -> None:
     assert fluence_by_series({"fluence_uj_cm2": fluence}) == {}
     both = {"n_abs": n_abs, "fluence_uj_cm2": fluence, "probe_wavelength_nm": np.full(3, 905.0)}
     assert fluence_by_series(both) == {(905.0, 0.05): 16.5, (905.0, 0.1): 32.0}
+
+
+def test_the_peak_grid_ends_at_the_step_nearest_the_window_end() -> None:
+    """50…1000 fs in steps of 0.5 and 5 ends on 1000; in steps of 7 on 1002, the nearer
+    of 995 and 1002."""
+    t = np.arange(20.0, 1400.0, 20.0)
+    series = series_from_msd(t, 2.0 * t**1.5, np.full(t.size, 1.0), 141.0, 0.1)
+    for step, size in ((0.5, 1901), (5.0, 191), (7.0, 137)):
+        peak = superdiffusive_peak(series, PeakSettings(n_bootstrap=20, grid_step_fs=step))
+        grid = peak.t_grid_fs
+        assert (grid[0], grid.size) == (50.0, size)
+        assert grid[-1] == pytest.approx(50.0 + step * (size - 1))
+        assert abs(grid[-1] - 1000.0) <= step / 2
