@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy.optimize import minimize_scalar
+from scipy.optimize import curve_fit, minimize_scalar
 from test_analysis import synthetic
 
 from tamrig.analysis.drift import reference_drift
@@ -406,3 +406,34 @@ def test_the_peak_grid_ends_at_the_step_nearest_the_window_end() -> None:
         assert (grid[0], grid.size) == (50.0, size)
         assert grid[-1] == pytest.approx(50.0 + step * (size - 1))
         assert abs(grid[-1] - 1000.0) <= step / 2
+
+
+def test_power_law_fit_from_three_points_and_its_refusals() -> None:
+    t = np.array([100.0, 400.0, 1600.0])
+    three = series_from_msd(t, 3.0 * t**1.5, 0.01 * 3.0 * t**1.5, 141.0, 0.0)
+    fit = fit_power_law(three, 50.0, 2000.0)
+    assert fit.ok and fit.n_points == 3
+    assert (fit.alpha, fit.prefactor_nm2) == pytest.approx((1.5, 3.0), rel=1e-6)
+    # a constant MSD: the optimiser cannot estimate the covariance, and says so
+    flat = series_from_msd(t, np.full(3, 5.0), np.ones(3), 141.0, 0.0)
+    fit = fit_power_law(flat, 50.0, 2000.0)
+    assert not fit.ok and fit.message == "Covariance of the parameters could not be estimated"
+    assert math.isnan(fit.alpha)
+
+
+def test_power_law_errors_scale_with_the_misfit_over_n_minus_2_degrees_of_freedom() -> None:
+    """Scatter 10× the stated errors: α's error is scaled by √(χ²/(n − 2)), as scipy's
+    relative-σ covariance does."""
+    rng = np.random.default_rng(3)
+    t = np.geomspace(100.0, 1e4, 8)
+    msd = 3.0 * t**1.2
+    err = 0.01 * msd
+    noisy = msd + rng.normal(0.0, 10 * err)
+    fit = fit_power_law(series_from_msd(t, noisy, err, 141.0, 0.0), 50.0, 2e4)
+    assert fit.ok and fit.reduced_chi2 > 20
+    popt, pcov = curve_fit(lambda x, k, a: k * x**a, t, noisy, p0=[3.0, 1.2], sigma=err)
+    assert fit.alpha == pytest.approx(popt[1], rel=1e-6)
+    assert fit.alpha_err == pytest.approx(math.sqrt(pcov[1, 1]), rel=1e-4)
+    assert fit.reduced_chi2 == pytest.approx(
+        np.sum(((noisy - popt[0] * t ** popt[1]) / err) ** 2) / 6, rel=1e-6
+    )
