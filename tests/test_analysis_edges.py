@@ -4,6 +4,7 @@ derivative, and quantities that cannot be formed (a reference spot of zero ampli
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -437,3 +438,16 @@ def test_power_law_errors_scale_with_the_misfit_over_n_minus_2_degrees_of_freedo
     assert fit.reduced_chi2 == pytest.approx(
         np.sum(((noisy - popt[0] * t ** popt[1]) / err) ** 2) / 6, rel=1e-6
     )
+
+
+def test_local_exponent_leaves_out_time_zero_quietly() -> None:
+    """A scan always has delays at and before time zero: their α is NaN, with no warning
+    printed (no logarithm of zero taken)."""
+    t = np.concatenate([[-100.0, 0.0], np.geomspace(20.0, 2000.0, 41)])
+    msd = 50.0 + t.clip(0) * 2.0  # a positive MSD at t = 0 as well
+    series = series_from_msd(t, msd, np.full(t.size, 1.0), 141.0, 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        le = local_exponent(series)
+    assert np.isnan(le.alpha[:2]).all() and np.isnan(le.alpha_err[:2]).all()
+    assert np.isfinite(le.alpha[2:]).all()
