@@ -18,10 +18,12 @@ from tamrig.analysis.monitor import LiveMonitor
 from tamrig.analysis.peak import NO_REGIME, PeakSettings, superdiffusive_peak
 from tamrig.analysis.powerlaw import fit_power_law, local_exponent
 from tamrig.analysis.series import series_from_msd, series_from_sigma
+from tamrig.analysis.sigma0 import estimate_sigma0
 from tamrig.analysis.timezero import rise_model
 from tamrig.analysis.transport_model import (
     FWHM_PER_SD,
     TransportModelFit,
+    fit_transport_model,
     model_msd,
     model_peak,
     model_sigma,
@@ -451,3 +453,21 @@ def test_local_exponent_leaves_out_time_zero_quietly() -> None:
         le = local_exponent(series)
     assert np.isnan(le.alpha[:2]).all() and np.isnan(le.alpha_err[:2]).all()
     assert np.isfinite(le.alpha[2:]).all()
+
+
+def test_sigma0_without_timing_errors_is_the_model_fits_own_and_with_them_larger() -> None:
+    """No IRF or t₀ error given: σ₀ ± error is exactly the σ(τ) model fit's; given (from
+    the rise fit), both errors widen it. The series takes the same σ₀."""
+    t, s, e = synthetic("cqd", seed=4)
+    fit = fit_transport_model(t, s, e, 40.0)
+    assert fit.ok
+    own = estimate_sigma0(t, s, e, 40.0)
+    assert own is not None
+    assert (own.value_nm, own.err_nm) == (fit.value("sigma0_nm"), fit.error("sigma0_nm"))
+    assert (own.n_points, own.method) == (fit.n_points, fit.kind)
+    series = series_from_sigma(t, s, e)
+    assert (series.sigma0.value_nm, series.sigma0.err_nm) == (own.value_nm, own.err_nm)
+    timed = estimate_sigma0(t, s, e, 40.0, irf_err_fs=3.0, t0_err_fs=2.0)
+    assert timed is not None and timed.err_nm > own.err_nm
+    series = series_from_sigma(t, s, e, irf_err_fs=3.0, t0_err_fs=2.0)
+    assert series.sigma0.err_nm == timed.err_nm
