@@ -19,7 +19,7 @@ from tamrig.analysis.peak import NO_REGIME, PeakSettings, superdiffusive_peak
 from tamrig.analysis.powerlaw import fit_power_law, local_exponent
 from tamrig.analysis.series import series_from_msd, series_from_sigma
 from tamrig.analysis.sigma0 import estimate_sigma0
-from tamrig.analysis.timezero import rise_model
+from tamrig.analysis.timezero import fit_time_zero, rise_model
 from tamrig.analysis.transport_model import (
     FWHM_PER_SD,
     TransportModelFit,
@@ -471,3 +471,29 @@ def test_sigma0_without_timing_errors_is_the_model_fits_own_and_with_them_larger
     assert timed is not None and timed.err_nm > own.err_nm
     series = series_from_sigma(t, s, e, irf_err_fs=3.0, t0_err_fs=2.0)
     assert series.sigma0.err_nm == timed.err_nm
+
+
+def test_rise_fit_reports_every_parameter_of_the_rise() -> None:
+    """Noise-free c + A·Φ + B·E: offset 0.1, step 1, t₀ 40 fs, IRF 40 fs FWHM, and the
+    fast decay B = −0.2 with τ = 300 fs all come back."""
+    t = np.arange(-300.0, 800.0, 20.0)
+    sd = 40.0 / FWHM_PER_SD
+    y = rise_model(t, 0.1, 1.0, 40.0, sd, -0.2, 300.0)
+    fit = fit_time_zero(t, y, np.full(t.size, 1e-3))
+    assert fit.ok and fit.message == "ok"
+    assert (fit.offset, fit.amplitude, fit.t0_fs) == pytest.approx((0.1, 1.0, 40.0), abs=1e-6)
+    assert fit.irf_fwhm_fs == pytest.approx(40.0, rel=1e-6)
+    assert fit.decay_amplitude == pytest.approx(-0.2, rel=1e-6)
+    assert fit.decay_tau_fs == pytest.approx(300.0, rel=1e-6)
+
+
+def test_a_fixed_model_parameter_has_no_error() -> None:
+    """The linear σ(τ) model holds D_s, τ_s, α, n and the bend fixed: their errors are 0,
+    the free σ₀ and D_slow have theirs."""
+    t = np.array([0.0, 20.0, 50.0, 100.0, 200.0, 400.0, 800.0])
+    s = np.sqrt(141.0**2 + 2 * 0.5 * NM2_PER_FS_PER_CM2_S * np.clip(t, 0, None))
+    fit = fit_transport_model(t, s, np.full(t.size, 0.3), 40.0)
+    assert fit.ok and fit.kind == "linear"
+    for name in ("d_s_cm2_s", "tau_s_fs", "alpha", "n", "bend_nm2"):
+        assert fit.error(name) == 0.0
+    assert fit.error("sigma0_nm") > 0 and fit.error("d_slow_cm2_s") > 0
