@@ -497,3 +497,14 @@ def test_a_fixed_model_parameter_has_no_error() -> None:
     for name in ("d_s_cm2_s", "tau_s_fs", "alpha", "n", "bend_nm2"):
         assert fit.error(name) == 0.0
     assert fit.error("sigma0_nm") > 0 and fit.error("d_slow_cm2_s") > 0
+
+
+def test_the_super_diffusive_form_needs_eight_widths_after_time_zero() -> None:
+    """Noise-free widths of a super-diffusive σ(τ): seven after time zero (plus three at or
+    before it) get the linear model; an eighth gets the super-diffusive one."""
+    theta = np.array([141.0, 100.0, 350.0, 1.2, 6.0, 0.5, 0.0])
+    delays = [-40.0, -20.0, 0.0, 20.0, 50.0, 100.0, 200.0, 400.0, 700.0, 1000.0]
+    for extra, kind in (([], "linear"), ([1500.0], "superdiffusive")):
+        t = np.array(delays + extra)
+        fit = fit_transport_model(t, model_sigma(t, theta, 40.0), np.full(t.size, 0.3), 40.0)
+        assert (fit.ok, fit.kind, fit.n_points) == (True, kind, t.size)
