@@ -491,12 +491,17 @@ def test_a_fixed_model_parameter_has_no_error() -> None:
     """The linear σ(τ) model holds D_s, τ_s, α, n and the bend fixed: their errors are 0,
     the free σ₀ and D_slow have theirs."""
     t = np.array([0.0, 20.0, 50.0, 100.0, 200.0, 400.0, 800.0])
-    s = np.sqrt(141.0**2 + 2 * 0.5 * NM2_PER_FS_PER_CM2_S * np.clip(t, 0, None))
+    s = model_sigma(t, np.array([141.0, 0.0, 1.0, 1.0, 1.0, 0.5, 0.0]), 40.0)
     fit = fit_transport_model(t, s, np.full(t.size, 0.3), 40.0)
     assert fit.ok and fit.kind == "linear"
     for name in ("d_s_cm2_s", "tau_s_fs", "alpha", "n", "bend_nm2"):
         assert fit.error(name) == 0.0
     assert fit.error("sigma0_nm") > 0 and fit.error("d_slow_cm2_s") > 0
+    # and the fixed ones sit at zero: the noise-free line comes back exactly
+    assert (fit.value("d_s_cm2_s"), fit.value("bend_nm2")) == (0.0, 0.0)
+    assert fit.value("sigma0_nm") == pytest.approx(141.0, rel=1e-6)
+    assert fit.value("d_slow_cm2_s") == pytest.approx(0.5, rel=1e-4)
+    assert fit.chi2 < 1e-6
 
 
 def test_the_super_diffusive_form_needs_eight_widths_after_time_zero() -> None:
