@@ -38,6 +38,13 @@ def test_file_format_describes_every_dataset_group_and_attribute(tmp_path: Path)
         for field in f["/entry/events"].dtype.names or ():
             if f"`{field}`" not in text:
                 missing.add(f"events field {field}")
+        for field in f["/entry/points"].dtype.names or ():
+            if (
+                f"`{field}` †" not in text
+                and f"`{field}`, " not in text
+                and not (field.startswith("position_") and f"`{field}`" in text)
+            ):
+                missing.add(f"table field {field}")
     assert not missing, sorted(missing)
 
 

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import h5py
+import numpy as np
 import pytest
 from storage_support import make_metadata, make_record
 
@@ -23,7 +24,7 @@ def _old_style_file(path: Path, n: int = 4) -> None:
     """A file as the old writer left it: series, reference and fluences in the point JSON,
     the plan's ⟨N_abs⟩ (not µJ/cm²) in /entry/data/fluence."""
     md = make_metadata(n)
-    with ScanWriter.create(path, md) as writer:
+    with ScanWriter.create(path, md, format_version=1) as writer:
         for i in range(n):
             writer.write_point(make_record(i, md))
         writer.finish("aborted")
@@ -76,7 +77,7 @@ def test_file_without_the_significance_column_counts_its_converged_fits(tmp_path
     counts as significant, as it did when they were written; a failed fit does not."""
     path = tmp_path / "older.h5"
     md = make_metadata(4)
-    with ScanWriter.create(path, md) as writer:
+    with ScanWriter.create(path, md, format_version=1) as writer:
         for i in range(4):
             writer.write_point(make_record(i, md))
         writer.finish("finished")
@@ -88,3 +89,36 @@ def test_file_without_the_significance_column_counts_its_converged_fits(tmp_path
         assert f"{L.FIT}/significant" in scan.missing_columns
         pts = scan.points()
     assert pts["significant"].tolist() == [1, 1, 0, 1]
+
+
+def test_version_1_file_reads_and_resumes_like_a_new_one(tmp_path: Path) -> None:
+    """Format version 1 (every per-point column a dataset of its own) gives the same
+    per-point mapping and positions as the current table layout, and still resumes."""
+    md = make_metadata(4)
+    old, new = tmp_path / "v1.h5", tmp_path / "v2.h5"
+    for path, version in ((old, 1), (new, L.FORMAT_VERSION)):
+        with ScanWriter.create(path, md, format_version=version) as writer:
+            for i in range(3):
+                writer.write_point(make_record(i, md))
+            writer.finish("aborted")
+        with ScanWriter.resume(path) as writer:
+            writer.write_point(make_record(3, md))
+    with h5py.File(old, "r") as f:
+        assert L.TABLE not in f and L.FORMAT_ATTR not in f.attrs
+        assert f"{L.DATA}/sweep" in f and L.position_path("stage_mm") in f
+    with h5py.File(new, "r") as f:
+        assert f.attrs[L.FORMAT_ATTR] == L.FORMAT_VERSION == 2
+        assert f"{L.DATA}/sweep" not in f and "sweep" in (f[L.TABLE].dtype.names or ())
+    assert check_scan_file(old).n_points == check_scan_file(new).n_points == 4
+    with open_scan(old) as a, open_scan(new) as b:
+        assert not a.missing_columns and not b.missing_columns
+        pa, pb = a.points(), b.points()
+        assert pa.keys() == pb.keys()
+        for key in pa:
+            assert pa[key].dtype == pb[key].dtype, key
+            np.testing.assert_array_equal(pa[key], pb[key], err_msg=key)
+        qa, qb = a.positions(), b.positions()
+        assert qa.keys() == qb.keys() == set(md.position_names)
+        for name in qa:
+            np.testing.assert_array_equal(qa[name], qb[name])
+        assert a.point_extra(2) == b.point_extra(2)

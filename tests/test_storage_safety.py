@@ -108,7 +108,7 @@ def test_kill_9_at_random_moments_never_loses_a_completed_point(tmp_path: Path) 
         raw = run % 2 == 1
         args = [str(path), str(n), *(["--raw"] if raw else [])]
         if run < 6:  # exact: die inside a chosen resize / write / flush
-            code, lines, err = _run(*args, "--kill-after-ops", str(int(rng.integers(1, 700))))
+            code, lines, err = _run(*args, "--kill-after-ops", str(int(rng.integers(1, 300))))
             acknowledged = _done(lines)
         elif run < 9:  # at a random instant, possibly inside HDF5's C code
             code, lines, err = _run(*args, "--kill-after-s", f"{rng.uniform(0.01, 0.15):.4f}")
@@ -152,7 +152,7 @@ def test_killed_file_opens_in_generic_readers_after_recover(tmp_path: Path) -> N
     from nexusformat.nexus import nxload
 
     path = tmp_path / "killed.h5"
-    code, lines, _ = _run(str(path), "6", "--kill-after-ops", "300")
+    code, lines, _ = _run(str(path), "6", "--kill-after-ops", "150")
     assert code == -signal.SIGKILL
     acknowledged = _done(lines)
     assert acknowledged
@@ -178,7 +178,7 @@ def test_recover_command_opens_a_killed_file_to_every_hdf5_program(
     from tamrig.cli import main
 
     path = tmp_path / "killed.h5"
-    code, lines, _ = _run(str(path), "6", "--kill-after-ops", "300")
+    code, lines, _ = _run(str(path), "6", "--kill-after-ops", "150")
     assert code == -signal.SIGKILL and _done(lines)
     with pytest.raises(OSError, match="already open for write"):
         h5py.File(path, "r")

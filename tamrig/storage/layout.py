@@ -1,10 +1,14 @@
 """Where everything lives in a scan file (NeXus; docs/file-format.md), in one place.
 
 The writer creates exactly these objects before SWMR starts; the reader looks them up here.
-Per-point quantities are 1-D datasets (one row per written point); images are stacks
-(n_points, height, width). Rows are valid only where ``completed`` is 1. ::
+Per-point quantities have one row per written point; images are stacks (n_points, height,
+width). Rows are valid only where ``completed`` is 1. Since format version 2 the per-point
+columns a NeXus viewer plots (``DATASET_COLUMNS``) are 1-D datasets of their own and all the
+others are named fields of one compound table, ``/entry/points``: one write per point
+instead of some forty. Version 1 files (every column its own dataset) are still read. ::
 
-    /                       NXroot; default=entry, creator, file_time, HDF5_Version
+    /                       NXroot; default=entry, creator, file_time, HDF5_Version,
+                            tamrig_format_version
     /entry                  NXentry; default=data
         title, start_time, end_time, scan_status (running|finished|aborted|fault)
         program_name (@version), tamrig_metadata, rig, plan, calibration (JSON text)
@@ -15,22 +19,22 @@ Per-point quantities are 1-D datasets (one row per written point); images are st
             raw_frames/     NXdetector (optional): data (n, h, w) uint32, frame_id,
                             frame_time, pump_on, point_index
         data/               NXdata: signal dtt (n, h, w), dtt_errors; axes delay_fs, y, x;
-                            per-point coordinates point_index, sweep, *_index, delay_fs,
-                            delay_fs_measured, fluence (µJ/cm² whatever the plan's unit),
-                            fluence_measured, fluence_label, n_abs, n_abs_measured,
-                            attenuator_setting, series, reference, probe_wavelength_nm,
-                            power_w, power_time, timestamp, n_on, n_off,
-                            dropped_frames, point_json, completed
+                            per-point point_index, delay_fs, fluence (µJ/cm² whatever the
+                            plan's unit), probe_wavelength_nm, point_json, completed
         fit/                NXdata: signal msd_nm2 (+ _errors), axis delay_fs; sigma_nm,
-                            sigma_err_nm, sigma0_nm, diffusivity_cm2_s, amplitude, x0/y0...
+                            sigma_err_nm, msd_err_nm2, diffusivity_cm2_s (+ err)
+        points              compound, one row per point: every other per-point column
+                            (sweep, *_index, delay_fs_measured, fluence_measured,
+                            fluence_label, n_abs..., amplitude, x0/y0..., position_<name>)
         images/             NXcollection: pump_on_mean/_err, pump_off_mean/_err,
                             dark_mean/_err, each (n, h, w)
-        positions/          NXcollection: one dataset per ScanMetadata.position_names
+        positions/          NXcollection: (version 1 only) one dataset per position name
         events              compound (time, kind, point_index, message): the event log
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import h5py
@@ -50,7 +54,16 @@ METADATA_JSON = "/entry/tamrig_metadata"
 COMPLETED = "/entry/data/completed"
 POINT_JSON = "/entry/data/point_json"
 
+#: The layout this tamrig writes; a file without the root attribute is version 1.
+FORMAT_VERSION = 2
+FORMAT_ATTR = "tamrig_format_version"
+TABLE = "/entry/points"
+
 ROW_CHUNK = 256  # rows per chunk of the 1-D per-point datasets
+#: Rows per chunk of the table and of point_json: the writer rewrites the open chunk at every
+#: point, so a chunk stays some tens of kB (a table row is ~0.6 kB, a point_json row 4 kB).
+TABLE_ROW_CHUNK = 64
+POINT_JSON_ROW_CHUNK = 8
 FRAME_ROW_CHUNK = 4096  # rows per chunk of the 1-D raw-frame metadata
 TEXT_BYTES = 64  # fixed-length labels (SWMR cannot grow variable-length heaps safely)
 POINT_JSON_BYTES = 4096
@@ -172,6 +185,78 @@ ADDED_COLUMNS = frozenset(
     ]
 )
 
+#: Per-point columns stored as 1-D datasets of their own (format version 2): the NXdata
+#: axes and fit results NeXus viewers plot, point_index (to place a row without tamrig) and
+#: the errors the NeXus ``*_errors`` links point at.
+DATASET_COLUMNS = frozenset(
+    [
+        *(f"{DATA}/{n}" for n in ("point_index", "delay_fs", "fluence", "probe_wavelength_nm")),
+        *(
+            f"{FIT}/{n}"
+            for n in (
+                "sigma_nm",
+                "sigma_err_nm",
+                "msd_nm2",
+                "msd_err_nm2",
+                "diffusivity_cm2_s",
+                "diffusivity_err_cm2_s",
+            )
+        ),
+    ]
+)
+
+
+def position_field(name: str) -> str:
+    """Table field of one named device position (format version 2)."""
+    return f"position_{name.replace('/', '_')}"
+
+
+def table_columns(position_names: Sequence[str]) -> dict[str, Column]:
+    """Column path -> column, for every per-point column kept in the table, in field order
+    (a column's name is its field; a position keeps its version 1 dataset path)."""
+    out = {c.path: c for c in (*DATA_COLUMNS, *FIT_COLUMNS) if c.path not in DATASET_COLUMNS}
+    for name in position_names:
+        out[position_path(name)] = Column(POSITIONS, position_field(name), F8, None, name)
+    return out
+
+
+def table_dtype(columns: dict[str, Column]) -> np.dtype:
+    return np.dtype([(c.name, c.dtype) for c in columns.values()])
+
+
+def format_version(f: h5py.File) -> int:
+    return int(f.attrs.get(FORMAT_ATTR, 1))
+
+
+def stored_columns(f: h5py.File, position_names: Sequence[str]) -> dict[str, str | None]:
+    """Where ``f`` keeps each per-point column it has: path -> table field, or None for a
+    dataset of its own (always None in a version 1 file)."""
+    everything = [c.path for c in (*DATA_COLUMNS, *FIT_COLUMNS)]
+    everything += [position_path(n) for n in position_names]
+    if format_version(f) < 2:
+        return {p: None for p in everything if p in f}
+    fields = set(f[TABLE].dtype.names or ())
+    tabled = table_columns(position_names)
+    out: dict[str, str | None] = {}
+    for path in everything:
+        column = tabled.get(path)
+        if column is None:
+            if path in f:
+                out[path] = None
+        elif column.name in fields:
+            out[path] = column.name
+    return out
+
+
+def row_datasets(f: h5py.File, position_names: Sequence[str]) -> list[str]:
+    """Every dataset of ``f`` that grows by one row per point, ``completed`` aside."""
+    stored = stored_columns(f, position_names)
+    paths = [p for p, field in stored.items() if field is None]
+    if format_version(f) >= 2:
+        paths.append(TABLE)
+    return [*paths, POINT_JSON, *(p for p, _, _ in IMAGE_STACKS)]
+
+
 # Per-point images: (dataset path, units, description).
 IMAGE_STACKS: tuple[tuple[str, str | None, str], ...] = (
     (f"{DATA}/dtt", None, "ΔT/T = (pump-on − pump-off) / pump-off"),
@@ -182,6 +267,19 @@ IMAGE_STACKS: tuple[tuple[str, str | None, str], ...] = (
     (f"{IMAGES}/pump_off_err", "counts", "per-pixel standard error of pump_off_mean"),
     (f"{IMAGES}/dark_mean", "counts", "dark frame used (NaN: none)"),
     (f"{IMAGES}/dark_err", "counts", "per-pixel standard error of dark_mean (NaN: none)"),
+)
+#: Stacks written through shuffle + deflate (format version 2; in version 1 every stack was).
+#: ΔT/T and the per-pixel errors are noise: deflate saves 10-26 % of their bytes at
+#: ~150-240 µs of CPU per 64² image, so they are stored unfiltered; mean images carry the
+#: probe's profile and the dark frame repeats, so those stacks may compress (measured per
+#: stack while writing, tamrig.storage.chunks.Compressibility).
+DEFLATED_STACKS = frozenset(
+    {
+        f"{IMAGES}/pump_on_mean",
+        f"{IMAGES}/pump_off_mean",
+        f"{IMAGES}/dark_mean",
+        f"{IMAGES}/dark_err",
+    }
 )
 #: Stacks whose image usually repeats from point to point (one dark frame per scan).
 REPEATED_IMAGES = frozenset({f"{IMAGES}/dark_mean", f"{IMAGES}/dark_err"})

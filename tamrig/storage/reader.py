@@ -6,6 +6,7 @@ Only rows marked ``completed`` are exposed, so a reader never sees a half-writte
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -74,8 +75,13 @@ class ScanFile:
         self.calibration: dict[str, Any] | None = from_json(f["/entry/calibration"][()])
         self.devices: dict[str, Any] = from_json(f["/entry/instrument/devices_json"][()]) or {}
         self.start_time = _text(f["/entry/start_time"][()])
+        #: Where each per-point column is kept: path -> table field (None: own dataset).
+        self._stored = L.stored_columns(f, self.metadata.get("position_names", []))
+        self._row_datasets = L.row_datasets(f, self.metadata.get("position_names", []))
         #: Per-point columns an older tamrig did not write (rebuilt or filled on reading).
-        self.missing_columns = frozenset(p for p in L.POINT_FIELDS.values() if p not in f)
+        self.missing_columns = frozenset(
+            p for p in L.POINT_FIELDS.values() if p not in self._stored
+        )
         self._rows = np.zeros(0, dtype=np.int64)
         self._index_to_row: dict[int, int] = {}
         self.refresh()
@@ -89,7 +95,7 @@ class ScanFile:
             # `completed` first: every row it marks was flushed before it, so the other
             # datasets, refreshed afterwards, are at least that long.
             f[L.COMPLETED].refresh()
-            for path in self._all_paths():
+            for path in self._row_datasets:
                 f[path].refresh()
             f[L.STATUS].refresh()
             f[L.END_TIME].refresh()
@@ -98,23 +104,48 @@ class ScanFile:
                 for path in (L.RAW_DATA, *(p for p, *_ in L.RAW_COLUMNS)):
                     f[path].refresh()
         flags = f[L.COMPLETED][()]
-        n = min([len(flags), *(f[p].shape[0] for p in self._all_paths())])
+        n = min([len(flags), *(f[p].shape[0] for p in self._row_datasets)])
         self._rows = np.flatnonzero(flags[:n] == 1)
+        if self._rows.size:
+            last = int(self._rows[-1])
+            for path in self._row_datasets:
+                self._check_stored(f[path], last, f"row {last} of {path}")
         indices = f[f"{L.DATA}/point_index"][:n][self._rows]
         self._index_to_row = {int(i): int(r) for i, r in zip(indices, self._rows)}
 
-    def _all_paths(self) -> list[str]:
-        names = self.metadata.get("position_names", [])
-        return [
-            *(
-                c.path
-                for c in (*L.DATA_COLUMNS, *L.FIT_COLUMNS)
-                if c.path not in self.missing_columns
-            ),
-            *(L.position_path(n) for n in names),
-            L.POINT_JSON,
-            *(p for p, _, _ in L.IMAGE_STACKS),
-        ]
+    def _check_stored(self, ds: Any, row: int, what: str) -> None:
+        """StorageError when ``row`` of ``ds`` lies past the end of the file: a copy cut
+        short would otherwise read as zeros where a dataset has no filter to fail."""
+        info = ds.id.get_chunk_info_by_coord((row, *(0,) * (ds.ndim - 1)))
+        if info.byte_offset is None:
+            return
+        try:
+            size = os.fstat(self._file.id.get_vfd_handle()).st_size
+        except (OSError, TypeError, ValueError):
+            size = self.path.stat().st_size
+        if info.byte_offset + info.size > size:
+            raise StorageError(
+                f"{self.path}: {what} lies past the end of the file ({size} bytes): "
+                "the file is cut short (an incomplete copy?)"
+            )
+
+    def _column(self, path: str, table: np.ndarray | None) -> np.ndarray:
+        """Completed rows of one stored per-point column (``table``: the completed rows of
+        the compound table, read once per call of the caller)."""
+        field = self._stored[path]
+        if field is not None and table is not None:
+            return np.asarray(table[field])
+        if not self._rows.size:
+            return np.asarray(self._file[path][:0])
+        return np.asarray(self._file[path][()][self._rows])
+
+    def _table(self) -> np.ndarray | None:
+        """Completed rows of the compound table (format version 2), None without one."""
+        if L.TABLE not in self._row_datasets:
+            return None
+        if not self._rows.size:
+            return np.asarray(self._file[L.TABLE][:0])
+        return np.asarray(self._file[L.TABLE][()][self._rows])
 
     @property
     @_reads_file
@@ -153,6 +184,7 @@ class ScanFile:
         """Per-point table of completed points (keys: ``layout.POINT_FIELDS``)."""
         out: dict[str, np.ndarray] = {}
         rebuilt: dict[str, np.ndarray] = {}
+        table = self._table()
         if f"{L.DATA}/series" in self.missing_columns:  # written before the typed columns
             texts = self._file[L.POINT_JSON][()][self._rows] if self._rows.size else []
             rebuilt = legacy.columns_from_json(list(texts))
@@ -162,7 +194,7 @@ class ScanFile:
                 continue
             if path == f"{L.FIT}/significant" and path in self.missing_columns:
                 # Written before noise points were flagged: every converged fit counted.
-                converged = self._file[f"{L.FIT}/converged"][()][self._rows]
+                converged = self._column(f"{L.FIT}/converged", table)
                 out[key] = np.asarray(converged, dtype=np.uint8)
                 continue
             if path in self.missing_columns:
@@ -171,7 +203,7 @@ class ScanFile:
                 fill, dtype = ("", object) if text else (column.fill, column.dtype)
                 out[key] = np.full(self._rows.size, fill, dtype=dtype)
                 continue
-            values = self._file[path][()][self._rows] if self._rows.size else self._file[path][:0]
+            values = self._column(path, table)
             if values.dtype.kind == "S":
                 values = np.array([_text(v) for v in values], dtype=object)
             out[key] = values
@@ -181,7 +213,12 @@ class ScanFile:
     def positions(self) -> dict[str, np.ndarray]:
         """Named device positions per completed point."""
         names = self.metadata.get("position_names", [])
-        return {n: self._file[L.position_path(n)][()][self._rows] for n in names}
+        table = self._table()
+        return {
+            n: self._column(L.position_path(n), table)
+            for n in names
+            if L.position_path(n) in self._stored
+        }
 
     @_reads_file
     def point_extra(self, i: int) -> dict[str, Any]:
@@ -201,7 +238,9 @@ class ScanFile:
         """One per-point image by name: dtt, dtt_errors, pump_on_mean, ..., dark_err."""
         for path, _, _ in L.IMAGE_STACKS:
             if path.rsplit("/", 1)[1] == name:
-                return np.asarray(self._file[path][self._row(i)], dtype=np.float64)
+                ds, row = self._file[path], self._row(i)
+                self._check_stored(ds, row, f"{name} of point {i}")
+                return np.asarray(ds[row], dtype=np.float64)
         names = [p.rsplit("/", 1)[1] for p, _, _ in L.IMAGE_STACKS]
         raise StorageError(f"unknown image {name!r} (expected one of {names})")
 

@@ -61,19 +61,38 @@ def _describe(ds: h5py.Dataset, units: str | None, description: str) -> None:
     ds.attrs["long_name"] = description
 
 
-def _column(f: h5py.File, col: L.Column) -> None:
+def _column(f: h5py.File, col: L.Column, rows_per_chunk: int = L.ROW_CHUNK) -> None:
     ds = f.create_dataset(
         col.path,
         shape=(0,),
         maxshape=(None,),
-        chunks=(L.ROW_CHUNK,),
+        chunks=(rows_per_chunk,),
         dtype=col.dtype,
         fillvalue=col.fill,
     )
     _describe(ds, col.units, col.description)
 
 
-def _stack(f: h5py.File, path: str, shape: tuple[int, int], units: str | None, doc: str) -> None:
+def _table(f: h5py.File, columns: dict[str, L.Column]) -> None:
+    """The compound table of every per-point column without a dataset of its own."""
+    dtype = L.table_dtype(columns)
+    fill = np.array(tuple(c.fill for c in columns.values()), dtype=dtype)
+    ds = f.create_dataset(
+        L.TABLE,
+        shape=(0,),
+        maxshape=(None,),
+        chunks=(L.TABLE_ROW_CHUNK,),
+        dtype=dtype,
+        fillvalue=fill[()],
+    )
+    ds.attrs["long_name"] = "per-point columns, one named field each (fields in order below)"
+    ds.attrs["field_units"] = [c.units or "" for c in columns.values()]
+    ds.attrs["field_descriptions"] = [c.description for c in columns.values()]
+
+
+def _stack(
+    f: h5py.File, path: str, shape: tuple[int, int], units: str | None, doc: str, deflate: bool
+) -> None:
     ds = f.create_dataset(
         path,
         shape=(0, *shape),
@@ -81,7 +100,7 @@ def _stack(f: h5py.File, path: str, shape: tuple[int, int], units: str | None, d
         chunks=(1, *shape),
         dtype=L.IMAGE_DTYPE,
         fillvalue=np.nan,
-        **COMPRESSION,
+        **(COMPRESSION if deflate else {}),
     )
     _describe(ds, units, doc)
 
@@ -94,11 +113,18 @@ def _nxdata_attrs(group: h5py.Group, signal: str, axes: list[str], dims: dict[st
 
 
 def build(
-    f: h5py.File, md: ScanMetadata, *, title: str, raw_frames: bool, file_name: str | None = None
+    f: h5py.File,
+    md: ScanMetadata,
+    *,
+    title: str,
+    raw_frames: bool,
+    file_name: str | None = None,
+    version: int = L.FORMAT_VERSION,
 ) -> None:
     """Write the complete, empty scan tree and the static metadata into ``f``.
 
-    ``file_name`` is the scan's own path when ``f`` is a side file renamed onto it later.
+    ``file_name`` is the scan's own path when ``f`` is a side file renamed onto it later;
+    ``version`` 1 makes the previous layout (every per-point column a dataset of its own).
     """
     from tamrig import __version__
 
@@ -111,6 +137,9 @@ def build(
     f.attrs["creator_version"] = md.program_version or __version__
     f.attrs["HDF5_Version"] = h5py.version.hdf5_version
     f.attrs["h5py_version"] = h5py.version.version
+    if version >= 2:
+        f.attrs[L.FORMAT_ATTR] = version
+    tabled = L.table_columns(md.position_names) if version >= 2 else {}
 
     entry = _group(f, "entry", "NXentry")
     entry.attrs["default"] = "data"
@@ -146,7 +175,8 @@ def build(
         _text(device, "settings_json", to_json(snapshot), type="application/json")
 
     data = _group(entry, "data", "NXdata")
-    for col in L.DATA_COLUMNS:
+    data_columns = [c for c in L.DATA_COLUMNS if c.path not in tabled]
+    for col in data_columns:
         _column(f, col)
     _column(f, L.Column(L.DATA, "completed", L.U1, None, "1 once the point is complete", 0))
     _column(
@@ -159,39 +189,46 @@ def build(
             "per-point device positions without a column of their own, as JSON",
             b"",
         ),
+        L.POINT_JSON_ROW_CHUNK if version >= 2 else L.ROW_CHUNK,
     )
+    deflated = L.DEFLATED_STACKS if version >= 2 else {p for p, _, _ in L.IMAGE_STACKS}
     for path, units, doc in L.IMAGE_STACKS[:2]:
-        _stack(f, path, (h, w), units, doc)
+        _stack(f, path, (h, w), units, doc, path in deflated)
     pixel = float(md.pixel_size_nm)
     for name, size in (("y", h), ("x", w)):  # pixel centres from the pixel-0 corner, as x0/y0
         axis = data.create_dataset(name, data=(np.arange(size) + 0.5) * pixel)
         _describe(axis, "nm", f"pixel-centre {name} from the image's pixel-0 corner")
-    point_dims = {col.name: 0 for col in L.DATA_COLUMNS} | {"completed": 0}
+    point_dims = {col.name: 0 for col in data_columns} | {"completed": 0}
     _nxdata_attrs(data, "dtt", ["delay_fs", "y", "x"], point_dims | {"y": 1, "x": 2})
 
     images = _group(entry, "images", "NXcollection")
     del images  # created for its NX_class; stacks are addressed by path
     for path, units, doc in L.IMAGE_STACKS[2:]:
-        _stack(f, path, (h, w), units, doc)
+        _stack(f, path, (h, w), units, doc, path in deflated)
 
     fit = _group(entry, "fit", "NXdata")
-    for col in L.FIT_COLUMNS:
+    fit_columns = [c for c in L.FIT_COLUMNS if c.path not in tabled]
+    for col in fit_columns:
         _column(f, col)
-    for name in ("delay_fs", "fluence", "probe_wavelength_nm", "sweep", "point_index"):
+    links = ["delay_fs", "fluence", "probe_wavelength_nm", "sweep", "point_index"]
+    links = [name for name in links if f"{L.DATA}/{name}" in f]
+    for name in links:
         fit[name] = f[f"{L.DATA}/{name}"]  # hard links: one dataset, two NXdata views
     fit["msd_nm2_errors"] = f[f"{L.FIT}/msd_err_nm2"]
     fit["sigma_nm_errors"] = f[f"{L.FIT}/sigma_err_nm"]
     fit["diffusivity_cm2_s_errors"] = f[f"{L.FIT}/diffusivity_err_cm2_s"]
-    fit_dims = {c.name: 0 for c in L.FIT_COLUMNS}
-    fit_dims |= {"fluence": 0, "probe_wavelength_nm": 0, "sweep": 0, "point_index": 0}
+    fit_dims = {c.name: 0 for c in fit_columns} | {name: 0 for name in links}
     _nxdata_attrs(fit, "msd_nm2", ["delay_fs"], fit_dims)
     fit.attrs["auxiliary_signals"] = ["sigma_nm", "diffusivity_cm2_s"]
 
-    positions = _group(entry, "positions", "NXcollection")
-    for name in md.position_names:
-        col = L.Column(L.POSITIONS, L.position_path(name).rsplit("/", 1)[1], L.F8, None, name)
-        _column(f, col)
-    del positions
+    if version >= 2:
+        _table(f, tabled)
+    else:
+        positions = _group(entry, "positions", "NXcollection")
+        for name in md.position_names:
+            path = L.position_path(name)
+            _column(f, L.Column(L.POSITIONS, path.rsplit("/", 1)[1], L.F8, None, name))
+        del positions
 
     events = f.create_dataset(
         L.EVENTS,

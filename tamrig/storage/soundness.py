@@ -140,17 +140,24 @@ def _contents(f: h5py.File, named: Path) -> ScanFileReport:
     flags = np.asarray(f[L.COMPLETED][()])
     done = np.flatnonzero(flags == 1)
     rows = int(done[-1]) + 1 if done.size else 0
-    columns = [
+    stored = L.stored_columns(f, metadata.position_names)
+    lacking = [
         c.path
         for c in (*L.DATA_COLUMNS, *L.FIT_COLUMNS)
-        if c.path in f or c.path not in L.ADDED_COLUMNS  # an older file lacks those
+        if c.path not in stored and c.path not in L.ADDED_COLUMNS  # an older file lacks those
     ]
-    columns += [L.position_path(n) for n in metadata.position_names]
-    for path in columns:
+    lacking += [
+        L.position_path(n) for n in metadata.position_names if L.position_path(n) not in stored
+    ]
+    if lacking:
+        raise _refuse(named, f"damaged scan file (no per-point column {lacking[0]})")
+    stacks = [p for p, _, _ in L.IMAGE_STACKS]
+    for path in L.row_datasets(f, metadata.position_names):
+        if path in stacks:
+            continue
         values = f[path][:rows]
         if len(values) < rows:
             raise _refuse(named, f"damaged scan file ({path} ends before its {rows} rows)")
-    stacks = [p for p, _, _ in L.IMAGE_STACKS]
     for path in stacks:
         ds = f[path]
         if ds.shape[0] < rows:

@@ -1,7 +1,8 @@
 """ScanWriter: append scan points to a NeXus/HDF5 file that readers may open at any time.
 
 Write protocol per point (what makes kill -9 and full disks survivable):
-1. every per-point dataset grows by one row and receives its value,
+1. every per-point dataset grows by one row and receives its value (the columns without a
+   dataset of their own as one row of the compound table),
 2. flush (data and metadata reach the OS),
 3. ``/entry/data/completed`` grows and gets 1 for that row, flush again.
 A reader (or resume) counts only rows marked completed, so a half-written point is ignored.
@@ -89,14 +90,30 @@ class ScanWriter:
         self.check_space = True  # look ahead for a full disk (see tamrig.storage.space)
         self._broken: str | None = None
         self._finished = False
-        self._columns: dict[str, h5py.Dataset] = {}
-        for col in (*L.DATA_COLUMNS, *L.FIT_COLUMNS):
-            self._columns[col.path] = file[col.path]
-        for name in metadata.position_names:
-            self._columns[L.position_path(name)] = file[L.position_path(name)]
+        stored = L.stored_columns(file, metadata.position_names)
+        #: Column path -> table field, for the columns kept in the table (format version 2).
+        self._fields = {path: field for path, field in stored.items() if field is not None}
+        self._columns: dict[str, h5py.Dataset] = {
+            path: file[path] for path, field in stored.items() if field is None
+        }
         self._columns[L.POINT_JSON] = file[L.POINT_JSON]
+        #: Fixed-length text columns and table fields -> their length in bytes.
+        self._text_bytes = {
+            p: ds.dtype.itemsize for p, ds in self._columns.items() if ds.dtype.kind == "S"
+        }
+        self._table: h5py.Dataset | None = None
+        self._table_row = np.zeros((), np.dtype([]))
+        if self._fields:
+            self._table = file[L.TABLE]
+            self._table_row = np.zeros((), self._table.dtype)
+            self._columns[L.TABLE] = self._table
+            for column, field in self._fields.items():
+                kind = self._table.dtype[field]
+                if kind.kind == "S":
+                    self._text_bytes[column] = kind.itemsize
         self._stacks = {path: file[path] for path, _, _ in L.IMAGE_STACKS}
         self._levels = {path: chunks.deflate_level(ds) for path, ds in self._stacks.items()}
+        self._unfiltered = {p for p, ds in self._stacks.items() if chunks.unfiltered_images(ds)}
         self._same: dict[str, tuple[np.ndarray, bytes]] = {}  # last dark image and its chunk
         self._packing: dict[str, chunks.Compressibility] = {}  # deflate or stored, measured
         self._completed_ds = file[L.COMPLETED]
@@ -125,8 +142,11 @@ class ScanWriter:
         *,
         overwrite: bool = False,
         record_raw_frames: bool = False,
+        format_version: int = L.FORMAT_VERSION,
     ) -> ScanWriter:
-        """New scan file at ``path``; StorageError if it exists (unless ``overwrite``)."""
+        """New scan file at ``path``; StorageError if it exists (unless ``overwrite``).
+
+        ``format_version`` 1 writes the previous layout (to test reading and resuming it)."""
         path = Path(path)
         try:
             exists = path.exists()
@@ -155,7 +175,12 @@ class ScanWriter:
         try:
             f = h5py.File(tmp, "w", libver=h5files.LIBVER)
             skeleton.build(
-                f, metadata, title=title, raw_frames=record_raw_frames, file_name=str(path)
+                f,
+                metadata,
+                title=title,
+                raw_frames=record_raw_frames,
+                file_name=str(path),
+                version=format_version,
             )
             f.close()
             f = None
@@ -193,14 +218,16 @@ class ScanWriter:
             with h5files.open_update(path) as f:
                 if L.METADATA_JSON not in f or L.COMPLETED not in f:
                     raise StorageError(f"cannot resume {path}: not a tamrig scan file")
-                missing = [c.path for c in (*L.DATA_COLUMNS, *L.FIT_COLUMNS) if c.path not in f]
+                metadata = ScanMetadata.from_dict(from_json(f[L.METADATA_JSON][()]))
+                stored = L.stored_columns(f, metadata.position_names)
+                everything = (*L.DATA_COLUMNS, *L.FIT_COLUMNS)
+                missing = [c.path for c in everything if c.path not in stored]
                 if missing:
                     raise StorageError(
                         f"cannot resume {path}: written by an older tamrig, it lacks the "
                         f"per-point column(s) {', '.join(missing)}; start a new scan "
                         "(the file stays readable with tamrig analyze)"
                     )
-                metadata = ScanMetadata.from_dict(from_json(f[L.METADATA_JSON][()]))
                 dropped_rows, dropped_frames = _truncate_incomplete(f, metadata)
                 f[L.STATUS][()] = skeleton.fixed_text("running", L.STATUS_BYTES)
                 f[L.END_TIME][()] = b""
@@ -246,9 +273,18 @@ class ScanWriter:
                 self.path, need + 2**16, f"point {record.index}", len(self._completed)
             )
         n = self._rows
+        fields, table_row, text_bytes = self._fields, self._table_row, self._text_bytes
         with self._guard(f"writing point {record.index}"):
             for path, value in row.scalars.items():
-                self._append_value(path, self._columns[path], n, value)
+                if path in text_bytes:
+                    value = skeleton.fixed_text(str(value), text_bytes[path])
+                field = fields.get(path)
+                if field is not None:
+                    table_row[field] = value
+                else:
+                    self._append_value(path, self._columns[path], n, value)
+            if self._table is not None:
+                self._append_value(L.TABLE, self._table, n, table_row)
             for path, (cell, chunk) in self._image_cells(row.images).items():
                 _append_row(self._stacks[path], n, cell, chunk)
             self._file.flush()
@@ -263,25 +299,26 @@ class ScanWriter:
 
     def _append_value(self, path: str, ds: h5py.Dataset, n: int, value: Any) -> None:
         """Row ``n`` of a 1-D column: through its open chunk when it has one."""
-        cell = _cell(value, ds.dtype)
         column = self._open_chunks.get(path)
         if column is not None:
-            column.append(n, cell)
+            column.append(n, value)
         else:
-            _append_row(ds, n, np.array([cell], ds.dtype))
+            _append_row(ds, n, np.array([value], ds.dtype))
 
     def _image_cells(
         self, images: dict[str, np.ndarray]
-    ) -> dict[str, tuple[np.ndarray, bytes | None]]:
+    ) -> dict[str, tuple[np.ndarray, bytes | np.ndarray | None]]:
         """Per stack: the (1, h, w) float32 cell and, when the stack allows, its finished
-        chunk: deflated, or a stored deflate stream where deflate does not pay (measured,
-        :class:`tamrig.storage.chunks.Compressibility`). The dark frame repeats point after
-        point: its chunk is reused."""
+        chunk: the cell itself for an unfiltered stack; deflated, or a stored deflate stream
+        where deflate does not pay (measured, :class:`tamrig.storage.chunks.Compressibility`).
+        The dark frame repeats point after point: its chunk is reused."""
         cells = {
             path: np.ascontiguousarray(np.asarray(im, dtype=L.IMAGE_DTYPE)[np.newaxis])
             for path, im in images.items()
         }
-        out: dict[str, tuple[np.ndarray, bytes | None]] = {p: (c, None) for p, c in cells.items()}
+        out: dict[str, tuple[np.ndarray, bytes | np.ndarray | None]] = {
+            p: (c, c if p in self._unfiltered else None) for p, c in cells.items()
+        }
         todo, levels, measuring = [], [], set()
         for path, cell in cells.items():
             configured = self._levels.get(path)
@@ -484,7 +521,9 @@ class ScanWriter:
             ) from exc
 
 
-def _append_row(ds: h5py.Dataset, n: int, cell: np.ndarray, chunk: bytes | None = None) -> None:
+def _append_row(
+    ds: h5py.Dataset, n: int, cell: np.ndarray, chunk: bytes | np.ndarray | None = None
+) -> None:
     """Grow ``ds`` to ``n + 1`` rows and write ``cell`` (shape (1, ...), the dataset's dtype,
     C-contiguous) as row ``n`` through HDF5's own calls: per point this runs for some fifty
     datasets, and the high-level indexing machinery cost more than the write itself.
@@ -502,12 +541,6 @@ def _append_row(ds: h5py.Dataset, n: int, cell: np.ndarray, chunk: bytes | None 
 def _memory_space(shape: tuple[int, ...]) -> Any:
     """The in-memory dataspace of a row (a handful of shapes per scan, reused)."""
     return h5py.h5s.create_simple(shape)
-
-
-def _cell(value: Any, dtype: np.dtype) -> Any:
-    if dtype.kind == "S":
-        return skeleton.fixed_text(str(value), dtype.itemsize)
-    return value
 
 
 def _reason(exc: BaseException, path: Path) -> str:
@@ -548,11 +581,8 @@ def _truncate_incomplete(f: h5py.File, md: ScanMetadata) -> tuple[int, int]:
     flags = f[L.COMPLETED][()]
     done = np.flatnonzero(flags == 1)
     keep = int(done[-1]) + 1 if done.size else 0
-    paths = [c.path for c in (*L.DATA_COLUMNS, *L.FIT_COLUMNS)]
-    paths += [L.position_path(n) for n in md.position_names]
-    paths += [L.POINT_JSON, *(p for p, _, _ in L.IMAGE_STACKS)]
     longest = 0
-    for path in paths:
+    for path in L.row_datasets(f, md.position_names):
         ds = f[path]
         if ds.shape[0] < keep:
             raise StorageError(
