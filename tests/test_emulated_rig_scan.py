@@ -64,9 +64,10 @@ def test_short_scan_on_real_drivers(tmp_path: Path) -> None:
         assert np.all(np.isfinite(dtt))
         delays = entry["data"]["delay_fs"][()]
         assert sorted(np.round(delays).tolist()) == [-200.0, 0.0, 200.0, 400.0]
-        assert entry["data"]["dropped_frames"].shape == (4,)  # recorded per point
+        table = entry["points"][()]  # the per-point columns without a dataset of their own
+        assert table["dropped_frames"].shape == (4,)  # recorded per point
         assert np.all(entry["data"]["probe_wavelength_nm"][()] == 690.0)  # FW102C slot 2
-        power = entry["data"]["power_w"][()]
+        power = table["power_w"]
         assert np.all((power >= 1.0e-3) & (power <= 1.1e-3))  # the PM100D on pyvisa-sim
         stage = json.loads(entry["instrument"]["stage"]["settings_json"][()])
         assert stage["class"] == "drivers.newport_smc100.SMC100Stage"
