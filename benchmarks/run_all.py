@@ -168,7 +168,15 @@ def fit_rows(quick: bool) -> list[Row]:
 
 def storage_rows(quick: bool, folder: Path | None) -> list[Row]:
     r = bench_storage.measure(folder, repeats=3 if quick else 5, frames=500 if quick else 1000)
+    with tempfile.TemporaryDirectory(prefix="tamrig-bench-") as tmp:
+        p = bench_storage.measure_points(folder or Path(tmp), 80 if quick else 150)
     return [
+        (
+            "HDF5 write_point, simulated 64² scan replayed (CPU per point)",
+            f"{p['write_point_cpu_ms']:.2f} ms (format 1: {p['write_point_v1_cpu_ms']:.2f} ms)",
+            "",
+            None,
+        ),
         (
             "HDF5 raw-frame recording",
             f"{r['h5_mb_s']:,.0f} MB/s vs plain {r['plain_mb_s']:,.0f} MB/s: "
