@@ -118,3 +118,26 @@ def test_a_quick_refit_finds_the_same_rise_or_says_it_did_not() -> None:
     assert quick.t0_err_fs == pytest.approx(full.t0_err_fs, rel=1e-3)
     flat = fit_time_zero(t[:8], rng.normal(0, 1.5e-5, 8), e[:8], quick=True)
     assert not flat.ok and flat.message  # no rise in the data: says so, no exception
+
+
+def test_a_quick_refit_that_runs_away_is_quiet() -> None:
+    """Unbounded steps may drive the IRF or decay time to zero (noise, or a fast decay with
+    few points); the quick fit then says it failed and leaves no overflow warnings."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for k in range(40):
+            t = np.sort(rng.uniform(-400, 400, int(rng.integers(8, 30))))
+            if k % 3 == 0:
+                y = rng.normal(0, 1e-5, t.size)
+            elif k % 3 == 1:
+                y = rise_model(t, 0, 1e-3, 0, 17) + rng.normal(0, 1e-5, t.size)
+            else:
+                y = rise_model(t, 0, 1e-3, 0, 17, 5e-4, 30) + rng.normal(0, 3e-5, t.size)
+            e = np.full(t.size, 1e-5)
+            half = t.size // 2 + 4
+            early = fit_time_zero(t[:half], y[:half], e[:half])
+            quick = fit_time_zero(t, y, e, start=early if early.ok else None, quick=True)
+            assert quick.ok or quick.message

@@ -151,6 +151,8 @@ def fit_time_zero(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", OptimizeWarning)
+            if quick:  # unbounded steps may try τ or s → 0; such a fit ends not ok
+                warnings.simplefilter("ignore", RuntimeWarning)
             span = float(np.ptp(t))
             model: Callable[..., FloatArray]
             jac: Callable[..., FloatArray]
