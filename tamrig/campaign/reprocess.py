@@ -371,17 +371,17 @@ def _record(
     def num(key: str, default: float = math.nan) -> float:
         return float(points[key][k]) if key in points else default
 
-    def text(key: str) -> str:
-        return str(points[key][k]) if key in points else ""
+    def text(key: str, row: int = k) -> str:
+        return str(points[key][row]) if key in points else ""
 
-    series = text("series") or text("fluence_label")
+    def series_of(row: int) -> str:
+        return text("series", row) or text("fluence_label", row)
+
+    series = series_of(k)
     measured = num("delay_fs_measured")
     delay = num("delay_fs")
     # the last point of a run of its series is settled, as the scan's engine does
-    last = k + 1 >= len(points["index"])
-    settle = last or str(points["series" if "series" in points else "fluence_label"][k + 1]) != (
-        series
-    )
+    settle = k + 1 >= len(points["index"]) or series_of(k + 1) != series
     fit, transport = monitor.update(
         delay_fs=measured if math.isfinite(measured) else delay,
         series=series,
