@@ -13,6 +13,11 @@ moves only when it changes, and hides what it can behind what must happen anyway
   fluence change and per sweep (pump open for the reading, camera armed, no frame taken).
   Either way every point records the reading and when it was taken.
 
+Read-backs follow the same rule: the attenuator and the probe wavelength are read back once
+after they were set, the probe shutter checked open once, and the stage's position once it
+settled (the point's delay and ``stage_mm``); none of them changes while the engine owns the
+rig, so a device query per point would only add dead time.
+
 A DeviceFault from any phase goes to the engine's retry loop; :meth:`PointPhases.invalidate`
 then makes the next attempt set every axis again from a stopped camera.
 """
@@ -23,6 +28,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -49,10 +55,12 @@ class PowerReading:
 
 @dataclass
 class Prepared:
-    """What setup left for exec: the delay reached and a power reading taken in setup."""
+    """What setup left for exec: where the stage settled (mm and the delay it gives) and a
+    power reading taken in setup."""
 
     delay_fs_measured: float
     power: PowerReading | None
+    stage_mm: float
 
 
 @dataclass
@@ -83,6 +91,14 @@ class PointPhases:
         self.rig = rig
         self.resolved = resolved
         self.acq = resolved.plan.acquisition
+        # the devices and the per-axis targets, looked up once per scan
+        self._camera = rig.camera
+        self._stage = rig.stage
+        self._probe = rig.probe_shutter
+        self._attenuator = rig.attenuator
+        self._selector = rig.wavelength_selector
+        self._wavelengths = list(resolved.wavelengths_nm)
+        self._settings = [f.setting for f in resolved.fluences]
         self._should_stop = should_stop
         self._on_block = on_block
         self.dark: npt.NDArray[np.float64] | None = None
@@ -123,15 +139,26 @@ class PointPhases:
         camera re-armed, the power read again."""
         self._wavelength: float | None = None
         self._setting: float | None = None
+        self._wavelength_read: float | None = None  # read-backs, None: to be read
+        self._setting_read: float | None = None
+        self._probe_open = False
         self._moving_to: float | None = None
         self._power_key: tuple[int, int, int] | None = None
         self._power: PowerReading | None = None
         self.disarm()  # (a premove's fault is kept: the next setup reports and retries it)
 
+    def ensure_probe_open(self) -> None:
+        """Open the probe shutter if it is not (asked once after every invalidation)."""
+        probe = self._probe
+        if probe is not None and not self._probe_open:
+            if not probe.is_open():
+                probe.open()
+            self._probe_open = True
+
     def disarm(self) -> None:
         """Stop the camera stream (pause, fault, end of scan); a stop that fails is left to
         the safe state."""
-        camera = self.rig.camera
+        camera = self._camera
         try:
             if camera.acquiring:
                 camera.stop()
@@ -155,7 +182,7 @@ class PointPhases:
             return
         target = self.rig.delay_to_mm(point.delay_fs)
         try:
-            self.rig.stage.start_move(target)
+            self._stage.start_move(target)
         except DeviceFault as exc:
             self._premove_error = exc
             self._moving_to = None
@@ -168,26 +195,28 @@ class PointPhases:
         if self._premove_error is not None:
             error, self._premove_error = self._premove_error, None
             raise error
-        rig, resolved = self.rig, self.resolved
-        wavelength = resolved.wavelengths_nm[point.wavelength_index]
-        selector = rig.wavelength_selector
+        rig = self.rig
+        wavelength = self._wavelengths[point.wavelength_index]
+        selector = self._selector
         if wavelength is not None and selector is not None and self._wavelength != wavelength:
+            self._wavelength_read = None
             selector.set_wavelength_nm(wavelength)
             self._wavelength = wavelength
-        wanted = resolved.fluences[point.fluence_index].setting
-        attenuator = rig.attenuator
+        wanted = self._settings[point.fluence_index]
+        attenuator = self._attenuator
         if wanted is not None and attenuator is not None and self._setting != wanted:
+            self._setting_read = None
             attenuator.set_setting(wanted)
             self._setting = wanted
         target = rig.delay_to_mm(point.delay_fs)
-        stage = rig.stage
+        stage = self._stage
         if self._moving_to != target:
             stage.check_in_limits(target)
             stage.start_move(target)
         self._moving_to = None
         stage.wait_until_stopped(MOVE_TIMEOUT_S)
-        delay_measured = rig.mm_to_delay(stage.position_mm())
-        return Prepared(delay_measured, self._power_between_points(point))
+        stage_mm = stage.position_mm()
+        return Prepared(rig.mm_to_delay(stage_mm), self._power_between_points(point), stage_mm)
 
     def _power_between_points(self, point: ScanPoint) -> PowerReading | None:
         """Meter behind the pump shutter: one reading per (sweep, wavelength, fluence),
@@ -210,7 +239,7 @@ class PointPhases:
 
     # -- exec --------------------------------------------------------------------------------
     def _arm(self) -> None:
-        camera = self.rig.camera
+        camera = self._camera
         if not camera.acquiring:
             camera.start()
 
@@ -221,25 +250,23 @@ class PointPhases:
         stage starts towards ``following`` as soon as the last frame is in (while the pump
         shutter closes)."""
         rig, acq = self.rig, self.acq
-        camera = rig.camera
+        camera = self._camera
         if camera.acquiring:
             camera.discard_pending()  # frames from the stage move do not count
         else:
             camera.start()
         blocks: list[FrameBlock] = []
-        keep_raw = acq.record_raw_frames
+        index, announce = point.index, self._on_block
+        if acq.record_raw_frames:
 
-        def on_block(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
-            if keep_raw:
+            def on_block(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
                 blocks.append(block)
-            self._on_block(point.index, block, tags)
+                announce(index, block, tags)
 
-        stage_mm: list[float] = []
+        else:
 
-        def frames_in() -> None:
-            """Where the stage was for the point, then off to the next one."""
-            stage_mm.append(rig.stage.position_mm())
-            self.premove(following)
+            def on_block(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
+                announce(index, block, tags)
 
         meter = self._meter if self.power_concurrent else None
         t0 = time.time()
@@ -257,18 +284,31 @@ class PointPhases:
             settle_frames=acq.settle_frames,
             on_block=on_block,
             keep_armed=True,
-            after_frames=frames_in,
+            after_frames=None if following is None else partial(self.premove, following),
         )
         power = prepared.power
         if meter is not None:
             power = PowerReading(meter.fetch_power_w(), 0.5 * (t0 + time.time()))
-        attenuator, selector = rig.attenuator, rig.wavelength_selector
-        setting = attenuator.setting() if attenuator is not None else math.nan
-        wl_now = selector.wavelength_nm() if selector is not None else math.nan
+        setting, wl_now = self._read_backs()
         positions = {
-            "stage_mm": stage_mm[0],
+            "stage_mm": prepared.stage_mm,
             "delay_fs": prepared.delay_fs_measured,
             "attenuator_setting": setting,
             "probe_wavelength_nm": wl_now,
         }
         return Measured(prepared.delay_fs_measured, power, sums, positions, wl_now, setting, blocks)
+
+    def _read_backs(self) -> tuple[float, float]:
+        """The attenuator's setting and the probe wavelength, read once after each change
+        (NaN: no such device)."""
+        setting = self._setting_read
+        if setting is None:
+            attenuator = self._attenuator
+            setting = attenuator.setting() if attenuator is not None else math.nan
+            self._setting_read = setting
+        wavelength = self._wavelength_read
+        if wavelength is None:
+            selector = self._selector
+            wavelength = selector.wavelength_nm() if selector is not None else math.nan
+            self._wavelength_read = wavelength
+        return setting, wavelength
