@@ -136,7 +136,8 @@ class ScanEngine:
         self._clock = clock
         self._resolved = resolved
         self._cond = threading.Condition()
-        self._subscribers: list[Subscriber] = []
+        #: replaced, never changed in place, so an event is delivered without the lock
+        self._subscribers: tuple[Subscriber, ...] = ()
         self._state: State = "idle"
         self._pause_requested = False
         self._abort_requested = False
@@ -155,12 +156,14 @@ class ScanEngine:
         A subscriber that raises stops the scan like any other error (safe state, data kept).
         """
         with self._cond:
-            self._subscribers.append(fn)
+            self._subscribers = (*self._subscribers, fn)
 
         def unsubscribe() -> None:
             with self._cond:
-                if fn in self._subscribers:
-                    self._subscribers.remove(fn)
+                subscribers = list(self._subscribers)
+                if fn in subscribers:
+                    subscribers.remove(fn)
+                    self._subscribers = tuple(subscribers)
 
         return unsubscribe
 
@@ -297,16 +300,16 @@ class ScanEngine:
         self._phases.fit_meter()
 
     def _ensure_ready(self) -> None:
-        """Reconnect devices whose link dropped and make sure the probe is on."""
-        for role in sorted(self._reconnect):
-            device = self.rig.devices[role]
-            device.disconnect()
-            device.connect()
-            self.writer.log_event("reconnect", f"{role} reconnected")
-            self._reconnect.discard(role)
-        probe = self.rig.probe_shutter
-        if probe is not None and not probe.is_open():
-            probe.open()
+        """Reconnect devices whose link dropped and make sure the probe is on (asked of the
+        shutter after the start, a pause or a fault; between those nothing closes it)."""
+        if self._reconnect:
+            for role in sorted(self._reconnect):
+                device = self.rig.devices[role]
+                device.disconnect()
+                device.connect()
+                self.writer.log_event("reconnect", f"{role} reconnected")
+                self._reconnect.discard(role)
+        self._phases.ensure_probe_open()
 
     def _measure(self, point: ScanPoint, following: ScanPoint | None = None) -> Measured:
         """Setup and exec of one point; any DeviceFault propagates to the retry loop.
@@ -319,9 +322,8 @@ class ScanEngine:
             self._ensure_ready()
             prepared = self._phases.setup(point)
             self._lane.wait()  # the previous point is flushed: a storage error stops here
-            with self._cond:
-                if not (self._pause_requested or self._abort_requested):
-                    break
+            if not (self._pause_requested or self._abort_requested):
+                break
         return self._phases.exec(point, prepared, following)
 
     def _teardown(
@@ -489,6 +491,8 @@ class ScanEngine:
     # -- pause / abort -----------------------------------------------------------------------
     def _checkpoint(self, next_index: int) -> None:
         """The safe point between two points: honour abort, then pause."""
+        if not (self._abort_requested or self._pause_requested):
+            return  # (flags only ever read here; a request set meanwhile is seen next time)
         with self._cond:
             if self._abort_requested:
                 raise _Abort()
@@ -549,9 +553,7 @@ class ScanEngine:
 
     # -- helpers -----------------------------------------------------------------------------
     def _emit(self, event: ScanEvent) -> None:
-        with self._cond:
-            subscribers = list(self._subscribers)
-        for fn in subscribers:
+        for fn in self._subscribers:
             fn(event)
 
     def _set_state(self, state: State) -> None:
