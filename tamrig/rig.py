@@ -121,16 +121,15 @@ class Rig:
 
     # -- delay -----------------------------------------------------------------------------
     def delay_to_mm(self, delay_fs: float) -> float:
-        return float(
-            units.delay_fs_to_stage_mm(delay_fs, self.settings.time_zero_mm, self.settings.passes)
-        )
+        """:func:`units.delay_fs_to_stage_mm` for one number, in plain floats (the same
+        operations in the same order, so the same result, without a numpy round trip)."""
+        s = self.settings
+        return s.time_zero_mm + float(delay_fs) * units.stage_mm_per_fs(s.passes)
 
     def mm_to_delay(self, position_mm: float) -> float:
-        return float(
-            units.stage_mm_to_delay_fs(
-                position_mm, self.settings.time_zero_mm, self.settings.passes
-            )
-        )
+        """:func:`units.stage_mm_to_delay_fs` for one number, in plain floats."""
+        s = self.settings
+        return (float(position_mm) - s.time_zero_mm) / units.stage_mm_per_fs(s.passes)
 
     def delay_range_fs(self) -> tuple[float, float]:
         lo, hi = self.stage.limits_mm

@@ -8,6 +8,7 @@ Drives shutters and camera in the order a scheme needs (``chopper``: hardware pu
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -31,6 +32,14 @@ class AcquisitionStopped(Exception):
 def _image_shape(rig: Rig) -> tuple[int, int]:
     roi = rig.camera.config().roi
     return (roi.height, roi.width)
+
+
+@lru_cache(maxsize=8)
+def _default_norm_mask(shape: tuple[int, int]) -> npt.NDArray[np.bool_]:
+    """The image border (:func:`border_mask`) of one shape, made once and read-only."""
+    mask = border_mask(shape)
+    mask.flags.writeable = False
+    return mask
 
 
 def measure_dark(rig: Rig, n_frames: int, *, block_frames: int = 64) -> tuple[F64, F64]:
@@ -98,7 +107,7 @@ def acquire_sums(
         raise ValueError("n_pairs must be >= 2")
     camera = rig.camera
     shape = _image_shape(rig)
-    mask = border_mask(shape) if norm_mask is None else norm_mask
+    mask = _default_norm_mask(shape) if norm_mask is None else norm_mask
     acc = DifferentialAccumulator(shape, dark, normalise, norm_mask=mask, dark_err=dark_err)
 
     def take(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
