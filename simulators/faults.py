@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -179,11 +180,20 @@ class FaultInjector:
     def check(self, device: str, operation: str, now_s: float = 0.0) -> FaultSpec | None:
         """Record one call of ``operation`` on ``device``; return the fault that fires, if any."""
         with self._lock:
-            return self._check(device, operation, now_s)
+            return self._check(device, operation, lambda: now_s)
 
-    def _check(self, device: str, operation: str, now_s: float) -> FaultSpec | None:
-        self._calls[(device, operation)] += 1
-        self._calls[(device, "*")] += 1
+    def check_at(self, device: str, operation: str, clock: Callable[[], float]) -> FaultSpec | None:
+        """:meth:`check`, asking ``clock`` for the time only when a fault fires (the devices'
+        path: most calls fire nothing)."""
+        with self._lock:
+            return self._check(device, operation, clock)
+
+    def _check(self, device: str, operation: str, clock: Callable[[], float]) -> FaultSpec | None:
+        calls = self._calls
+        calls[(device, operation)] += 1
+        calls[(device, "*")] += 1
+        if not self._armed:
+            return None
         for armed in self._armed:
             spec = armed.spec
             target = spec.target_operation()
@@ -196,6 +206,6 @@ class FaultInjector:
             if fires:
                 armed.fired += 1
                 call = self._calls[(device, operation)]
-                self.log.append(FiredFault(now_s, device, operation, call, spec))
+                self.log.append(FiredFault(clock(), device, operation, call, spec))
                 return spec
         return None

@@ -52,8 +52,10 @@ class SimulatedDevice(Device):
         Generic faults (timeout, garbage, disconnect) raise here; a device-specific one
         (stall, dropped frames, ...) is returned for the device to act out.
         """
-        self.check_link()
-        spec = self.world.faults.check(self.name, operation, self.world.clock.now())
+        if self._link_lost:
+            self.check_link()
+        world = self.world
+        spec = world.faults.check_at(self.name, operation, world.clock.now)
         if spec is None or spec.kind not in GENERIC_KINDS:
             return spec
         if spec.kind == "timeout":
