@@ -26,6 +26,7 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -63,6 +64,8 @@ FaultPolicy = Literal["pause", "stop"]
 State = Literal["idle", "running", "paused", "finished", "aborted", "fault"]
 Subscriber = Callable[[ScanEvent], None]
 
+#: Points whose mean duration gives the ETA.
+ETA_POINTS = 20
 #: Positions recorded with every point that get a dataset of their own in the data file.
 POSITION_NAMES = ("stage_mm", "attenuator_setting", "probe_wavelength_nm")
 
@@ -86,7 +89,8 @@ class _Progress:
     total: int
     done: int
     ends_sweep: dict[int, bool]
-    durations: list[float] = field(default_factory=list)
+    #: the last points' durations, for the ETA
+    durations: deque[float] = field(default_factory=lambda: deque(maxlen=ETA_POINTS))
     sweep_series: set[str] = field(default_factory=set)
 
 
@@ -145,6 +149,7 @@ class ScanEngine:
         self._abort_kind = "abort"
         self._ending = False  # set once the end-of-scan clean-up has begun
         self._reconnect: set[str] = set()
+        self._series_names: dict[tuple[int, int, bool], str] = {}
         #: Trends of the per-sweep reference spot (photodamage, drift); seeded on resume.
         self.reference = ReferenceTracker(plan.drift.limits())
 
@@ -361,11 +366,16 @@ class ScanEngine:
             progress.sweep_series = set()
 
     def _series(self, point: ScanPoint) -> str:
-        resolved = self._resolved
-        assert resolved is not None
-        fluence = resolved.fluences[point.fluence_index]
-        series = series_name(resolved.wavelengths_nm[point.wavelength_index], fluence)
-        return series + " ref" if point.reference else series
+        """The point's live-monitor curve (named once per wavelength, fluence and kind)."""
+        key = (point.wavelength_index, point.fluence_index, point.reference)
+        series = self._series_names.get(key)
+        if series is None:
+            resolved = self._resolved
+            assert resolved is not None
+            fluence = resolved.fluences[point.fluence_index]
+            series = series_name(resolved.wavelengths_nm[point.wavelength_index], fluence)
+            series = self._series_names[key] = series + " ref" if point.reference else series
+        return series
 
     def _record(
         self, point: ScanPoint, m: Measured, following: ScanPoint | None = None
@@ -575,8 +585,8 @@ class ScanEngine:
         return ends
 
     @staticmethod
-    def _eta(durations: list[float], remaining: int) -> float | None:
+    def _eta(durations: deque[float], remaining: int) -> float | None:
+        """Remaining points × the mean duration of the last ``ETA_POINTS``."""
         if not durations:
             return None
-        recent = durations[-20:]
-        return remaining * sum(recent) / len(recent)
+        return remaining * sum(durations) / len(durations)
