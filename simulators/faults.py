@@ -179,21 +179,19 @@ class FaultInjector:
 
     def check(self, device: str, operation: str, now_s: float = 0.0) -> FaultSpec | None:
         """Record one call of ``operation`` on ``device``; return the fault that fires, if any."""
-        with self._lock:
-            return self._check(device, operation, lambda: now_s)
+        return self.check_at(device, operation, lambda: now_s)
 
     def check_at(self, device: str, operation: str, clock: Callable[[], float]) -> FaultSpec | None:
         """:meth:`check`, asking ``clock`` for the time only when a fault fires (the devices'
         path: most calls fire nothing)."""
         with self._lock:
-            return self._check(device, operation, clock)
+            calls = self._calls
+            calls[(device, operation)] += 1
+            calls[(device, "*")] += 1
+            return self._fire(device, operation, clock) if self._armed else None
 
-    def _check(self, device: str, operation: str, clock: Callable[[], float]) -> FaultSpec | None:
-        calls = self._calls
-        calls[(device, operation)] += 1
-        calls[(device, "*")] += 1
-        if not self._armed:
-            return None
+    def _fire(self, device: str, operation: str, clock: Callable[[], float]) -> FaultSpec | None:
+        """The armed fault that fires on this (already counted) call, if any."""
         for armed in self._armed:
             spec = armed.spec
             target = spec.target_operation()

@@ -81,6 +81,7 @@ class Rig:
         self.settings = loaded.config.rig
         self.devices = devices
         self.context = context
+        self._mm_per_fs = units.stage_mm_per_fs(self.settings.passes)
 
     # -- roles -----------------------------------------------------------------------------
     def _role(self, role: str, cls: type[D]) -> D:
@@ -89,7 +90,7 @@ class Rig:
             raise ConfigError(
                 "this rig has no such device", file=self.loaded.path, field=f"devices.{role}"
             )
-        return cast(D, device)
+        return device  # type: ignore[return-value]  # the role's class (build_rig checked it)
 
     @property
     def stage(self) -> DelayStage:
@@ -123,13 +124,11 @@ class Rig:
     def delay_to_mm(self, delay_fs: float) -> float:
         """:func:`units.delay_fs_to_stage_mm` for one number, in plain floats (the same
         operations in the same order, so the same result, without a numpy round trip)."""
-        s = self.settings
-        return s.time_zero_mm + float(delay_fs) * units.stage_mm_per_fs(s.passes)
+        return self.settings.time_zero_mm + float(delay_fs) * self._mm_per_fs
 
     def mm_to_delay(self, position_mm: float) -> float:
         """:func:`units.stage_mm_to_delay_fs` for one number, in plain floats."""
-        s = self.settings
-        return (float(position_mm) - s.time_zero_mm) / units.stage_mm_per_fs(s.passes)
+        return (float(position_mm) - self.settings.time_zero_mm) / self._mm_per_fs
 
     def delay_range_fs(self) -> tuple[float, float]:
         lo, hi = self.stage.limits_mm

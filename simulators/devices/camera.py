@@ -238,7 +238,7 @@ class SimulatedCamera(SimulatedDevice, Camera):
         period = self.frame_period_s()
         lost = spec.frames if spec is not None and spec.kind == "drop_frames" else 0
         ids = np.arange(self._next_id, self._next_id + n_frames + lost, dtype=np.int64)
-        times = self._frame_clock(period) + (ids - ids[0]) * period
+        times = self._frame_clock(period) + np.arange(ids.size, dtype=np.float64) * period
         if lost:
             keep = np.sort(self.rng.choice(ids.size, size=n_frames, replace=False))
             ids, times = ids[keep], times[keep]
@@ -256,7 +256,8 @@ class SimulatedCamera(SimulatedDevice, Camera):
                 )
         self._next_id = int(ids[-1]) + 1 if lost == 0 else self._next_id + n_frames + lost
         self._dropped += lost
-        pump_on = ((ids + self._chopper_phase) % 2 == 0) if self.settings.chopper else None
+        # pump on where (id + phase) is even, i.e. where the id's parity is the phase
+        pump_on = (ids & 1) == self._chopper_phase if self.settings.chopper else None
         # Frames are made while they are "exposed": in real time the block arrives when
         # its last frame ends, not that plus the time the simulation took to draw it.
         data = self._expose(ids, times, pump_on)
