@@ -19,7 +19,8 @@ Gaussian with curve_fit (``bluesky_callback.py``), against tamrig's whole per-po
 Reported per point (steady state, from the first to the last point; dark frame, file
 creation and run start/stop are excluded on both sides): wall µs and CPU µs (process CPU;
 for the parts, CPU of the engine's thread). The tamrig side is split into the per-frame
-work -- simulated camera (frame synthesis, i.e. the hardware) and frames -> ΔT/T (the
+work -- simulated camera (frame synthesis, i.e. the hardware; its control path of fault
+check, frame clock, ids and pump tags counts as device layer) and frames -> ΔT/T (the
 accumulator, measured on its own by bench_pipeline.py) -- and the per-point overhead:
 live fit, HDF5 write_point and the rest (engine, device layer, events). Ratios: Bluesky's
 whole point over tamrig's overhead, and over the engine + device layer alone (the part
