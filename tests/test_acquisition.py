@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -10,7 +11,12 @@ import pytest
 from conftest import write_variant
 
 from tamrig.acquisition.accumulator import DifferentialAccumulator, border_mask
-from tamrig.acquisition.sequencing import AcquisitionStopped, acquire_point, measure_dark
+from tamrig.acquisition.sequencing import (
+    AcquisitionStopped,
+    acquire_point,
+    acquire_sums,
+    measure_dark,
+)
 from tamrig.devices import FrameBlock
 from tamrig.errors import DeviceStateError
 from tamrig.rig import Rig, build_rig
@@ -226,6 +232,34 @@ def test_acquire_point_chopper_on_sim_rig(sim_rig: Rig) -> None:
     assert abs(float(image.dtt[:6, :6].mean())) < 2e-4  # corners: no signal
     assert not sim_rig.pump_shutter.is_open()
     assert not sim_rig.camera.acquiring
+
+
+def test_no_frame_exposed_before_the_pump_shutter_reported_open_is_counted(
+    sim_rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chopper scheme: stale frames (stage move) and frames exposed while the shutter
+    travelled are dropped once it reports open; the shutter scheme drops the stale ones
+    before its first block (its settle frames cover each shutter change)."""
+    strong_pump(sim_rig)
+    camera, shutter = sim_rig.camera, sim_rig.pump_shutter
+    calls: list[str] = []
+    for obj, name in ((camera, "discard_pending"), (camera, "read"), (shutter, "open")):
+        real = getattr(obj, name)
+
+        def spy(*args: object, _real: Any = real, _name: str = name) -> Any:
+            calls.append(_name)
+            return _real(*args)
+
+        monkeypatch.setattr(obj, name, spy)
+    camera.start()
+    acquire_sums(sim_rig, n_pairs=4, scheme="chopper", dark=None, keep_armed=True)
+    assert calls[:3] == ["open", "discard_pending", "read"]
+    assert calls.count("discard_pending") == 1 and camera.acquiring
+    calls.clear()
+    acquire_sums(sim_rig, n_pairs=4, scheme="shutter", dark=None, keep_armed=True)
+    assert calls[:3] == ["discard_pending", "open", "read"]
+    assert calls.count("discard_pending") == 1
+    camera.stop()
 
 
 def test_acquire_point_negative_delay_has_no_signal(sim_rig: Rig) -> None:

@@ -92,7 +92,9 @@ def acquire_sums(
 
     ``chopper``: the camera streams with the pump shutter open; each frame's pump state is
     the hardware tag ``FrameBlock.pump_on`` (a camera without tags is a DeviceStateError,
-    never parity). ``shutter``: blocks of frames with the pump shutter open then closed,
+    never parity); the first frame counted began its exposure after the shutter reported
+    open (``Camera.discard_pending``), so none saw a shutter half way. ``shutter``: blocks
+    of frames with the pump shutter open then closed,
     ``settle_frames`` discarded after every shutter change. The pump shutter is closed on
     return and on every exception; ``should_stop`` is polled between blocks and raises
     :class:`AcquisitionStopped`. ``on_block`` sees every kept block (raw-frame recording).
@@ -127,6 +129,10 @@ def acquire_sums(
     try:
         if scheme == "chopper":
             rig.open_pump()
+            # the shutter reported open: frames exposed while it travelled saw part of the
+            # pump, and frames from before (the stage move) none; the first one counted
+            # begins its exposure now
+            camera.discard_pending()
             budget = 4 * n_pairs + 2 * block_frames  # a running chopper needs 2 * n_pairs
             read = 0
             while acc.n_on < n_pairs or acc.n_off < n_pairs:
@@ -148,6 +154,8 @@ def acquire_sums(
                     )
                 take(block, block.pump_on)
         elif scheme == "shutter":
+            if keep_armed:
+                camera.discard_pending()  # frames from before this point (the stage move)
             while acc.n_on < n_pairs or acc.n_off < n_pairs:
                 for state in (True, False):
                     check_stop()

@@ -251,10 +251,8 @@ class PointPhases:
         shutter closes)."""
         rig, acq = self.rig, self.acq
         camera = self._camera
-        if camera.acquiring:
-            camera.discard_pending()  # frames from the stage move do not count
-        else:
-            camera.start()
+        if not camera.acquiring:
+            camera.start()  # acquire_sums drops what the camera holds from the stage move
         blocks: list[FrameBlock] = []
         index, announce = point.index, self._on_block
         if acq.record_raw_frames:
