@@ -348,12 +348,12 @@ def test_local_exponent_follows_a_changing_slope_within_its_window() -> None:
     """MSD = t·(1 + t/1000 fs): α(t) = 1 + u/(1 + u), u = t/1000, rises from 1 to 2. The
     default ±0.15-decade window tracks it to 0.002; each α is the weighted straight line
     in ln MSD vs ln t through the 7 points of its window (1 % errors: weight 100 in ln)."""
-    t = np.geomspace(10.0, 1e5, 101)  # 25 per decade
+    t = np.geomspace(10.0, 1e5, 105)  # 26 per decade: the 4th neighbour just outside
     msd = t * (1 + t / 1000.0)
     le = local_exponent(series_from_msd(t, msd, 0.01 * msd, 141.0, 0.0))
     u = t / 1000.0
     assert np.max(np.abs(le.alpha - (1 + u / (1 + u)))) < 0.002
-    k = 50  # t = 1000 fs, α = 1.5
+    k = 52  # t = 1000 fs, α = 1.5
     near = np.abs(np.log(t / t[k])) <= 0.15 * math.log(10)
     assert int(near.sum()) == 7
     line, cov = np.polyfit(
@@ -513,3 +513,19 @@ def test_the_super_diffusive_form_needs_eight_widths_after_time_zero() -> None:
         t = np.array(delays + extra)
         fit = fit_transport_model(t, model_sigma(t, theta, 40.0), np.full(t.size, 0.3), 40.0)
         assert (fit.ok, fit.kind, fit.n_points) == (True, kind, t.size)
+
+
+def test_local_exponent_at_the_edges_of_its_data() -> None:
+    """Three points 0.1 decade apart: only the middle one has three in its ±0.15 decades
+    (the ends are NaN, and the scan goes on past them); MSDs below 1 nm² count; a signal
+    no larger than its errors still gives an α, with a large error."""
+    t = 100.0 * 10 ** np.array([0.0, 0.1, 0.2])
+    le = local_exponent(series_from_msd(t, 2.0 * t**1.5, 0.01 * t**1.5, 141.0, 0.0))
+    assert np.isnan(le.alpha[[0, 2]]).all()
+    assert le.alpha[1] == pytest.approx(1.5, rel=1e-12)
+    small = np.geomspace(100.0, 1000.0, 30)
+    le = local_exponent(series_from_msd(small, 5e-4 * small, 5e-6 * small, 141.0, 0.0))
+    assert le.alpha == pytest.approx(np.ones(small.size), rel=1e-9)  # MSD 0.05–0.5 nm²
+    noisy = np.geomspace(100.0, 1000.0, 20)
+    le = local_exponent(series_from_msd(noisy, 2.0 * noisy, 2.0 * noisy, 141.0, 0.0))
+    assert np.isfinite(le.alpha).all() and (le.alpha_err > 1.0).all()
