@@ -3,6 +3,7 @@ events then say."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,33 @@ def test_an_abort_during_a_retry_back_off_ends_the_scan_without_waiting_it_out(
     assert [e.reason for e in rec.of(Aborted)] == ["operator stop"]
     with open_scan(tmp_path / "scan.h5") as f:
         assert f.status == "aborted" and sorted(f.indices()) == [0, 1, 2]
+
+
+def test_an_unexpected_error_ends_the_scan_aborted_with_its_message(
+    sim_rig: Rig, tmp_path: Path
+) -> None:
+    """A subscriber that raises after the second point: the error propagates, the file and
+    the events say "aborted" with the error's text, and no writer thread is left behind."""
+
+    def hook(event: ScanEvent) -> None:
+        if isinstance(event, PointDone) and event.done == 2:
+            raise RuntimeError("display crashed")
+
+    rec = Recorder(hook)
+    scan = start(sim_rig, tmp_path, subscribers=[rec])
+    writers_before = {t for t in threading.enumerate() if t.name == "tamrig-writer"}
+    with scan, pytest.raises(RuntimeError, match=r"^display crashed$"):
+        scan.run()
+    assert [e.reason for e in rec.of(Aborted)] == ["display crashed"]
+    (finished,) = rec.of(Finished)
+    assert (finished.status, finished.done, finished.total) == ("aborted", 2, 10)
+    assert scan.engine.state == "aborted"
+    writers = {t for t in threading.enumerate() if t.name == "tamrig-writer"}
+    assert writers - writers_before == set()
+    with open_scan(tmp_path / "scan.h5") as f:
+        assert f.status == "aborted" and len(f.indices()) == 2
+        ends = [(e["kind"], e["message"]) for e in f.events() if e["kind"] != "sweep"]
+        assert ends[-2:] == [
+            ("error", "display crashed"),
+            ("finish", "scan aborted: 2 points stored"),
+        ]
