@@ -11,6 +11,7 @@ from test_engine import Recorder, start, tiny_plan
 
 from simulators.world import World
 from tamrig.engine import Aborted, Fault, Finished, PointDone, ScanEvent
+from tamrig.engine.session import start_scan
 from tamrig.errors import DeviceFault
 from tamrig.rig import Rig
 from tamrig.storage import open_scan
@@ -101,3 +102,26 @@ def test_an_unexpected_error_ends_the_scan_aborted_with_its_message(
             ("error", "display crashed"),
             ("finish", "scan aborted: 2 points stored"),
         ]
+
+
+def test_retries_back_off_twice_as_long_each_time_from_half_a_second(
+    sim_rig: Rig, tmp_path: Path
+) -> None:
+    """Three stage timeouts in a row at point 3, the fourth attempt works: the engine's
+    default back-offs before the retries are 0.5, 1 and 2 s (recorded here, not waited)."""
+    World.of(sim_rig).faults.inject(
+        device="stage", kind="timeout", operation="move", on_call=4, times=3
+    )
+    rec = Recorder()
+    plan = tiny_plan(sweeps={"count": 1})
+    scan = start_scan(plan, out=tmp_path / "scan.h5", rig=sim_rig, subscribers=[rec])
+    waits: list[float] = []
+    scan.engine._backoff = waits.append  # type: ignore[method-assign]
+    with scan:
+        assert scan.run() == "finished"
+    assert waits == [0.5, 1.0, 2.0]
+    assert [(f.index, f.attempt, f.max_attempts, f.fatal) for f in rec.of(Fault)] == [
+        (3, 1, 4, False),
+        (3, 2, 4, False),
+        (3, 3, 4, False),
+    ]
