@@ -529,3 +529,15 @@ def test_local_exponent_at_the_edges_of_its_data() -> None:
     noisy = np.geomspace(100.0, 1000.0, 20)
     le = local_exponent(series_from_msd(noisy, 2.0 * noisy, 2.0 * noisy, 141.0, 0.0))
     assert np.isfinite(le.alpha).all() and (le.alpha_err > 1.0).all()
+
+
+def test_a_model_peak_within_a_femtosecond_of_the_window_edge_is_not_interior() -> None:
+    theta = np.array([150.0, 60.0, 400.0, 1.3, 6.0, 2.0, 0.0])
+    fit = model_fit(theta, np.diag([1.0, 16.0, 900.0, 0.0064, 0.0, 0.25, 0.0]))
+    t_star = model_peak(fit, WINDOW).t_peak_fs
+    assert t_star == pytest.approx(330.014, abs=1e-3)
+    assert model_peak(fit, (20.0, t_star + 1.5)).interior
+    assert not model_peak(fit, (20.0, t_star + 0.5)).interior
+    assert model_peak(fit, (t_star - 1.5, 2000.0)).interior
+    edge = model_peak(fit, (t_star - 0.5, 2000.0))
+    assert not edge.interior and math.isnan(edge.t_peak_err_fs)
