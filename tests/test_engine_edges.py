@@ -10,7 +10,7 @@ import pytest
 from test_engine import Recorder, start, tiny_plan
 
 from simulators.world import World
-from tamrig.engine import Aborted, Fault, Finished, PointDone, ScanEvent
+from tamrig.engine import Aborted, Fault, Finished, PointDone, ScanEvent, SweepDone
 from tamrig.engine.session import start_scan
 from tamrig.errors import DeviceFault
 from tamrig.rig import Rig
@@ -124,4 +124,23 @@ def test_retries_back_off_twice_as_long_each_time_from_half_a_second(
         (3, 1, 4, False),
         (3, 2, 4, False),
         (3, 3, 4, False),
+    ]
+
+
+def test_a_sweep_ends_once_for_all_the_wavelengths_and_fluences_inside_it(
+    sim_rig: Rig, tmp_path: Path
+) -> None:
+    plan = tiny_plan(
+        nesting=["sweep", "wavelength", "fluence"],
+        probe={"wavelengths_nm": [905.0, 670.0]},
+        fluence={"unit": "n_abs", "values": [0.045, 0.09]},
+        delays={"segments": [{"kind": "list", "values": [0, 500]}]},
+    )
+    rec = Recorder()
+    with start(sim_rig, tmp_path, plan=plan, subscribers=[rec]) as scan:
+        assert scan.run() == "finished"
+    curves = ("670nm/N=0.045", "670nm/N=0.09", "905nm/N=0.045", "905nm/N=0.09")  # sorted
+    assert [(s.sweep, s.n_sweeps, s.series) for s in rec.of(SweepDone)] == [
+        (0, 2, curves),
+        (1, 2, curves),
     ]
