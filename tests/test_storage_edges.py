@@ -1,0 +1,101 @@
+"""A scan file whose creation fails: what the user reads, and what is left on disk and open."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import re
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pytest
+from storage_support import make_frames, make_metadata, make_record
+
+from tamrig.errors import StorageError
+from tamrig.storage import ScanWriter, open_scan
+from tamrig.storage import writer as writer_module
+
+
+def test_a_creation_failing_after_the_side_file_was_opened_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills while the new file's tree is built: the error says so, and neither
+    the scan file nor its side file exists afterwards."""
+
+    def disk_full(*_args: Any, **_kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writer_module.skeleton, "build", disk_full)
+    path = tmp_path / "scan.h5"
+    with pytest.raises(StorageError) as caught:
+        ScanWriter.create(path, make_metadata())
+    assert str(caught.value) == (
+        f"cannot create {path}: No space left on device (disk full or file-size limit reached)"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (
+            OSError(errno.EDQUOT, "Disk quota exceeded"),
+            r"Disk quota exceeded \(disk full or file-size limit reached\)",
+        ),
+        (
+            OSError(errno.EFBIG, "File too large"),
+            r"File too large \(disk full or file-size limit reached\)",
+        ),
+        (
+            PermissionError(errno.EACCES, "Permission denied"),
+            r"\[Errno 13\] Permission denied \(no write permission\? \d+ MiB free on the disk\)",
+        ),
+        (
+            RuntimeError("Unable to create file (unknown)"),
+            r"Unable to create file \(unknown\) \((write refused by the system|disk full)\? "
+            r"\d+ MiB free on the disk\)",
+        ),
+    ],
+)
+def test_a_creation_refused_by_the_system_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception, words: str
+) -> None:
+    """The side file cannot even be opened: the system's reason in words, and the scan
+    file is not there."""
+
+    def refuse(*_args: Any, **_kwargs: Any) -> h5py.File:
+        raise error
+
+    monkeypatch.setattr(writer_module.h5py, "File", refuse)
+    path = tmp_path / "scan.h5"
+    with pytest.raises(StorageError) as caught:
+        ScanWriter.create(path, make_metadata())
+    assert re.fullmatch(f"cannot create {re.escape(str(path))}: {words}", str(caught.value))
+    assert not path.exists()
+
+
+def test_raw_frames_up_to_the_files_largest_count_are_kept_and_beyond_refused(
+    tmp_path: Path,
+) -> None:
+    """A 64-bit block into a file of 32-bit frames: counts up to 2³² − 1 fit and come back
+    exactly; one count more is refused rather than stored truncated."""
+    md = make_metadata()
+    path = tmp_path / "scan.h5"
+    with ScanWriter.create(path, md, record_raw_frames=True) as writer:
+        block = make_frames(0, 2)
+        full = dataclasses.replace(block, data=block.data.astype(np.uint64))
+        full.data[1, 3, 4] = 2**32 - 1
+        writer.write_frames(0, full)
+        writer.write_point(make_record(0, md))
+        over = dataclasses.replace(full, data=full.data.copy())
+        over.data[0, 0, 0] = 2**32
+        with pytest.raises(StorageError) as caught:
+            writer.write_frames(1, over)
+        assert str(caught.value) == (
+            f"{path}: raw frames of point 1 reach 4294967296 counts, more than the file's uint32 "
+            "frames hold; not storing them truncated"
+        )
+    with open_scan(path) as f:
+        np.testing.assert_array_equal(f.frames(0), full.data)
