@@ -99,3 +99,32 @@ def test_raw_frames_up_to_the_files_largest_count_are_kept_and_beyond_refused(
         )
     with open_scan(path) as f:
         np.testing.assert_array_equal(f.frames(0), full.data)
+
+
+def test_a_failed_point_write_stops_writing_and_says_why_each_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills while point 1 is flushed: that point fails with the reason and the
+    count of points kept, and every later write names the earlier failure."""
+    md = make_metadata()
+    path = tmp_path / "scan.h5"
+    writer = ScanWriter.create(path, md)
+    writer.write_point(make_record(0, md))
+
+    def disk_full() -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writer._file, "flush", disk_full)
+    reason = "No space left on device (disk full or file-size limit reached)"
+    with pytest.raises(StorageError) as caught:
+        writer.write_point(make_record(1, md))
+    assert str(caught.value) == (
+        f"{path}: writing point 1 failed: {reason}. Writing has stopped; the 1 completed "
+        "point(s) already in the file are kept."
+    )
+    with pytest.raises(StorageError) as caught:
+        writer.log_event("note", "after the failure")
+    assert str(caught.value) == (
+        f"{path}: writing stopped after an earlier failure (writing point 1: {reason})"
+    )
+    writer.close()  # after a failure closing does not raise again
