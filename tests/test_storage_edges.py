@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,9 @@ import pytest
 from storage_support import make_frames, make_metadata, make_record
 
 from tamrig.errors import StorageError
-from tamrig.storage import ScanWriter, open_scan
+from tamrig.storage import ScanWriter, open_scan, space
 from tamrig.storage import writer as writer_module
+from tamrig.storage.rows import point_row
 
 
 def test_a_creation_failing_after_the_side_file_was_opened_leaves_nothing_behind(
@@ -128,3 +130,49 @@ def test_a_failed_point_write_stops_writing_and_says_why_each_time(
         f"{path}: writing stopped after an earlier failure (writing point 1: {reason})"
     )
     writer.close()  # after a failure closing does not raise again
+
+
+@pytest.mark.parametrize(
+    ("free_mib", "hint"), [(63.9, "disk full"), (64.0, "write refused by the system")]
+)
+def test_an_unexplained_refusal_guesses_a_full_disk_below_64_mib(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free_mib: float, hint: str
+) -> None:
+    def refuse(*_args: Any, **_kwargs: Any) -> h5py.File:
+        raise RuntimeError("Unable to create file (unknown)")
+
+    usage = shutil.disk_usage(tmp_path)._replace(free=int(free_mib * 2**20))
+    monkeypatch.setattr(writer_module.h5py, "File", refuse)
+    monkeypatch.setattr(writer_module.shutil, "disk_usage", lambda _path: usage)
+    path = tmp_path / "scan.h5"
+    with pytest.raises(StorageError) as caught:
+        ScanWriter.create(path, make_metadata())
+    assert str(caught.value) == (
+        f"cannot create {path}: Unable to create file (unknown) "
+        f"({hint}? {free_mib:.0f} MiB free on the disk)"
+    )
+
+
+def test_a_point_is_stored_only_with_room_for_twice_its_images_and_a_margin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look-ahead before each point: twice the point's float32 images, 64 KiB for its
+    table row and columns, and the headroom for the file's end. One byte less: refused
+    before anything is written, the points so far kept."""
+    md = make_metadata()
+    path = tmp_path / "scan.h5"
+    images = point_row(make_record(1, md), md).images
+    needed = 2 * sum(np.size(im) for im in images.values()) * 4 + 2**16 + space.HEADROOM
+    room = {"bytes": 10 * 2**30}
+    monkeypatch.setattr(space, "free_bytes", lambda _path: (room["bytes"], "free"))
+    with ScanWriter.create(path, md) as writer:
+        writer.write_point(make_record(0, md))
+        room["bytes"] = needed - 1
+        with pytest.raises(StorageError) as caught:
+            writer.write_point(make_record(1, md))
+        assert str(caught.value).startswith(f"{path}: not enough space to store point 1: ")
+        assert str(caught.value).endswith("the 1 completed point(s) already in the file are kept.")
+        room["bytes"] = needed
+        writer.write_point(make_record(1, md))
+    with open_scan(path) as f:
+        assert sorted(f.indices()) == [0, 1]
