@@ -144,3 +144,28 @@ def test_a_sweep_ends_once_for_all_the_wavelengths_and_fluences_inside_it(
         (0, 2, curves),
         (1, 2, curves),
     ]
+
+
+def test_a_lost_link_is_closed_before_it_is_opened_again(
+    sim_rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The power meter drops its link: before the retry the engine closes the old link and
+    opens a new one (a serial port left open would refuse the new connection), and says so
+    in the file."""
+    meter = sim_rig.devices["power_meter"]
+    calls: list[str] = []
+    for name in ("disconnect", "connect"):
+        real = getattr(meter, name)
+
+        def spy(*args: object, _name: str = name, _real: object = real) -> object:
+            calls.append(_name)
+            return _real(*args)  # type: ignore[operator]
+
+        monkeypatch.setattr(meter, name, spy)
+    with start(sim_rig, tmp_path) as scan:
+        World.of(sim_rig).faults.inject(device="power_meter", kind="disconnect", on_call=3)
+        assert scan.run() == "finished"
+    assert calls[-2:] == ["disconnect", "connect"]
+    with open_scan(tmp_path / "scan.h5") as f:
+        reconnects = [e["message"] for e in f.events() if e["kind"] == "reconnect"]
+        assert reconnects == ["power_meter reconnected"]
