@@ -141,3 +141,25 @@ def test_a_quick_refit_that_runs_away_is_quiet() -> None:
             early = fit_time_zero(t[:half], y[:half], e[:half])
             quick = fit_time_zero(t, y, e, start=early if early.ok else None, quick=True)
             assert quick.ok or quick.message
+
+
+def test_noise_without_a_rise_resolves_no_time_zero() -> None:
+    """A probe wavelength without signal: a step fitted to pure noise once "resolved" a t₀
+    (often pinned at the first delay) in 18 % of draws; the rise must stand out of the noise."""
+    t = np.arange(-400.0, 401.0, 20.0)
+    resolved = 0
+    for seed in range(200):
+        y = np.random.default_rng(seed).normal(0.0, 1.0, t.size)
+        fit = fit_time_zero(t, y, np.ones(t.size))
+        resolved += fit.ok
+        if not fit.ok and fit.message.startswith("no rise above the noise"):
+            assert "needs 5 × its error" in fit.message
+    assert resolved <= 2  # ≤ 1 %
+    flat = fit_time_zero(t, np.full(t.size, 2.0), np.ones(t.size))
+    assert not flat.ok
+    # a real rise of 8 noise sd is resolved, and where it is
+    rise = rise_model(t, 0.0, 8.0, 15.0, 17.0)
+    y = rise + np.random.default_rng(5).normal(0.0, 1.0, t.size)
+    fit = fit_time_zero(t, y, np.ones(t.size), with_decay=False)
+    assert fit.ok, fit.message
+    assert fit.t0_fs == pytest.approx(15.0, abs=4 * fit.t0_err_fs)

@@ -26,6 +26,9 @@ FloatArray = npt.NDArray[np.float64]
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 #: evaluations per parameter a quick fit may take (a refit from an earlier optimum needs ~2)
 QUICK_NFEV = 10
+#: A rise counts as resolved only if its step stands out of the noise by this many errors
+#: (pure noise fitted with a step "resolved" a t₀ in 18 % of trials without it).
+RISE_MIN_SNR = 5.0
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,23 @@ def fit_time_zero(
     err = np.sqrt(np.abs(np.diag(pcov)))
     fwhm, fwhm_err = float(popt[3]) * FWHM_PER_SIGMA, float(err[3]) * FWHM_PER_SIGMA
     determined = bool(np.isfinite(err[2]) and err[2] < 0.25 * np.ptp(t) and fwhm_err < fwhm)
+    message = "ok" if determined else "rise not resolved: t0 or IRF width undetermined"
+    # the height of the rise right after t₀: the step plus the decaying part
+    g = np.zeros(popt.size)
+    g[1] = 1.0
+    if with_decay:
+        g[4] = 1.0
+    step = abs(float(g @ popt))
+    step_err = math.sqrt(abs(float(g @ pcov @ g)))
+    if determined and not step > RISE_MIN_SNR * step_err:
+        determined = False
+        message = (
+            f"no rise above the noise: height {step:.3g} ± {step_err:.3g} "
+            f"(needs {RISE_MIN_SNR:g} × its error)"
+        )
+    elif determined and not t[0] + 1e-6 * span < popt[2] < t[-1] - 1e-6 * span:
+        determined = False
+        message = "rise not resolved: t0 at the edge of the delays measured"
     return TimeZeroFit(
         t0_fs=float(popt[2]),
         t0_err_fs=float(err[2]),
@@ -207,7 +227,7 @@ def fit_time_zero(
         decay_tau_fs=float(popt[5]) if with_decay else nan,
         reduced_chi2=reduced if e is not None else nan,
         ok=determined,
-        message="ok" if determined else "rise not resolved: t0 or IRF width undetermined",
+        message=message,
     )
 
 
