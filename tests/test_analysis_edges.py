@@ -541,3 +541,16 @@ def test_a_model_peak_within_a_femtosecond_of_the_window_edge_is_not_interior() 
     assert model_peak(fit, (t_star - 1.5, 2000.0)).interior
     edge = model_peak(fit, (t_star - 0.5, 2000.0))
     assert not edge.interior and math.isnan(edge.t_peak_err_fs)
+
+
+def test_a_power_law_with_a_negative_prefactor_is_no_growing_msd() -> None:
+    """MSD below zero and shrinking (σ₀ too large, or noise): K·t^α fits with K < 0, which
+    describes no spreading at all; the fit says so instead of reporting α."""
+    t = np.array([100.0, 150.0, 200.0, 300.0, 400.0, 500.0])
+    y = -5.0e4 / t
+    series = series_from_msd(t, y, np.full(t.size, 1.0), 141.0, 0.0)
+    fit = fit_power_law(series, 50.0, 600.0)
+    assert fit.prefactor_nm2 == pytest.approx(-5.0e4, rel=1e-6)
+    assert fit.alpha == pytest.approx(-1.0, abs=1e-6)
+    assert not fit.ok
+    assert fit.message == "no growing MSD in 50–600 fs (prefactor -5e+04)"

@@ -116,7 +116,14 @@ def fit_power_law(series: TransportSeries, t_min_fs: float, t_max_fs: float) -> 
     total = math.sqrt(float(pcov[1, 1])) * scale
     alpha_err = math.sqrt(float(pcov_stat[1, 1])) * scale
     alpha_sys = math.sqrt(max(total**2 - alpha_err**2, 0.0))
-    ok = math.isfinite(total) and total <= MAX_ALPHA_ERR
+    reported = math.hypot(alpha_err, alpha_sys)  # what alpha_total_err will say
+    ok = math.isfinite(reported) and reported <= MAX_ALPHA_ERR and popt[0] > 0
+    if not math.isfinite(reported) or reported > MAX_ALPHA_ERR:
+        message = f"α not determined (error {reported:.3g} > {MAX_ALPHA_ERR})"
+    elif not popt[0] > 0:  # MSD = K·t^α with K ≤ 0 never grows: noise, not a power law
+        message = f"no growing MSD in {t_min_fs:g}–{t_max_fs:g} fs (prefactor {popt[0]:.3g})"
+    else:
+        message = ""
     return PowerLawFit(
         t_min_fs=t_min_fs,
         t_max_fs=t_max_fs,
@@ -127,7 +134,7 @@ def fit_power_law(series: TransportSeries, t_min_fs: float, t_max_fs: float) -> 
         reduced_chi2=chi2 / dof,
         n_points=int(t.size),
         ok=ok,
-        message="" if ok else f"α not determined (error {total:.3g} > {MAX_ALPHA_ERR})",
+        message=message,
         common_shift_nm2=common_shift,
     )
 
