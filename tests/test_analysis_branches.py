@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 from test_analysis import synthetic
+from test_drift import reference_rows
 
 from simulators.sample import SampleSettings, VirtualSample
 from tamrig.analysis.drift import reference_drift
@@ -143,19 +144,8 @@ def test_reference_amplitude_change_has_honest_errors_in_real_units() -> None:
         slope = rng.uniform(-0.08, 0.02)
         sweeps = np.arange(n, dtype=float)
         amp0 = 8e-4
-        rows = {
-            "sweep": sweeps,
-            "timestamp": 1.7e9 + 600.0 * sweeps,
-            "amplitude": amp0 * (1 + slope * sweeps + rng.normal(0, 0.03, n)),
-            "amplitude_err": np.full(n, 0.03 * amp0),
-            "sigma_nm": np.full(n, 141.0),
-            "sigma_err_nm": np.ones(n),
-            "x0_nm": np.full(n, 1600.0),
-            "x0_err_nm": np.full(n, 10.0),
-            "y0_nm": np.full(n, 1600.0),
-            "y0_err_nm": np.full(n, 10.0),
-        }
-        result = reference_drift("s", rows)
+        amplitude = amp0 * (1 + slope * sweeps + rng.normal(0, 0.03, n))
+        result = reference_drift("s", reference_rows(amplitude, 0.03 * amp0))
         assert result is not None
         truth = slope * (n - 1)
         pulls.append((result.amplitude_change - truth) / result.amplitude_change_err)

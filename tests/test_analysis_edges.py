@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy.optimize import curve_fit, minimize_scalar
 from test_analysis import synthetic
+from test_drift import reference_rows
 
 from tamrig.analysis.drift import reference_drift
 from tamrig.analysis.fluence_trend import PeakFluenceTrend, fluence_by_series
@@ -100,21 +101,7 @@ def test_peak_errors_match_the_direct_derivative_of_each_number() -> None:
 def test_a_reference_spot_of_zero_amplitude_has_no_amplitude_change() -> None:
     """Every reference fit came back with amplitude 0 (no spot): the fractional change has
     no base, so it is not a number and raises no photodamage warning."""
-    n = 4
-    sweeps = np.arange(n, dtype=float)
-    rows = {
-        "sweep": sweeps,
-        "timestamp": 1.7e9 + 600.0 * sweeps,
-        "amplitude": np.zeros(n),
-        "amplitude_err": np.full(n, 1e-5),
-        "sigma_nm": np.full(n, 141.0),
-        "sigma_err_nm": np.ones(n),
-        "x0_nm": np.full(n, 1600.0),
-        "x0_err_nm": np.full(n, 10.0),
-        "y0_nm": np.full(n, 1600.0),
-        "y0_err_nm": np.full(n, 10.0),
-    }
-    result = reference_drift("s", rows)
+    result = reference_drift("s", reference_rows(np.zeros(4), 1e-5))
     assert result is not None
     assert math.isnan(result.amplitude_change) and math.isnan(result.amplitude_change_err)
     assert result.warnings == {}
@@ -366,21 +353,8 @@ def test_local_exponent_follows_a_changing_slope_within_its_window() -> None:
 def test_amplitude_rate_is_relative_to_the_first_sweeps_amplitude() -> None:
     """Amplitude 2 − 0.1·sweep: −5 %/sweep of the intercept 2, and the slope's error
     (0.019916/√10 = 0.0063) as 0.315 % of it — printed 0.31, not rounded up."""
-    n = 5
-    sweeps = np.arange(n, dtype=float)
-    rows = {
-        "sweep": sweeps,
-        "timestamp": 1.7e9 + 600.0 * sweeps,
-        "amplitude": 2.0 - 0.1 * sweeps,
-        "amplitude_err": np.full(n, 0.019916),
-        "sigma_nm": np.full(n, 141.0),
-        "sigma_err_nm": np.ones(n),
-        "x0_nm": np.full(n, 1600.0),
-        "x0_err_nm": np.full(n, 2.0),
-        "y0_nm": np.full(n, 1600.0),
-        "y0_err_nm": np.full(n, 2.0),
-    }
-    result = reference_drift("s", rows)
+    amplitude = 2.0 - 0.1 * np.arange(5.0)
+    result = reference_drift("s", reference_rows(amplitude, 0.019916, centre_err=2.0))
     assert result is not None
     assert result.rates("sweep") == (
         "amplitude -5 ± 0.31 %/sweep, σ +0 ± 0.32 nm/sweep, x0 +0 ± 0.63 nm/sweep, "

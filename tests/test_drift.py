@@ -52,6 +52,27 @@ def _rows(
     }
 
 
+def reference_rows(
+    amplitude: np.ndarray, amplitude_err: np.ndarray | float, *, centre_err: float = 10.0
+) -> dict[str, np.ndarray]:
+    """Reference fits of one sweep each (a sweep every 10 minutes) with the given
+    amplitudes; σ 141 ± 1 nm and the centre (1600, 1600) nm ± ``centre_err`` held still."""
+    n = len(amplitude)
+    sweeps = np.arange(n, dtype=float)
+    return {
+        "sweep": sweeps,
+        "timestamp": 1.7e9 + 600.0 * sweeps,
+        "amplitude": np.asarray(amplitude, dtype=float),
+        "amplitude_err": np.broadcast_to(np.asarray(amplitude_err, dtype=float), (n,)).copy(),
+        "sigma_nm": np.full(n, 141.0),
+        "sigma_err_nm": np.ones(n),
+        "x0_nm": np.full(n, 1600.0),
+        "x0_err_nm": np.full(n, centre_err),
+        "y0_nm": np.full(n, 1600.0),
+        "y0_err_nm": np.full(n, centre_err),
+    }
+
+
 def test_amplitude_change_is_unbiased_with_honest_errors_on_random_truths() -> None:
     rng = np.random.default_rng(5)
     pulls = []
