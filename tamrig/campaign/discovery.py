@@ -112,16 +112,10 @@ def find_scan_files(patterns: Iterable[str | Path], exclude: Path | None = None)
 def describe(path: Path) -> ScanInfo | FileProblem:
     """Read the sample and the series of one scan file (damage is a FileProblem)."""
     from tamrig.storage import open_scan
-    from tamrig.storage.soundness import check_scan_file
+    from tamrig.storage.soundness import check_readable_scan
 
     try:
-        # read-only, as analyze: a damaged file is named, a cut one is not trusted
-        if check_scan_file(path).truncated:
-            return FileProblem(
-                path,
-                f"{path}: shorter than its recorded end (a failed write); "
-                f"run `tamrig recover {path}` first",
-            )
+        check_readable_scan(path)  # read-only, as analyze: damaged or cut files are named
         with open_scan(path) as scan:
             metadata = scan.metadata or {}
             rig = scan.rig or {}

@@ -85,17 +85,11 @@ def reprocess(
 
     from tamrig.campaign.hashing import file_sha256
     from tamrig.storage import h5files
-    from tamrig.storage.soundness import check_scan_file
+    from tamrig.storage.soundness import check_readable_scan
 
     cfg = settings or ReprocessSettings()
     src = Path(source)
-    if check_scan_file(src).truncated:  # read-only: damaged or cut sources are refused
-        raise InputError(
-            "is shorter than its recorded end: a write failed and the file has not been "
-            "repaired, so its last points cannot be trusted",
-            file=src,
-            expected=f"the file after `tamrig recover {src}`",
-        )
+    check_readable_scan(src)  # read-only: damaged or cut sources are refused
     with open_scan(src) as scan:
         if not scan.has_raw_frames:
             raise InputError(

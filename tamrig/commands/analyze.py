@@ -62,17 +62,11 @@ def run(args: argparse.Namespace) -> int:
     from tamrig.analysis.peak import PeakSettings
     from tamrig.analysis.summary import analyse_points
     from tamrig.storage import open_scan
-    from tamrig.storage.soundness import check_scan_file
+    from tamrig.storage.soundness import check_readable_scan
 
     paths = [Path(f) for f in args.files]
     for path in paths:  # every file checked read-only before any is analysed
-        if check_scan_file(path).truncated:
-            raise InputError(
-                "is shorter than its recorded end: a write failed (disk full?) and the "
-                "file has not been repaired, so its last points cannot be trusted",
-                file=path,
-                expected=f"the file after `tamrig recover {path}`",
-            )
+        check_readable_scan(path)
     if not (math.isfinite(args.dot_pitch_nm) and args.dot_pitch_nm > 0):
         raise InputError(
             f"got {args.dot_pitch_nm}", field="--dot-pitch-nm", expected="a length > 0 in nm"

@@ -55,6 +55,21 @@ def _refuse(path: Path, message: str) -> InputError:
     return InputError(message, file=path, expected="a tamrig scan file (.h5)")
 
 
+def check_readable_scan(path: str | Path) -> ScanFileReport:
+    """:func:`check_scan_file` for readers (analyze, campaign, reprocess): a file shorter
+    than its recorded end is refused too, since its last points cannot be trusted until
+    ``tamrig recover`` has repaired it (``--resume`` and ``recover`` repair it themselves)."""
+    report = check_scan_file(path)
+    if report.truncated:
+        raise InputError(
+            "is shorter than its recorded end: a write failed (disk full?) and the file has "
+            "not been repaired, so its last points cannot be trusted",
+            file=path,
+            expected=f"the file after `tamrig recover {path}`",
+        )
+    return report
+
+
 def check_scan_file(path: str | Path) -> ScanFileReport:
     """Check ``path`` read-only; an InputError (exit 2) naming it if it is no sound scan."""
     path = Path(path)
