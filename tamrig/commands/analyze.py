@@ -321,12 +321,13 @@ def _print_drift(drift: dict[str, Any]) -> None:
     console.print("reference delay, sweep by sweep (photodamage and drift):")
     for result in drift.values():
         console.print(f"  {result.describe()}")
-        if result.amplitude.per_hour is not None and result.span_s >= MIN_SPAN_FOR_HOURLY_S:
-            console.print(f"    per hour: {result.rates('hour')}")
-        elif result.amplitude.per_hour is not None:  # from seconds apart: an extrapolation
+        if result.amplitude.per_hour is not None:
+            hourly = result.span_s >= MIN_SPAN_FOR_HOURLY_S  # else an extrapolation
             console.print(
-                f"    per hour: not shown, the reference points span {result.span_s:.0f} s "
-                f"(< {MIN_SPAN_FOR_HOURLY_S / 60:g} min)"
+                f"    per hour: {result.rates('hour')}"
+                if hourly
+                else f"    per hour: not shown, the reference points span "
+                f"{result.span_s:.0f} s (< {MIN_SPAN_FOR_HOURLY_S / 60:g} min)"
             )
         for kind, message in result.warnings.items():
             console.print(f"  [yellow]{kind}[/yellow]: {message}")
