@@ -107,8 +107,8 @@ def run_tamrig(points: int, pairs: int, folder: Path) -> dict[str, float]:
     timer = Timer()
     acc = DifferentialAccumulator
     originals = (acc.add, acc.result)
-    acc.add = timer.wrap("reduce", acc.add)  # type: ignore[method-assign]
-    acc.result = timer.wrap("reduce", acc.result)  # type: ignore[method-assign]
+    acc.add = timer.wrap("reduce_add", acc.add)  # type: ignore[method-assign]
+    acc.result = timer.wrap("reduce_result", acc.result)  # type: ignore[method-assign]
     try:
         out = folder / "engine.h5"
         with start_scan(plan, out=out, rig=rig, overwrite=True, subscribers=[on_event]) as scan:
@@ -144,6 +144,8 @@ def run_tamrig(points: int, pairs: int, folder: Path) -> dict[str, float]:
     cpu = (stamps[-1][1] - stamps[0][1]) / n * 1e6
     parts = {k: (v - start_spent.get(k, 0.0)) / n * 1e6 for k, v in timer.spent.items()}
     cpus = {k: (v - start_cpu.get(k, 0.0)) / n * 1e6 for k, v in timer.cpu.items()}
+    for d in (parts, cpus):
+        d["reduce"] = d.get("reduce_add", 0.0) + d.get("reduce_result", 0.0)
     per_frame = parts.get("camera", 0.0) + parts.get("reduce", 0.0)
     fit, storage = parts.get("fit", 0.0), parts.get("storage", 0.0)
     cpu_frame = cpus.get("camera", 0.0) + cpus.get("reduce", 0.0)
@@ -151,6 +153,8 @@ def run_tamrig(points: int, pairs: int, folder: Path) -> dict[str, float]:
     return {
         "camera_cpu": cpus.get("camera", 0.0),
         "reduce_cpu": cpus.get("reduce", 0.0),
+        "reduce_add_cpu": cpus.get("reduce_add", 0.0),
+        "reduce_result_cpu": cpus.get("reduce_result", 0.0),
         "fit_cpu": cpu_fit,
         "storage_cpu": cpu_storage,
         "engine_cpu": cpu - cpu_frame - cpu_fit - cpu_storage,
