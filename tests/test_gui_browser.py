@@ -36,7 +36,11 @@ def test_browser_follows_a_running_file_and_stops_when_it_ends(qtbot: Any, tmp_p
         assert browser.timer.isActive()
         for i in range(3, 8):
             writer.write_point(make_record(i, md))
+        first_row = browser.table.item(0, 0)
         qtbot.waitUntil(lambda: browser.table.rowCount() == 8, timeout=10_000)
+        # rows already shown are kept as they are; only the new points are added
+        assert browser.table.item(0, 0) is first_row
+        assert [browser.table.item(r, 0).text() for r in range(8)] == [str(i) for i in range(8)]
         writer.finish("finished")
     finally:
         writer.close()
@@ -106,6 +110,14 @@ def test_a_point_without_a_spot_above_the_noise_is_shown_as_such(
         writer.finish("finished")
     browser = _browser(qtbot)
     assert browser.open_file(path)
+    from tamrig.gui.browser import COLUMNS, NOISE_TIP
+
+    sigma_col = [key for key, _, _ in COLUMNS].index("sigma_nm")
+    noise_cell, spot_cell = browser.table.item(1, sigma_col), browser.table.item(2, sigma_col)
+    # the width of a noise feature is greyed and says why; a spot's σ is plain, with its error
+    assert noise_cell.toolTip() == NOISE_TIP and spot_cell.toolTip() == ""
+    assert noise_cell.foreground().color() != spot_cell.foreground().color()
+    assert spot_cell.text() == "264.0 ± 1.0"
     browser.table.selectRow(1)
     assert browser.dtt_view.last_fit is None
     assert browser.dtt_view.info.text() == "point 1: no spot above the noise"

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -32,19 +33,21 @@ from tamrig.records import GaussianFit
 from tamrig.storage import ScanFile, open_scan
 from tamrig.storage.soundness import check_scan_file
 
+#: (column key, header: name and unit on two lines to keep the table narrow, format)
 COLUMNS = (
     ("index", "#", "{:d}"),
     ("sweep", "sweep", "{:d}"),
-    ("delay_fs", "delay (fs)", "{:.1f}"),
-    ("fluence_label", "fluence", "{}"),
-    ("fluence_uj_cm2", "F₀ (µJ/cm²)", "{:.3g}"),
-    ("n_abs", "⟨N_abs⟩", "{:.3g}"),
-    ("probe_wavelength_nm", "λ (nm)", "{:g}"),
-    ("sigma_nm", "σ (nm)", "{:.1f}"),
-    ("sigma_err_nm", "±σ", "{:.2f}"),
-    ("msd_nm2", "MSD (nm²)", "{:.4g}"),
-    ("diffusivity_cm2_s", "D (cm²/s)", "{:.3g}"),
+    ("delay_fs", "delay\n(fs)", "{:.1f}"),
+    ("fluence_label", "fluence", "{}"),  # F₀ and ⟨N_abs⟩ in its tooltip: one per fluence
+    ("probe_wavelength_nm", "λ\n(nm)", "{:g}"),
+    ("sigma_nm", "σ ± δσ\n(nm)", "{:.1f}"),
+    ("msd_nm2", "MSD\n(nm²)", "{:.4g}"),
+    ("diffusivity_cm2_s", "D\n(cm²/s)", "{:.3g}"),
 )
+#: columns that read nothing where the fit found no spot above the noise
+FIT_COLUMNS = frozenset({"sigma_nm", "msd_nm2", "diffusivity_cm2_s"})
+NOISE_TIP = "no spot above the noise: the fit found the largest noise feature"
+NOISE_COLOUR = QColor("#8a8a8a")
 
 
 def fit_from_columns(points: dict[str, np.ndarray], row: int) -> GaussianFit | None:
@@ -105,8 +108,8 @@ class DataBrowser(QWidget):
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(self.table)
         upper.addWidget(self.dtt_view)
-        upper.setStretchFactor(0, 3)
-        upper.setStretchFactor(1, 2)
+        upper.setStretchFactor(0, 1)  # the table's eight columns fit in half of 1366 px
+        upper.setStretchFactor(1, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(upper)
         split.addWidget(self.plots)
@@ -186,15 +189,10 @@ class DataBrowser(QWidget):
         selected = {item.row() for item in self.table.selectedItems()}
         on_newest = not selected or selected == {previous - 1}
         self.table.setRowCount(n)
-        for row in range(n):
-            for col, (key, _, fmt) in enumerate(COLUMNS):
-                value: Any = points[key][row]
-                if isinstance(value, np.integer):
-                    value = int(value)
-                elif isinstance(value, np.floating):
-                    value = float(value)
-                text = fmt.format(value) if value == value else "–"
-                self.table.setItem(row, col, QTableWidgetItem(text))
+        # stored points never change: only the rows new since the last look are filled
+        for row in range(previous, n):
+            for col, item in enumerate(_row_items(points, row)):
+                self.table.setItem(row, col, item)
         for series, transport in transport_from_columns(points).items():
             self.plots.set_series(series, transport)
         self.plots.draw()
@@ -220,6 +218,38 @@ class DataBrowser(QWidget):
             fit = None
         self.dtt_view.show_dtt(scan.dtt(index), fit, caption)
         self.selected_index = index
+
+
+def _cell_text(points: dict[str, Any], key: str, fmt: str, row: int) -> str:
+    value: Any = points[key][row]
+    if isinstance(value, np.integer):
+        value = int(value)
+    elif isinstance(value, np.floating):
+        value = float(value)
+    if value != value:
+        return "–"
+    text = fmt.format(value)
+    if key == "sigma_nm":
+        err = float(points["sigma_err_nm"][row])
+        text += f" ± {err:.1f}" if err == err else ""
+    return text
+
+
+def _row_items(points: dict[str, Any], row: int) -> list[QTableWidgetItem]:
+    """One point's cells; where no spot stands above the noise the fitted numbers are
+    greyed, with the reason in their tooltip (the width of a noise feature is no σ)."""
+    noise = not _significant(points, row)
+    items = []
+    for key, _, fmt in COLUMNS:
+        item = QTableWidgetItem(_cell_text(points, key, fmt, row))
+        if key == "fluence_label":
+            f0, n_abs = float(points["fluence_uj_cm2"][row]), float(points["n_abs"][row])
+            item.setToolTip(f"F₀ = {f0:.3g} µJ/cm², ⟨N_abs⟩ = {n_abs:.3g}")
+        elif noise and key in FIT_COLUMNS:
+            item.setForeground(NOISE_COLOUR)
+            item.setToolTip(NOISE_TIP)
+        items.append(item)
+    return items
 
 
 def _significant(points: dict[str, Any], row: int) -> bool:
