@@ -13,11 +13,12 @@ from conftest import write_variant
 from tamrig.acquisition.accumulator import DifferentialAccumulator, border_mask
 from tamrig.acquisition.sequencing import (
     AcquisitionStopped,
+    PointAcquisition,
     acquire_point,
     acquire_sums,
     measure_dark,
 )
-from tamrig.devices import FrameBlock
+from tamrig.devices import FrameBlock, Roi
 from tamrig.errors import DeviceStateError
 from tamrig.rig import Rig, build_rig
 
@@ -95,6 +96,46 @@ def test_accumulator_matches_direct_reference(use_mask: bool) -> None:
     np.testing.assert_allclose(got.off_mean, ref["off_mean"], rtol=1e-6)
     np.testing.assert_allclose(got.on_err, ref["on_err"], rtol=1e-3)
     np.testing.assert_allclose(got.off_err, ref["off_err"], rtol=1e-3)
+
+
+def test_a_fresh_accumulator_from_a_template_is_one_built_from_scratch() -> None:
+    """The engine takes each point's accumulator from a per-scan template: same result as a
+    newly built one, its own sums (the template and an earlier point's are untouched)."""
+    rng = np.random.default_rng(7)
+    dark = np.full(SHAPE, 100.0) + rng.normal(0, 1, SHAPE)
+    dark_err = np.full(SHAPE, 0.5)
+    mask = border_mask(SHAPE)
+    template = DifferentialAccumulator(SHAPE, dark, True, norm_mask=mask, dark_err=dark_err)
+    results = []
+    for seed in (2, 3):
+        data, tags = make_frames(np.random.default_rng(seed), 64, signal=2e-3, power_jitter=0.02)
+        built = DifferentialAccumulator(SHAPE, dark, True, norm_mask=mask, dark_err=dark_err)
+        fresh = template.fresh()
+        for acc in (built, fresh):
+            acc.add(block_of(data, tags), tags)
+        want, got = built.result(), fresh.result()
+        for name in ("dtt", "dtt_err", "on_mean", "off_mean", "on_err", "off_err", "dark_err"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+        assert (got.n_on, got.n_off) == (want.n_on, want.n_off)
+        results.append(got.dtt)
+    assert template.n_on == template.n_off == 0
+    assert not np.array_equal(results[0], results[1])
+
+
+def test_point_acquisition_follows_the_camera_image_shape(sim_rig: Rig) -> None:
+    """Prepared once per scan, but a camera re-configured between points (a pause) gets an
+    accumulator of its new shape; each point's sums are its own."""
+    strong_pump(sim_rig)
+    acquisition = PointAcquisition(sim_rig, n_pairs=4, scheme="chopper", dark=None)
+    first = acquisition.run()
+    second = acquisition.run()
+    assert first is not second and first.n_on == second.n_on == 4
+    roi = sim_rig.camera.config().roi
+    sim_rig.camera.configure(roi=Roi(roi.x, roi.y, roi.width // 2, roi.height))
+    image = acquisition.run().result()
+    assert image.dtt.shape == (roi.height, roi.width // 2)
+    assert first.result().dtt.shape == (roi.height, roi.width)
+    assert not sim_rig.pump_shutter.is_open() and not sim_rig.camera.acquiring
 
 
 def test_frame_mean_of_untagged_raw_frames_is_their_plain_mean_and_error() -> None:

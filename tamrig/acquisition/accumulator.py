@@ -117,6 +117,23 @@ class DifferentialAccumulator:
         self._scratch: list[F32] = []
         self.reset()
 
+    def fresh(self) -> DifferentialAccumulator:
+        """An empty accumulator with this one's shape, dark frame, normalisation mask and
+        threads, without checking or preparing them again.
+
+        What is fixed for a scan is validated once: the engine keeps one accumulator as a
+        template and takes a fresh one from it per point. The dark frames and the mask are
+        shared, read-only; the sums and the scratch slabs are the new accumulator's own, so
+        one point's result can be computed while the next point's frames are added.
+        """
+        new = object.__new__(type(self))
+        new.threads, new.shape, new.size = self.threads, self.shape, self.size
+        new.dark, new.dark_err, new.normalise = self.dark, self.dark_err, self.normalise
+        new._mask_vec = self._mask_vec
+        new._scratch = []
+        new.reset()
+        return new
+
     # -- state ----------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget every frame (keeps dark, mask and buffers)."""

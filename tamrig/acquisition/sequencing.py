@@ -70,6 +70,161 @@ def measure_dark(rig: Rig, n_frames: int, *, block_frames: int = 64) -> tuple[F6
     return mean, err
 
 
+class PointAcquisition:
+    """The differential acquisition of every point of a scan, checked and prepared once.
+
+    What stays fixed for a scan -- scheme, frame counts, dark frame, normalisation mask and
+    the accumulator built from them -- is validated here, not per point: :meth:`run`
+    takes a fresh accumulator from a template (:meth:`DifferentialAccumulator.fresh`) and
+    does only the device sequence of one point. The template follows the camera's image
+    shape (one re-configured while the scan was paused gets a new one, checked again).
+
+    ``chopper``: the camera streams with the pump shutter open; each frame's pump state is
+    the hardware tag ``FrameBlock.pump_on`` (a camera without tags is a DeviceStateError,
+    never parity); the first frame counted began its exposure after the shutter reported
+    open (``Camera.discard_pending``), so none saw a shutter half way. ``shutter``: blocks
+    of frames with the pump shutter open then closed,
+    ``settle_frames`` discarded after every shutter change. The pump shutter is closed on
+    return and on every exception; ``should_stop`` is polled between blocks and raises
+    :class:`AcquisitionStopped`. ``keep_armed``: the caller has the camera streaming and
+    keeps it so after the point (the engine, from point to point); otherwise it is started
+    at each point and stopped on return. Normalisation uses ``norm_mask``, by default the
+    image border (:func:`border_mask`): the whole frame would include the pump spot and
+    pull the ΔT/T baseline below zero.
+    """
+
+    def __init__(
+        self,
+        rig: Rig,
+        *,
+        n_pairs: int,
+        scheme: Scheme,
+        block_frames: int = 64,
+        dark: npt.NDArray[np.floating] | None,
+        should_stop: Callable[[], bool] | None = None,
+        dark_err: npt.NDArray[np.floating] | None = None,
+        normalise: bool = True,
+        norm_mask: npt.NDArray[np.bool_] | None = None,
+        settle_frames: int = 1,
+        keep_armed: bool = False,
+    ) -> None:
+        if n_pairs < 2:
+            raise ValueError("n_pairs must be >= 2")
+        self.rig = rig
+        self.n_pairs = n_pairs
+        self.scheme = scheme
+        self.block_frames = block_frames
+        self.settle_frames = settle_frames
+        self.keep_armed = keep_armed
+        self._dark, self._dark_err, self._normalise = dark, dark_err, normalise
+        self._norm_mask = norm_mask
+        self._should_stop = should_stop
+        self._camera = rig.camera
+        self._template = self._template_for(_image_shape(rig))
+
+    def _template_for(self, shape: tuple[int, int]) -> DifferentialAccumulator:
+        mask = _default_norm_mask(shape) if self._norm_mask is None else self._norm_mask
+        return DifferentialAccumulator(
+            shape, self._dark, self._normalise, norm_mask=mask, dark_err=self._dark_err
+        )
+
+    def _sums(self) -> DifferentialAccumulator:
+        """An empty accumulator for the camera's current image shape."""
+        template = self._template
+        roi = self._camera.config().roi
+        if template.shape != (roi.height, roi.width):
+            template = self._template = self._template_for((roi.height, roi.width))
+        return template.fresh()
+
+    def run(
+        self,
+        on_block: Callable[[FrameBlock, npt.NDArray[np.bool_]], None] | None = None,
+        after_frames: Callable[[], None] | None = None,
+    ) -> DifferentialAccumulator:
+        """Acquire ``n_pairs`` pump-on and ``n_pairs`` pump-off frames at the current
+        position; returns the running sums (``.result()`` is the ΔT/T image, computed by
+        whoever needs it: the engine does it on its writer thread, while the stage moves on).
+
+        ``on_block`` sees every kept block (raw-frame recording, live views).
+        ``after_frames`` runs once every frame is in, before the pump shutter closes (the
+        engine starts the stage towards the next point there, so the shutter's transit
+        overlaps it).
+        """
+        rig, camera, n_pairs = self.rig, self._camera, self.n_pairs
+        block_frames, should_stop = self.block_frames, self._should_stop
+        acc = self._sums()
+
+        def take(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
+            try:
+                acc.add(block, tags)
+            except ValueError as exc:
+                raise DeviceStateError(camera.name, str(exc)) from None
+            if on_block is not None:
+                on_block(block, tags)
+
+        keep_armed = self.keep_armed
+        if not (keep_armed and camera.acquiring):
+            camera.start()
+        try:
+            if self.scheme == "chopper":
+                rig.open_pump()
+                # the shutter reported open: frames exposed while it travelled saw part of
+                # the pump, and frames from before (the stage move) none; the first one
+                # counted begins its exposure now
+                camera.discard_pending()
+                budget = 4 * n_pairs + 2 * block_frames  # a running chopper needs 2 * n_pairs
+                read = 0
+                while acc.n_on < n_pairs or acc.n_off < n_pairs:
+                    if should_stop is not None and should_stop():
+                        raise AcquisitionStopped("acquisition stopped on request")
+                    if read > budget:
+                        raise DeviceStateError(
+                            camera.name,
+                            f"pump-state tags stuck: {acc.n_on} pump-on and {acc.n_off} "
+                            f"pump-off frames in {read} (is the chopper running and its "
+                            "reference wired?)",
+                        )
+                    need = 2 * max(n_pairs - acc.n_on, n_pairs - acc.n_off)
+                    block = camera.read(max(2, min(block_frames, need)))
+                    read += len(block)
+                    if block.pump_on is None:
+                        raise DeviceStateError(
+                            camera.name,
+                            "frames carry no pump-state tag (chopper reference); "
+                            "use the 'shutter' acquisition scheme",
+                        )
+                    take(block, block.pump_on)
+            elif self.scheme == "shutter":
+                if keep_armed:
+                    camera.discard_pending()  # frames from before this point (the stage move)
+                settle_frames = self.settle_frames
+                while acc.n_on < n_pairs or acc.n_off < n_pairs:
+                    for state in (True, False):
+                        if should_stop is not None and should_stop():
+                            raise AcquisitionStopped("acquisition stopped on request")
+                        if state:
+                            rig.open_pump()
+                        else:
+                            rig.close_pump()
+                        if settle_frames:
+                            camera.read(settle_frames)
+                        have = acc.n_on if state else acc.n_off
+                        count = max(2, min(block_frames, n_pairs - have))
+                        block = camera.read(count)
+                        take(block, np.full(len(block), state))
+            else:
+                raise ValueError(f"unknown acquisition scheme {self.scheme!r}")
+            if after_frames is not None:
+                after_frames()
+        finally:
+            try:
+                rig.close_pump()
+            finally:
+                if not keep_armed:
+                    camera.stop()
+        return acc
+
+
 def acquire_sums(
     rig: Rig,
     *,
@@ -86,100 +241,23 @@ def acquire_sums(
     keep_armed: bool = False,
     after_frames: Callable[[], None] | None = None,
 ) -> DifferentialAccumulator:
-    """Acquire ``n_pairs`` pump-on and ``n_pairs`` pump-off frames at the current position;
-    returns the running sums (``.result()`` is the ΔT/T image, computed by whoever needs it:
-    the engine does it on its writer thread, while the stage moves on).
-
-    ``chopper``: the camera streams with the pump shutter open; each frame's pump state is
-    the hardware tag ``FrameBlock.pump_on`` (a camera without tags is a DeviceStateError,
-    never parity); the first frame counted began its exposure after the shutter reported
-    open (``Camera.discard_pending``), so none saw a shutter half way. ``shutter``: blocks
-    of frames with the pump shutter open then closed,
-    ``settle_frames`` discarded after every shutter change. The pump shutter is closed on
-    return and on every exception; ``should_stop`` is polled between blocks and raises
-    :class:`AcquisitionStopped`. ``on_block`` sees every kept block (raw-frame recording).
-    ``keep_armed``: the caller has the camera streaming and keeps it so after the point
-    (the engine, from point to point); otherwise it is started here and stopped on return.
-    ``after_frames`` runs once every frame is in, before the pump shutter closes (the engine
-    starts the stage towards the next point there, so the shutter's transit overlaps it).
-    Normalisation uses ``norm_mask``, by default the image border (:func:`border_mask`): the
-    whole frame would include the pump spot and pull the ΔT/T baseline below zero.
-    """
-    if n_pairs < 2:
-        raise ValueError("n_pairs must be >= 2")
-    camera = rig.camera
-    shape = _image_shape(rig)
-    mask = _default_norm_mask(shape) if norm_mask is None else norm_mask
-    acc = DifferentialAccumulator(shape, dark, normalise, norm_mask=mask, dark_err=dark_err)
-
-    def take(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
-        try:
-            acc.add(block, tags)
-        except ValueError as exc:
-            raise DeviceStateError(camera.name, str(exc)) from None
-        if on_block is not None:
-            on_block(block, tags)
-
-    def check_stop() -> None:
-        if should_stop is not None and should_stop():
-            raise AcquisitionStopped("acquisition stopped on request")
-
-    if not (keep_armed and camera.acquiring):
-        camera.start()
-    try:
-        if scheme == "chopper":
-            rig.open_pump()
-            # the shutter reported open: frames exposed while it travelled saw part of the
-            # pump, and frames from before (the stage move) none; the first one counted
-            # begins its exposure now
-            camera.discard_pending()
-            budget = 4 * n_pairs + 2 * block_frames  # a running chopper needs 2 * n_pairs
-            read = 0
-            while acc.n_on < n_pairs or acc.n_off < n_pairs:
-                check_stop()
-                if read > budget:
-                    raise DeviceStateError(
-                        camera.name,
-                        f"pump-state tags stuck: {acc.n_on} pump-on and {acc.n_off} pump-off "
-                        f"frames in {read} (is the chopper running and its reference wired?)",
-                    )
-                need = 2 * max(n_pairs - acc.n_on, n_pairs - acc.n_off)
-                block = camera.read(max(2, min(block_frames, need)))
-                read += len(block)
-                if block.pump_on is None:
-                    raise DeviceStateError(
-                        camera.name,
-                        "frames carry no pump-state tag (chopper reference); "
-                        "use the 'shutter' acquisition scheme",
-                    )
-                take(block, block.pump_on)
-        elif scheme == "shutter":
-            if keep_armed:
-                camera.discard_pending()  # frames from before this point (the stage move)
-            while acc.n_on < n_pairs or acc.n_off < n_pairs:
-                for state in (True, False):
-                    check_stop()
-                    if state:
-                        rig.open_pump()
-                    else:
-                        rig.close_pump()
-                    if settle_frames:
-                        camera.read(settle_frames)
-                    have = acc.n_on if state else acc.n_off
-                    count = max(2, min(block_frames, n_pairs - have))
-                    block = camera.read(count)
-                    take(block, np.full(len(block), state))
-        else:
-            raise ValueError(f"unknown acquisition scheme {scheme!r}")
-        if after_frames is not None:
-            after_frames()
-    finally:
-        try:
-            rig.close_pump()
-        finally:
-            if not keep_armed:
-                camera.stop()
-    return acc
+    """One point of :class:`PointAcquisition` (see there for the schemes and options): the
+    running sums of ``n_pairs`` pump-on and ``n_pairs`` pump-off frames at the current
+    position."""
+    acquisition = PointAcquisition(
+        rig,
+        n_pairs=n_pairs,
+        scheme=scheme,
+        block_frames=block_frames,
+        dark=dark,
+        should_stop=should_stop,
+        dark_err=dark_err,
+        normalise=normalise,
+        norm_mask=norm_mask,
+        settle_frames=settle_frames,
+        keep_armed=keep_armed,
+    )
+    return acquisition.run(on_block, after_frames)
 
 
 def acquire_point(rig: Rig, **options: Any) -> DifferentialImage:

@@ -33,9 +33,11 @@ from functools import partial
 from typing import Literal, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from tamrig.acquisition.sequencing import AcquisitionStopped
 from tamrig.analysis.drift import ReferenceTracker
+from tamrig.devices import FrameBlock
 from tamrig.engine.events import (
     Aborted,
     BlockAcquired,
@@ -239,7 +241,7 @@ class ScanEngine:
             self.rig,
             resolved,
             should_stop=lambda: self._abort_requested,
-            on_block=lambda index, block, tags: self._emit(BlockAcquired(index, block, tags)),
+            on_block=self._block_acquired,
         )
         self._lane = WriterThread()
         try:
@@ -565,6 +567,9 @@ class ScanEngine:
     def _emit(self, event: ScanEvent) -> None:
         for fn in self._subscribers:
             fn(event)
+
+    def _block_acquired(self, index: int, block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
+        self._emit(BlockAcquired(index, block, tags))
 
     def _set_state(self, state: State) -> None:
         with self._cond:

@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tamrig.acquisition.accumulator import DifferentialAccumulator
-from tamrig.acquisition.sequencing import acquire_sums, measure_dark
+from tamrig.acquisition.sequencing import PointAcquisition, measure_dark
 from tamrig.devices import FrameBlock
 from tamrig.errors import DeviceFault
 from tamrig.plan import ResolvedPlan, ScanPoint
@@ -109,6 +109,7 @@ class PointPhases:
         self.power_concurrent = meter is not None and not rig.settings.power_meter_behind_shutter
         self._premove_error: DeviceFault | None = None
         self._saved_averaging: int | None = None
+        self._acquisition: PointAcquisition | None = None
         self.invalidate()
 
     def fit_meter(self) -> None:
@@ -243,46 +244,52 @@ class PointPhases:
         if not camera.acquiring:
             camera.start()
 
+    def _point_acquisition(self) -> PointAcquisition:
+        """The scan's acquisition, prepared at its first point (after the dark frames)."""
+        acquisition = self._acquisition
+        if acquisition is None:
+            acq = self.acq
+            acquisition = self._acquisition = PointAcquisition(
+                self.rig,
+                n_pairs=acq.pairs_per_point,
+                scheme=acq.scheme,
+                block_frames=acq.block_frames,
+                dark=self.dark,
+                dark_err=self.dark_err,
+                should_stop=self._should_stop,
+                normalise=acq.normalise,
+                settle_frames=acq.settle_frames,
+                keep_armed=True,
+            )
+        return acquisition
+
     def exec(
         self, point: ScanPoint, prepared: Prepared, following: ScanPoint | None = None
     ) -> Measured:
         """The differential acquisition at the point, with the concurrent power reading; the
         stage starts towards ``following`` as soon as the last frame is in (while the pump
         shutter closes)."""
-        rig, acq = self.rig, self.acq
+        acquisition = self._point_acquisition()
         camera = self._camera
         if not camera.acquiring:
-            camera.start()  # acquire_sums drops what the camera holds from the stage move
+            camera.start()  # the acquisition drops what the camera holds from the stage move
         blocks: list[FrameBlock] = []
-        index, announce = point.index, self._on_block
-        if acq.record_raw_frames:
+        on_block: Callable[[FrameBlock, npt.NDArray[np.bool_]], None]
+        on_block = announce = partial(self._on_block, point.index)
+        if self.acq.record_raw_frames:
 
-            def on_block(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
+            def keep(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
                 blocks.append(block)
-                announce(index, block, tags)
+                announce(block, tags)
 
-        else:
-
-            def on_block(block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
-                announce(index, block, tags)
+            on_block = keep
 
         meter = self._meter if self.power_concurrent else None
         t0 = time.time()
         if meter is not None:
             meter.start_reading()
-        sums = acquire_sums(
-            rig,
-            n_pairs=acq.pairs_per_point,
-            scheme=acq.scheme,
-            block_frames=acq.block_frames,
-            dark=self.dark,
-            dark_err=self.dark_err,
-            should_stop=self._should_stop,
-            normalise=acq.normalise,
-            settle_frames=acq.settle_frames,
-            on_block=on_block,
-            keep_armed=True,
-            after_frames=None if following is None else partial(self.premove, following),
+        sums = acquisition.run(
+            on_block, None if following is None else partial(self.premove, following)
         )
         power = prepared.power
         if meter is not None:
