@@ -22,6 +22,8 @@ docs/simulator.md's reference noise quickly without faking it.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,87 @@ from tamrig.errors import DeviceStateError, DeviceTimeout
 ADC_MAX = 4095  # 12-bit sensor ADC
 POISSON_LIMIT_E = 1.0e4  # above: shot noise drawn in its Gaussian limit
 FORMAT_SHIFT = {"Mono8": 4, "Mono12": 0, "Mono16": 0}  # Mono8 keeps the top 8 of 12 bits
+#: Frame pixels drawn at a time: three float64 scratch slabs (~200 kB) stay in a core's L2.
+SLAB_PIXELS = 8192
+
+
+class _Slabs:
+    """The C-order pieces of an (n, h, w) block that a frame synthesis works through —
+    whole frames while they fit in ``SLAB_PIXELS``, else row bands of one frame — and the
+    scratch buffers (rows of ``scratch``) they are worked in."""
+
+    def __init__(self, n: int, h: int, w: int, scratch: npt.NDArray[np.float64]) -> None:
+        self.n, self.h, self.w = n, h, w
+        self._scratch = scratch
+
+    def __iter__(self) -> Iterator[tuple[int, int, int, int]]:
+        """(first frame, end frame, first row, end row) of each piece, in C order."""
+        n, h, w = self.n, self.h, self.w
+        per_slab = self._scratch.shape[1]
+        if h * w <= per_slab:
+            step = per_slab // (h * w)
+            for f0 in range(0, n, step):
+                yield f0, min(f0 + step, n), 0, h
+        else:
+            step = per_slab // w
+            for f0 in range(n):
+                for r0 in range(0, h, step):
+                    yield f0, f0 + 1, r0, min(r0 + step, h)
+
+    def offset(self, frame: int, row: int) -> int:
+        """Position of (frame, row, 0) in the flattened block."""
+        return (frame * self.h + row) * self.w
+
+    def view(self, buffer: int, frames: int, rows: int) -> npt.NDArray[np.float64]:
+        """Scratch ``buffer`` as a (frames, rows, w) piece."""
+        return self._scratch[buffer, : frames * rows * self.w].reshape(frames, rows, self.w)
+
+    def flat(self, buffer: int, size: int) -> npt.NDArray[np.float64]:
+        return self._scratch[buffer, :size]
+
+
+@dataclass(frozen=True, slots=True)
+class _Adc:
+    """Detected electrons → raw counts: gain, dark offset, rounding, the 0..K × 12-bit range
+    and the pixel format's dropped bits."""
+
+    per_electron: float  # 1 / electrons per count
+    offset: float  # K × dark counts
+    top: int  # K × the ADC's full scale
+    shift: int
+
+    def __call__(self, electrons: npt.NDArray[np.float64], out: np.ndarray) -> None:
+        """Counts of ``electrons`` into ``out`` (``electrons`` is used as scratch)."""
+        electrons *= self.per_electron
+        electrons += self.offset
+        np.rint(electrons, out=electrons)
+        np.clip(electrons, 0, self.top, out=electrons)
+        out[...] = electrons  # whole numbers within the range: the cast is exact
+        if self.shift:
+            out >>= self.shift
+
+
+def _mean_bounds(
+    scale: npt.NDArray[np.float64],
+    profile: npt.NDArray[np.float64],
+    gain: npt.NDArray[np.float64] | None,
+    drifting: bool,
+) -> tuple[float, float]:
+    """Bounds on a block's mean electrons before the full-well cap, (scale × profile) × gain,
+    from the extremes of its factors: rounding is monotonic, so for factors ≥ 0 the products
+    of the extremes bound every product. They let the synthesis skip the cap and the search
+    for dim pixels where no pixel can need them. (-inf, inf) where unknown: a factor < 0,
+    or the pump centre drifting (its ΔT/T is drawn slab by slab)."""
+    if drifting:
+        return -math.inf, math.inf
+    g_lo = g_hi = 1.0  # pump-off frames: no gain
+    if gain is not None:
+        g_lo, g_hi = min(1.0, float(gain.min())), max(1.0, float(gain.max()))
+    s_lo, s_hi = float(scale.min()), float(scale.max())
+    p_lo, p_hi = float(profile.min()), float(profile.max())
+    if not all(x >= 0 for x in (s_lo, p_lo, g_lo)):
+        return -math.inf, math.inf
+    return s_lo * p_lo * g_lo, s_hi * p_hi * g_hi
 
 
 class SimulatedCameraSettings(DeviceSettings):
@@ -101,6 +184,7 @@ class SimulatedCamera(SimulatedDevice, Camera):
         self._t_last: float | None = None  # end time of the last delivered frame
         self._dropped = 0
         self._grid_cache: tuple[Roi, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._scratch = np.empty((3, 0))  # frame synthesis slabs, kept between blocks
 
     # -- configuration ---------------------------------------------------------------------
     @property
@@ -271,7 +355,13 @@ class SimulatedCamera(SimulatedDevice, Camera):
         times: npt.NDArray[np.float64],
         pump_on: npt.NDArray[np.bool_] | None,
     ) -> np.ndarray:
-        """Raw counts of the frames ``ids`` exposed at ``times`` (vectorised over the block)."""
+        """Raw counts of the frames ``ids`` exposed at ``times``.
+
+        The block is drawn slab by slab (``SLAB_PIXELS`` frame pixels at a time, in C order)
+        through a few small scratch buffers, so its working set stays in a core's L2 cache
+        as a camera's DMA of raw frames would, instead of streaming ~100 B of float64
+        temporaries per pixel through the caches of the threads that use the frames.
+        """
         s, c, world = self.settings, self._config, self.world
         k = self._accumulate
         ys, xs, profile = self._grid()
@@ -284,38 +374,101 @@ class SimulatedCamera(SimulatedDevice, Camera):
             peak_e = 0.0
         t_mean = self._mean_exposure_time(ids, times)
         drift = 1.0 + s.drift_amplitude * np.sin(2 * math.pi * t_mean / s.drift_period_s)
-        # k × mean photo-electrons per frame, built in place (blocks can be large)
-        mean = np.empty((n, *profile.shape))
-        np.multiply((k * peak_e * drift)[:, None, None], profile[None, :, :], out=mean)
-        if pump.any() and peak_e > 0:
-            mean[pump] *= 1.0 + self._dtt(t_mean[pump], ys, xs)
-        np.minimum(mean, k * s.full_well_e, out=mean)  # a full pixel is full in every exposure
-        counts = self._photo_electrons(mean, s.read_noise_e * math.sqrt(k))
-        counts *= 1.0 / s.electrons_per_count
-        counts += k * s.dark_counts
-        np.rint(counts, out=counts)
-        np.clip(counts, 0, k * ADC_MAX, out=counts)
-        shift = FORMAT_SHIFT[c.pixel_format]
-        if shift:
-            np.floor_divide(counts, 2**shift, out=counts)
-        return counts.astype(np.uint16 if k == 1 else np.uint32)
+        scale = k * peak_e * drift  # k × mean photo-electrons per frame where the profile is 1
+        signal = bool(pump.any()) and peak_e > 0
+        inputs = self._dtt_inputs() if signal else None
+        gain = None  # 1 + ΔT/T, one image for every pump frame while the centre stands still
+        if inputs is not None and s.centre_drift_nm_per_s == 0:
+            gain = 1.0 + self._dtt(t_mean[:1], ys, xs, inputs)
+        bounds = _mean_bounds(scale, profile, gain, drifting=signal and gain is None)
+        full = k * s.full_well_e  # a full pixel is full in every exposure
+        read_sd = s.read_noise_e * math.sqrt(k)
+        adc = _Adc(
+            1.0 / s.electrons_per_count,
+            k * s.dark_counts,
+            k * ADC_MAX,
+            FORMAT_SHIFT[c.pixel_format],
+        )
+        slabs = self._slabs(n, *profile.shape)
+        out = np.empty((n, *profile.shape), dtype=np.uint16 if k == 1 else np.uint32)
+        dim_pixels: list[tuple[int, npt.NDArray[np.intp] | None, npt.NDArray[np.float64]]] = []
+        for f0, f1, r0, r1 in slabs:
+            mean = slabs.view(0, f1 - f0, r1 - r0)
+            np.multiply(scale[f0:f1, None, None], profile[None, r0:r1, :], out=mean)
+            on = pump[f0:f1]
+            if inputs is not None and on.any():
+                if gain is None:
+                    mean[on] *= 1.0 + self._dtt(t_mean[f0:f1][on], ys[r0:r1], xs, inputs)
+                elif on.all():
+                    mean *= gain[r0:r1]
+                else:  # chopped: every other frame (a masked multiply is 2x slower)
+                    for i in np.flatnonzero(on):
+                        mean[i] *= gain[r0:r1]
+            if not bounds[1] <= full:
+                np.minimum(mean, full, out=mean)
+            electrons = slabs.view(1, f1 - f0, r1 - r0)
+            self.rng.standard_normal(out=electrons)
+            start = slabs.offset(f0, r0)
+            if min(bounds[1], full) < POISSON_LIMIT_E:  # every pixel dim: drawn after the loop
+                dim_pixels.append((start, None, mean.ravel().copy()))
+                continue
+            self._shot_and_read_noise(electrons, mean, slabs.view(2, f1 - f0, r1 - r0), read_sd)
+            if not min(bounds[0], full) >= POISSON_LIMIT_E:
+                where = np.flatnonzero(mean < POISSON_LIMIT_E)
+                if where.size:
+                    dim_pixels.append((start, where, mean.ravel()[where]))
+            adc(electrons, out[f0:f1, r0:r1])
+        if dim_pixels:
+            self._patch_dim_pixels(out, dim_pixels, read_sd, slabs, adc)
+        return out
 
-    def _photo_electrons(self, mean: np.ndarray, read_sd: float) -> np.ndarray:
-        """Detected electrons: Poisson(mean) plus Gaussian read noise (sd ``read_sd``).
+    def _slabs(self, n: int, h: int, w: int) -> _Slabs:
+        if self._scratch.shape[1] < max(SLAB_PIXELS, w):
+            self._scratch = np.empty((3, max(SLAB_PIXELS, w)))
+        return _Slabs(n, h, w, self._scratch)
 
-        Above ``POISSON_LIMIT_E`` the Poisson law is drawn in its Gaussian limit (same mean
-        and variance; relative skewness 1/√mean < 1 %), which is 3× faster for the bright
-        probe; dimmer pixels and dark frames get the Poisson draw itself.
+    @staticmethod
+    def _shot_and_read_noise(
+        electrons: np.ndarray, mean: np.ndarray, scratch: np.ndarray, read_sd: float
+    ) -> None:
+        """Standard normals ``electrons`` → detected electrons, in place: Poisson(mean) in its
+        Gaussian limit plus Gaussian read noise (sd ``read_sd``).
+
+        Above ``POISSON_LIMIT_E`` the Gaussian limit (same mean and variance; relative
+        skewness 1/√mean < 1 %) is 3× faster for the bright probe than the Poisson draw;
+        dimmer pixels and dark frames get the Poisson draw itself (:meth:`_patch_dim_pixels`).
         """
-        sd = np.sqrt(mean + read_sd**2)
-        electrons = self.rng.standard_normal(mean.shape)
-        electrons *= sd
+        np.add(mean, read_sd**2, out=scratch)
+        np.sqrt(scratch, out=scratch)
+        electrons *= scratch
         electrons += mean
-        dim = mean < POISSON_LIMIT_E
-        if dim.any():
-            m = mean[dim]
-            electrons[dim] = self.rng.poisson(m) + self.rng.standard_normal(m.shape) * read_sd
-        return electrons
+
+    def _patch_dim_pixels(
+        self,
+        out: np.ndarray,
+        dim_pixels: list[tuple[int, npt.NDArray[np.intp] | None, npt.NDArray[np.float64]]],
+        read_sd: float,
+        slabs: _Slabs,
+        adc: _Adc,
+    ) -> None:
+        """Poisson(mean) + read noise for the pixels below ``POISSON_LIMIT_E`` (``dim_pixels``:
+        slab start, positions in the slab or None for all, means), written over their
+        Gaussian-limit counts in ``out``. The stream's order is the block's: every Poisson
+        draw after all the standard normals of the bright pass, then the read noise, both
+        over the dim pixels in C order."""
+        detected = [self.rng.poisson(mean) for _, _, mean in dim_pixels]
+        flat = out.reshape(-1)
+        for (start, where, mean), photons in zip(dim_pixels, detected, strict=True):
+            electrons = slabs.flat(1, mean.size)
+            self.rng.standard_normal(out=electrons)
+            electrons *= read_sd
+            np.add(photons, electrons, out=electrons)
+            if where is None:
+                adc(electrons, flat[start : start + mean.size])
+            else:
+                counts = np.empty(mean.size, dtype=out.dtype)
+                adc(electrons, counts)
+                flat[start + where] = counts
 
     def _mean_exposure_time(
         self, ids: npt.NDArray[np.int64], times: npt.NDArray[np.float64]
@@ -332,22 +485,37 @@ class SimulatedCamera(SimulatedDevice, Camera):
         second = (ids + self._chopper_phase) % 2  # 0: first (pump-on) slot of its pair
         return times - second * k / rate + (second - 0.5) / rate
 
+    def _dtt_inputs(self) -> tuple[float, float, float, float]:
+        """What the sample's ΔT/T depends on now: delay, ⟨N_abs⟩, probe wavelength and
+        bandwidth (asked once per block)."""
+        world = self.world
+        return (
+            world.delay_fs(),
+            world.n_abs(),
+            world.probe_wavelength_nm(),
+            world.probe_bandwidth_nm(),
+        )
+
     def _dtt(
-        self, times: npt.NDArray[np.float64], ys: np.ndarray, xs: np.ndarray
+        self,
+        times: npt.NDArray[np.float64],
+        ys: np.ndarray,
+        xs: np.ndarray,
+        inputs: tuple[float, float, float, float],
     ) -> npt.NDArray[np.float64]:
-        """ΔT/T images at the current delay for pump-on frames exposed at ``times``."""
-        s, world = self.settings, self.world
-        args = (world.delay_fs(), world.n_abs(), world.probe_wavelength_nm())
-        bandwidth = world.probe_bandwidth_nm()
+        """ΔT/T at the pixels ``ys`` × ``xs`` for pump-on frames exposed at ``times``: one
+        (y, x) image for all of them while the pump centre stands still, else one each."""
+        s, sample = self.settings, self.world.sample
+        delay, n_abs, probe_nm, bandwidth = inputs
+        args = (delay, n_abs, probe_nm)
         if s.centre_drift_nm_per_s == 0:
             r2 = ys[:, None] ** 2 + xs[None, :] ** 2
-            image = world.sample.dtt_image(*args, r2, bandwidth_nm=bandwidth)
-            return np.broadcast_to(image, (times.size, *image.shape))
+            return sample.dtt_image(*args, r2, bandwidth_nm=bandwidth)
         angle = math.radians(s.centre_drift_angle_deg)
         shift = s.centre_drift_nm_per_s * times
         dx = (xs[None, :] - (shift * math.cos(angle))[:, None])[:, None, :]
         dy = (ys[None, :] - (shift * math.sin(angle))[:, None])[:, :, None]
-        return world.sample.dtt_image(*args, dx**2 + dy**2, bandwidth_nm=bandwidth)
+        return sample.dtt_image(*args, dx**2 + dy**2, bandwidth_nm=bandwidth)
 
     def _identify(self) -> str:
         self.check_link()
