@@ -169,39 +169,76 @@ def _half_width(profile: FloatArray, half: float) -> float:
     return i - 1 + float((a - half) / (a - b)) if a != b else float(i)
 
 
+#: The products of two 1-D basis functions {1, g, g·d, g·d²} are nine distinct functions,
+#: 1, g, g·d, g·d², g², g²·d, g²·d², g²·d³, g²·d⁴: _PRODUCT[i, j] indexes Y_i·Y_j among them.
+_PRODUCT = np.array([[0, 1, 2, 3], [1, 4, 5, 6], [2, 5, 6, 7], [3, 6, 7, 8]])
+#: The Jacobian's terms Y_i(y)·X_j(x), (i, j): ∂/∂c, ∂/∂A, ∂/∂x0, ∂/∂y0 and the x and y
+#: parts of ∂/∂σ (∂/∂σx, ∂/∂σy when anisotropic).
+_TERM_Y = np.array([0, 1, 1, 2, 1, 3])
+_TERM_X = np.array([0, 1, 2, 1, 3, 1])
+#: Σ w·Y_i Y_i' X_j X_j' of two terms is the entry (_PRODUCT[i, i'], _PRODUCT[j, j']) of the
+#: 9×9 table T of Σ w·(product in y)·(product in x)
+_PAIR_ROW = _PRODUCT[_TERM_Y[:, None], _TERM_Y[None, :]]
+_PAIR_COL = _PRODUCT[_TERM_X[:, None], _TERM_X[None, :]]
+#: a term times g(y)·g(x) (the model's shape), as an entry of T
+_SHAPED_ROW = _PRODUCT[_TERM_Y, 1]
+_SHAPED_COL = _PRODUCT[_TERM_X, 1]
+#: which term each parameter's derivative is made of, [param, term]
+_ISOTROPIC = np.array(
+    [
+        [0, 1, 0, 0, 0, 0],
+        [0, 0, 1, 0, 0, 0],
+        [0, 0, 0, 1, 0, 0],
+        [0, 0, 0, 0, 1, 1],
+        [1, 0, 0, 0, 0, 0],
+    ],
+    dtype=float,
+)
+_ANISOTROPIC = np.array(
+    [
+        [0, 1, 0, 0, 0, 0],
+        [0, 0, 1, 0, 0, 0],
+        [0, 0, 0, 1, 0, 0],
+        [0, 0, 0, 0, 1, 0],
+        [0, 0, 0, 0, 0, 1],
+        [1, 0, 0, 0, 0, 0],
+    ],
+    dtype=float,
+)
+
+
 class _SeparableGaussian:
     """Σ w·(d − A·gy(y)·gx(x) − c)² and its normal equations, from 1-D sums only.
 
-    Every Jacobian column is a sum of products Y_i(y)·X_j(x) of the 1-D basis
-    {1, g, g·d, g·d²} (d = coordinate − centre), a row of 16 coefficients over (i, j). So χ²,
-    JᵀWJ and JᵀW·r follow from T = Σ w Y_i Y_i' X_j X_j' and M = Σ w·data·Y_i X_j without
-    ever forming a model or residual image; with unit weights T even factorises into two
-    4×4 sums over the 1-D bases. That is what makes a fit take a fraction of a millisecond.
+    Every Jacobian column is a product Y_i(y)·X_j(x) of the 1-D basis {1, g, g·d, g·d²}
+    (d = coordinate − centre) times a coefficient, and the product of two such columns is
+    again a product of one of nine functions of y and one of x. So χ², JᵀWJ and JᵀW·r
+    follow from the 9×9 table T = Σ w·P_u(y)·P_v(x) (one matrix product with the weights,
+    one with the y functions) and M = Σ w·data·Y_i X_j, without ever forming a model or
+    residual image; with unit weights T is the outer product of the 1-D sums. That is what
+    makes a fit take a fraction of a millisecond.
     """
 
     def __init__(self, data: FloatArray, w: FloatArray | None, anisotropic: bool) -> None:
-        self.data = data if w is None else w * data  # W·D
-        self.w = w
-        self.x = np.arange(data.shape[1], dtype=float)
-        self.y = np.arange(data.shape[0], dtype=float)
+        ny, nx = data.shape
+        self.nx = nx
+        self.coords = np.concatenate([np.arange(nx, dtype=float), np.arange(ny, dtype=float)])
+        self.centred = np.empty(nx + ny)
+        self.scale = np.empty(nx + ny)
+        # the nine functions of x (columns :nx) and of y (nx:), rows as in _PRODUCT
+        self.products = np.empty((9, nx + ny))
+        self.products[0] = 1.0
         flat = data.reshape(-1)
         if w is None:
+            self.stacked = np.ascontiguousarray(data)
             self.s_dd = float(np.einsum("i,i->", flat, flat))
         else:
-            self.s_dd = float(np.einsum("i,i->", self.data.reshape(-1), flat))
+            self.stacked = np.concatenate([w, w * data])  # W over W·D: one product per step
+            self.s_dd = float(np.einsum("i,i->", self.stacked[ny:].reshape(-1), flat))
+        self.weighted = w is not None
         self.anisotropic = anisotropic
+        self.template = _ANISOTROPIC if anisotropic else _ISOTROPIC
         self.n_params = 6 if anisotropic else 5
-
-    @staticmethod
-    def _basis(coord: FloatArray, centre: float, width: float) -> FloatArray:
-        out = np.empty((coord.size, 4))
-        d = coord - centre
-        out[:, 0] = 1.0
-        g = out[:, 1]
-        np.exp(d * d * (-0.5 / (width * width)), out=g)
-        np.multiply(g, d, out=out[:, 2])
-        np.multiply(out[:, 2], d, out=out[:, 3])
-        return out
 
     def linearise(self, p: FloatArray) -> tuple[float, FloatArray, FloatArray]:
         """χ², JᵀWJ and JᵀW·r at parameters ``p``."""
@@ -210,36 +247,52 @@ class _SeparableGaussian:
         else:
             a, x0, y0, sx, c = p
             sy = sx
-        bx = self._basis(self.x, x0, sx)
-        by = self._basis(self.y, y0, sy)
-        if self.w is None:  # Σ_yx Y_i Y_i' X_j X_j' = (Σ_y Y_i Y_i')(Σ_x X_j X_j')
-            t4 = np.multiply.outer(by.T @ by, bx.T @ bx).transpose(0, 2, 1, 3)  # [i, j, i', j']
+        nx = self.nx
+        d, q = self.centred, self.products
+        np.subtract(self.coords[:nx], x0, out=d[:nx])
+        np.subtract(self.coords[nx:], y0, out=d[nx:])
+        np.multiply(d, d, out=q[1])
+        if sx == sy:
+            np.multiply(q[1], -0.5 / (sx * sx), out=q[1])
         else:
-            nx, ny = bx.shape[0], by.shape[0]
-            px = (bx[:, :, None] * bx[:, None, :]).reshape(nx, 16)  # X_j·X_j'
-            py = (by[:, :, None] * by[:, None, :]).reshape(ny, 16)  # Y_i·Y_i'
-            t4 = (py.T @ self.w @ px).reshape(4, 4, 4, 4).transpose(0, 2, 1, 3)
-        m = by.T @ (self.data @ bx)  # Σ w·data·Y_i X_j
-        # Y_0 = X_0 = 1 and Y_1 = gy, X_1 = gx: the model's sums are entries of T.
-        s_w, s_wg, s_wgg = t4[0, 0, 0, 0], t4[1, 1, 0, 0], t4[1, 1, 1, 1]
+            self.scale[:nx] = -0.5 / (sx * sx)
+            self.scale[nx:] = -0.5 / (sy * sy)
+            np.multiply(q[1], self.scale, out=q[1])
+        np.exp(q[1], out=q[1])  # g
+        np.multiply(q[1], d, out=q[2])
+        np.multiply(q[2], d, out=q[3])
+        np.multiply(q[1], q[1], out=q[4])
+        np.multiply(q[4], d, out=q[5])
+        np.multiply(q[5], d, out=q[6])
+        np.multiply(q[6], d, out=q[7])
+        np.multiply(q[7], d, out=q[8])
+        qx, qy = q[:, :nx], q[:, nx:]
+        if self.weighted:
+            z = self.stacked @ qx.T  # [W; W·D] · P(x): Σ_x w·P_v(x) and Σ_x w·data·P_v(x)
+            ny = qy.shape[1]
+            t9 = qy @ z[:ny]
+            m = qy[:4] @ z[ny:, :4]  # Σ w·data·Y_i X_j
+        else:
+            t9 = np.multiply.outer(qy.sum(axis=1), qx.sum(axis=1))
+            m = qy[:4] @ (self.stacked @ qx[:4].T)
+        # Y_0 = X_0 = 1, Y_1·X_1 = gy·gx and (gy·gx)²: the model's sums are entries of T.
         chi2 = float(
             self.s_dd
             - 2 * c * m[0, 0]
             - 2 * a * m[1, 1]
-            + c * c * s_w
-            + 2 * c * a * s_wg
-            + a * a * s_wgg
+            + c * c * t9[0, 0]
+            + 2 * c * a * t9[1, 1]
+            + a * a * t9[4, 4]
         )
-        projected = m - c * t4[:, :, 0, 0] - a * t4[:, :, 1, 1]  # Σ w·resid·Y_i X_j
-        coef = np.zeros((self.n_params, 16))  # [param, 4·i + j]: Y_i(y)·X_j(x)
-        coef[0, 5] = 1.0  # ∂/∂A = gy·gx
-        coef[1, 6] = a / sx**2  # ∂/∂x0 = A·gy·gx·dx/σx²
-        coef[2, 9] = a / sy**2  # ∂/∂y0
-        coef[3, 7] = a / sx**3  # ∂/∂σx = A·gy·gx·dx²/σx³ (+ the y term when isotropic)
-        coef[4 if self.anisotropic else 3, 13] = a / sy**3
-        coef[-1, 0] = 1.0  # ∂/∂c
-        curvature = coef @ t4.reshape(16, 16) @ coef.T
-        gradient = coef @ projected.reshape(16)
+        # Σ w·resid·(term) and Σ w·(term)·(term'), then times each parameter's coefficients
+        projected = (
+            m[_TERM_Y, _TERM_X] - c * t9[_TERM_Y, _TERM_X] - a * t9[_SHAPED_ROW, _SHAPED_COL]
+        )
+        coef = self.template * np.array(
+            [1.0, 1.0, a / (sx * sx), a / (sy * sy), a / (sx * sx * sx), a / (sy * sy * sy)]
+        )
+        curvature = coef @ t9[_PAIR_ROW, _PAIR_COL] @ coef.T
+        gradient = coef @ projected
         return max(chi2, 0.0), curvature, gradient
 
 
