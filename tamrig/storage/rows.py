@@ -34,38 +34,78 @@ def _names_that_fit(keys: list[str]) -> str:
         shown = shown[: len(shown) // 2]
 
 
+#: Paths of the record's own per-point values, in the order :func:`point_row` lists them.
+_RECORD_PATHS = tuple(
+    f"{L.DATA}/{name}"
+    for name in (
+        "point_index",
+        "sweep",
+        "wavelength_index",
+        "fluence_index",
+        "delay_index",
+        "delay_fs",
+        "delay_fs_measured",
+        "fluence",
+        "fluence_measured",
+        "fluence_label",
+        "n_abs",
+        "n_abs_measured",
+        "attenuator_setting",
+        "series",
+        "reference",
+        "probe_wavelength_nm",
+        "power_w",
+        "power_time",
+        "timestamp",
+        "n_on",
+        "n_off",
+        "dropped_frames",
+    )
+)
+#: Fit columns: (name, path, value when absent, float column).
+_FIT_PLAN = tuple((c.name, c.path, c.fill, c.dtype.kind == "f") for c in L.FIT_COLUMNS)
+_IMAGE_PATHS = tuple(path for path, _, _ in L.IMAGE_STACKS)
+_NO_FIT: dict[str, Any] = {"has_fit": 0, "converged": 0, "message": ""}
+
+
 def point_row(record: PointRecord, md: ScanMetadata) -> Row:
-    """Values of one row; missing numbers become NaN, never zero."""
+    """Values of one row; missing numbers become NaN, never zero. (Runs once per point on
+    the writer thread: the paths are precomputed, the values listed in their order.)"""
     img = record.image
     shape = md.image_shape
     fit = record.fit
     tp = record.transport
     sweep, wl_i, fl_i, delay_i = (int(v) for v in record.grid)
-    scalars: dict[str, Any] = {
-        f"{L.DATA}/point_index": record.index,
-        f"{L.DATA}/sweep": sweep,
-        f"{L.DATA}/wavelength_index": wl_i,
-        f"{L.DATA}/fluence_index": fl_i,
-        f"{L.DATA}/delay_index": delay_i,
-        f"{L.DATA}/delay_fs": float(record.delay_fs),
-        f"{L.DATA}/delay_fs_measured": float(record.delay_fs_measured),
-        f"{L.DATA}/fluence": finite_or_nan(record.fluence_uj_cm2),
-        f"{L.DATA}/fluence_measured": finite_or_nan(record.fluence_measured_uj_cm2),
-        f"{L.DATA}/fluence_label": record.fluence_label,
-        f"{L.DATA}/n_abs": finite_or_nan(record.n_abs),
-        f"{L.DATA}/n_abs_measured": finite_or_nan(record.n_abs_measured),
-        f"{L.DATA}/attenuator_setting": finite_or_nan(record.attenuator_setting),
-        f"{L.DATA}/series": record.series,
-        f"{L.DATA}/reference": int(bool(record.reference)),
-        f"{L.DATA}/probe_wavelength_nm": float(record.probe_wavelength_nm),
-        f"{L.DATA}/power_w": finite_or_nan(record.power_w),
-        f"{L.DATA}/power_time": float(record.power_time),
-        f"{L.DATA}/timestamp": float(record.timestamp),
-        f"{L.DATA}/n_on": int(img.n_on),
-        f"{L.DATA}/n_off": int(img.n_off),
-        f"{L.DATA}/dropped_frames": int(img.dropped_frames),
-    }
-    fit_values: dict[str, Any] = {"has_fit": 0, "converged": 0, "message": ""}
+    scalars: dict[str, Any] = dict(
+        zip(
+            _RECORD_PATHS,
+            (
+                record.index,
+                sweep,
+                wl_i,
+                fl_i,
+                delay_i,
+                float(record.delay_fs),
+                float(record.delay_fs_measured),
+                finite_or_nan(record.fluence_uj_cm2),
+                finite_or_nan(record.fluence_measured_uj_cm2),
+                record.fluence_label,
+                finite_or_nan(record.n_abs),
+                finite_or_nan(record.n_abs_measured),
+                finite_or_nan(record.attenuator_setting),
+                record.series,
+                int(bool(record.reference)),
+                float(record.probe_wavelength_nm),
+                finite_or_nan(record.power_w),
+                float(record.power_time),
+                float(record.timestamp),
+                int(img.n_on),
+                int(img.n_off),
+                int(img.dropped_frames),
+            ),
+        )
+    )
+    fit_values = dict(_NO_FIT)
     if fit is not None:
         fit_values.update(
             sigma_nm=fit.sigma_nm,
@@ -97,29 +137,37 @@ def point_row(record: PointRecord, md: ScanMetadata) -> Row:
         )
         if fit is None:  # transport without a fit object still carries σ
             fit_values.update(sigma_nm=tp.sigma_nm, sigma_err_nm=tp.sigma_err_nm)
-    for col in L.FIT_COLUMNS:
-        value = fit_values.get(col.name, col.fill)
-        scalars[col.path] = finite_or_nan(value) if col.dtype.kind == "f" else value
-    named = set(md.position_names)
-    for name in md.position_names:
-        scalars[L.position_path(name)] = finite_or_nan(record.positions.get(name))
-    loose = {k: v for k, v in record.positions.items() if k not in named}
+    for name, path, fill, is_float in _FIT_PLAN:
+        value = fit_values.get(name, fill)
+        scalars[path] = finite_or_nan(value) if is_float else value
+    positions = record.positions
+    names = md.position_names
+    for name in names:
+        scalars[L.position_path(name)] = finite_or_nan(positions.get(name))
+    loose = {k: v for k, v in positions.items() if k not in names}
     text = to_json({"positions": loose}) if loose else ""
     overflow = len(text.encode("utf-8")) > L.POINT_JSON_BYTES
     if overflow:
         text = _names_that_fit(sorted(loose))
     scalars[L.POINT_JSON] = text
 
-    images = {
-        f"{L.DATA}/dtt": img.dtt,
-        f"{L.DATA}/dtt_errors": img.dtt_err,
-        f"{L.IMAGES}/pump_on_mean": img.on_mean,
-        f"{L.IMAGES}/pump_on_err": img.on_err,
-        f"{L.IMAGES}/pump_off_mean": img.off_mean,
-        f"{L.IMAGES}/pump_off_err": img.off_err,
-        f"{L.IMAGES}/dark_mean": img.dark_mean if img.dark_mean is not None else _nan_image(shape),
-        f"{L.IMAGES}/dark_err": img.dark_err if img.dark_err is not None else _nan_image(shape),
-    }
+    dark_mean = img.dark_mean if img.dark_mean is not None else _nan_image(shape)
+    dark_err = img.dark_err if img.dark_err is not None else _nan_image(shape)
+    images = dict(
+        zip(
+            _IMAGE_PATHS,
+            (
+                img.dtt,
+                img.dtt_err,
+                img.on_mean,
+                img.on_err,
+                img.off_mean,
+                img.off_err,
+                dark_mean,
+                dark_err,
+            ),
+        )
+    )
     return Row(scalars=scalars, images=images, overflow=overflow)
 
 

@@ -90,48 +90,51 @@ class ScanWriter:
         self.check_space = True  # look ahead for a full disk (see tamrig.storage.space)
         self._broken: str | None = None
         self._finished = False
+        self._completed_ds = file[L.COMPLETED]
+        flags = self._completed_ds[()]
+        indices = file[f"{L.DATA}/point_index"][: len(flags)]
+        self._rows = rows = len(flags)
+        self._completed: set[int] = {int(i) for i, ok in zip(indices, flags) if ok == 1}
         stored = L.stored_columns(file, metadata.position_names)
         #: Column path -> table field, for the columns kept in the table (format version 2).
         self._fields = {path: field for path, field in stored.items() if field is not None}
-        self._columns: dict[str, h5py.Dataset] = {
-            path: file[path] for path, field in stored.items() if field is None
-        }
-        self._columns[L.POINT_JSON] = file[L.POINT_JSON]
-        #: Fixed-length text columns and table fields -> their length in bytes.
-        self._text_bytes = {
-            p: ds.dtype.itemsize for p, ds in self._columns.items() if ds.dtype.kind == "S"
-        }
-        self._table: h5py.Dataset | None = None
-        self._table_row = np.zeros((), np.dtype([]))
+        own = [path for path, field in stored.items() if field is None]
+        # What write_point does per point, worked out once: each 1-D column with its writer
+        # and its text length (0: a number), the table's fields in order, each image stack.
+        self._columns = [
+            (path, _row_writer(file[path], rows), _text_bytes(file[path].dtype))
+            for path in (*own, L.POINT_JSON)
+        ]
+        self._table: ColumnChunk | _DatasetRows | None = None
+        #: Per table field: (column path or None, text length, value when the path is None).
+        self._table_fields: list[tuple[str | None, int, Any]] = []
         if self._fields:
-            self._table = file[L.TABLE]
-            self._table_row = np.zeros((), self._table.dtype)
-            self._columns[L.TABLE] = self._table
-            for column, field in self._fields.items():
-                kind = self._table.dtype[field]
-                if kind.kind == "S":
-                    self._text_bytes[column] = kind.itemsize
-        self._stacks = {path: file[path] for path, _, _ in L.IMAGE_STACKS}
-        self._levels = {path: chunks.deflate_level(ds) for path, ds in self._stacks.items()}
-        self._unfiltered = {p for p, ds in self._stacks.items() if chunks.unfiltered_images(ds)}
-        self._same: dict[str, tuple[np.ndarray, bytes]] = {}  # last dark image and its chunk
+            table = file[L.TABLE]
+            self._table = _row_writer(table, rows)
+            by_field = {field: path for path, field in self._fields.items()}
+            fill = table.fillvalue
+            self._table_fields = [
+                (by_field.get(name), _text_bytes(table.dtype[name]), fill[name])
+                for name in table.dtype.names
+            ]
+        self._stacks = [(path, file[path]) for path, _, _ in L.IMAGE_STACKS]
+        #: Per stack: its low-level handle and the shape of one image (the chunk's tail).
+        self._stack_rows = [(ds.id, ds.shape[1:]) for _, ds in self._stacks]
+        self._levels = {path: chunks.deflate_level(ds) for path, ds in self._stacks}
+        self._unfiltered = {p for p, ds in self._stacks if chunks.unfiltered_images(ds)}
+        self._same: dict[str, tuple[bytes, bytes]] = {}  # last dark image and its chunk
         self._packing: dict[str, chunks.Compressibility] = {}  # deflate or stored, measured
-        self._completed_ds = file[L.COMPLETED]
+        self._completed_column = _row_writer(self._completed_ds, rows)
         self._events = file[L.EVENTS]
         self._raw: dict[str, h5py.Dataset] = {}
         if L.RAW_DATA in file:
             self._raw = {L.RAW_DATA: file[L.RAW_DATA]}
             self._raw.update({p: file[p] for p, *_ in L.RAW_COLUMNS})
-        flags = self._completed_ds[()]
-        indices = file[f"{L.DATA}/point_index"][: len(flags)]
-        self._rows = len(flags)
-        self._completed: set[int] = {int(i) for i, ok in zip(indices, flags) if ok == 1}
         self._n_frames = len(self._raw[L.RAW_COMMIT]) if self._raw else 0
-        self._open_chunks = {
-            path: ColumnChunk(ds, self._rows)
-            for path, ds in (*self._columns.items(), (L.COMPLETED, self._completed_ds))
-            if chunk_writable(ds)
-        }
+        h, w = metadata.image_shape
+        #: Look-ahead per point: twice its float32 images (HDF5 may write a chunk twice)
+        #: and 64 KiB for its table row and columns.
+        self._point_bytes = 2 * len(self._stacks) * h * w * L.IMAGE_DTYPE.itemsize + 2**16
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -268,28 +271,36 @@ class ScanWriter:
         if problem:
             raise StorageError(f"{self.path}: {problem}")
         if self.check_space:
-            need = 2 * sum(np.size(im) for im in row.images.values()) * L.IMAGE_DTYPE.itemsize
             space.ensure_room(
-                self.path, need + 2**16, f"point {record.index}", len(self._completed)
+                self.path, self._point_bytes, f"point {record.index}", len(self._completed)
             )
         n = self._rows
-        fields, table_row, text_bytes = self._fields, self._table_row, self._text_bytes
-        with self._guard(f"writing point {record.index}"):
-            for path, value in row.scalars.items():
-                if path in text_bytes:
-                    value = skeleton.fixed_text(str(value), text_bytes[path])
-                field = fields.get(path)
-                if field is not None:
-                    table_row[field] = value
-                else:
-                    self._append_value(path, self._columns[path], n, value)
+        scalars = row.scalars
+        try:
+            for path, column, text in self._columns:
+                value = scalars[path]
+                column.append(n, skeleton.fixed_text(str(value), text) if text else value)
             if self._table is not None:
-                self._append_value(L.TABLE, self._table, n, table_row)
-            for path, (cell, chunk) in self._image_cells(row.images).items():
-                _append_row(self._stacks[path], n, cell, chunk)
+                self._table.append(
+                    n,
+                    tuple(
+                        default
+                        if path is None
+                        else skeleton.fixed_text(str(scalars[path]), text)
+                        if text
+                        else scalars[path]
+                        for path, text, default in self._table_fields
+                    ),
+                )
+            for (dsid, tail), (data, direct) in zip(
+                self._stack_rows, self._image_chunks(row.images)
+            ):
+                _append_row(dsid, tail, n, data, direct)
             self._file.flush()
-            self._append_value(L.COMPLETED, self._completed_ds, n, 1)
+            self._completed_column.append(n, 1)
             self._file.flush()
+        except _H5_ERRORS as exc:
+            raise self._failed(f"writing point {record.index}", exc) from exc
         self._rows = n + 1
         self._completed.add(record.index)
         if self._pending is not None:  # the first point is stored: replace the old scan
@@ -297,52 +308,51 @@ class ScanWriter:
         if row.overflow:
             self.log_event("storage", "per-point positions too long; kept names only", n)
 
-    def _append_value(self, path: str, ds: h5py.Dataset, n: int, value: Any) -> None:
-        """Row ``n`` of a 1-D column: through its open chunk when it has one."""
-        column = self._open_chunks.get(path)
-        if column is not None:
-            column.append(n, value)
-        else:
-            _append_row(ds, n, np.array([value], ds.dtype))
-
-    def _image_cells(
-        self, images: dict[str, np.ndarray]
-    ) -> dict[str, tuple[np.ndarray, bytes | np.ndarray | None]]:
-        """Per stack: the (1, h, w) float32 cell and, when the stack allows, its finished
-        chunk: the cell itself for an unfiltered stack; deflated, or a stored deflate stream
-        where deflate does not pay (measured, :class:`tamrig.storage.chunks.Compressibility`).
-        The dark frame repeats point after point: its chunk is reused."""
-        cells = {
-            path: np.ascontiguousarray(np.asarray(im, dtype=L.IMAGE_DTYPE)[np.newaxis])
-            for path, im in images.items()
-        }
-        out: dict[str, tuple[np.ndarray, bytes | np.ndarray | None]] = {
-            p: (c, c if p in self._unfiltered else None) for p, c in cells.items()
-        }
-        todo, levels, measuring = [], [], set()
-        for path, cell in cells.items():
-            configured = self._levels.get(path)
+    def _image_chunks(self, images: dict[str, np.ndarray]) -> list[tuple[np.ndarray | bytes, bool]]:
+        """Per stack, in order: its finished chunk (and True) or, where HDF5 is to filter
+        it, the image as a (1, h, w) float32 array (and False). A finished chunk is the
+        image's own bytes for an unfiltered stack;
+        deflated, or a stored deflate stream where deflate does not pay (measured,
+        :class:`tamrig.storage.chunks.Compressibility`). The dark frame repeats point after
+        point: its chunk is reused while its bytes stay the same."""
+        out: list[tuple[np.ndarray | bytes, bool]] = []
+        todo: list[int] = []
+        cells: list[np.ndarray] = []
+        levels: list[int] = []
+        measuring: list[bool] = []
+        for path, _ in self._stacks:
+            cell = np.ascontiguousarray(images[path], dtype=L.IMAGE_DTYPE)
+            configured = self._levels[path]
             if configured is None:
+                unfiltered = path in self._unfiltered
+                out.append((cell, True) if unfiltered else (cell[np.newaxis], False))
                 continue
-            last = self._same.get(path)
-            if last is not None and np.array_equal(last[0], cell, equal_nan=True):
-                out[path] = (cell, last[1])
-                continue
-            choice = self._packing.setdefault(path, chunks.Compressibility())
-            todo.append(path)
+            if path in L.REPEATED_IMAGES:
+                raw = cell.tobytes()
+                last = self._same.get(path)
+                if last is not None and last[0] == raw:
+                    out.append((last[1], True))
+                    continue
+            choice = self._packing.get(path)
+            if choice is None:
+                choice = self._packing[path] = chunks.Compressibility()
+            todo.append(len(out))
+            cells.append(cell)
             if choice.measuring():
-                measuring.add(path)
+                measuring.append(True)
                 levels.append(configured)
             else:
+                measuring.append(False)
                 levels.append(choice.level(configured))
-        encoded = chunks.encode_all([cells[p] for p in todo], levels)
-        for path, chunk in zip(todo, encoded):
-            cell = cells[path]
-            if path in measuring and not self._packing[path].measured(cell.nbytes, len(chunk)):
+            out.append((cell, True))  # replaced by its chunk below
+        encoded = chunks.encode_all(cells, levels)
+        for k, cell, chunk, measured in zip(todo, cells, encoded, measuring):
+            path = self._stacks[k][0]
+            if measured and not self._packing[path].measured(cell.nbytes, len(chunk)):
                 chunk = chunks.encode(cell, chunks.STORED)
-            out[path] = (cell, chunk)
+            out[k] = (chunk, True)
             if path in L.REPEATED_IMAGES:
-                self._same[path] = (cell, chunk)
+                self._same[path] = (cell.tobytes(), chunk)
         return out
 
     @_locked
@@ -513,28 +523,56 @@ class ScanWriter:
         try:
             yield
         except _H5_ERRORS as exc:
-            reason = _reason(exc, self.path)
-            self._broken = f"{action}: {reason}"
-            raise StorageError(
-                f"{self.path}: {action} failed: {reason}. Writing has stopped; the "
-                f"{len(self._completed)} completed point(s) already in the file are kept."
-            ) from exc
+            raise self._failed(action, exc) from exc
+
+    def _failed(self, action: str, exc: BaseException) -> StorageError:
+        """Stop writing after a failed HDF5 call; the error to raise, in words."""
+        reason = _reason(exc, self.path)
+        self._broken = f"{action}: {reason}"
+        return StorageError(
+            f"{self.path}: {action} failed: {reason}. Writing has stopped; the "
+            f"{len(self._completed)} completed point(s) already in the file are kept."
+        )
+
+
+class _DatasetRows:
+    """Rows of a per-point dataset whose chunks HDF5 must encode (filtered, or not a plain
+    1-D chunked column): each row through HDF5's own write path."""
+
+    def __init__(self, ds: h5py.Dataset) -> None:
+        self._ds = ds
+
+    def append(self, row: int, value: Any) -> None:
+        ds = self._ds
+        _append_row(ds.id, ds.shape[1:], row, np.array([value], ds.dtype), False)
+
+
+def _row_writer(ds: h5py.Dataset, rows: int) -> ColumnChunk | _DatasetRows:
+    """How rows are appended to ``ds``, which holds ``rows`` rows now."""
+    return ColumnChunk(ds, rows) if chunk_writable(ds) else _DatasetRows(ds)
+
+
+def _text_bytes(dtype: np.dtype) -> int:
+    """Length of a fixed-length text column in bytes; 0 for any other."""
+    return int(dtype.itemsize) if dtype.kind == "S" else 0
 
 
 def _append_row(
-    ds: h5py.Dataset, n: int, cell: np.ndarray, chunk: bytes | np.ndarray | None = None
+    dsid: h5py.h5d.DatasetID, tail: tuple[int, ...], n: int, data: np.ndarray | bytes, direct: bool
 ) -> None:
-    """Grow ``ds`` to ``n + 1`` rows and write ``cell`` (shape (1, ...), the dataset's dtype,
-    C-contiguous) as row ``n`` through HDF5's own calls: per point this runs for some fifty
-    datasets, and the high-level indexing machinery cost more than the write itself.
-    ``chunk``: the row already encoded by the dataset's filters (see tamrig.storage.chunks)."""
-    ds.id.set_extent((n + 1, *cell.shape[1:]))
-    if chunk is not None:
-        ds.id.write_direct_chunk((n, *(0,) * (cell.ndim - 1)), chunk)
+    """Grow a dataset of rows shaped ``tail`` to ``n + 1`` rows and write row ``n`` through
+    HDF5's own calls: per point this runs for a dozen datasets, and the high-level indexing
+    machinery cost more than the write itself. ``direct``: ``data`` is the row's finished
+    chunk (already encoded by the dataset's filters, see tamrig.storage.chunks); else a
+    C-contiguous (1, ...) array of the dataset's dtype that HDF5 writes through its filters."""
+    dsid.set_extent((n + 1, *tail))
+    corner = (n, *(0,) * len(tail))
+    if direct:
+        dsid.write_direct_chunk(corner, data)
         return
-    space = ds.id.get_space()
-    space.select_hyperslab((n, *(0,) * (cell.ndim - 1)), cell.shape)
-    ds.id.write(_memory_space(cell.shape), space, cell)
+    space = dsid.get_space()
+    space.select_hyperslab(corner, (1, *tail))
+    dsid.write(_memory_space((1, *tail)), space, data)
 
 
 @functools.cache
