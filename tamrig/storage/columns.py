@@ -28,6 +28,7 @@ class ColumnChunk:
         if not chunk_writable(ds):
             raise ValueError(f"{ds.name} is not an unfiltered 1-D chunked dataset")
         self._ds = ds
+        self._id = ds.id  # the low-level handle (the property builds it on every access)
         self._size = int(ds.chunks[0])
         self._fill = np.full(self._size, ds.fillvalue, ds.dtype)
         self._buffer = self._fill.copy()
@@ -42,5 +43,5 @@ class ColumnChunk:
             self._buffer[:] = self._fill
             self._start = start
         self._buffer[row - start] = value
-        self._ds.id.set_extent((row + 1,))
-        self._ds.id.write_direct_chunk((start,), self._buffer)
+        self._id.set_extent((row + 1,))
+        self._id.write_direct_chunk((start,), self._buffer)

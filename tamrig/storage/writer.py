@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import operator
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import h5py
 import numpy as np
@@ -99,23 +100,25 @@ class ScanWriter:
         #: Column path -> table field, for the columns kept in the table (format version 2).
         self._fields = {path: field for path, field in stored.items() if field is not None}
         own = [path for path, field in stored.items() if field is None]
-        # What write_point does per point, worked out once: each 1-D column with its writer
-        # and its text length (0: a number), the table's fields in order, each image stack.
-        self._columns = [
-            (path, _row_writer(file[path], rows), _text_bytes(file[path].dtype))
-            for path in (*own, L.POINT_JSON)
-        ]
+        # What write_point does per point, worked out once: the 1-D columns' writers, the
+        # values they take (fetched from a row's scalars in one call), which are text.
+        own.append(L.POINT_JSON)
+        self._columns = [_row_writer(file[path], rows) for path in own]
+        self._column_values = operator.itemgetter(*own)
+        texts = [(k, _text_bytes(file[path].dtype)) for k, path in enumerate(own)]
+        self._column_texts = [(k, n_bytes) for k, n_bytes in texts if n_bytes]
         self._table: ColumnChunk | _DatasetRows | None = None
-        #: Per table field: (column path or None, text length, value when the path is None).
-        self._table_fields: list[tuple[str | None, int, Any]] = []
+        self._table_values: Callable[[dict[str, Any]], tuple[Any, ...]] = _no_values
+        self._table_texts: list[tuple[int, int]] = []
         if self._fields:
             table = file[L.TABLE]
             self._table = _row_writer(table, rows)
             by_field = {field: path for path, field in self._fields.items()}
-            fill = table.fillvalue
-            self._table_fields = [
-                (by_field.get(name), _text_bytes(table.dtype[name]), fill[name])
-                for name in table.dtype.names
+            self._table_values = _fields_getter(table, by_field)
+            self._table_texts = [
+                (k, _text_bytes(table.dtype[name]))
+                for k, name in enumerate(table.dtype.names)
+                if _text_bytes(table.dtype[name])
             ]
         self._stacks = [(path, file[path]) for path, _, _ in L.IMAGE_STACKS]
         #: Per stack: its low-level handle and the shape of one image (the chunk's tail).
@@ -277,21 +280,12 @@ class ScanWriter:
         n = self._rows
         scalars = row.scalars
         try:
-            for path, column, text in self._columns:
-                value = scalars[path]
-                column.append(n, skeleton.fixed_text(str(value), text) if text else value)
+            values = _with_texts(self._column_values(scalars), self._column_texts)
+            for column, value in zip(self._columns, values):
+                column.append(n, value)
             if self._table is not None:
-                self._table.append(
-                    n,
-                    tuple(
-                        default
-                        if path is None
-                        else skeleton.fixed_text(str(scalars[path]), text)
-                        if text
-                        else scalars[path]
-                        for path, text, default in self._table_fields
-                    ),
-                )
+                values = _with_texts(self._table_values(scalars), self._table_texts)
+                self._table.append(n, tuple(values))
             for (dsid, tail), (data, direct) in zip(
                 self._stack_rows, self._image_chunks(row.images)
             ):
@@ -550,6 +544,37 @@ class _DatasetRows:
 def _row_writer(ds: h5py.Dataset, rows: int) -> ColumnChunk | _DatasetRows:
     """How rows are appended to ``ds``, which holds ``rows`` rows now."""
     return ColumnChunk(ds, rows) if chunk_writable(ds) else _DatasetRows(ds)
+
+
+def _no_values(scalars: dict[str, Any]) -> tuple[Any, ...]:
+    return ()
+
+
+def _fields_getter(
+    table: h5py.Dataset, paths: dict[str, str]
+) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """The values of a table row from a row's scalars, in field order (``paths``: field ->
+    column path); a field without a column (not written by this tamrig) keeps its fill."""
+    names = table.dtype.names or ()
+    if all(name in paths for name in names):
+        getter = operator.itemgetter(*(paths[name] for name in names))
+        if len(names) == 1:
+            return lambda scalars: (getter(scalars),)
+        return cast(Callable[[dict[str, Any]], tuple[Any, ...]], getter)
+    fill = table.fillvalue
+    plan = [(paths.get(name), fill[name]) for name in names]
+    return lambda scalars: tuple(default if p is None else scalars[p] for p, default in plan)
+
+
+def _with_texts(values: Any, texts: list[tuple[int, int]]) -> list[Any] | tuple[Any, ...]:
+    """``values`` with the text columns among them (position, length in bytes) as fixed
+    length UTF-8 bytes."""
+    if not texts:
+        return values
+    values = list(values)
+    for k, n_bytes in texts:
+        values[k] = skeleton.fixed_text(str(values[k]), n_bytes)
+    return values
 
 
 def _text_bytes(dtype: np.dtype) -> int:
