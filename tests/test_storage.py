@@ -528,7 +528,8 @@ def test_a_point_is_refused_when_the_disk_cannot_take_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Room for less than twice a point's images (HDF5 may write a chunk twice): refused
-    before anything is written, the completed points kept."""
+    before anything is written, the completed points kept. (The disk fills behind the
+    writer's back: the room is measured before every point here.)"""
     from tamrig.storage import space
 
     md = make_metadata(3, shape=(128, 128))
@@ -536,6 +537,7 @@ def test_a_point_is_refused_when_the_disk_cannot_take_it(
     path = tmp_path / "scan.h5"
     room = {"bytes": 2**40}
     monkeypatch.setattr(space, "free_bytes", lambda _path: (room["bytes"], "free"))
+    monkeypatch.setattr(space, "RECHECK_S", 0.0)
     with ScanWriter.create(path, md) as writer:
         writer.write_point(make_record(0, md))
         room["bytes"] = space.HEADROOM + 3 * image_bytes // 2
@@ -557,6 +559,7 @@ def test_raw_frames_are_refused_when_the_disk_cannot_take_twice_their_size(
     raw_bytes = 16 * 128 * 128 * 4  # stored as uint32
     room = {"bytes": 2**40}
     monkeypatch.setattr(space, "free_bytes", lambda _path: (room["bytes"], "free"))
+    monkeypatch.setattr(space, "RECHECK_S", 0.0)
     with ScanWriter.create(tmp_path / "scan.h5", md, record_raw_frames=True) as writer:
         room["bytes"] = space.HEADROOM + raw_bytes
         with pytest.raises(StorageError, match="not enough space to store raw frames of point 0"):

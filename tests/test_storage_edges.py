@@ -165,6 +165,7 @@ def test_a_point_is_stored_only_with_room_for_twice_its_images_and_a_margin(
     needed = 2 * sum(np.size(im) for im in images.values()) * 4 + 2**16 + space.HEADROOM
     room = {"bytes": 10 * 2**30}
     monkeypatch.setattr(space, "free_bytes", lambda _path: (room["bytes"], "free"))
+    monkeypatch.setattr(space, "RECHECK_S", 0.0)  # measured before every point
     with ScanWriter.create(path, md) as writer:
         writer.write_point(make_record(0, md))
         room["bytes"] = needed - 1
@@ -176,3 +177,59 @@ def test_a_point_is_stored_only_with_room_for_twice_its_images_and_a_margin(
         writer.write_point(make_record(1, md))
     with open_scan(path) as f:
         assert sorted(f.indices()) == [0, 1]
+
+
+def test_the_room_is_measured_again_before_the_writes_since_could_have_used_it_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between measurements the writer counts each point's look-ahead as written: with
+    room for two points (and the headroom) it measures before the first and the third
+    point, not the second; the third finds the disk as full as counted and is refused."""
+    md = make_metadata(4)
+    path = tmp_path / "scan.h5"
+    per_point = 2 * 8 * md.image_shape[0] * md.image_shape[1] * 4 + 2**16
+    measured: list[int] = []
+    room = {"bytes": 10 * 2**30}
+
+    def free(_path: Path) -> tuple[int, str]:
+        measured.append(room["bytes"])
+        return room["bytes"], "free"
+
+    monkeypatch.setattr(space, "free_bytes", free)
+    monkeypatch.setattr(space, "RECHECK_S", 3600.0)
+    with ScanWriter.create(path, md) as writer:
+        measured.clear()
+        room["bytes"] = space.HEADROOM + 2 * per_point
+        writer.write_point(make_record(0, md))
+        writer.write_point(make_record(1, md))
+        assert len(measured) == 1
+        room["bytes"] = space.HEADROOM + per_point - 1  # the two points' worth, used
+        with pytest.raises(StorageError, match="not enough space to store point 2"):
+            writer.write_point(make_record(2, md))
+        assert len(measured) == 2
+        room["bytes"] = space.HEADROOM + per_point
+        writer.write_point(make_record(2, md))  # measured again after a refusal
+        assert len(measured) == 3
+
+
+def test_the_room_is_measured_again_once_the_last_measurement_is_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program may fill the disk: a measurement older than RECHECK_S is not
+    trusted, however much room it found."""
+    md = make_metadata(3)
+    clock = {"now": 1000.0}
+    measured: list[float] = []
+    monkeypatch.setattr(space.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(
+        space, "free_bytes", lambda _path: (measured.append(clock["now"]) or 2**40, "free")
+    )
+    with ScanWriter.create(tmp_path / "scan.h5", md) as writer:
+        measured.clear()
+        writer.write_point(make_record(0, md))
+        clock["now"] += space.RECHECK_S / 2
+        writer.write_point(make_record(1, md))
+        assert measured == [1000.0]
+        clock["now"] += space.RECHECK_S / 2
+        writer.write_point(make_record(2, md))
+        assert measured == [1000.0, 1000.0 + space.RECHECK_S]

@@ -89,6 +89,7 @@ class ScanWriter:
         self._liveness_fd = liveness.hold(pending or path)
         self._closed = False
         self.check_space = True  # look ahead for a full disk (see tamrig.storage.space)
+        self._room = space.Room(path)
         self._broken: str | None = None
         self._finished = False
         self._completed_ds = file[L.COMPLETED]
@@ -274,9 +275,7 @@ class ScanWriter:
         if problem:
             raise StorageError(f"{self.path}: {problem}")
         if self.check_space:
-            space.ensure_room(
-                self.path, self._point_bytes, f"point {record.index}", len(self._completed)
-            )
+            self._room.ensure(self._point_bytes, f"point {record.index}", len(self._completed))
         n = self._rows
         scalars = row.scalars
         try:
@@ -384,7 +383,7 @@ class ScanWriter:
             )
         if self.check_space:
             need = 2 * data.size * stored.itemsize
-            space.ensure_room(self.path, need, f"raw frames of point {index}", len(self._completed))
+            self._room.ensure(need, f"raw frames of point {index}", len(self._completed))
         n0, n1 = self._n_frames, self._n_frames + k
         pump = (
             np.full(k, -1, np.int8)
