@@ -158,7 +158,7 @@ class FaultInjector:
         if spec is None:
             spec = FaultSpec.model_validate(fields)
         with self._lock:
-            offset = self._calls[(spec.device, spec.target_operation())]
+            offset = self._count(spec.device, spec.target_operation())
             self._armed.append(_Armed(spec, offset))
         return spec
 
@@ -175,7 +175,14 @@ class FaultInjector:
 
     def calls(self, device: str, operation: str = "*") -> int:
         """How many times ``device`` has been asked to do ``operation`` so far."""
-        return self._calls[(device, operation)]
+        with self._lock:
+            return self._count(device, operation)
+
+    def _count(self, device: str, operation: str) -> int:
+        """Calls of one operation, or of any ('*'), counted so far (lock held)."""
+        if operation != "*":
+            return self._calls[(device, operation)]
+        return sum(n for (name, _), n in self._calls.items() if name == device)
 
     def check(self, device: str, operation: str, now_s: float = 0.0) -> FaultSpec | None:
         """Record one call of ``operation`` on ``device``; return the fault that fires, if any."""
@@ -185,9 +192,7 @@ class FaultInjector:
         """:meth:`check`, asking ``clock`` for the time only when a fault fires (the devices'
         path: most calls fire nothing)."""
         with self._lock:
-            calls = self._calls
-            calls[(device, operation)] += 1
-            calls[(device, "*")] += 1
+            self._calls[(device, operation)] += 1  # ('*' is their sum, counted when asked)
             return self._fire(device, operation, clock) if self._armed else None
 
     def _fire(self, device: str, operation: str, clock: Callable[[], float]) -> FaultSpec | None:
@@ -200,7 +205,7 @@ class FaultInjector:
             if spec.probability > 0:
                 fires = bool(self._rng.random() < spec.probability)
             else:
-                fires = self._calls[(device, target)] - armed.offset >= (spec.on_call or 1)
+                fires = self._count(device, target) - armed.offset >= (spec.on_call or 1)
             if fires:
                 armed.fired += 1
                 call = self._calls[(device, operation)]

@@ -28,6 +28,8 @@ class SimulatedDevice(Device):
         self.world = world
         self.rng = world.rng(self.name)
         self._link_lost = False
+        self._check_fault = world.faults.check_at  # looked up once: every call asks it
+        self._clock_now = world.clock.now
         world.register(self.name, self)
 
     def _connect(self) -> None:
@@ -54,8 +56,7 @@ class SimulatedDevice(Device):
         """
         if self._link_lost:
             self.check_link()
-        world = self.world
-        spec = world.faults.check_at(self.name, operation, world.clock.now)
+        spec = self._check_fault(self.name, operation, self._clock_now)
         if spec is None or spec.kind not in GENERIC_KINDS:
             return spec
         if spec.kind == "timeout":
