@@ -145,12 +145,17 @@ class Rig:
     # -- interlocked pump ------------------------------------------------------------------
     def open_pump(self) -> None:
         """Open the pump shutter; refused unless the camera is acquiring (interlock)."""
-        if not self.camera.acquiring:
+        devices = self.devices  # (twice a point: the roles looked up without helper calls)
+        camera, shutter = devices.get("camera"), devices.get("pump_shutter")
+        if camera is None or shutter is None:
+            camera, shutter = self.camera, self.pump_shutter  # the missing role's error
+        if not cast(Camera, camera).acquiring:
             raise InterlockError("interlock: the pump shutter opens only while the camera acquires")
-        self.pump_shutter.open()
+        cast(Shutter, shutter).open()
 
     def close_pump(self) -> None:
-        self.pump_shutter.close()
+        shutter = self.devices.get("pump_shutter")
+        cast(Shutter, self.pump_shutter if shutter is None else shutter).close()
 
     # -- lifecycle -------------------------------------------------------------------------
     def connect(self) -> None:

@@ -173,18 +173,18 @@ class PointAcquisition:
                 # counted begins its exposure now
                 camera.discard_pending()
                 budget = 4 * n_pairs + 2 * block_frames  # a running chopper needs 2 * n_pairs
-                read = 0
-                while acc.n_on < n_pairs or acc.n_off < n_pairs:
+                read = n_on = n_off = 0
+                while n_on < n_pairs or n_off < n_pairs:
                     if should_stop is not None and should_stop():
                         raise AcquisitionStopped("acquisition stopped on request")
                     if read > budget:
                         raise DeviceStateError(
                             camera.name,
-                            f"pump-state tags stuck: {acc.n_on} pump-on and {acc.n_off} "
-                            f"pump-off frames in {read} (is the chopper running and its "
-                            "reference wired?)",
+                            f"pump-state tags stuck: {n_on} pump-on and {n_off} pump-off "
+                            f"frames in {read} (is the chopper running and its reference "
+                            "wired?)",
                         )
-                    need = 2 * max(n_pairs - acc.n_on, n_pairs - acc.n_off)
+                    need = 2 * max(n_pairs - n_on, n_pairs - n_off)
                     block = camera.read(max(2, min(block_frames, need)))
                     read += len(block)
                     if block.pump_on is None:
@@ -194,6 +194,7 @@ class PointAcquisition:
                             "use the 'shutter' acquisition scheme",
                         )
                     take(block, block.pump_on)
+                    n_on, n_off = acc.n_on, acc.n_off
             elif self.scheme == "shutter":
                 if keep_armed:
                     camera.discard_pending()  # frames from before this point (the stage move)

@@ -324,14 +324,17 @@ class ScanEngine:
         The safe checkpoint comes after setup too: the point before may have been stored
         (and a pause or abort asked for in its PointDone) while the stage moved.
         """
+        phases, lane = self._phases, self._lane
         while True:
-            self._checkpoint(point.index)
-            self._ensure_ready()
-            prepared = self._phases.setup(point)
-            self._lane.wait()  # the previous point is flushed: a storage error stops here
+            if self._abort_requested or self._pause_requested:
+                self._checkpoint(point.index)
+            if self._reconnect or not phases.probe_checked:
+                self._ensure_ready()
+            prepared = phases.setup(point)
+            lane.wait()  # the previous point is flushed: a storage error stops here
             if not (self._pause_requested or self._abort_requested):
                 break
-        return self._phases.exec(point, prepared, following)
+        return phases.exec(point, prepared, following)
 
     def _teardown(
         self, point: ScanPoint, m: Measured, t0: float, following: ScanPoint | None = None
@@ -349,18 +352,18 @@ class ScanEngine:
         progress.durations.append(self._clock() - t0)
         progress.sweep_series.add(record.series)
         remaining = progress.total - progress.done
-        self._emit(
-            PointDone(
-                record=record,
-                progress=progress.done / progress.total,
-                eta_s=self._eta(progress.durations, remaining),
-                done=progress.done,
-                total=progress.total,
-                sweep=point.sweep,
-                n_sweeps=self.plan.sweeps.count,
-                series=record.series,
-            )
+        done = PointDone(
+            record=record,
+            progress=progress.done / progress.total,
+            eta_s=self._eta(progress.durations, remaining),
+            done=progress.done,
+            total=progress.total,
+            sweep=point.sweep,
+            n_sweeps=self.plan.sweeps.count,
+            series=record.series,
         )
+        for fn in self._subscribers:  # (_emit's loop: one call less per point)
+            fn(done)
         if progress.ends_sweep[point.index]:
             n_sweeps = self.plan.sweeps.count
             self.writer.log_event("sweep", f"sweep {point.sweep + 1} of {n_sweeps} done")
@@ -569,7 +572,9 @@ class ScanEngine:
             fn(event)
 
     def _block_acquired(self, index: int, block: FrameBlock, tags: npt.NDArray[np.bool_]) -> None:
-        self._emit(BlockAcquired(index, block, tags))
+        event = BlockAcquired(index, block, tags)
+        for fn in self._subscribers:  # (_emit's loop: one call less per camera block)
+            fn(event)
 
     def _set_state(self, state: State) -> None:
         with self._cond:

@@ -107,6 +107,7 @@ class PointPhases:
         self._meter = meter
         #: the meter reads while the camera integrates (it sits on a pick-off)
         self.power_concurrent = meter is not None and not rig.settings.power_meter_behind_shutter
+        self._power_in_setup = meter is not None and not self.power_concurrent
         self._premove_error: DeviceFault | None = None
         self._saved_averaging: int | None = None
         self._acquisition: PointAcquisition | None = None
@@ -142,7 +143,7 @@ class PointPhases:
         self._setting: float | None = None
         self._wavelength_read: float | None = None  # read-backs, None: to be read
         self._setting_read: float | None = None
-        self._probe_open = False
+        self.probe_checked = False  # the probe shutter checked open since the last invalidation
         self._moving_to: float | None = None
         self._power_key: tuple[int, int, int] | None = None
         self._power: PowerReading | None = None
@@ -151,10 +152,9 @@ class PointPhases:
     def ensure_probe_open(self) -> None:
         """Open the probe shutter if it is not (asked once after every invalidation)."""
         probe = self._probe
-        if probe is not None and not self._probe_open:
-            if not probe.is_open():
-                probe.open()
-            self._probe_open = True
+        if probe is not None and not self.probe_checked and not probe.is_open():
+            probe.open()
+        self.probe_checked = True
 
     def disarm(self) -> None:
         """Stop the camera stream (pause, fault, end of scan); a stop that fails is left to
@@ -217,14 +217,14 @@ class PointPhases:
         self._moving_to = None
         stage.wait_until_stopped(MOVE_TIMEOUT_S)
         stage_mm = stage.position_mm()
-        return Prepared(rig.mm_to_delay(stage_mm), self._power_between_points(point), stage_mm)
+        power = self._power_between_points(point) if self._power_in_setup else None
+        return Prepared(rig.mm_to_delay(stage_mm), power, stage_mm)
 
     def _power_between_points(self, point: ScanPoint) -> PowerReading | None:
         """Meter behind the pump shutter: one reading per (sweep, wavelength, fluence),
         pump open for it with the camera armed (the interlock), no frame read."""
         meter = self._meter
-        if meter is None or self.power_concurrent:
-            return None
+        assert meter is not None and not self.power_concurrent
         key = (point.sweep, point.wavelength_index, point.fluence_index)
         if key != self._power_key:
             self._arm()
@@ -269,7 +269,7 @@ class PointPhases:
         """The differential acquisition at the point, with the concurrent power reading; the
         stage starts towards ``following`` as soon as the last frame is in (while the pump
         shutter closes)."""
-        acquisition = self._point_acquisition()
+        acquisition = self._acquisition or self._point_acquisition()
         camera = self._camera
         if not camera.acquiring:
             camera.start()  # the acquisition drops what the camera holds from the stage move
@@ -294,7 +294,9 @@ class PointPhases:
         power = prepared.power
         if meter is not None:
             power = PowerReading(meter.fetch_power_w(), 0.5 * (t0 + time.time()))
-        setting, wl_now = self._read_backs()
+        setting, wl_now = self._setting_read, self._wavelength_read
+        if setting is None or wl_now is None:
+            setting, wl_now = self._read_backs()
         positions = {
             "stage_mm": prepared.stage_mm,
             "delay_fs": prepared.delay_fs_measured,

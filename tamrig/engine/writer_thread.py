@@ -42,7 +42,8 @@ class WriterThread:
 
     def submit(self, job: Job) -> None:
         """Hand ``job`` over once the previous one is done (raising that one's error)."""
-        self.wait()
+        if self._done != self._handed or self._error is not None:
+            self.wait()  # (the engine usually waited already: no call then)
         if self._closed:
             raise RuntimeError("the writer thread is closed")
         wakeups = self._wakeups
