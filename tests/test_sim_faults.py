@@ -207,6 +207,27 @@ def test_fail_on_the_nth_call_only() -> None:
         rig.stage.position_mm()
 
 
+def test_a_fault_on_any_operation_counts_every_operation_of_its_device() -> None:
+    """'*' is the sum of a device's calls: a fault injected on any operation with on_call=3
+    fires on the third call after injection, whichever operations those were, and calls()
+    reports each operation and the total."""
+    with sim_rig() as rig:
+        faults = World.of(rig).faults
+        before = faults.calls("stage")
+        rig.stage.position_mm()  # type: ignore[attr-defined]
+        assert faults.calls("stage") == before + 1
+        rig.stage.inject_fault("timeout", on_call=3)  # type: ignore[attr-defined]
+        moves = faults.calls("stage", "move")
+        rig.stage.position_mm()  # type: ignore[attr-defined]
+        rig.stage.start_move(1.0)  # type: ignore[attr-defined]
+        with pytest.raises(DeviceTimeout):
+            rig.stage.wait_until_stopped(60.0)  # type: ignore[attr-defined]
+        rig.stage.position_mm()  # type: ignore[attr-defined]
+        assert faults.calls("stage", "move") == moves + 1
+        assert faults.calls("stage") == before + 5
+        assert faults.calls("pump_shutter", "open") == 0
+
+
 def test_probabilistic_faults_are_reproducible() -> None:
     def pattern(seed: int) -> list[bool]:
         with sim_rig(seed=seed) as rig:
