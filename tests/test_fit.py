@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tamrig.analysis.fitting import (
+    WARM_ITERATIONS,
     cramer_rao_centre_nm,
     cramer_rao_sigma_nm,
     fit_gaussian,
@@ -684,3 +685,49 @@ def test_a_spot_of_one_pixel_sigma_is_still_a_spot() -> None:
     fit = fit_gaussian(image, PIXEL_NM)
     assert fit.converged, fit.message
     assert fit.sigma_nm == pytest.approx(PIXEL_NM, abs=4 * fit.sigma_err_nm)
+
+
+def test_a_fit_started_from_the_neighbouring_optimum_ends_where_the_image_leads() -> None:
+    """The live monitor starts a point's fit from the previous delay's optimum. On random
+    truths (the spot grown, dimmed and moved a little between the two delays) that fit
+    must end where the image's own start values lead, to a few % of each error, in a few
+    steps; started on an image without a spot it gives up after WARM_ITERATIONS."""
+    rng = np.random.default_rng(81)
+    weights = np.full((64, 64), NOISE**-2)
+    spent = []
+    for _ in range(30):
+        sigma = rng.uniform(120.0, 250.0)
+        centre = (rng.uniform(25.0, 38.0), rng.uniform(25.0, 38.0))
+        amplitude = rng.uniform(2.0, 8.0) * NOISE * rng.choice([-1.0, 1.0])
+        before = spot(amplitude=amplitude * 1.2, sigma_nm=sigma - 10.0, centre_px=centre)
+        now = spot(amplitude=amplitude, sigma_nm=sigma, centre_px=(centre[0] + 0.3, centre[1]))
+        image = now + OFFSET + rng.normal(0, NOISE, now.shape)
+        previous = fit_gaussian(before + OFFSET + rng.normal(0, NOISE, now.shape), PIXEL_NM)
+        assert previous.converged, previous.message
+        cold = fit_gaussian(image, PIXEL_NM, weights=weights)
+        warm = fit_gaussian(image, PIXEL_NM, weights=weights, start=previous)
+        assert cold.converged and warm.converged, (cold.message, warm.message)
+        for value, error in (
+            ("sigma_nm", "sigma_err_nm"),
+            ("amplitude", "amplitude_err"),
+            ("x0_nm", "x0_err_nm"),
+            ("y0_nm", "y0_err_nm"),
+            ("offset", "offset_err"),
+        ):
+            shift = abs(getattr(warm, value) - getattr(cold, value))
+            assert shift < 0.1 * getattr(cold, error), (value, warm, cold)
+        assert warm.sigma_err_nm == pytest.approx(cold.sigma_err_nm, rel=0.02)
+        found = re.fullmatch(r"converged after (\d+) iterations", warm.message)
+        assert found, warm.message
+        spent.append(int(found.group(1)))
+        # started at its own optimum a fit stays there: one step, below its tolerance
+        again = fit_gaussian(image, PIXEL_NM, weights=weights, start=cold)
+        assert again.message == "converged after 1 iterations"
+        assert abs(again.sigma_nm - cold.sigma_nm) < 0.01 * cold.sigma_err_nm
+    assert max(spent) <= 5 and np.median(spent) <= 3
+    noise = np.random.default_rng(5).normal(0, NOISE, (64, 64))
+    gave_up = fit_gaussian(noise, PIXEL_NM, weights=weights, start=previous)
+    assert not gave_up.converged
+    assert gave_up.message.endswith(f"after {WARM_ITERATIONS} iterations") or (
+        "no spot" in gave_up.message
+    )

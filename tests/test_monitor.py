@@ -285,3 +285,66 @@ def test_refits_are_amortised_and_a_settle_catches_up() -> None:
     assert settled is not None and settled.n_points == delays.size
     assert settled.value_nm == pytest.approx(141.0, abs=0.01)
     assert all(p.sigma0_nm == settled.value_nm for p in mon.transport("a"))
+
+
+def warm_and_cold_fits(
+    cqd: VirtualSample, error_scale: float, seed: int
+) -> tuple[list[GaussianFit], list[GaussianFit], int]:
+    """The monitor's fits of a randomised sweep beside fits from each image's own start
+    values; the third item counts the fits the monitor started from the previous spot."""
+    from tamrig.analysis import monitor as live
+
+    rng = np.random.default_rng(seed)
+    delays = rng.permutation(np.concatenate([[-800.0, -300.0], np.arange(-100.0, 900.0, 25.0)]))
+    mon = LiveMonitor(PIXEL_NM)
+    started = 0
+    original = live.fit_gaussian
+
+    def counting(*args: object, **kwargs: object) -> GaussianFit:
+        nonlocal started
+        started += kwargs.get("start") is not None
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    live.fit_gaussian = counting  # type: ignore[assignment]
+    monitor_fits, own_start_fits = [], []
+    try:
+        for delay in delays:
+            image = sample_image(cqd, float(delay), rng)
+            image.dtt_err = image.dtt_err * error_scale
+            monitor_fits.append(mon.update(delay_fs=float(delay), series="s", image=image)[0])
+            weights = 1.0 / np.asarray(image.dtt_err) ** 2
+            own_start_fits.append(original(image.dtt, PIXEL_NM, weights=weights))
+    finally:
+        live.fit_gaussian = original  # type: ignore[assignment]
+    return monitor_fits, own_start_fits, started
+
+
+def test_a_fit_started_from_the_previous_spot_ends_where_the_image_leads(
+    cqd: VirtualSample,
+) -> None:
+    """Honest pixel errors: most points start from the previous spot and every fit ends
+    where the image's own start values lead (a few % of its errors; the same fits fail)."""
+    monitor_fits, own, started = warm_and_cold_fits(cqd, 1.0, seed=12)
+    assert started >= 0.6 * len(own)
+    for fit, reference in zip(monitor_fits, own, strict=True):
+        assert fit.converged == reference.converged
+        if reference.converged:
+            for value, error in (
+                ("sigma_nm", "sigma_err_nm"),
+                ("amplitude", "amplitude_err"),
+                ("x0_nm", "x0_err_nm"),
+                ("offset", "offset_err"),
+            ):
+                shift = abs(getattr(fit, value) - getattr(reference, value))
+                assert shift < 0.1 * getattr(reference, error), (value, fit, reference)
+
+
+def test_pixel_errors_that_understate_the_scatter_keep_the_images_own_start(
+    cqd: VirtualSample,
+) -> None:
+    """Pixel errors 3x too small (χ²_red ≈ 9, as with very few pairs per point): χ² then has
+    minima at single pixels and the start decides between them, so every fit starts from
+    the image's own start values and is the very fit made without the monitor."""
+    monitor_fits, own, started = warm_and_cold_fits(cqd, 1 / 3, seed=13)
+    assert started == 0
+    assert monitor_fits == own

@@ -23,6 +23,8 @@ from tamrig.records import GaussianFit
 FloatArray = npt.NDArray[np.float64]
 
 MAX_ITERATIONS = 60
+#: steps a fit started from a neighbouring image's optimum may take (it needs two or three)
+WARM_ITERATIONS = 10
 #: Converged when the Gauss–Newton step of every parameter is below this fraction of its
 #: standard error; the step is then applied, leaving an error of order its square (~1 %).
 STEP_TOLERANCE = 0.1
@@ -40,6 +42,7 @@ def fit_gaussian(
     *,
     anisotropic: bool = False,
     weights: npt.ArrayLike | None = None,
+    start: GaussianFit | None = None,
 ) -> GaussianFit:
     """Fit A·exp(−r²/2σ²) + offset to ``image`` (indexed [y, x]); lengths in nm.
 
@@ -50,6 +53,12 @@ def fit_gaussian(
     as is, without them it is scaled by the residual variance. Pixels that are not finite or
     have zero weight are ignored. Invalid input (not 2-D, too small, bad pixel size) raises
     ValueError; an image that does not hold a spot gives ``converged=False`` and a message.
+
+    ``start``: a fit of a similar image (the previous delay of a scan) to start from instead
+    of the smoothed image's peak, with at most WARM_ITERATIONS steps (a converged spot moved
+    a little needs two or three); where it does not converge in those, the result says so and
+    the caller fits from the image's own start values. Where both converge to the same spot
+    they agree to a fraction of its errors.
     """
     data = np.asarray(image, dtype=float)
     if data.ndim != 2:
@@ -70,20 +79,39 @@ def fit_gaussian(
         clean = np.where(valid, data, 0.0)
     if n_valid <= n_params:
         return _failed(data, "too few valid pixels for a Gaussian fit")
-    start = start_values(clean, w)
-    offset0 = start[-1]
-    start[-1] = 0.0  # fit the offset relative to its start value: keeps χ² sums precise
-    if anisotropic:
-        start = np.insert(start, 4, start[3])  # [A, x0, y0, sx, sy, c]
+    p0 = None if start is None else _start_from(start, pixel_size_nm, anisotropic)
+    if p0 is None:
+        p0 = start_values(clean, w)
+        if anisotropic:
+            p0 = np.insert(p0, 4, p0[3])  # [A, x0, y0, sx, sy, c]
+    offset0 = p0[-1]
+    p0[-1] = 0.0  # fit the offset relative to its start value: keeps χ² sums precise
     centred = clean - offset0 if valid is None else np.where(valid, clean - offset0, 0.0)
     params, cov, chi2, _, ok, message = _levenberg_marquardt(
-        centred, w, start, anisotropic=anisotropic
+        centred,
+        w,
+        p0,
+        anisotropic=anisotropic,
+        max_iterations=MAX_ITERATIONS if start is None else WARM_ITERATIONS,
     )
     params[-1] += offset0
     reduced = chi2 / max(n_valid - n_params, 1)
     if not has_weights:
         cov = cov * reduced  # unit weights: the residual variance is the per-pixel noise
     return _result(params, cov, reduced, pixel_size_nm, anisotropic, ok, message, has_weights)
+
+
+def _start_from(fit: GaussianFit, a_nm: float, anisotropic: bool) -> FloatArray | None:
+    """A converged fit's parameters as start values in pixels (None if it has none)."""
+    values = [fit.amplitude, fit.x0_nm, fit.y0_nm, fit.sigma_nm, fit.offset]
+    if not (fit.converged and all(math.isfinite(v) for v in values) and fit.sigma_nm > 0):
+        return None
+    x0, y0 = fit.x0_nm / a_nm - 0.5, fit.y0_nm / a_nm - 0.5  # from the pixel-0 corner
+    if not anisotropic:
+        return np.array([fit.amplitude, x0, y0, fit.sigma_nm / a_nm, fit.offset])
+    sx = fit.sigma_nm if fit.sigma_x_nm is None else fit.sigma_x_nm
+    sy = fit.sigma_nm if fit.sigma_y_nm is None else fit.sigma_y_nm
+    return np.array([fit.amplitude, x0, y0, sx / a_nm, sy / a_nm, fit.offset])
 
 
 def _weights(data: FloatArray, weights: npt.ArrayLike | None) -> FloatArray:
@@ -303,7 +331,12 @@ def _solve(a: FloatArray, b: FloatArray) -> tuple[FloatArray, int]:
 
 
 def _levenberg_marquardt(
-    data: FloatArray, w: FloatArray | None, start: FloatArray, *, anisotropic: bool
+    data: FloatArray,
+    w: FloatArray | None,
+    start: FloatArray,
+    *,
+    anisotropic: bool,
+    max_iterations: int = MAX_ITERATIONS,
 ) -> tuple[FloatArray, FloatArray, float, int, bool, str]:
     """Minimise Σ w·(data − model)²; returns params, inverse curvature, χ², iterations, ok, msg.
 
@@ -321,7 +354,7 @@ def _levenberg_marquardt(
         ok = False
         message = "no convergence"
         iteration = 0
-        for iteration in range(1, MAX_ITERATIONS + 1):  # noqa: B007 - reported below
+        for iteration in range(1, max_iterations + 1):  # noqa: B007 - reported below
             diag = alpha.diagonal()
             step, info = _solve(alpha, beta)
             # Gauss–Newton step already far below the errors: done, no further evaluation.

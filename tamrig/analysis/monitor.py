@@ -36,6 +36,14 @@ from tamrig.records import DifferentialImage, GaussianFit, TransportPoint
 GROWTH = 3.0
 #: the rise (six parameters) is fitted from this many delays in its range on
 MIN_RISE_POINTS = 8
+#: A significant spot starts the fit of its series' next image where the pixel errors
+#: describe the scatter (χ²_red at most this; 1.0 ± 0.05 with 50 pairs per point): the fit
+#: then skips the smoothing for start values and most steps, and ends where the image's own
+#: start values lead (to a few % of the errors). With few pairs the errors of single pixels
+#: are themselves so uncertain (χ²_red 1.3 with 5 pairs, 5–40 with 2) that χ² has minima at
+#: single pixels, and which one a fit ends in depends on its start: there the image's own
+#: start values decide, as for a point after one without a spot.
+WARM_MAX_REDUCED_CHI2 = 1.2
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class _Series:
     time_zero: TimeZeroFit | None = None
     fitted_with: int = 0  # significant widths the current σ₀ was fitted to
     timed_with: int = 0  # points the current rise fit was made with
+    warm: GaussianFit | None = None  # the last point's fit, where it starts the next one
     rise: list[_Point] = field(default_factory=list)  # usable points in the rise's range
     n_model: int = 0  # significant widths in the model's range, counted for ``counted_for``
     counted_for: tuple[float, float] | None = None  # (t₀, IRF) of that count
@@ -98,14 +107,32 @@ class LiveMonitor:
         ``fit.message`` says why); its σ₀, MSD and D are NaN while the series has no σ₀.
         ``settle``: the last point of a run of this series (a sweep's end, the scan's end):
         time zero and σ₀ are refitted to every point so far, so this point carries the
-        values ``tamrig analyze`` finds for them.
+        values ``tamrig analyze`` finds for them. After the carriers arrive, the fit starts
+        from the series' previous spot where that is significant (WARM_MAX_REDUCED_CHI2) and
+        keeps that result only where it is a significant spot too; otherwise it starts from
+        the image's own start values.
         """
-        fit = fit_gaussian(
-            image.dtt,
-            self.pixel_size_nm,
-            anisotropic=self.anisotropic,
-            weights=_weights(image),
-        )
+        weights = _weights(image)
+        with self._lock:
+            state = self._series.get(series)
+            warm = None
+            if state is not None and state.warm is not None:
+                t0, irf = self._timing(state)
+                if delay_fs - t0 >= -EARLIEST_SD * irf / FWHM_PER_SD:  # carriers there
+                    warm = state.warm
+        fit = None
+        if warm is not None:
+            fit = fit_gaussian(
+                image.dtt,
+                self.pixel_size_nm,
+                anisotropic=self.anisotropic,
+                weights=weights,
+                start=warm,
+            )
+        if fit is None or not self._starts_next(fit):
+            fit = fit_gaussian(
+                image.dtt, self.pixel_size_nm, anisotropic=self.anisotropic, weights=weights
+            )
         return fit, self.add_fit(delay_fs=delay_fs, series=series, fit=fit, settle=settle)
 
     def add_fit(
@@ -119,6 +146,7 @@ class LiveMonitor:
         with self._lock:
             state = self._series.setdefault(series, _Series())
             state.points.append(point)
+            state.warm = fit if self._starts_next(fit) else None
             lo, hi = self.time_zero_range_fs
             if _usable(fit) and lo <= point.delay_fs <= hi:
                 state.rise.append(point)
@@ -240,6 +268,10 @@ class LiveMonitor:
     def _significant(self, point: _Point, t0: float, irf: float) -> bool:
         """A spot that stands out of the noise, at a delay after the carriers arrive."""
         return point.spot and point.delay_fs - t0 >= -EARLIEST_SD * irf / FWHM_PER_SD
+
+    def _starts_next(self, fit: GaussianFit) -> bool:
+        """A significant spot in an image whose pixel errors describe its scatter."""
+        return self._spot(fit) and fit.reduced_chi2 <= WARM_MAX_REDUCED_CHI2
 
     def _spot(self, fit: GaussianFit) -> bool:
         if not _usable(fit):
