@@ -46,11 +46,12 @@ SLAB_PIXELS = 16384
 class _Slabs:
     """The C-order pieces of an (n, h, w) block that a frame synthesis works through —
     whole frames while they fit in ``SLAB_PIXELS``, else row bands of one frame — and the
-    scratch buffers (rows of ``scratch``) they are worked in."""
+    three scratch buffers they are worked in (the block's own: no state shared between
+    threads or calls)."""
 
-    def __init__(self, n: int, h: int, w: int, scratch: npt.NDArray[np.float64]) -> None:
+    def __init__(self, n: int, h: int, w: int) -> None:
         self.n, self.h, self.w = n, h, w
-        self._scratch = scratch
+        self._scratch = np.empty((3, max(w, min(SLAB_PIXELS, n * h * w))))
         self._views: dict[tuple[int, int, int], tuple[npt.NDArray[np.float64], ...]] = {}
 
     def __iter__(self) -> Iterator[tuple[int, int, int, int]]:
@@ -190,7 +191,6 @@ class SimulatedCamera(SimulatedDevice, Camera):
         self._t_last: float | None = None  # end time of the last delivered frame
         self._dropped = 0
         self._grid_cache: tuple[Roi, np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._scratch = np.empty((3, 0))  # frame synthesis slabs, kept between blocks
 
     # -- configuration ---------------------------------------------------------------------
     @property
@@ -399,7 +399,7 @@ class SimulatedCamera(SimulatedDevice, Camera):
             FORMAT_SHIFT[c.pixel_format],
         )
         normal = self.rng.standard_normal
-        slabs = self._slabs(n, *profile.shape)
+        slabs = _Slabs(n, *profile.shape)
         out = np.empty((n, *profile.shape), dtype=np.uint16 if k == 1 else np.uint32)
         dim_pixels: list[tuple[int, npt.NDArray[np.intp] | None, npt.NDArray[np.float64]]] = []
         for f0, f1, r0, r1 in slabs:
@@ -431,11 +431,6 @@ class SimulatedCamera(SimulatedDevice, Camera):
         if dim_pixels:
             self._patch_dim_pixels(out, dim_pixels, read_sd, slabs, adc)
         return out
-
-    def _slabs(self, n: int, h: int, w: int) -> _Slabs:
-        if self._scratch.shape[1] < max(SLAB_PIXELS, w):
-            self._scratch = np.empty((3, max(SLAB_PIXELS, w)))
-        return _Slabs(n, h, w, self._scratch)
 
     @staticmethod
     def _shot_and_read_noise(
