@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tamrig.analysis import fitting
 from tamrig.analysis.fitting import (
     WARM_ITERATIONS,
     cramer_rao_centre_nm,
@@ -282,7 +283,7 @@ def test_pure_noise_is_flagged_not_raised() -> None:
     good = [r for r in results if r.converged and r.sigma_err_nm < 0.1 * r.sigma_nm]
     assert len(good) <= 2
     # Every result says how the fit ended, in words the operator can act on.
-    endings = ("converged", "no convergence", "singular curvature matrix")
+    endings = ("converged", "no convergence", "no spot", "singular curvature matrix")
     assert all(r.message.startswith(endings) for r in results)
     assert all(r.message.startswith("converged after") for r in results if r.converged)
 
@@ -576,10 +577,19 @@ def test_smallest_image_and_any_positive_pixel_size() -> None:
         fit_gaussian(image, 0.0)
 
 
-def test_no_convergence_is_reported_with_the_iterations_spent() -> None:
-    fit = fit_gaussian(np.random.default_rng(4).normal(0, NOISE, (64, 64)), PIXEL_NM)
+def test_no_convergence_is_reported_with_the_iterations_spent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A noise fit whose χ² has stopped falling ends as soon as that is clear, with the
+    verdict the run to the iteration cap gives: no spot."""
+    noise = np.random.default_rng(4).normal(0, NOISE, (64, 64))
+    fit = fit_gaussian(noise, PIXEL_NM)
     assert not fit.converged
-    assert fit.message == "no convergence after 60 iterations"
+    assert fit.message == "no spot: chi2 stopped falling after 39 iterations"
+    monkeypatch.setattr(fitting, "STALL_ITERATIONS", 10**6)
+    full = fit_gaussian(noise, PIXEL_NM)
+    assert not full.converged
+    assert full.message == "no convergence after 60 iterations"
 
 
 def test_start_values_of_a_clean_spot() -> None:
@@ -731,3 +741,30 @@ def test_a_fit_started_from_the_neighbouring_optimum_ends_where_the_image_leads(
     assert gave_up.message.endswith(f"after {WARM_ITERATIONS} iterations") or (
         "no spot" in gave_up.message
     )
+
+
+def test_a_noise_fit_stopped_early_is_one_the_full_run_rejects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Pixel errors estimated from two pairs (each a draw of χ² with one degree of freedom)
+    leave χ² minima at single pixels, and fits crawl there to the iteration cap. The ones
+    stopped early must be exactly the ones the full run rejects; every other fit is the
+    same fit."""
+    rng = np.random.default_rng(23)
+    cases = []
+    for _ in range(20):
+        amplitude = rng.uniform(0.0, 6.0) * NOISE
+        clean = spot(amplitude=amplitude, sigma_nm=rng.uniform(120.0, 220.0))
+        image = clean + rng.normal(0, NOISE, clean.shape)
+        estimated = NOISE * np.abs(rng.normal(size=clean.shape))  # one-pair error estimates
+        cases.append((image, 1.0 / estimated**2))
+    early = [fit_gaussian(image, PIXEL_NM, weights=w) for image, w in cases]
+    monkeypatch.setattr(fitting, "STALL_ITERATIONS", 10**6)
+    full = [fit_gaussian(image, PIXEL_NM, weights=w) for image, w in cases]
+    stopped = [e.message.startswith("no spot: chi2 stopped falling") for e in early]
+    assert sum(stopped) >= 3
+    for fit, reference, was_stopped in zip(early, full, stopped, strict=True):
+        if was_stopped:
+            assert not reference.converged
+        else:
+            assert repr(fit) == repr(reference)  # (NaN errors of failed fits compare by text)

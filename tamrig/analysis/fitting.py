@@ -25,6 +25,9 @@ FloatArray = npt.NDArray[np.float64]
 MAX_ITERATIONS = 60
 #: steps a fit started from a neighbouring image's optimum may take (it needs two or three)
 WARM_ITERATIONS = 10
+#: a noise fit whose χ² has stopped falling for this many iterations ends there (see
+#: _levenberg_marquardt; on recorded scans no usable fit crossed a plateau of 15)
+STALL_ITERATIONS = 20
 #: Converged when the Gauss–Newton step of every parameter is below this fraction of its
 #: standard error; the step is then applied, leaving an error of order its square (~1 %).
 STEP_TOLERANCE = 0.1
@@ -93,6 +96,7 @@ def fit_gaussian(
         p0,
         anisotropic=anisotropic,
         max_iterations=MAX_ITERATIONS if start is None else WARM_ITERATIONS,
+        scaled_errors=not has_weights,
     )
     params[-1] += offset0
     reduced = chi2 / max(n_valid - n_params, 1)
@@ -337,12 +341,19 @@ def _levenberg_marquardt(
     *,
     anisotropic: bool,
     max_iterations: int = MAX_ITERATIONS,
+    scaled_errors: bool = False,
 ) -> tuple[FloatArray, FloatArray, float, int, bool, str]:
     """Minimise Σ w·(data − model)²; returns params, inverse curvature, χ², iterations, ok, msg.
 
     Converged when every parameter step is below STEP_TOLERANCE of its standard error; the
     data should be roughly offset-free (the caller subtracts the start offset) so that χ²
     from sums keeps its precision.
+
+    Noise fits (no spot, or pixel errors that leave single-pixel minima of χ²) can crawl
+    along a flat valley of χ² to the last iteration and are then rejected. Such a fit
+    stops early, as it would end, when χ² has fallen by less than the convergence tolerance
+    over the last STALL_ITERATIONS iterations and the parameters hold no spot (``_no_spot``
+    with the errors the caller reports: times χ²_red when ``scaled_errors``).
     """
     gauss = _SeparableGaussian(data, w, anisotropic)
     sigma_slots = [3, 4] if anisotropic else [3]
@@ -354,14 +365,24 @@ def _levenberg_marquardt(
         ok = False
         message = "no convergence"
         iteration = 0
+        history = []  # χ² at the start of each iteration
         for iteration in range(1, max_iterations + 1):  # noqa: B007 - reported below
             diag = alpha.diagonal()
             step, info = _solve(alpha, beta)
+            tolerance = STEP_TOLERANCE**2 * chi2 / n_free
             # Gauss–Newton step already far below the errors: done, no further evaluation.
-            if info == 0 and (step**2 * diag <= STEP_TOLERANCE**2 * chi2 / n_free).all():
+            if info == 0 and (step**2 * diag <= tolerance).all():
                 p = p + step
                 p[sigma_slots] = np.abs(p[sigma_slots])
                 ok, message = True, "converged"
+                break
+            history.append(chi2)
+            if (
+                len(history) > STALL_ITERATIONS
+                and history[-STALL_ITERATIONS - 1] - chi2 <= tolerance
+                and _no_spot_here(p, alpha, anisotropic, chi2 / n_free if scaled_errors else 1.0)
+            ):
+                message = "no spot: chi2 stopped falling"
                 break
             improved = False
             while lam < 1e12:
@@ -392,6 +413,12 @@ def _levenberg_marquardt(
     return p, cov, chi2, iteration, ok, message
 
 
+def _no_spot_here(p: FloatArray, alpha: FloatArray, anisotropic: bool, scale: float) -> bool:
+    """``p`` holds no spot with the covariance α⁻¹·``scale`` the fit would report."""
+    cov, info = _solve(alpha, np.eye(p.size))
+    return info != 0 or bool(_no_spot(p, cov * scale if scale != 1.0 else cov, anisotropic))
+
+
 def _result(
     p: FloatArray,
     cov: FloatArray,
@@ -403,30 +430,16 @@ def _result(
     has_weights: bool,
 ) -> GaussianFit:
     err = np.sqrt(np.abs(np.diag(cov)))
+    sigma, sigma_err = _width(p, cov, anisotropic)
     if anisotropic:
         amp, x0, y0, sx, sy, c = p
-        sigma = math.sqrt(sx * sy)
-        # σ = √(σx σy): dσ/dσx = σ/(2σx), dσ/dσy = σ/(2σy)
-        grad = np.array([sigma / (2 * sx), sigma / (2 * sy)])
-        sigma_err = math.sqrt(abs(float(grad @ cov[3:5, 3:5] @ grad)))
         amp_err, x_err, y_err, c_err = err[0], err[1], err[2], err[5]
         sx_nm, sy_nm = sx * a_nm, sy * a_nm
-        narrowest_px = min(abs(sx), abs(sy))
     else:
-        amp, x0, y0, sigma, c = p
-        sigma_err = float(err[3])
+        amp, x0, y0, _, c = p
         amp_err, x_err, y_err, c_err = err[0], err[1], err[2], err[4]
         sx_nm = sy_nm = None
-        narrowest_px = abs(sigma)
-    reasons = []
-    if ok and not (abs(amp) > 0 and math.isfinite(sigma_err)):
-        reasons.append("zero amplitude")
-    if ok and math.isfinite(sigma_err) and sigma_err > sigma:
-        reasons.append("width not determined (error larger than the width)")
-    elif ok and narrowest_px < MIN_SIGMA_PX:
-        reasons.append(
-            f"width below {MIN_SIGMA_PX} pixel: a hot pixel or a one-pixel streak, not a spot"
-        )
+    reasons = _no_spot(p, cov, anisotropic) if ok else []
     if reasons:
         ok = False
         message = f"{message}; {', '.join(reasons)}"
@@ -447,6 +460,33 @@ def _result(
         converged=bool(ok),
         message=message,
     )
+
+
+def _width(p: FloatArray, cov: FloatArray, anisotropic: bool) -> tuple[float, float]:
+    """σ (px) and its error; anisotropic: σ = √(σx σy) with the error propagated."""
+    if not anisotropic:
+        return float(p[3]), math.sqrt(abs(float(cov[3, 3])))
+    sx, sy = float(p[3]), float(p[4])
+    sigma = math.sqrt(sx * sy)
+    # σ = √(σx σy): dσ/dσx = σ/(2σx), dσ/dσy = σ/(2σy)
+    grad = np.array([sigma / (2 * sx), sigma / (2 * sy)])
+    return sigma, math.sqrt(abs(float(grad @ cov[3:5, 3:5] @ grad)))
+
+
+def _no_spot(p: FloatArray, cov: FloatArray, anisotropic: bool) -> list[str]:
+    """Why the parameters ``p`` (covariance ``cov``) hold no spot; empty if they hold one."""
+    sigma, sigma_err = _width(p, cov, anisotropic)
+    narrowest_px = min(abs(p[3]), abs(p[4])) if anisotropic else abs(sigma)
+    reasons = []
+    if not (abs(p[0]) > 0 and math.isfinite(sigma_err)):
+        reasons.append("zero amplitude")
+    if math.isfinite(sigma_err) and sigma_err > sigma:
+        reasons.append("width not determined (error larger than the width)")
+    elif narrowest_px < MIN_SIGMA_PX:
+        reasons.append(
+            f"width below {MIN_SIGMA_PX} pixel: a hot pixel or a one-pixel streak, not a spot"
+        )
+    return reasons
 
 
 def _failed(data: FloatArray, message: str) -> GaussianFit:
