@@ -46,3 +46,47 @@ def test_filtered_or_multidimensional_datasets_are_refused(tmp_path: Path) -> No
         assert not chunk_writable(packed) and not chunk_writable(image)
         with pytest.raises(ValueError, match="unfiltered"):
             ColumnChunk(packed, 0)
+
+
+def _contents(path: Path) -> dict[str, bytes]:
+    """Every dataset's values as bytes (NaN payloads and signed zeros included), the event
+    log's times left out."""
+    out: dict[str, bytes] = {}
+    with h5py.File(path, "r") as f:
+
+        def visit(name: str, obj: object) -> None:
+            if isinstance(obj, h5py.Dataset) and name not in ("entry/start_time", "entry/events"):
+                out[name] = np.ascontiguousarray(obj[()]).tobytes()
+
+        f.visititems(visit)
+    return out
+
+
+def test_rows_through_hdf5s_own_write_path_store_what_finished_chunks_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer hands HDF5 finished chunks; a column or stack it cannot (filters it does
+    not encode, another chunk shape) takes HDF5's own row write instead. Both paths store
+    the same values, dark frame reused or not, fits present or not."""
+    from storage_support import make_metadata, make_record
+
+    from tamrig.storage import ScanWriter, chunks, writer
+
+    def write(path: Path) -> None:
+        md = make_metadata(6, (16, 16))
+        with ScanWriter.create(path, md) as scan:
+            for i in range(6):
+                scan.write_point(make_record(i, md, fit=i != 2))
+            scan.finish("finished")  # the end time is the only other difference
+
+    write(tmp_path / "direct.h5")
+    with monkeypatch.context() as patched:
+        patched.setattr(writer, "chunk_writable", lambda ds: False)
+        patched.setattr(chunks, "deflate_level", lambda ds: None)
+        patched.setattr(chunks, "unfiltered_images", lambda ds: False)
+        write(tmp_path / "through_hdf5.h5")
+    direct, through = _contents(tmp_path / "direct.h5"), _contents(tmp_path / "through_hdf5.h5")
+    direct.pop("entry/end_time")
+    through.pop("entry/end_time")
+    assert direct.keys() == through.keys()
+    assert [k for k in direct if direct[k] != through[k]] == []
