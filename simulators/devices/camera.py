@@ -364,9 +364,11 @@ class SimulatedCamera(SimulatedDevice, Camera):
         """Raw counts of the frames ``ids`` exposed at ``times``.
 
         The block is drawn slab by slab (``SLAB_PIXELS`` frame pixels at a time, in C order)
-        through a few small scratch buffers, so its working set stays in a core's L2 cache
-        as a camera's DMA of raw frames would, instead of streaming ~100 B of float64
-        temporaries per pixel through the caches of the threads that use the frames.
+        through three small scratch buffers and written straight into the raw counts, so
+        the threads that use the frames find their caches much as a camera's DMA would
+        leave them, not flushed by whole-block float64 temporaries (10 MB at a time for
+        100 frames of 64²). The random stream is the whole-block one: standard normals in
+        C order, then the dim pixels' Poisson draws and their read noise.
         """
         s, c, world = self.settings, self._config, self.world
         k = self._accumulate
