@@ -215,6 +215,12 @@ _PAIR_COL = _PRODUCT[_TERM_X[:, None], _TERM_X[None, :]]
 #: a term times g(y)·g(x) (the model's shape), as an entry of T
 _SHAPED_ROW = _PRODUCT[_TERM_Y, 1]
 _SHAPED_COL = _PRODUCT[_TERM_X, 1]
+#: flat indices of the terms in M (4×4), and in T (9×9): the terms, the terms times the
+#: model's shape, and the pairs of terms
+_M_TERMS = 4 * _TERM_Y + _TERM_X
+_T_GATHER = np.concatenate(
+    [9 * _TERM_Y + _TERM_X, 9 * _SHAPED_ROW + _SHAPED_COL, (9 * _PAIR_ROW + _PAIR_COL).ravel()]
+)
 #: which term each parameter's derivative is made of, [param, term]
 _ISOTROPIC = np.array(
     [
@@ -275,9 +281,9 @@ class _SeparableGaussian:
     def linearise(self, p: FloatArray) -> tuple[float, FloatArray, FloatArray]:
         """χ², JᵀWJ and JᵀW·r at parameters ``p``."""
         if self.anisotropic:
-            a, x0, y0, sx, sy, c = p
+            a, x0, y0, sx, sy, c = p.tolist()
         else:
-            a, x0, y0, sx, c = p
+            a, x0, y0, sx, c = p.tolist()
             sy = sx
         nx = self.nx
         d, q = self.centred, self.products
@@ -308,23 +314,24 @@ class _SeparableGaussian:
             t9 = np.multiply.outer(qy.sum(axis=1), qx.sum(axis=1))
             m = qy[:4] @ (self.stacked @ qx[:4].T)
         # Y_0 = X_0 = 1, Y_1·X_1 = gy·gx and (gy·gx)²: the model's sums are entries of T.
-        chi2 = float(
+        m_terms = m.take(_M_TERMS)
+        t_terms = t9.take(_T_GATHER)
+        chi2 = (
             self.s_dd
-            - 2 * c * m[0, 0]
-            - 2 * a * m[1, 1]
-            + c * c * t9[0, 0]
-            + 2 * c * a * t9[1, 1]
-            + a * a * t9[4, 4]
+            - 2 * c * m_terms[0]
+            - 2 * a * m_terms[1]
+            + c * c * t_terms[0]
+            + 2 * c * a * t_terms[1]
+            + a * a * t_terms[7]  # (gy·gx)², the shaped A term
         )
         # Σ w·resid·(term) and Σ w·(term)·(term'), then times each parameter's coefficients
-        projected = (
-            m[_TERM_Y, _TERM_X] - c * t9[_TERM_Y, _TERM_X] - a * t9[_SHAPED_ROW, _SHAPED_COL]
-        )
+        projected = m_terms - c * t_terms[:6] - a * t_terms[6:12]
         coef = self.template * np.array(
             [1.0, 1.0, a / (sx * sx), a / (sy * sy), a / (sx * sx * sx), a / (sy * sy * sy)]
         )
-        curvature = coef @ t9[_PAIR_ROW, _PAIR_COL] @ coef.T
+        curvature = coef @ t_terms[12:].reshape(6, 6) @ coef.T
         gradient = coef @ projected
+        chi2 = float(chi2)
         return max(chi2, 0.0), curvature, gradient
 
 
