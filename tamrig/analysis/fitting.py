@@ -274,17 +274,20 @@ class _SeparableGaussian:
             self.stacked = np.concatenate([w, w * data])  # W over W·D: one product per step
             self.s_dd = float(np.einsum("i,i->", self.stacked[ny:].reshape(-1), flat))
         self.weighted = w is not None
+        self.s_w = float(data.size) if w is None else float(w.sum())  # Σ w
+        self.s_wd = float(data.sum()) if w is None else float(self.stacked[ny:].sum())  # Σ w·d
+        self.at: list[float] | None = None  # the parameters the buffers hold g and g² of
         self.anisotropic = anisotropic
         self.template = _ANISOTROPIC if anisotropic else _ISOTROPIC
         self.n_params = 6 if anisotropic else 5
 
-    def linearise(self, p: FloatArray) -> tuple[float, FloatArray, FloatArray]:
-        """χ², JᵀWJ and JᵀW·r at parameters ``p``."""
-        if self.anisotropic:
-            a, x0, y0, sx, sy, c = p.tolist()
-        else:
-            a, x0, y0, sx, c = p.tolist()
-            sy = sx
+    def _gaussians(self, p: FloatArray) -> list[float]:
+        """d, g and g² of x and y at ``p`` into the buffers; ``p`` as floats [A, …, c]."""
+        values = p.tolist()
+        if values == self.at:
+            return values
+        x0, y0, sx = values[1:4]
+        sy = values[4] if self.anisotropic else sx
         nx = self.nx
         d, q = self.centred, self.products
         np.subtract(self.coords[:nx], x0, out=d[:nx])
@@ -297,9 +300,48 @@ class _SeparableGaussian:
             self.scale[nx:] = -0.5 / (sy * sy)
             np.multiply(q[1], self.scale, out=q[1])
         np.exp(q[1], out=q[1])  # g
+        np.multiply(q[1], q[1], out=q[4])
+        self.at = values
+        return values
+
+    def chi2(self, p: FloatArray) -> float:
+        """χ² alone at ``p`` (the test of a trial step; a linearise at ``p`` reuses its g)."""
+        values = self._gaussians(p)
+        a, c = values[0], values[-1]
+        nx, q = self.nx, self.products
+        shapes_x, shapes_y = q[1:5:3, :nx], q[1:5:3, nx:]  # g and g²
+        if self.weighted:
+            z = self.stacked @ shapes_x.T
+            ny = shapes_y.shape[1]
+            t = shapes_y @ z[:ny]  # diagonal: Σ w·gy·gx, Σ w·gy²·gx²
+            t_g, t_gg = t[0, 0], t[1, 1]
+            m_g = shapes_y[0] @ z[ny:, 0]  # Σ w·data·gy·gx
+        else:
+            sums_x, sums_y = shapes_x.sum(axis=1), shapes_y.sum(axis=1)
+            t_g, t_gg = sums_y[0] * sums_x[0], sums_y[1] * sums_x[1]
+            m_g = shapes_y[0] @ (self.stacked @ shapes_x[0])
+        value = (
+            self.s_dd
+            - 2 * c * self.s_wd
+            - 2 * a * m_g
+            + c * c * self.s_w
+            + 2 * c * a * t_g
+            + a * a * t_gg
+        )
+        return max(float(value), 0.0)
+
+    def linearise(self, p: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        """χ², JᵀWJ and JᵀW·r at parameters ``p``."""
+        values = self._gaussians(p)
+        if self.anisotropic:
+            a, _, _, sx, sy, c = values
+        else:
+            a, _, _, sx, c = values
+            sy = sx
+        nx = self.nx
+        d, q = self.centred, self.products
         np.multiply(q[1], d, out=q[2])
         np.multiply(q[2], d, out=q[3])
-        np.multiply(q[1], q[1], out=q[4])
         np.multiply(q[4], d, out=q[5])
         np.multiply(q[5], d, out=q[6])
         np.multiply(q[6], d, out=q[7])
@@ -373,6 +415,7 @@ def _levenberg_marquardt(
         message = "no convergence"
         iteration = 0
         history = []  # χ² at the start of each iteration
+        rejecting = False  # a trial step was rejected: later ones are tested by χ² alone
         for iteration in range(1, max_iterations + 1):  # noqa: B007 - reported below
             diag = alpha.diagonal()
             step, info = _solve(alpha, beta)
@@ -401,10 +444,18 @@ def _levenberg_marquardt(
                     continue
                 trial = p + step
                 trial[sigma_slots] = np.abs(trial[sigma_slots])
-                t_chi2, t_alpha, t_beta = gauss.linearise(trial)
-                if math.isfinite(t_chi2) and t_chi2 <= chi2:
-                    improved = True
-                    break
+                if rejecting:  # a fit that has rejected steps: test χ² alone first
+                    t_chi2 = gauss.chi2(trial)
+                    if math.isfinite(t_chi2) and t_chi2 <= chi2:
+                        _, t_alpha, t_beta = gauss.linearise(trial)
+                        improved = True
+                        break
+                else:
+                    t_chi2, t_alpha, t_beta = gauss.linearise(trial)
+                    if math.isfinite(t_chi2) and t_chi2 <= chi2:
+                        improved = True
+                        break
+                    rejecting = True
                 lam *= 10
             if not improved:
                 ok = True  # no downhill step left: at the minimum to numerical precision
