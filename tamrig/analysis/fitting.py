@@ -76,8 +76,7 @@ def fit_gaussian(
         w, valid, n_valid = None, None, data.size  # the common case: unit weights, all pixels
         clean = data
     else:
-        w = _weights(data, weights)
-        valid = w > 0
+        w, valid = _weights(data, weights)
         n_valid = int(np.count_nonzero(valid))
         clean = np.where(valid, data, 0.0)
     if n_valid <= n_params:
@@ -118,15 +117,18 @@ def _start_from(fit: GaussianFit, a_nm: float, anisotropic: bool) -> FloatArray 
     return np.array([fit.amplitude, x0, y0, sx / a_nm, sy / a_nm, fit.offset])
 
 
-def _weights(data: FloatArray, weights: npt.ArrayLike | None) -> FloatArray:
+def _weights(
+    data: FloatArray, weights: npt.ArrayLike | None
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Weights with 0 for pixels that are not finite or not weighted, and where they are not 0."""
     finite = np.isfinite(data)
     if weights is None:
-        return finite.astype(float)
+        return finite.astype(float), finite
     w = np.asarray(weights, dtype=float)
     if w.shape != data.shape:
         raise ValueError(f"weights: expected shape {data.shape} like the image, got {w.shape}")
     good = finite & np.isfinite(w) & (w > 0)
-    return np.where(good, w, 0.0)
+    return np.where(good, w, 0.0), good
 
 
 def start_values(image: FloatArray, weights: FloatArray | None = None) -> FloatArray:

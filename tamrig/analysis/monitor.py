@@ -322,12 +322,11 @@ def _usable(fit: GaussianFit) -> bool:
 
 
 def _weights(image: DifferentialImage) -> np.ndarray | None:
-    """1/err² per pixel from the accumulator; None (unit weights) if it has no usable errors."""
+    """1/err² per pixel from the accumulator (0 where the error is not finite and > 0); None
+    (unit weights) if it has no usable errors."""
     err = np.asarray(image.dtt_err, dtype=float)
     if err.shape != np.shape(image.dtt):
         return None
-    good = np.isfinite(err) & (err > 0)
-    if not good.any():
-        return None
-    with np.errstate(divide="ignore"):
-        return np.where(good, 1.0 / np.where(good, err, 1.0) ** 2, 0.0)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        w = np.where(err > 0, 1.0 / (err * err), 0.0)  # an infinite error weighs 1/∞ = 0
+    return w if w.any() else None
