@@ -220,7 +220,7 @@ def test_the_room_is_measured_again_once_the_last_measurement_is_old(
     md = make_metadata(3)
     clock = {"now": 1000.0}
     measured: list[float] = []
-    monkeypatch.setattr(space.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(space, "monotonic", lambda: clock["now"])
     monkeypatch.setattr(
         space, "free_bytes", lambda _path: (measured.append(clock["now"]) or 2**40, "free")
     )

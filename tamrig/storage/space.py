@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 import resource
-import time
 from pathlib import Path
+from time import monotonic
 
 from tamrig.errors import StorageError
 
@@ -62,7 +62,7 @@ class Room:
 
     def ensure(self, needed: int, what: str, completed: int) -> None:
         """As :func:`ensure_room`, then count ``needed`` as written."""
-        now = time.monotonic()
+        now = monotonic()
         if self._left < needed + HEADROOM or now - self._measured_at >= RECHECK_S:
             self._left, self._measured_at = 0, now  # measured again next time if refused
             self._left = ensure_room(self.path, needed, what, completed)
