@@ -340,7 +340,9 @@ def test_sweep_events_follow_the_nesting(sim_rig: Rig, tmp_path: Path) -> None:
     fits = [e.record.fit for e in rec.of(PointDone)]
     # the live monitor tried a fit on every point (8 pairs: too noisy for most to converge)
     assert len(fits) == 8
-    assert all(fit is not None and fit.message.startswith(("converged", "no conv")) for fit in fits)
+    # (a noise fit may also end early, once chi2 stops falling with no spot in it)
+    outcomes = ("converged", "no conv", "no spot")
+    assert all(fit is not None and fit.message.startswith(outcomes) for fit in fits)
 
 
 def test_plan_rejected_by_the_engine_finishes_the_file(sim_rig: Rig, tmp_path: Path) -> None:
