@@ -13,8 +13,10 @@ Each scan is run once while the images and calls the engine makes (with its ``se
 flag at the end of each run of a curve) are recorded; the calls are then replayed through
 a fresh monitor ``--repeats`` times and each call's thread CPU time is taken, so the
 figures are the monitor's own and do not depend on what else the scan does. Per point:
-the Gaussian image fit alone, and the whole update (image fit + refits of time zero and
-σ₀). Also counted: how many refits of each kind a series got.
+the Gaussian image fits as the monitor makes them (started from the curve's previous
+spot where it can, with the image's own start values where that is not kept), and the
+whole update (image fit + refits of time zero and σ₀). Also counted: how many refits of
+each kind a series got, and how many image fits started from the previous spot.
 
     python benchmarks/bench_monitor.py [--plans bench,demo,paper] [--pairs 50] [--repeats 3]
 """
@@ -87,18 +89,17 @@ def record(name: str, pairs: int) -> tuple[float, list[Call]]:
 
 
 def replay(pixel_nm: float, calls: list[Call]) -> dict[str, Any]:
-    """Per-call thread CPU (ms) of the image fit alone and of the whole update."""
+    """Per-call thread CPU (ms) of the image fits and of the whole update; the image fits
+    are timed inside the update, as the monitor makes them (from the previous spot where
+    it starts there, else from the image's own start values)."""
     from tamrig.analysis import monitor as live
-    from tamrig.analysis.fitting import fit_gaussian
 
     image_ms, update_ms = [], []
-    for _, _, image, _ in calls:
-        c0 = time.thread_time()
-        fit_gaussian(image.dtt, pixel_nm, weights=live._weights(image))
-        image_ms.append((time.thread_time() - c0) * 1e3)
+    in_update = [0.0]
     monitor = live.LiveMonitor(pixel_nm)
     refits = {"rise": 0, "sigma0": 0}
-    originals = (live.fit_time_zero, live.estimate_sigma0)
+    started = {"from the previous spot": 0, "kept": 0}
+    originals = (live.fit_time_zero, live.estimate_sigma0, live.fit_gaussian)
 
     def counting(kind: str, fn: Any) -> Any:
         def counted(*args: Any, **kwargs: Any) -> Any:
@@ -107,15 +108,27 @@ def replay(pixel_nm: float, calls: list[Call]) -> dict[str, Any]:
 
         return counted
 
+    def timed_fit(*args: Any, **kwargs: Any) -> Any:
+        c0 = time.thread_time()
+        fit = originals[2](*args, **kwargs)
+        in_update[0] += time.thread_time() - c0
+        if kwargs.get("start") is not None:
+            started["from the previous spot"] += 1
+            started["kept"] += monitor._starts_next(fit)
+        return fit
+
     live.fit_time_zero = counting("rise", originals[0])  # type: ignore[assignment]
     live.estimate_sigma0 = counting("sigma0", originals[1])  # type: ignore[assignment]
+    live.fit_gaussian = timed_fit  # type: ignore[assignment]
     try:
         for delay, series, image, settle in calls:
+            in_update[0] = 0.0
             c0 = time.thread_time()
             monitor.update(delay_fs=delay, series=series, image=image, settle=settle)
             update_ms.append((time.thread_time() - c0) * 1e3)
+            image_ms.append(in_update[0] * 1e3)
     finally:
-        live.fit_time_zero, live.estimate_sigma0 = originals  # type: ignore[assignment]
+        live.fit_time_zero, live.estimate_sigma0, live.fit_gaussian = originals  # type: ignore[assignment]
     sigma0 = {}
     for series in monitor.series():
         s0 = monitor.sigma0(series)
@@ -125,6 +138,7 @@ def replay(pixel_nm: float, calls: list[Call]) -> dict[str, Any]:
         "image": np.array(image_ms),
         "update": np.array(update_ms),
         "refits": refits,
+        "started": started,
         "series": len(monitor.series()),
         "settles": sum(c[3] for c in calls),
         "sigma0": sigma0,
@@ -154,7 +168,7 @@ def measure(
             for key in stats[0]:
                 row[f"{part}_{key}"] = statistics.median(s[key] for s in stats)
         row.update(
-            {k: runs[0][k] for k in ("refits", "series", "settles", "sigma0")},
+            {k: runs[0][k] for k in ("refits", "started", "series", "settles", "sigma0")},
         )
         out[name] = row
     return out
@@ -178,10 +192,11 @@ def main() -> None:
                 f"{r[part + '_p50']:7.2f} {r[part + '_p99']:7.2f} {r[part + '_max']:7.2f}"
             )
             label = ""
-        refits = r["refits"]
+        refits, started = r["refits"], r["started"]
         print(
             f"{'':28} refits: rise {refits['rise']}, σ₀ {refits['sigma0']} "
-            f"({r['settles']} settles at run ends)"
+            f"({r['settles']} settles at run ends); image fits from the previous spot "
+            f"{started['from the previous spot']}, kept {started['kept']}"
         )
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
