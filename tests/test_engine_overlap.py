@@ -13,6 +13,7 @@ from conftest import write_variant
 from test_engine import Recorder, start, tiny_plan
 
 from simulators.world import World
+from tamrig.acquisition.accumulator import DifferentialAccumulator
 from tamrig.engine import BlockAcquired, PointDone
 from tamrig.errors import StorageError
 from tamrig.rig import Rig, build_rig
@@ -47,6 +48,32 @@ def test_pick_off_meter_reads_during_every_point(sim_rig: Rig, tmp_path: Path) -
     assert np.all(np.isfinite(times)) and np.all(np.diff(times) > 0)
     assert np.all(times <= ends)  # taken during the point, recorded at its end
     assert np.all(times[1:] > ends[:-1])  # ... and after the point before
+
+
+def test_the_acquisition_is_prepared_once_per_scan(
+    sim_rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shape, dark frame and mask are checked and the accumulator built once per scan (and
+    once for the dark frames); every point sums into a fresh copy of that template."""
+    built: list[tuple[int, int]] = []
+    fresh: list[int] = []
+    real_init, real_fresh = DifferentialAccumulator.__init__, DifferentialAccumulator.fresh
+
+    def init(self: DifferentialAccumulator, shape: tuple[int, int], *a: Any, **k: Any) -> None:
+        built.append(shape)
+        real_init(self, shape, *a, **k)
+
+    def copy(self: DifferentialAccumulator) -> DifferentialAccumulator:
+        fresh.append(1)
+        return real_fresh(self)
+
+    monkeypatch.setattr(DifferentialAccumulator, "__init__", init)
+    monkeypatch.setattr(DifferentialAccumulator, "fresh", copy)
+    rec = Recorder()
+    with start(sim_rig, tmp_path, subscribers=[rec]) as scan:
+        assert scan.run() == "finished"
+    assert len(rec.of(PointDone)) == 10
+    assert len(built) == 2 and len(fresh) == 10  # dark frames + template; one per point
 
 
 def test_meter_behind_the_shutter_reads_once_per_fluence_and_sweep(tmp_path: Path) -> None:
