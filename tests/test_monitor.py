@@ -312,7 +312,8 @@ def warm_and_cold_fits(
             image = sample_image(cqd, float(delay), rng)
             image.dtt_err = image.dtt_err * error_scale
             monitor_fits.append(mon.update(delay_fs=float(delay), series="s", image=image)[0])
-            weights = 1.0 / np.asarray(image.dtt_err) ** 2
+            # the same pixel weights as the monitor's (the errors pooled with neighbours')
+            weights = live._weights(image)
             own_start_fits.append(original(image.dtt, PIXEL_NM, weights=weights))
     finally:
         live.fit_gaussian = original  # type: ignore[assignment]

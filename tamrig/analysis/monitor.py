@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tamrig.analysis.fitting import fit_gaussian
+from tamrig.analysis.pixel_weights import fit_weights
 from tamrig.analysis.sigma0 import Sigma0, estimate_sigma0, msd_from_sigma
 from tamrig.analysis.timezero import TimeZeroFit, fit_time_zero, population_signal
 from tamrig.analysis.transport_model import EARLIEST_SD, FWHM_PER_SD, ModelSettings
@@ -322,11 +323,9 @@ def _usable(fit: GaussianFit) -> bool:
 
 
 def _weights(image: DifferentialImage) -> np.ndarray | None:
-    """1/err² per pixel from the accumulator (0 where the error is not finite and > 0); None
-    (unit weights) if it has no usable errors."""
-    err = np.asarray(image.dtt_err, dtype=float)
-    if err.shape != np.shape(image.dtt):
+    """The fit's weights: the accumulator's per-pixel errors pooled with their neighbours'
+    (:mod:`.pixel_weights`; 0 where the error is not finite and > 0); None (unit weights)
+    if the image has no usable errors."""
+    if np.shape(image.dtt_err) != np.shape(image.dtt):
         return None
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        w = np.where(err > 0, 1.0 / (err * err), 0.0)  # an infinite error weighs 1/∞ = 0
-    return w if w.any() else None
+    return fit_weights(image.dtt_err, image.n_on, image.n_off)

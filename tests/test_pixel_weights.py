@@ -1,0 +1,122 @@
+"""Pixel weights of the spot fit: errors pooled with their neighbours' stay honest at few pairs.
+
+The per-pixel error of ΔT/T has n_on + n_off − 2 degrees of freedom; at 2 pairs per point
+weights 1/err² of the raw estimates let a few pixels whose error happens to come out tiny
+dominate the fit (narrow, "significant" spots; pull spread 5–7). Random truths, made frame
+by frame and averaged by the real accumulator (tests/pixel_weights_support.py), show the
+pooled weights give an unbiased width with honest errors at 2, 3, 5 and 50 pairs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tamrig.analysis import pixel_weights as pw
+from tamrig.analysis.fitting import fit_gaussian
+from tamrig.analysis.monitor import LiveMonitor
+from tests.pixel_weights_support import PIXEL_NM, SHAPE, draw_truth, simulate_point
+
+DRAWS = 200
+
+
+def monitor_width(image: object) -> tuple[float, float] | None:
+    """(σ, its error) as the live monitor reports a significant spot; None otherwise."""
+    _, point = LiveMonitor(PIXEL_NM).update(delay_fs=300.0, series="s", image=image)  # type: ignore[arg-type]
+    if point is None or not point.significant:
+        return None
+    return point.sigma_nm, point.sigma_err_nm
+
+
+def raw_width(image: object) -> tuple[float, float] | None:
+    """The same with weights 1/err² of the raw per-pixel errors (the former weights)."""
+    err = np.asarray(image.dtt_err)  # type: ignore[attr-defined]
+    weights = np.where(err > 0, 1.0 / np.where(err > 0, err, 1.0) ** 2, 0.0)
+    fit = fit_gaussian(image.dtt, PIXEL_NM, weights=weights)  # type: ignore[attr-defined]
+    if not (fit.converged and abs(fit.amplitude) >= 5.0 * fit.amplitude_err):
+        return None
+    return fit.sigma_nm, fit.sigma_err_nm * math.sqrt(max(fit.reduced_chi2, 1.0))
+
+
+def draws(pairs: int, seed: int, width: object = monitor_width) -> tuple[np.ndarray, int]:
+    """[(fitted σ, error, true σ)] of the significant spots among DRAWS random truths."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(DRAWS):
+        truth = draw_truth(rng)
+        found = width(simulate_point(rng, truth, pairs))  # type: ignore[operator]
+        if found is not None:
+            rows.append((*found, truth.sigma_nm))
+    return np.array(rows), DRAWS - len(rows)
+
+
+@pytest.mark.parametrize(("pairs", "seed"), [(2, 11), (3, 12), (5, 13), (50, 14)])
+def test_random_truths_give_unbiased_widths_with_honest_errors(pairs: int, seed: int) -> None:
+    rows, missed = draws(pairs, seed)
+    pulls = (rows[:, 0] - rows[:, 2]) / rows[:, 1]
+    assert missed <= 0.12 * DRAWS  # the faintest spots at 2 pairs are not significant
+    assert abs(pulls.mean()) < 0.2  # bias a small fraction of the error
+    assert 0.8 < pulls.std(ddof=1) < 1.25
+    assert 0.6 <= np.mean(np.abs(pulls) < 1.0) <= 0.76  # 1σ coverage ≈ 68 %
+
+
+def test_two_pairs_find_no_narrow_spots_on_lucky_pixels() -> None:
+    """The former weights, on the same images, found spots far narrower than the truth with
+    confident errors; the pooled weights find none."""
+    narrow = {}
+    for name, width in (("pooled", monitor_width), ("raw", raw_width)):
+        rows, _ = draws(2, 105, width)
+        narrow[name] = int(np.sum(rows[:, 0] < rows[:, 2] - 4.0 * rows[:, 1]))
+    assert narrow["pooled"] == 0
+    assert narrow["raw"] >= 5  # what the test guards against
+
+
+def test_constant_errors_are_kept() -> None:
+    err = np.full(SHAPE, 3e-5)
+    for dof in (2, 98, 298):
+        np.testing.assert_allclose(pw.pooled_variance(err, dof), err**2, rtol=1e-12)
+
+
+def test_an_error_estimated_far_too_small_is_pooled_away_at_few_pairs() -> None:
+    err = np.full(SHAPE, 1e-4)
+    err[10, 12] = 1e-6  # a "lucky" pixel: its variance 10⁴ times too small
+    var = pw.pooled_variance(err, pw.degrees_of_freedom(2, 2))
+    assert var[10, 12] > 0.9 * 1e-8
+    others = np.delete(var, 10, axis=0)
+    assert np.all((others > 0.95e-8) & (others <= 1e-8 * (1 + 1e-12)))
+
+
+def test_a_really_noisy_pixel_keeps_its_error_with_many_pairs() -> None:
+    """Pooling must not hide a hot pixel once its own error is well measured (150 pairs)."""
+    err = np.full(SHAPE, 1e-4)
+    err[10, 12] = 1e-3
+    var = pw.pooled_variance(err, pw.degrees_of_freedom(150, 150))
+    assert var[10, 12] > 0.85 * 1e-6
+    assert var[10, 11] < 1.6 * 1e-8  # and weighs its neighbours down by at most a third
+
+
+def test_pixels_without_an_error_neither_count_nor_pool() -> None:
+    err = np.full(SHAPE, 1e-4)
+    err[5, 5], err[5, 6], err[5, 7], err[5, 8] = np.nan, np.inf, 0.0, -1.0
+    w = pw.fit_weights(err, 2, 2)
+    assert w is not None
+    assert np.all(w[5, 5:9] == 0)
+    assert w[5, 4] == pytest.approx(1e8) and w[6, 6] == pytest.approx(1e8)
+    assert pw.fit_weights(np.full(SHAPE, np.nan), 2, 2) is None
+
+
+def test_unknown_frame_counts_keep_the_raw_errors() -> None:
+    err = np.random.default_rng(1).uniform(1e-5, 1e-4, SHAPE)
+    assert pw.degrees_of_freedom(0, 0) == 0
+    np.testing.assert_array_equal(pw.pooled_variance(err, 0), err**2)
+
+
+def test_edges_pool_over_the_neighbours_inside_the_image() -> None:
+    """A corner has 8 neighbours in its 5×5 window: its prior counts 8·d degrees of freedom."""
+    err = np.full(SHAPE, 1e-4)
+    err[0, 0] = 2e-4
+    var = pw.pooled_variance(err, 2)
+    prior = 8 * 2
+    assert var[0, 0] == pytest.approx((2 * 4e-8 + prior * 1e-8) / (2 + prior))
