@@ -354,13 +354,18 @@ def _replay(path: Path, monitor: Monitor) -> int:
         table = scan.points()
         delays = dict(zip(table["index"].tolist(), table["delay_fs_measured"].tolist()))
         names = dict(zip(table["index"].tolist(), table["series"].tolist()))
+        # the frame counts give the pixel errors' degrees of freedom the fit's weights need
+        frames = dict(
+            zip(table["index"].tolist(), zip(table["n_on"].tolist(), table["n_off"].tolist()))
+        )
         count = 0
         order = [i for i in scan.indices() if str(names[i])]
         for index, following in zip(order, [*order[1:], None]):
             series = str(names[index])
             dtt = scan.dtt(index)
             nan = np.full(dtt.shape, np.nan)
-            image = DifferentialImage(dtt, scan.dtt_err(index), nan, nan, nan, nan, 0, 0)
+            n_on, n_off = frames[index]
+            image = DifferentialImage(dtt, scan.dtt_err(index), nan, nan, nan, nan, n_on, n_off)
             # each run of a series ends settled, as the scan left it
             settle = following is None or str(names[following]) != series
             monitor.update(delay_fs=float(delays[index]), series=series, image=image, settle=settle)
