@@ -3,7 +3,8 @@
 The layers are plain napari layer-data tuples built with numpy alone, so this module (and
 its tests) never imports napari; napari finds it through the npe2 manifest ``napari.yaml``
 installed with the ``napari`` extra. Axes of both layers: probe wavelength, fluence,
-delay, y, x (repeated sweeps averaged, inverse-variance weighted); y and x are in nm.
+delay, y, x (repeated sweeps averaged, inverse-variance weighted with each point's pixel
+variances pooled as for its fit, :mod:`tamrig.analysis.pixel_weights`); y and x are in nm.
 The contours are 1σ ellipses of the contract fit (``fit_gaussian``) of each averaged image.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from tamrig.analysis import fit_gaussian
+from tamrig.analysis.pixel_weights import fit_weights
 
 LayerData = tuple[Any, dict[str, Any], str]
 #: the significance a fitted spot needs for its contour to be drawn
@@ -103,9 +105,9 @@ def _stack(path: Path) -> tuple[np.ndarray, np.ndarray, dict[str, Any], float, s
         for k in np.flatnonzero(keep):
             i = int(points["index"][k])
             dtt, err = scan.dtt(i), scan.dtt_err(i)
-            wgt = np.where(
-                np.isfinite(err) & (err > 0), 1.0 / np.where(err > 0, err, 1.0) ** 2, 0.0
-            )
+            # the pixel errors pooled with their neighbours', as the fit of a point weights them
+            pooled = fit_weights(err, int(points["n_on"][k]), int(points["n_off"][k]))
+            wgt = np.zeros(err.shape) if pooled is None else pooled
             cell = tuple(grid[k])
             total[cell] += np.where(wgt > 0, dtt, 0.0) * wgt
             weight[cell] += wgt
