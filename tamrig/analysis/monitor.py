@@ -38,12 +38,13 @@ GROWTH = 3.0
 #: the rise (six parameters) is fitted from this many delays in its range on
 MIN_RISE_POINTS = 8
 #: A significant spot starts the fit of its series' next image where the pixel errors
-#: describe the scatter (χ²_red at most this; 1.0 ± 0.05 with 50 pairs per point): the fit
-#: then skips the smoothing for start values and most steps, and ends where the image's own
-#: start values lead (to a few % of the errors). With few pairs the errors of single pixels
-#: are themselves so uncertain (χ²_red 1.3 with 5 pairs, 5–40 with 2) that χ² has minima at
-#: single pixels, and which one a fit ends in depends on its start: there the image's own
-#: start values decide, as for a point after one without a spot.
+#: describe the scatter (χ²_red at most this; 1.0 ± 0.05 with 50 pairs per point, ≈ 1.05
+#: with 2 now that the weights pool each pixel's error with its neighbours'): the fit then
+#: skips the smoothing for start values and most steps, and ends where the image's own
+#: start values lead (to a few % of the errors). Where the errors understate the scatter
+#: (raw few-pair errors gave χ²_red 1.3 with 5 pairs, 5–40 with 2) χ² has minima at single
+#: pixels, and which one a fit ends in depends on its start: there the image's own start
+#: values decide, as for a point after one without a spot.
 WARM_MAX_REDUCED_CHI2 = 1.2
 
 
