@@ -5,16 +5,22 @@ random size, position and brightness (so the pixel noise varies across the image
 shot noise follows the probe profile), and ``pairs`` pump-on / pump-off frames with shot
 noise, read noise and probe-power jitter are drawn and averaged by the real
 ``DifferentialAccumulator``: the per-pixel errors the fit gets have exactly the degrees of
-freedom a scan point with that many pairs has.
+freedom a scan point with that many pairs has. ``draws`` fits many such points as the live
+monitor does (or with the former raw weights) for the tests and
+benchmarks/calibrate_pixel_weights.py.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from tamrig.acquisition.accumulator import DifferentialAccumulator
+from tamrig.analysis.fitting import fit_gaussian
+from tamrig.analysis.monitor import LiveMonitor
 from tamrig.devices import FrameBlock
 from tamrig.records import DifferentialImage
 
@@ -78,3 +84,39 @@ def simulate_point(
     block = FrameBlock(frames, np.arange(n, dtype=np.int64), np.zeros(n), on)
     acc.add(block, on)
     return acc.result()
+
+
+Width = Callable[[DifferentialImage], tuple[float, float] | None]
+
+
+def monitor_width(image: DifferentialImage) -> tuple[float, float] | None:
+    """(σ, its error) as the live monitor reports a significant spot; None otherwise."""
+    _, point = LiveMonitor(PIXEL_NM).update(delay_fs=300.0, series="s", image=image)
+    if point is None or not point.significant:
+        return None
+    return point.sigma_nm, point.sigma_err_nm
+
+
+def raw_width(image: DifferentialImage) -> tuple[float, float] | None:
+    """The same with weights 1/err² of the raw per-pixel errors (the former weights)."""
+    err = np.asarray(image.dtt_err)
+    weights = np.where(err > 0, 1.0 / np.where(err > 0, err, 1.0) ** 2, 0.0)
+    fit = fit_gaussian(image.dtt, PIXEL_NM, weights=weights)
+    if not (fit.converged and abs(fit.amplitude) >= 5.0 * fit.amplitude_err):
+        return None
+    return fit.sigma_nm, fit.sigma_err_nm * math.sqrt(max(fit.reduced_chi2, 1.0))
+
+
+def draws(
+    pairs: int, seed: int, count: int, width: Width = monitor_width
+) -> tuple[np.ndarray, int]:
+    """[(fitted σ, error, true σ)] of the significant spots among ``count`` random truths,
+    and how many were not significant."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(count):
+        truth = draw_truth(rng)
+        found = width(simulate_point(rng, truth, pairs))
+        if found is not None:
+            rows.append((*found, truth.sigma_nm))
+    return np.array(rows), count - len(rows)

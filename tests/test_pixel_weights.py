@@ -9,52 +9,24 @@ pooled weights give an unbiased width with honest errors at 2, 3, 5 and 50 pairs
 
 from __future__ import annotations
 
-import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+from harness_storage import write_reference
+from pixel_weights_support import PIXEL_NM, SHAPE, draws, monitor_width, raw_width
 
 from tamrig.analysis import pixel_weights as pw
-from tamrig.analysis.fitting import fit_gaussian
 from tamrig.analysis.monitor import LiveMonitor
-from tests.pixel_weights_support import PIXEL_NM, SHAPE, draw_truth, simulate_point
+from tamrig.engine.session import _replay
+from tamrig.records import DifferentialImage, GaussianFit, TransportPoint
 
 DRAWS = 200
 
 
-def monitor_width(image: object) -> tuple[float, float] | None:
-    """(σ, its error) as the live monitor reports a significant spot; None otherwise."""
-    _, point = LiveMonitor(PIXEL_NM).update(delay_fs=300.0, series="s", image=image)  # type: ignore[arg-type]
-    if point is None or not point.significant:
-        return None
-    return point.sigma_nm, point.sigma_err_nm
-
-
-def raw_width(image: object) -> tuple[float, float] | None:
-    """The same with weights 1/err² of the raw per-pixel errors (the former weights)."""
-    err = np.asarray(image.dtt_err)  # type: ignore[attr-defined]
-    weights = np.where(err > 0, 1.0 / np.where(err > 0, err, 1.0) ** 2, 0.0)
-    fit = fit_gaussian(image.dtt, PIXEL_NM, weights=weights)  # type: ignore[attr-defined]
-    if not (fit.converged and abs(fit.amplitude) >= 5.0 * fit.amplitude_err):
-        return None
-    return fit.sigma_nm, fit.sigma_err_nm * math.sqrt(max(fit.reduced_chi2, 1.0))
-
-
-def draws(pairs: int, seed: int, width: object = monitor_width) -> tuple[np.ndarray, int]:
-    """[(fitted σ, error, true σ)] of the significant spots among DRAWS random truths."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for _ in range(DRAWS):
-        truth = draw_truth(rng)
-        found = width(simulate_point(rng, truth, pairs))  # type: ignore[operator]
-        if found is not None:
-            rows.append((*found, truth.sigma_nm))
-    return np.array(rows), DRAWS - len(rows)
-
-
 @pytest.mark.parametrize(("pairs", "seed"), [(2, 11), (3, 12), (5, 13), (50, 14)])
 def test_random_truths_give_unbiased_widths_with_honest_errors(pairs: int, seed: int) -> None:
-    rows, missed = draws(pairs, seed)
+    rows, missed = draws(pairs, seed, DRAWS)
     pulls = (rows[:, 0] - rows[:, 2]) / rows[:, 1]
     assert missed <= 0.12 * DRAWS  # the faintest spots at 2 pairs are not significant
     assert abs(pulls.mean()) < 0.2  # bias a small fraction of the error
@@ -67,7 +39,7 @@ def test_two_pairs_find_no_narrow_spots_on_lucky_pixels() -> None:
     confident errors; the pooled weights find none."""
     narrow = {}
     for name, width in (("pooled", monitor_width), ("raw", raw_width)):
-        rows, _ = draws(2, 105, width)
+        rows, _ = draws(2, 105, DRAWS, width)
         narrow[name] = int(np.sum(rows[:, 0] < rows[:, 2] - 4.0 * rows[:, 1]))
     assert narrow["pooled"] == 0
     assert narrow["raw"] >= 5  # what the test guards against
@@ -120,3 +92,21 @@ def test_edges_pool_over_the_neighbours_inside_the_image() -> None:
     var = pw.pooled_variance(err, 2)
     prior = 8 * 2
     assert var[0, 0] == pytest.approx((2 * 4e-8 + prior * 1e-8) / (2 + prior))
+
+
+def test_a_resumed_scans_replay_gives_the_fit_the_stored_frame_counts(tmp_path: Path) -> None:
+    """The replay refits stored images: without their frame counts the weights would fall
+    back to the raw errors, and a resumed few-pair scan would fit differently from the
+    scan that wrote it."""
+    path = write_reference(tmp_path / "scan.h5")
+    seen: list[DifferentialImage] = []
+
+    class Capture:
+        def update(
+            self, *, delay_fs: float, series: str, image: DifferentialImage, settle: bool = False
+        ) -> tuple[GaussianFit, TransportPoint | None]:
+            seen.append(image)
+            return LiveMonitor(PIXEL_NM).update(delay_fs=delay_fs, series=series, image=image)
+
+    assert _replay(path, Capture()) == 4
+    assert [(i.n_on, i.n_off) for i in seen] == [(50, 50)] * 4
