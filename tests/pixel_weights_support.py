@@ -71,8 +71,15 @@ def simulate_point(
     rng: np.random.Generator, truth: SpotTruth, pairs: int, probe: np.ndarray | None = None
 ) -> DifferentialImage:
     """``pairs`` pump-on/pump-off frames of ``truth`` on a probe, averaged as a scan does."""
+    return average_frames(rng, truth_dtt(truth), pairs, probe)
+
+
+def average_frames(
+    rng: np.random.Generator, dtt: np.ndarray, pairs: int, probe: np.ndarray | None = None
+) -> DifferentialImage:
+    """``pairs`` pump-on/pump-off frames showing ``dtt`` (SHAPE) on a random probe (or
+    ``probe``), averaged by the accumulator."""
     probe = probe_counts(rng) if probe is None else probe
-    dtt = truth_dtt(truth)
     n = 2 * pairs
     on = np.arange(n) % 2 == 0
     power = 1.0 + 0.005 * rng.standard_normal(n)  # frame-to-frame probe power

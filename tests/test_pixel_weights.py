@@ -10,11 +10,20 @@ pooled weights give an unbiased width with honest errors at 2, 3, 5 and 50 pairs
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from harness_storage import write_reference
-from pixel_weights_support import PIXEL_NM, SHAPE, draws, monitor_width, raw_width
+from pixel_weights_support import (
+    PIXEL_NM,
+    SHAPE,
+    average_frames,
+    draws,
+    monitor_width,
+    probe_counts,
+    raw_width,
+)
 
 from tamrig.analysis import pixel_weights as pw
 from tamrig.analysis.monitor import LiveMonitor
@@ -110,3 +119,41 @@ def test_a_resumed_scans_replay_gives_the_fit_the_stored_frame_counts(tmp_path: 
 
     assert _replay(path, Capture()) == 4
     assert [(i.n_on, i.n_off) for i in seen] == [(50, 50)] * 4
+
+
+def test_two_pair_sweeps_start_fits_from_the_previous_spot_and_end_where_the_image_leads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With pooled weights χ²_red ≈ 1 at 2 pairs, so the monitor starts fits from the
+    curve's previous spot (as at 50 pairs); each must end where the image's own start
+    values lead: the same fits fail, widths agree to a tenth of their error."""
+    from simulators.sample import SampleSettings, VirtualSample
+    from tamrig.analysis import monitor as live
+
+    cqd = VirtualSample(SampleSettings(preset="cqd"))
+    y, x = np.mgrid[0 : SHAPE[0], 0 : SHAPE[1]].astype(float)
+    r2 = ((x - 15.4) ** 2 + (y - 16.2) ** 2) * PIXEL_NM**2
+    original = live.fit_gaussian
+    warm = 0
+
+    def counting(*args: Any, **kwargs: Any) -> GaussianFit:
+        nonlocal warm
+        warm += kwargs.get("start") is not None
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(live, "fit_gaussian", counting)
+    fits = 0
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        delays = rng.permutation(np.r_[-800.0, -300.0, np.arange(-100.0, 900.0, 25.0)])
+        probe = probe_counts(rng)
+        mon = LiveMonitor(PIXEL_NM)
+        for delay in delays:
+            image = average_frames(rng, cqd.dtt_image(float(delay), 0.045, 905.0, r2), 2, probe)
+            fit, _ = mon.update(delay_fs=float(delay), series="s", image=image)
+            own = original(image.dtt, PIXEL_NM, weights=live._weights(image))
+            assert fit.converged == own.converged
+            if own.converged:
+                assert abs(fit.sigma_nm - own.sigma_nm) < 0.1 * own.sigma_err_nm
+            fits += 1
+    assert warm >= 0.6 * fits
