@@ -128,6 +128,21 @@ def _mean_bounds(
     return s_lo * p_lo * g_lo, s_hi * p_hi * g_hi
 
 
+class _Tags(dict[int, npt.NDArray[np.bool_]]):
+    """Pump-state tags of consecutive frames by block size, the first frame's tag pump-on
+    (``first`` 0) or pump-off (1): alternating, made once per size and read-only."""
+
+    def __init__(self, first: int) -> None:
+        super().__init__()
+        self.first = first
+
+    def __missing__(self, count: int) -> npt.NDArray[np.bool_]:
+        tags = (np.arange(count, dtype=np.int64) & 1) == self.first
+        tags.flags.writeable = False
+        self[count] = tags
+        return tags
+
+
 class SimulatedCameraSettings(DeviceSettings):
     sensor_height: int = Field(512, ge=16, le=MAX_SENSOR_PIXELS)
     sensor_width: int = Field(512, ge=16, le=MAX_SENSOR_PIXELS)
@@ -191,6 +206,10 @@ class SimulatedCamera(SimulatedDevice, Camera):
         self._t_last: float | None = None  # end time of the last delivered frame
         self._dropped = 0
         self._grid_cache: tuple[Roi, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._steps: dict[tuple[int, float], tuple[np.ndarray, np.ndarray]] = {}
+        #: pump-state tags of blocks whose first frame is pump-on ([0]) or pump-off ([1]),
+        #: by block size; read-only, shared by the blocks (a tag never changes)
+        self._tags: tuple[_Tags, _Tags] = (_Tags(0), _Tags(1))
 
     # -- configuration ---------------------------------------------------------------------
     @property
@@ -312,6 +331,21 @@ class SimulatedCamera(SimulatedDevice, Camera):
         """Time between delivered frames (K exposures each)."""
         return self._accumulate / self._config.frame_rate_hz
 
+    def _block_steps(
+        self, count: int, period: float
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """0, 1, ..., count - 1 as frame-id steps and times them period apart (read-only,
+        made once per block size and period: a read adds only the first id and the first
+        frame's end to them, the same numbers as building them each time)."""
+        key = (count, period)
+        steps = self._steps.get(key)
+        if steps is None:
+            ids = np.arange(count, dtype=np.int64)
+            offsets = np.arange(count, dtype=np.float64) * period
+            ids.flags.writeable = offsets.flags.writeable = False
+            steps = self._steps[key] = (ids, offsets)
+        return steps
+
     def read(self, n_frames: int, timeout_s: float = 5.0) -> FrameBlock:
         if not self._acquiring:
             raise self.fault("read while not acquiring", DeviceStateError)
@@ -325,10 +359,12 @@ class SimulatedCamera(SimulatedDevice, Camera):
             raise self.fault(
                 f"no frame within {timeout_s} s: stream stalled (stop and restart)", DeviceTimeout
             )
-        period = self.frame_period_s()
+        period = self._accumulate / self._config.frame_rate_hz  # (frame_period_s)
         lost = spec.frames if spec is not None and spec.kind == "drop_frames" else 0
-        ids = np.arange(self._next_id, self._next_id + n_frames + lost, dtype=np.int64)
-        times = self._frame_clock(period) + np.arange(ids.size, dtype=np.float64) * period
+        first, count = self._next_id, n_frames + lost
+        steps, offsets = self._block_steps(count, period)
+        ids = steps + first
+        times = self._frame_clock(period) + offsets
         if lost:
             keep = np.sort(self.rng.choice(ids.size, size=n_frames, replace=False))
             ids, times = ids[keep], times[keep]
@@ -344,15 +380,21 @@ class SimulatedCamera(SimulatedDevice, Camera):
                     f"frame {int(ids[where])} late by {late} s (read timeout {timeout_s} s)",
                     DeviceTimeout,
                 )
-        self._next_id = int(ids[-1]) + 1 if lost == 0 else self._next_id + n_frames + lost
+        self._next_id = first + count
         self._dropped += lost
         # pump on where (id + phase) is even, i.e. where the id's parity is the phase
-        pump_on = (ids & 1) == self._chopper_phase if self.settings.chopper else None
+        pump_on: npt.NDArray[np.bool_] | None = None
+        if self.settings.chopper:
+            if lost:
+                pump_on = (ids & 1) == self._chopper_phase
+            else:  # ids run first, first + 1, ...: the tags alternate from the first one's
+                pump_on = self._tags[(first ^ self._chopper_phase) & 1][count]
         # Frames are made while they are "exposed": in real time the block arrives when
         # its last frame ends, not that plus the time the simulation took to draw it.
         data = self._expose(ids, times, pump_on)
-        self.world.clock.advance_to(float(times[-1]))
-        self._t_last = float(times[-1])
+        end = float(times[-1])
+        self.world.clock.advance_to(end)
+        self._t_last = end
         return FrameBlock(data=data, frame_id=ids, timestamp_s=times, pump_on=pump_on, dropped=lost)
 
     def _expose(
