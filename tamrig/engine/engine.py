@@ -30,13 +30,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from tamrig.acquisition.sequencing import AcquisitionStopped
 from tamrig.analysis.drift import ReferenceTracker
+from tamrig.calibration.model import FluenceCalibration
+from tamrig.calibration.reading import reading_to_fluence
 from tamrig.devices import FrameBlock
 from tamrig.engine.events import (
     Aborted,
@@ -70,6 +72,13 @@ Subscriber = Callable[[ScanEvent], None]
 ETA_POINTS = 20
 #: Positions recorded with every point that get a dataset of their own in the data file.
 POSITION_NAMES = ("stage_mm", "attenuator_setting", "probe_wavelength_nm")
+
+
+class _ReadingConversion(Protocol):
+    """What the per-point fluence check asks of a calibration."""
+
+    def fluence_for_power(self, power_w: float) -> float: ...
+    def n_abs_for_fluence(self, fluence_uj_cm2: float) -> float: ...
 
 
 class _Abort(Exception):
@@ -135,6 +144,8 @@ class ScanEngine:
         self.writer = writer
         self.monitor = monitor
         self.calibration = calibration
+        #: power -> fluence -> ⟨N_abs⟩ of every point's reading, fixed part worked out once
+        self._to_fluence: _ReadingConversion | None = calibration
         self.fault_policy: FaultPolicy = fault_policy
         self.max_retries = max_retries
         self.retry_backoff_s = retry_backoff_s
@@ -231,6 +242,9 @@ class ScanEngine:
             self._end_in_safe_state("aborted", "error", str(exc), start)
             raise
         self._resolved = resolved
+        cal = self.calibration
+        if isinstance(cal, FluenceCalibration):
+            self._to_fluence = reading_to_fluence(cal)
         points = resolved.points
         completed = self.writer.completed_indices() & {p.index for p in points}
         todo = [p for p in points if p.index not in completed]
@@ -441,7 +455,7 @@ class ScanEngine:
     ) -> tuple[float, float]:
         """Fluence and ⟨N_abs⟩ from the measured power (NaN: not measured); a Notice when
         the fluence drifts off the target."""
-        cal = self.calibration
+        cal = self._to_fluence
         if cal is None or power_w is None or not math.isfinite(fluence.fluence_uj_cm2):
             return math.nan, math.nan
         measured = cal.fluence_for_power(power_w)
