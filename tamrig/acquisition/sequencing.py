@@ -121,6 +121,7 @@ class PointAcquisition:
         self._should_stop = should_stop
         self._camera = rig.camera
         self._template = self._template_for(_image_shape(rig))
+        self._checked: object = None  # the camera config the template was last checked for
 
     def _template_for(self, shape: tuple[int, int]) -> DifferentialAccumulator:
         mask = _default_norm_mask(shape) if self._norm_mask is None else self._norm_mask
@@ -131,9 +132,12 @@ class PointAcquisition:
     def _sums(self) -> DifferentialAccumulator:
         """An empty accumulator for the camera's current image shape."""
         template = self._template
-        roi = self._camera.config().roi
-        if template.shape != (roi.height, roi.width):
-            template = self._template = self._template_for((roi.height, roi.width))
+        config = self._camera.config()
+        if config is not self._checked:  # (a camera's config is replaced, never changed)
+            roi = config.roi
+            if template.shape != (roi.height, roi.width):
+                template = self._template = self._template_for((roi.height, roi.width))
+            self._checked = config
         return template.fresh()
 
     def run(

@@ -99,6 +99,8 @@ class PointPhases:
         self._selector = rig.wavelength_selector
         self._wavelengths = list(resolved.wavelengths_nm)
         self._settings = [f.setting for f in resolved.fluences]
+        #: the stage position of every point's delay, fixed for the scan
+        self._stage_mm = {p.index: rig.delay_to_mm(p.delay_fs) for p in resolved.points}
         self._should_stop = should_stop
         self._on_block = on_block
         self.dark: npt.NDArray[np.float64] | None = None
@@ -181,7 +183,7 @@ class PointPhases:
         raised by that point's setup, so it is retried (and reported) as that point's."""
         if point is None:
             return
-        target = self.rig.delay_to_mm(point.delay_fs)
+        target = self._stage_mm[point.index]
         try:
             self._stage.start_move(target)
         except DeviceFault as exc:
@@ -209,7 +211,7 @@ class PointPhases:
             self._setting_read = None
             attenuator.set_setting(wanted)
             self._setting = wanted
-        target = rig.delay_to_mm(point.delay_fs)
+        target = self._stage_mm[point.index]
         stage = self._stage
         if self._moving_to != target:
             stage.check_in_limits(target)
