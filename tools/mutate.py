@@ -73,6 +73,17 @@ DEFAULT_TESTS: dict[str, list[str]] = {
         "tests/test_engine_edges.py",
         "tests/test_error_messages.py",
     ],
+    "tamrig/analysis/pixel_weights.py": [
+        "tests/test_pixel_weights.py",
+        "tests/test_monitor.py",
+        "tests/test_napari_reader.py",
+    ],
+    "tamrig/acquisition/sequencing.py": [
+        "tests/test_acquisition.py",
+        "tests/test_engine.py",
+        "tests/test_engine_edges.py",
+        "tests/test_error_messages.py",
+    ],
     "tamrig/storage/writer.py": [
         "tests/test_storage.py",
         "tests/test_storage_safety.py",
