@@ -103,6 +103,45 @@ def test_edges_pool_over_the_neighbours_inside_the_image() -> None:
     assert var[0, 0] == pytest.approx((2 * 4e-8 + prior * 1e-8) / (2 + prior))
 
 
+def test_degrees_of_freedom_are_both_frame_counts_less_two() -> None:
+    assert pw.degrees_of_freedom(2, 2) == 2
+    assert pw.degrees_of_freedom(2, 1) == 1
+    assert pw.degrees_of_freedom(150, 150) == 298
+    assert pw.degrees_of_freedom(1, 0) == 0  # never negative
+
+
+# A shape no other test uses: _neighbours is cached per shape, and the first caller of a
+# shape is the one that runs it.
+ODD_SHAPE = (9, 11)
+
+
+def test_one_degree_of_freedom_is_pooled_with_all_24_neighbours() -> None:
+    """2 pump-on and 1 pump-off frame: d = 1, the interior prior counts min(40, 24·1) = 24."""
+    err = np.full(ODD_SHAPE, 1e-4)
+    err[4, 5] = 2e-4
+    var = pw.pooled_variance(err, 1)
+    assert var[4, 5] == pytest.approx((1 * 4e-8 + 24 * 1e-8) / (1 + 24), rel=1e-12)
+
+
+def test_the_neighbourhood_counts_for_at_most_prior_dof() -> None:
+    """150 pairs: d = 298, the interior prior is capped at PRIOR_DOF = 40."""
+    assert pw.PRIOR_DOF == 40.0
+    err = np.full(ODD_SHAPE, 1e-4)
+    err[4, 5] = 2e-4
+    var = pw.pooled_variance(err, 298)
+    assert var[4, 5] == pytest.approx((298 * 4e-8 + 40 * 1e-8) / (298 + 40), rel=1e-12)
+
+
+def test_a_pixel_with_a_single_valid_neighbour_pools_with_it_alone() -> None:
+    err = np.full(ODD_SHAPE, np.nan)
+    err[3, 3], err[3, 4] = 1e-4, 2e-4
+    var = pw.pooled_variance(err, 2)
+    # prior = min(40, 2·1) = 2 degrees of freedom at the neighbour's variance
+    assert var[3, 3] == pytest.approx((2 * 1e-8 + 2 * 4e-8) / 4, rel=1e-12)
+    assert var[3, 4] == pytest.approx((2 * 4e-8 + 2 * 1e-8) / 4, rel=1e-12)
+    assert np.isinf(np.delete(var.ravel(), [3 * 11 + 3, 3 * 11 + 4])).all()
+
+
 def test_a_resumed_scans_replay_gives_the_fit_the_stored_frame_counts(tmp_path: Path) -> None:
     """The replay refits stored images: without their frame counts the weights would fall
     back to the raw errors, and a resumed few-pair scan would fit differently from the
