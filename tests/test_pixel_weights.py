@@ -110,8 +110,6 @@ def test_degrees_of_freedom_are_both_frame_counts_less_two() -> None:
     assert pw.degrees_of_freedom(1, 0) == 0  # never negative
 
 
-# A shape no other test uses: _neighbours is cached per shape, and the first caller of a
-# shape is the one that runs it.
 ODD_SHAPE = (9, 11)
 
 

@@ -506,9 +506,22 @@ class _CallMap:
             key = f"{code.co_filename}::{_def_name(code.co_qualname)}"
             self.calls.setdefault(key, set()).add(self.current)
 
+    def _clear_caches(self) -> None:
+        """Empty the target file's functools caches: a cached function runs (and is mapped)
+        for every test that calls it, not only for the first caller of each argument."""
+        for module in list(sys.modules.values()):
+            file = getattr(module, "__file__", None)
+            if file is None or str(Path(file).resolve()) not in self.filenames:
+                continue
+            for value in list(vars(module).values()):
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear):
+                    clear()
+
     def pytest_runtest_setup(self, item: Any) -> None:
         import threading
 
+        self._clear_caches()
         self.current = item.nodeid
         self._t0 = time.monotonic()
         sys.setprofile(self._profile)
