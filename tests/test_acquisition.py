@@ -275,6 +275,178 @@ def test_acquire_point_chopper_on_sim_rig(sim_rig: Rig) -> None:
     assert not sim_rig.camera.acquiring
 
 
+def test_a_dark_needs_two_frames_and_two_are_enough(sim_rig: Rig) -> None:
+    """Two frames are the fewest with a per-pixel scatter (the error); one is refused before
+    any shutter moves."""
+    probe = sim_rig.probe_shutter
+    assert probe is not None
+    probe.open()
+    with pytest.raises(ValueError, match=r"^a dark measurement needs at least 2 frames$"):
+        measure_dark(sim_rig, 1)
+    assert probe.is_open()
+    dark, dark_err = measure_dark(sim_rig, 2)
+    roi = sim_rig.camera.config().roi
+    assert dark.shape == dark_err.shape == (roi.height, roi.width)
+    assert np.all(np.isfinite(dark_err)) and np.median(dark) == pytest.approx(100.0, abs=5.0)
+
+
+def test_a_dark_is_the_plain_mean_of_its_frames_and_their_standard_error(
+    sim_rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Raw counts, not normalised to the frames' level (there is no probe light to
+    normalise to), read in blocks of at most 64 frames with both shutters closed."""
+    camera = sim_rig.camera
+    real_read = camera.read
+    blocks: list[FrameBlock] = []
+
+    def spy(n_frames: int, timeout_s: float = 5.0) -> FrameBlock:
+        assert not sim_rig.pump_shutter.is_open()
+        assert sim_rig.probe_shutter is not None and not sim_rig.probe_shutter.is_open()
+        blocks.append(real_read(n_frames, timeout_s))
+        return blocks[-1]
+
+    monkeypatch.setattr(camera, "read", spy)
+    camera.start()
+    sim_rig.open_pump()  # left open by a point: the dark closes it
+    dark, dark_err = measure_dark(sim_rig, 150)
+    assert [len(b) for b in blocks] == [64, 64, 22]
+    frames = np.concatenate([b.data for b in blocks]).astype(float)
+    np.testing.assert_allclose(dark, frames.mean(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(dark_err, frames.std(axis=0, ddof=1) / np.sqrt(150), rtol=1e-6)
+    probe = sim_rig.probe_shutter
+    assert not camera.acquiring and probe is not None and probe.is_open()
+
+
+def test_a_point_needs_two_pairs(sim_rig: Rig) -> None:
+    with pytest.raises(ValueError, match=r"^n_pairs must be >= 2$"):
+        PointAcquisition(sim_rig, n_pairs=1, scheme="chopper", dark=None)
+    strong_pump(sim_rig)
+    sums = PointAcquisition(sim_rig, n_pairs=2, scheme="chopper", dark=None).run()
+    assert (sums.n_on, sums.n_off) == (2, 2)
+
+
+def test_a_chopper_point_reads_what_it_needs_and_normalises_to_the_border(
+    sim_rig: Rig,
+) -> None:
+    """Blocks of at most 64 frames, then only the frames still missing (never fewer than
+    2): 97 pairs are 64 + 64 + 64 + 2 frames of the alternating chopper. The sums are those
+    of the kept frames, normalised to the image border by default; ``after_frames`` runs
+    once, after the last block, with the pump still open."""
+    strong_pump(sim_rig)
+    sim_rig.set_delay_fs(1000.0)
+    for make in (
+        lambda hook, after: acquire_sums(
+            sim_rig, n_pairs=97, scheme="chopper", dark=None, on_block=hook, after_frames=after
+        ),
+        lambda hook, after: PointAcquisition(sim_rig, n_pairs=97, scheme="chopper", dark=None).run(
+            hook, after
+        ),
+    ):
+        kept: list[tuple[FrameBlock, npt.NDArray[np.bool_]]] = []
+        after: list[tuple[int, bool]] = []
+
+        def after_frames(kept: list[Any] = kept, after: list[Any] = after) -> None:
+            after.append((len(kept), sim_rig.pump_shutter.is_open()))
+
+        def hook(block: FrameBlock, tags: npt.NDArray[np.bool_], kept: list[Any] = kept) -> None:
+            kept.append((block, tags))
+
+        sums = make(hook, after_frames)
+        assert [len(b) for b, _ in kept] == [64, 64, 64, 2]
+        assert (sums.n_on, sums.n_off) == (97, 97)
+        assert after == [(4, True)]
+        shape = sums.shape
+        want = DifferentialAccumulator(shape, None, True, norm_mask=border_mask(shape))
+        for block, tags in kept:
+            want.add(block, tags)
+        np.testing.assert_array_equal(sums.result().dtt, want.result().dtt)
+        assert not sim_rig.pump_shutter.is_open() and not sim_rig.camera.acquiring
+
+
+def test_a_point_normalises_to_the_callers_mask(sim_rig: Rig) -> None:
+    strong_pump(sim_rig)
+    sim_rig.set_delay_fs(1000.0)
+    roi = sim_rig.camera.config().roi
+    shape = (roi.height, roi.width)
+    mask = np.zeros(shape, bool)
+    mask[: shape[0] // 2] = True  # the upper half, the pump spot's half included
+    kept: list[tuple[FrameBlock, npt.NDArray[np.bool_]]] = []
+    sums = acquire_sums(
+        sim_rig,
+        n_pairs=40,
+        scheme="chopper",
+        dark=None,
+        norm_mask=mask,
+        on_block=lambda b, t: kept.append((b, t)),
+    )
+    want = DifferentialAccumulator(shape, None, True, norm_mask=mask)
+    border = DifferentialAccumulator(shape, None, True, norm_mask=border_mask(shape))
+    for block, tags in kept:
+        want.add(block, tags)
+        border.add(block, tags)
+    np.testing.assert_array_equal(sums.result().dtt, want.result().dtt)
+    assert not np.array_equal(sums.result().dtt, border.result().dtt)
+
+
+def test_a_shutter_point_reads_settle_frames_after_every_shutter_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One settle frame (default) is read and dropped after each change of the pump
+    shutter; then a block of the frames still missing, at least 2: 5 pairs in blocks of 3
+    are on 1+3, off 1+3, on 1+2, off 1+2."""
+    path = write_variant(
+        tmp_path, 'kind = "simulated.camera"', 'kind = "simulated.camera"\nchopper = false'
+    )
+    with build_rig(path, overrides={"time_scale": 0.0, "camera_accumulate": 1}) as rig:
+        strong_pump(rig)
+        reads: list[tuple[int, bool]] = []
+        real_read = rig.camera.read
+
+        def spy(n_frames: int, timeout_s: float = 5.0) -> FrameBlock:
+            reads.append((n_frames, rig.pump_shutter.is_open()))
+            return real_read(n_frames, timeout_s)
+
+        monkeypatch.setattr(rig.camera, "read", spy)
+        for point in (
+            lambda: acquire_sums(rig, n_pairs=5, scheme="shutter", block_frames=3, dark=None),
+            lambda: PointAcquisition(
+                rig, n_pairs=5, scheme="shutter", block_frames=3, dark=None
+            ).run(),
+        ):
+            sums = point()
+            on_then_off = [(1, True), (3, True), (1, False), (3, False)]
+            assert reads == [*on_then_off, (1, True), (2, True), (1, False), (2, False)]
+            assert (sums.n_on, sums.n_off) == (5, 5)
+            reads.clear()
+        sums = acquire_sums(
+            rig, n_pairs=2, scheme="shutter", block_frames=3, dark=None, settle_frames=0
+        )
+        assert reads == [(2, True), (2, False)] and (sums.n_on, sums.n_off) == (2, 2)
+
+
+def test_a_point_not_kept_armed_starts_the_camera_and_stops_it(
+    sim_rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``keep_armed`` each point arms the camera itself, even one left streaming."""
+    strong_pump(sim_rig)
+    camera = sim_rig.camera
+    camera.start()
+    starts: list[bool] = []
+    real_start = camera.start
+
+    def spy() -> None:
+        starts.append(camera.acquiring)
+        real_start()
+
+    monkeypatch.setattr(camera, "start", spy)
+    acquire_sums(sim_rig, n_pairs=2, scheme="chopper", dark=None)
+    assert starts == [True] and not camera.acquiring
+    camera.start()
+    starts.clear()
+    acquire_sums(sim_rig, n_pairs=2, scheme="chopper", dark=None, keep_armed=True)
+    assert starts == [] and camera.acquiring
+
+
 def test_no_frame_exposed_before_the_pump_shutter_reported_open_is_counted(
     sim_rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -356,8 +528,13 @@ def test_stuck_chopper_reference_is_a_fault_not_a_hang(
         return block
 
     monkeypatch.setattr(camera, "read", stuck)
-    with pytest.raises(DeviceStateError, match="tags stuck"):
+    with pytest.raises(DeviceStateError) as raised:
         acquire_point(sim_rig, n_pairs=20, scheme="chopper", block_frames=8, dark=None)
+    # a running chopper needs 40 frames; the camera gets 4·20 + 2·8 = 96 and one block more
+    assert str(raised.value) == (
+        f"{camera.name}: pump-state tags stuck: 104 pump-on and 0 pump-off frames in 104 "
+        "(is the chopper running and its reference wired?)"
+    )
     assert not sim_rig.pump_shutter.is_open() and not camera.acquiring
 
 
