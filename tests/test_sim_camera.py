@@ -43,6 +43,21 @@ def test_frames_are_raw_12_bit_counts_with_dark_offset_and_tags() -> None:
     assert np.allclose(np.diff(block.timestamp_s), 1 / 200.0)
 
 
+def test_pump_tags_shared_between_blocks_are_read_only() -> None:
+    """Blocks of one size share their tag arrays (made once): a consumer writing into one
+    would change every other block's tags, so the write must fail."""
+    with sim_rig() as rig:
+        cam = rig.camera
+        cam.start()
+        first, second = cam.read(4), cam.read(4)
+        cam.stop()
+    assert first.pump_on is not None and second.pump_on is not None
+    assert np.array_equal(first.pump_on, second.pump_on)  # 4 frames: the same phase
+    with pytest.raises(ValueError, match="read-only"):
+        first.pump_on[0] = not first.pump_on[0]
+    assert first.frame_id.flags.writeable and first.timestamp_s.flags.writeable  # the block's own
+
+
 def test_chopper_phase_is_not_frame_parity() -> None:
     phases = set()
     with sim_rig() as rig:
