@@ -575,10 +575,20 @@ def test_a_new_scan_file_needs_a_mebibyte_of_room(
 ) -> None:
     from tamrig.storage import space
 
-    monkeypatch.setattr(space, "free_bytes", lambda _path: (space.HEADROOM + 2**19, "free"))
-    with pytest.raises(StorageError, match="not enough space to store the new scan file"):
-        ScanWriter.create(tmp_path / "scan.h5", make_metadata())
+    room = {"bytes": space.HEADROOM + 2**19}
+    monkeypatch.setattr(space, "free_bytes", lambda _path: (room["bytes"], "free"))
+    path = tmp_path / "scan.h5"
+    with pytest.raises(StorageError) as refused:
+        ScanWriter.create(path, make_metadata())
+    assert str(refused.value) == (
+        f"{path}: not enough space to store the new scan file: 2.5 MiB free, 3.0 MiB needed "
+        "(disk full?). The scan stops here; the 0 completed point(s) already in the file are "
+        "kept."
+    )
     assert list(tmp_path.iterdir()) == []
+    room["bytes"] = space.HEADROOM + 2**20  # exactly enough
+    writer = ScanWriter.create(path, make_metadata())
+    writer.close()
 
 
 def test_a_side_file_of_a_live_creator_is_left_alone(tmp_path: Path) -> None:
@@ -616,3 +626,64 @@ def test_a_copy_cut_short_is_refused_not_read_as_zeros(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="cut short"), open_scan(cut) as scan:
         for i in scan.indices():
             scan.dtt(i)
+
+
+def test_a_closed_scan_file_refuses_frames_and_tells_whether_it_was_finished(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "scan.h5"
+    md = make_metadata(2)
+    writer = ScanWriter.create(path, md, record_raw_frames=True)
+    assert writer.finished is False
+    writer.write_frames(0, make_frames(0, 2))
+    writer.write_point(make_record(0, md))
+    writer.finish("aborted")
+    assert writer.finished is True
+    writer.close()
+    with pytest.raises(StorageError) as refused:
+        writer.write_frames(1, make_frames(1, 2))
+    assert str(refused.value) == f"{path}: the scan file is closed"
+    with open_scan(path) as scan:
+        assert len(scan.frame_table()["frame_id"]) == 2
+
+
+def test_an_event_kind_is_cut_to_its_32_bytes_between_characters(tmp_path: Path) -> None:
+    """The kind column holds 32 bytes of UTF-8: a character that would straddle the end is
+    dropped whole, never stored half (a reader would see a replacement character)."""
+    path = tmp_path / "scan.h5"
+    md = make_metadata(2)
+    with ScanWriter.create(path, md) as writer:
+        writer.write_point(make_record(0, md))
+        writer.log_event("x" * 31 + "é", "a kind too long", 0)
+        writer.log_event("k" * 32, "a kind of exactly 32 bytes")
+    with open_scan(path) as scan:
+        kinds = {e["message"]: e["kind"] for e in scan.events()}
+    assert kinds["a kind too long"] == "x" * 31
+    assert kinds["a kind of exactly 32 bytes"] == "k" * 32
+
+
+def test_resume_cuts_the_rows_a_killed_writer_left_without_their_completed_flag(
+    tmp_path: Path,
+) -> None:
+    """Killed while writing point 2: its images are in, its completed flag is not. Resume
+    cuts every row dataset back to the completed points and says how many rows it dropped."""
+    from tamrig.storage import layout as L
+
+    path = tmp_path / "scan.h5"
+    md = make_metadata(4)
+    writer = ScanWriter.create(path, md)
+    for i in range(2):
+        writer.write_point(make_record(i, md))
+    writer.close()
+    with h5py.File(path, "r+") as f:
+        for name in ("dtt", "dtt_errors"):
+            ds = f[f"/entry/data/{name}"]
+            ds.resize((3, *ds.shape[1:]))
+        rows = L.row_datasets(f, md.position_names)
+    ScanWriter.resume(path).close()
+    with h5py.File(path, "r") as f:
+        assert {p: f[p].shape[0] for p in rows} == dict.fromkeys(rows, 2)
+    with open_scan(path) as scan:
+        assert scan.events()[-1]["message"] == (
+            "resumed with 2 completed points (discarded 1 incomplete row(s), 0 raw frame(s))"
+        )
