@@ -90,6 +90,7 @@ DEFAULT_TESTS: dict[str, list[str]] = {
         "tests/test_storage_columns.py",
         "tests/test_storage_legacy.py",
         "tests/test_storage_edges.py",
+        "tests/test_storage_compression.py",
         "tests/test_error_messages.py",
     ],
 }
