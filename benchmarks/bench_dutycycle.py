@@ -1,7 +1,7 @@
 """Dead time per point and duty cycle of real scans on the simulated rig in real time.
 
-The simulated rig runs at ``time_scale = 1`` with its documented time model (docs/
-simulated-rig-time.md): stage 100 mm/s + 20 ms settling, shutters 5 ms, camera arming
+The simulated rig runs at ``time_scale = 1`` with its documented time model
+(docs/simulator.md, "Time model"): stage 100 mm/s + 20 ms settling, shutters 5 ms, camera arming
 30 ms, power meter 3 ms per averaged sample. The camera is set to 5 ms frames without
 on-camera accumulation, so a point of T seconds is T / 10 ms pump-on/off pairs.
 
