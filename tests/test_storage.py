@@ -580,10 +580,10 @@ def test_a_new_scan_file_needs_a_mebibyte_of_room(
     path = tmp_path / "scan.h5"
     with pytest.raises(StorageError) as refused:
         ScanWriter.create(path, make_metadata())
+    # no file yet, so no "completed points kept" to speak of
     assert str(refused.value) == (
         f"{path}: not enough space to store the new scan file: 2.5 MiB free, 3.0 MiB needed "
-        "(disk full?). The scan stops here; the 0 completed point(s) already in the file are "
-        "kept."
+        "(disk full?). The scan does not start; nothing was written."
     )
     assert list(tmp_path.iterdir()) == []
     room["bytes"] = space.HEADROOM + 2**20  # exactly enough

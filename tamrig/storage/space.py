@@ -39,15 +39,21 @@ def free_bytes(path: Path) -> tuple[int, str]:
     return limit, what
 
 
-def ensure_room(path: Path, needed: int, what: str, completed: int) -> int:
+def ensure_room(path: Path, needed: int, what: str, completed: int | None) -> int:
     """StorageError (before anything is written) if ``needed`` bytes might not fit; else
-    the room measured."""
+    the room measured. ``completed``: points already in the file, None before the file
+    exists (the scan then never starts)."""
     room, kind = free_bytes(path)
     if room < needed + HEADROOM:
+        outcome = (
+            "The scan does not start; nothing was written."
+            if completed is None
+            else f"The scan stops here; the {completed} completed point(s) already in the "
+            "file are kept."
+        )
         raise StorageError(
             f"{path}: not enough space to store {what}: {max(room, 0) / 2**20:.1f} MiB {kind}, "
-            f"{(needed + HEADROOM) / 2**20:.1f} MiB needed (disk full?). The scan stops here; "
-            f"the {completed} completed point(s) already in the file are kept."
+            f"{(needed + HEADROOM) / 2**20:.1f} MiB needed (disk full?). {outcome}"
         )
     return room
 

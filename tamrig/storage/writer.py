@@ -168,7 +168,7 @@ class ScanWriter:
         if exists and liveness.in_use(path):
             raise StorageError(f"{path} is being written by a running scan; not overwriting it")
         _probe_folder(path.parent)
-        space.ensure_room(path, 2**20, "the new scan file", 0)
+        space.ensure_room(path, 2**20, "the new scan file", None)
         _remove_stale_side_files(path)
         # Build the tree in a side file, open it for SWMR writing and log the start there,
         # then rename it into place: the target path only ever holds a scan with a writer
