@@ -164,7 +164,8 @@ def test_generic_readers_read_the_contract_columns_and_the_table(tmp_path: Path)
             writer.write_point(record)
         with silx_open(str(path)) as live:
             data = NXdata(live["/entry/data"])
-            assert data.is_valid and data.signal.shape == (3, *md.image_shape)
+            assert data.is_valid and data.signal is not None
+            assert data.signal.shape == (3, *md.image_shape)
             assert [a.name.rsplit("/", 1)[1] for a in data.axes] == ["delay_fs", "y", "x"]
             assert NXdata(live["/entry/fit"]).is_valid
             np.testing.assert_array_equal(
@@ -188,7 +189,10 @@ def test_generic_readers_read_the_contract_columns_and_the_table(tmp_path: Path)
             np.testing.assert_allclose(data[name].nxvalue, values)
         for name in ("sigma_nm", "sigma_err_nm", "msd_nm2", "diffusivity_cm2_s"):
             assert fit[name].shape == (4,)
-        np.testing.assert_allclose(fit.sigma_err_nm.nxvalue, [r.fit.sigma_err_nm for r in records])  # type: ignore[union-attr]
+        fits = [r.fit for r in records]
+        assert all(f is not None for f in fits)
+        errs = [f.sigma_err_nm for f in fits if f is not None]
+        np.testing.assert_allclose(fit.sigma_err_nm.nxvalue, np.asarray(errs))
         table = root.entry.points.nxvalue
         assert table.shape == (4,) and table["amplitude"][1] == records[1].fit.amplitude  # type: ignore[union-attr]
     finally:
