@@ -167,10 +167,20 @@ def test_late_frames_jump_in_time_and_time_out_when_too_late() -> None:
         steps = np.diff(block.timestamp_s)
         assert steps.max() == pytest.approx(0.005 + 0.8)
         assert np.sum(steps > 0.1) <= 1
+        # a frame exactly as late as the timeout still arrives
+        cam.inject_fault("late_frames", delay_s=5.0)  # type: ignore[attr-defined]
+        assert len(cam.read(10, timeout_s=5.0)) == 10
         cam.inject_fault("late_frames", delay_s=10.0)  # type: ignore[attr-defined]
-        with pytest.raises(DeviceTimeout, match=r"late by 10\.0 s"):
+        clock, next_id, dropped = cam.world.clock, cam._next_id, cam.dropped_frames  # type: ignore[attr-defined]
+        before = clock.now()
+        with pytest.raises(DeviceTimeout, match=r"late by 10\.0 s") as late:
             cam.read(10, timeout_s=5.0)
-        assert len(cam.read(4)) == 4
+        # the reader waited out its timeout; the frames before the late one never arrive,
+        # and the next read begins with the late frame itself
+        assert clock.now() == pytest.approx(before + 5.0)
+        late_id = int(str(late.value).split("frame ")[1].split()[0])
+        assert cam.dropped_frames == dropped + (late_id - next_id)
+        assert int(cam.read(4).frame_id[0]) == late_id
         cam.stop()
 
 
@@ -179,9 +189,12 @@ def test_stalled_stream_times_out_until_restarted() -> None:
         cam = rig.camera
         cam.start()
         cam.inject_fault("stream_stall")  # type: ignore[attr-defined]
+        clock = cam.world.clock  # type: ignore[attr-defined]
         for _ in range(2):
+            before = clock.now()
             with pytest.raises(DeviceTimeout, match="stream stalled"):
                 cam.read(4, timeout_s=1.5)
+            assert clock.now() == pytest.approx(before + 1.5)  # each read waits its timeout
         cam.stop()
         cam.start()
         assert len(cam.read(4)) == 4
