@@ -552,6 +552,34 @@ def test_fluence_drift_beyond_the_tolerance_is_noticed(sim_rig: Rig, tmp_path: P
     assert [n for n in loose.of(Notice) if n.kind == "fluence_drift"] == []
 
 
+def test_no_fluence_is_measured_without_a_reading_or_a_target(sim_rig: Rig, tmp_path: Path) -> None:
+    """A point without a power reading, or a fluence without a known target, stores NaN for
+    the measured fluence and ⟨N_abs⟩ and raises no drift notice (either alone suffices)."""
+    import dataclasses
+
+    rec = Recorder()
+    with start(
+        sim_rig,
+        tmp_path,
+        plan=tiny_plan(sweeps={"count": 1}),
+        subscribers=[rec],
+        drift_tolerance=1e-9,
+    ) as scan:
+        assert scan.run() == "finished"
+        engine = scan.engine
+        point = rec.of(PointDone)[0].record
+        fluence = engine._resolved.fluences[0]  # type: ignore[union-attr]
+        unknown = dataclasses.replace(fluence, fluence_uj_cm2=math.nan)
+        before = len(rec.of(Notice))
+        for target, power_w in ((fluence, None), (unknown, 1e-3)):
+            measured = engine._fluence_check(point, target, power_w)  # type: ignore[arg-type]
+            assert all(math.isnan(v) for v in measured)
+        assert len(rec.of(Notice)) == before
+        # with both, the fluence is measured (and, at this tolerance, noticed)
+        assert math.isfinite(engine._fluence_check(point, fluence, 1e-3)[0])  # type: ignore[arg-type]
+        assert len(rec.of(Notice)) == before + 1
+
+
 def test_without_retries_the_first_fault_is_final(sim_rig: Rig, tmp_path: Path) -> None:
     World.of(sim_rig).faults.inject(device="stage", kind="timeout", operation="move", on_call=2)
     rec = Recorder()
