@@ -4,36 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from calibration_support import fixed_calibration
 
-from tamrig.calibration import FluenceCalibration, HwpLaw
+from tamrig.calibration import FluenceCalibration
 from tamrig.calibration.reading import ReadingToFluence, reading_to_fluence
 from tamrig.errors import InputError
 
 
 def _calibration(rng: np.random.Generator, behind_chopper: bool) -> FluenceCalibration:
-    law = HwpLaw(
-        theta0_deg=0.0,
-        theta0_err_deg=0.0,
-        p_min_w=1e-10,
-        p_min_err_w=0.0,
-        p_max_w=5e-7,
-        p_max_err_w=0.0,
-        covariance=[[0.0] * 3 for _ in range(3)],
-        branch_start_deg=0.0,
-        branch_end_deg=45.0,
-    )
-    return FluenceCalibration(
-        rig_name="test",
-        created="2026-01-01T00:00:00+00:00",
+    """A calibration with random pump wavelength, repetition rate, spot and cross-section."""
+    return fixed_calibration(
+        behind_chopper,
         pump_wavelength_nm=float(rng.uniform(400, 1200)),
-        meter_wavelength_nm=580.0,
-        meter_averaging=1,
         rep_rate_hz=float(10 ** rng.uniform(3, 8)),
-        power_behind_chopper=behind_chopper,
-        max_fluence_uj_cm2=1000.0,
         pump_sigma_nm=float(rng.uniform(50, 2000)),
         cross_section_cm2=float(10 ** rng.uniform(-17, -14)),
-        law=law,
     )
 
 

@@ -6,12 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from calibration_support import SIGMA_580, fixed_calibration
 
 from tamrig import units
-from tamrig.calibration import FluenceCalibration, HwpLaw, sizing
+from tamrig.calibration import sizing
 from tamrig.errors import InputError
-
-SIGMA_580 = 9.6e-16  # cm², 3 nm PbS at 580 nm (a sample setting)
 
 
 def sig(x: float, digits: int) -> float:
@@ -80,36 +79,9 @@ def test_inverse_conversions_round_trip() -> None:
 
 
 # -- chopper factor: applied exactly once -------------------------------------------------------
-def _calibration(behind_chopper: bool) -> FluenceCalibration:
-    law = HwpLaw(
-        theta0_deg=0.0,
-        theta0_err_deg=0.0,
-        p_min_w=1e-10,
-        p_min_err_w=0.0,
-        p_max_w=5e-7,
-        p_max_err_w=0.0,
-        covariance=[[0.0] * 3 for _ in range(3)],
-        branch_start_deg=0.0,
-        branch_end_deg=45.0,
-    )
-    return FluenceCalibration(
-        rig_name="test",
-        created="2026-01-01T00:00:00+00:00",
-        pump_wavelength_nm=580.0,
-        meter_wavelength_nm=580.0,
-        meter_averaging=1,
-        rep_rate_hz=1e6,
-        power_behind_chopper=behind_chopper,
-        max_fluence_uj_cm2=1000.0,
-        pump_sigma_nm=141.0,
-        cross_section_cm2=SIGMA_580,
-        law=law,
-    )
-
-
 def test_power_behind_running_chopper_doubles_the_pulse_energy_once() -> None:
     assert units.pulse_energy_j(0.5e-6, 1e6, behind_chopper=True) == pytest.approx(1e-12)
-    behind, direct = _calibration(True), _calibration(False)
+    behind, direct = fixed_calibration(True), fixed_calibration(False)
     reading = 0.5e-6
     assert behind.pulse_energy_for_power(reading) == pytest.approx(1e-12, rel=1e-15)
     assert direct.pulse_energy_for_power(reading) == pytest.approx(0.5e-12, rel=1e-15)
@@ -122,7 +94,7 @@ def test_power_behind_running_chopper_doubles_the_pulse_energy_once() -> None:
 
 
 def test_n_abs_0045_at_141_nm_needs_this_meter_reading() -> None:
-    cal = _calibration(True)
+    cal = fixed_calibration(True)
     fluence = cal.fluence_for_n_abs(0.045)
     assert sig(fluence, 3) == 16.1
     # E = F0·2πσ², P_meter = E·f/2 behind the chopper
